@@ -1,0 +1,69 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 3
+
+.PHONY: run test lint format messages makemessages migrations-check browser clean
+
+# --- set-up steps (each redone only when its inputs change) ---------------------------------------
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(VENV)/bin/activate
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+.env: .env.example
+	$(PYTHON) scripts/write_env.py
+
+messages: $(VENV)/.installed
+	$(PY) scripts/compile_messages.py
+
+# Chromium for the browser tests, from Debian's packages (Playwright cannot download its own browsers
+# here). Without root or apt the step only warns; the browser tests then skip locally and fail in CI.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk) >/tmp/liaison-apt.log 2>&1 \
+	      || echo "warning: could not install chromium (see /tmp/liaison-apt.log)"; \
+	  else echo "warning: /usr/bin/chromium missing and apt-get unavailable; browser tests will be skipped"; fi; \
+	fi
+
+# --- the two commands -----------------------------------------------------------------------------
+run: $(VENV)/.installed .env messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py load_demo
+	@echo "Serving on http://$(HOST):$(PORT)/"
+	exec $(VENV)/bin/gunicorn liaison.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+test: $(VENV)/.installed-dev .env messages browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# --- developer helpers ----------------------------------------------------------------------------
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: $(VENV)/.installed
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Needs GNU gettext (apt-get install gettext); only for developers who change strings.
+makemessages: $(VENV)/.installed
+	$(PY) manage.py makemessages --locale zh_Hans --locale en --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*'
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

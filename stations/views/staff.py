@@ -1,0 +1,10 @@
+"""Pages for station staff, station heads and district administrators."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+@login_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "stations/staff/home.html", {})

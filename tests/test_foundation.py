@@ -1,0 +1,90 @@
+"""The foundation: health check, error pages, languages, settings that keep the portal safe to run."""
+
+import os
+import subprocess
+import sys
+
+import polib
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+
+def test_healthz_is_200_when_the_database_answers(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    ["sqlite:////nonexistent-directory/db.sqlite3", "postgres://liaison:liaison@127.0.0.1:1/liaison"],
+    ids=["sqlite-missing-file", "postgres-refused"],
+)
+def test_healthz_is_503_when_the_database_is_unreachable(database_url):
+    """A separate process whose database cannot be reached answers /healthz with 503."""
+    code = (
+        "import django; django.setup(); from django.test import Client;"
+        "print(Client(SERVER_NAME='localhost').get('/healthz').status_code)"
+    )
+    env = {**os.environ, "DATABASE_URL": database_url}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "503"
+
+
+def test_home_page_is_in_chinese_by_default(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in response.text
+    assert "代表联络站门户" in response.text
+
+
+def test_language_switch_sets_english(client, db):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
+    assert '<html lang="en">' in response.text
+    assert "Deputy Liaison Station Portal" in response.text
+
+
+def test_unknown_page_is_a_friendly_404_in_the_portal_look(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.text
+    assert "Traceback" not in response.text
+
+
+def test_server_error_page_shows_no_stack_trace(client, db, settings):
+    from stations.views.errors import server_error
+
+    response = server_error(client.get("/").wsgi_request)
+    assert response.status_code == 500
+    assert "出错了" in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+
+
+def test_pages_reference_no_remote_assets(client, db):
+    html = client.get("/").text
+    assert "http://" not in html.replace("http://testserver", "")
+    assert "https://" not in html
+    assert "/static/bootstrap/css/bootstrap.min.css" in html
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans"])
+def test_translation_catalogue_is_complete(locale):
+    catalogue = polib.pofile(str(settings.BASE_DIR / "locale" / locale / "LC_MESSAGES" / "django.po"))
+    missing = [entry.msgid for entry in catalogue.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in catalogue.fuzzy_entries()]
+    assert not missing, f"untranslated strings: {missing[:20]}"
+    assert not fuzzy, f"fuzzy strings: {fuzzy[:20]}"
+
+
+def test_sqlite_default_uses_wal_and_immediate_transactions(tmp_path):
+    """A real SQLite file opened through the settings: WAL journal, IMMEDIATE transactions."""
+    code = (
+        "import django; django.setup();"
+        "from django.db import connection; from django.conf import settings;"
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode');"
+        "print(c.fetchone()[0], settings.DATABASES['default']['OPTIONS']['transaction_mode'])"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["wal", "IMMEDIATE"]
