@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
 
-.PHONY: run test lint format messages makemessages migrations-check browser clean
+.PHONY: run test lint format messages translations migrations-check browser clean
 
 # --- set-up steps (each redone only when its inputs change) ---------------------------------------
 $(VENV)/bin/activate:
@@ -61,9 +61,13 @@ format: $(VENV)/.installed-dev
 migrations-check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run
 
-# Needs GNU gettext (apt-get install gettext); only for developers who change strings.
-makemessages: $(VENV)/.installed
-	$(PY) manage.py makemessages --locale zh_Hans --locale en --no-obsolete --ignore '.venv/*' --ignore 'staticfiles/*'
+# Regenerate the Chinese catalogue from the code and the translation files in locale/zh_Hans/strings/
+# (one per part of the portal, pairs of lines: English, then Chinese). Needs GNU gettext
+# (apt-get install gettext); only for developers who change strings.
+translations: $(VENV)/.installed
+	$(PY) manage.py makemessages --locale zh_Hans --no-obsolete --no-location --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'tests/*'
+	$(PY) scripts/po_fill.py locale/zh_Hans/strings/*.txt
+	$(PY) scripts/po_fill.py --missing
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -23,3 +23,162 @@ def _plain_static_storage(settings):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# --- the network and its people -----------------------------------------------------------------------
+# Two stations so that every scope test has an outsider: alice (staff) and bob (head) work at 余新镇;
+# charlie (staff) at 凤桥镇; dana is a district administrator; erin is a deputy with a read-only account.
+
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture
+def district(db):
+    from stations.models import District
+
+    return District.objects.create(name="南湖区", slug="nanhu", code="NH")
+
+
+@pytest.fixture
+def station(district):
+    from stations.models import Site, SiteKind
+
+    return Site.objects.create(
+        district=district,
+        kind=SiteKind.STATION,
+        name="余新镇代表联络站",
+        slug="yuxin",
+        town="余新镇",
+        address="余新镇人民政府一楼",
+        is_online=True,
+    )
+
+
+@pytest.fixture
+def room(station):
+    from stations.models import Area, Site, SiteKind
+
+    room = Site.objects.create(
+        district=station.district,
+        kind=SiteKind.ROOM,
+        parent=station,
+        name="金星村代表联络室",
+        slug="yuxin-jinxing",
+        town="余新镇",
+        address="余新镇金星村村委会",
+        is_online=True,
+    )
+    for village in ("金星村", "长秦村", "曹王村"):
+        room.areas.add(Area.objects.create(district=station.district, town="余新镇", name=village))
+    return room
+
+
+@pytest.fixture
+def point(room):
+    from stations.models import Site, SiteKind
+
+    return Site.objects.create(
+        district=room.district,
+        kind=SiteKind.POINT,
+        parent=room,
+        name="金星村企业代表联络点",
+        slug="yuxin-jinxing-enterprise",
+        town="余新镇",
+        sector="enterprise",
+    )
+
+
+@pytest.fixture
+def other_station(district):
+    from stations.models import Site, SiteKind
+
+    return Site.objects.create(
+        district=district,
+        kind=SiteKind.STATION,
+        name="凤桥镇代表联络站",
+        slug="fengqiao",
+        town="凤桥镇",
+        address="凤桥镇人民政府",
+    )
+
+
+@pytest.fixture
+def other_room(other_station):
+    from stations.models import Site, SiteKind
+
+    return Site.objects.create(
+        district=other_station.district,
+        kind=SiteKind.ROOM,
+        parent=other_station,
+        name="凤桥村代表联络室",
+        slug="fengqiao-village",
+        town="凤桥镇",
+    )
+
+
+def make_deputy(district, name: str, *, level: str = "district", sites=(), **fields):
+    """A deputy with one mandate, assigned to the given sites."""
+    import datetime as dt
+
+    from django.utils.text import slugify
+
+    from stations.models import Assignment, Deputy, Mandate
+
+    slug = fields.pop("slug", None) or slugify(f"deputy-{Deputy.objects.count() + 1}")
+    deputy = Deputy.objects.create(district=district, name=name, slug=slug, gender=fields.pop("gender", "m"), **fields)
+    Mandate.objects.create(deputy=deputy, level=level, term_start=dt.date(2022, 1, 1), term_end=dt.date(2027, 1, 1))
+    for site in sites:
+        Assignment.objects.create(deputy=deputy, site=site)
+    return deputy
+
+
+@pytest.fixture
+def deputies(room, district):
+    """Three deputies serving the 金星 room, of three levels."""
+    return [
+        make_deputy(district, "顾海明", level="town", sites=[room], slug="gu-haiming"),
+        make_deputy(district, "黄美勤", level="district", sites=[room], slug="huang-meiqin", gender="f"),
+        make_deputy(district, "李建国", level="city", sites=[room], slug="li-jianguo"),
+    ]
+
+
+def make_user(username: str, *, role: str | None, station=None, deputy=None, **fields):
+    from django.contrib.auth import get_user_model
+
+    from stations.models import Membership
+
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **fields)
+    if role:
+        Membership.objects.create(user=user, role=role, station=station, deputy=deputy)
+    return user
+
+
+@pytest.fixture
+def alice(station):
+    return make_user("alice", role="staff", station=station, first_name="爱丽丝")
+
+
+@pytest.fixture
+def bob(station):
+    return make_user("bob", role="station_head", station=station)
+
+
+@pytest.fixture
+def charlie(other_station):
+    return make_user("charlie", role="staff", station=other_station)
+
+
+@pytest.fixture
+def dana(db):
+    return make_user("dana", role="district_admin", is_staff=True)
+
+
+@pytest.fixture
+def erin(deputies):
+    return make_user("erin", role="deputy", deputy=deputies[0])
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client

@@ -1,0 +1,73 @@
+"""The domain's models, one module per part of the domain."""
+
+from stations.models.accounts import Membership, Role
+from stations.models.opinions import (
+    DEFAULT_DEADLINE_DAYS,
+    HandlingBody,
+    Opinion,
+    OpinionEvent,
+    Satisfaction,
+    Source,
+    State,
+)
+from stations.models.rosters import (
+    AbsenceReason,
+    Attendance,
+    Duty,
+    DutyShift,
+    ReceptionRule,
+    Roster,
+    RuleKind,
+    Unavailability,
+    Weekday,
+)
+from stations.models.sites import (
+    Area,
+    AreaKind,
+    Assignment,
+    Deputy,
+    District,
+    Gender,
+    Level,
+    Mandate,
+    Sector,
+    Site,
+    SiteKind,
+)
+from stations.models.visits import Category, Channel, Visit, VisitDeputy
+
+__all__ = [
+    "DEFAULT_DEADLINE_DAYS",
+    "AbsenceReason",
+    "Area",
+    "AreaKind",
+    "Assignment",
+    "Attendance",
+    "Category",
+    "Channel",
+    "Deputy",
+    "District",
+    "Duty",
+    "DutyShift",
+    "Gender",
+    "HandlingBody",
+    "Level",
+    "Mandate",
+    "Membership",
+    "Opinion",
+    "OpinionEvent",
+    "ReceptionRule",
+    "Role",
+    "Roster",
+    "RuleKind",
+    "Satisfaction",
+    "Sector",
+    "Site",
+    "SiteKind",
+    "Source",
+    "State",
+    "Unavailability",
+    "Visit",
+    "VisitDeputy",
+    "Weekday",
+]

@@ -1,0 +1,309 @@
+"""The liaison network: districts, the stations, rooms and points in them, the areas they serve, deputies."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+
+
+class District(models.Model):
+    """A county-level district (区) whose people's congress runs the network."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    # Prefix of staff references for opinions, e.g. "NH" gives NH-2027-00042.
+    code = models.CharField(_("reference prefix"), max_length=8, unique=True)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SiteKind(models.TextChoices):
+    STATION = "station", _("liaison station")
+    ROOM = "room", _("liaison room")
+    POINT = "point", _("liaison point")
+
+
+class Sector(models.TextChoices):
+    GENERAL = "general", _("general")
+    ENTERPRISE = "enterprise", _("enterprise")
+    AGRICULTURE = "agriculture", _("agriculture")
+    SCHOOL = "school", _("school")
+    COMMUNITY = "community", _("community")
+    PLAZA = "plaza", _("plaza")
+    OTHER = "other", _("other")
+
+
+class SiteQuerySet(models.QuerySet):
+    def active(self) -> SiteQuerySet:
+        return self.filter(is_active=True)
+
+    def stations(self) -> SiteQuerySet:
+        return self.filter(kind=SiteKind.STATION)
+
+    def under_station(self, station: Site) -> SiteQuerySet:
+        """The station itself with every room and point below it (the hierarchy is at most three deep)."""
+        return self.filter(Q(pk=station.pk) | Q(parent_id=station.pk) | Q(parent__parent_id=station.pk))
+
+    def search(self, text: str) -> SiteQuerySet:
+        """Sites whose name, town, or served village/community matches the text."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text) | Q(town__icontains=text) | Q(areas__name__icontains=text)
+        ).distinct()
+
+
+class Site(models.Model):
+    """A station (站), room (室) or point (点): a place where deputies receive voters."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="sites", verbose_name=_("district"))
+    kind = models.CharField(_("kind"), max_length=10, choices=SiteKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent site"),
+        help_text=_("A room belongs to a station; a point to a station or a room; a station has none."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, help_text=_("Stable: printed posters link to it."))
+    town = models.CharField(_("town or street"), max_length=50)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    opening_notes = models.TextField(_("opening notes"), blank=True)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices, default=Sector.GENERAL)
+    head_name = models.CharField(_("head of the site"), max_length=50, blank=True)
+    established = models.DateField(_("date established"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_online = models.BooleanField(
+        _("online station"), default=False, help_text=_("The site accepts opinions on the web.")
+    )
+    deputies_per_shift = models.PositiveSmallIntegerField(
+        _("deputies per shift"), default=2, help_text=_("How many deputies a duty shift needs.")
+    )
+    areas = models.ManyToManyField("Area", blank=True, related_name="sites", verbose_name=_("areas served"))
+
+    history = HistoricalRecords()
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["district", "town", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "name"],
+                name="site_name_unique_among_siblings",
+                violation_error_message=_("A site with this name already exists under the same parent."),
+            ),
+            models.UniqueConstraint(
+                fields=["district", "name"],
+                condition=Q(parent__isnull=True),
+                name="station_name_unique_in_district",
+                violation_error_message=_("A station with this name already exists in the district."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=SiteKind.STATION, parent__isnull=True)
+                | (~Q(kind=SiteKind.STATION) & Q(parent__isnull=False)),
+                name="site_only_stations_are_top_level",
+                violation_error_message=_("A station has no parent site; rooms and points must have one."),
+            ),
+            models.CheckConstraint(
+                condition=Q(deputies_per_shift__gte=1, deputies_per_shift__lte=20),
+                name="site_deputies_per_shift_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("stations:site_detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        parent = self.parent
+        if self.kind == SiteKind.STATION:
+            if parent is not None:
+                raise ValidationError({"parent": _("A station is the top of the network and has no parent site.")})
+            return
+        if parent is None:
+            raise ValidationError({"parent": _("A room or point must belong to a station or a room.")})
+        if self.kind == SiteKind.ROOM and parent.kind != SiteKind.STATION:
+            raise ValidationError({"parent": _("A liaison room must belong to a liaison station.")})
+        if self.kind == SiteKind.POINT and parent.kind not in (SiteKind.STATION, SiteKind.ROOM):
+            raise ValidationError({"parent": _("A liaison point must belong to a station or a room.")})
+        ancestor = parent
+        while ancestor is not None:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A site cannot be placed under itself or its own children.")})
+            ancestor = ancestor.parent
+        if self.district_id is None:
+            self.district_id = parent.district_id
+        elif self.district_id != parent.district_id:
+            raise ValidationError({"district": _("A site belongs to the same district as its parent site.")})
+        if self.pk is not None and self.kind == SiteKind.POINT and self.children.exists():
+            raise ValidationError({"kind": _("A site with rooms or points under it cannot become a point.")})
+
+    @property
+    def station(self) -> Site:
+        """The station this site belongs to (itself for a station)."""
+        site = self
+        while site.parent_id is not None:
+            site = site.parent
+        return site
+
+
+class AreaKind(models.TextChoices):
+    VILLAGE = "village", _("village")
+    COMMUNITY = "community", _("community")
+    ELECTORAL_DISTRICT = "electoral", _("electoral district")
+
+
+class Area(models.Model):
+    """A village, community or electoral district that one or more sites serve."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="areas", verbose_name=_("district"))
+    town = models.CharField(_("town or street"), max_length=50)
+    name = models.CharField(_("name"), max_length=50)
+    kind = models.CharField(_("kind"), max_length=10, choices=AreaKind.choices, default=AreaKind.VILLAGE)
+
+    class Meta:
+        verbose_name = _("area served")
+        verbose_name_plural = _("areas served")
+        ordering = ["town", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "town", "name"], name="area_unique_in_town"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town} {self.name}"
+
+
+class Gender(models.TextChoices):
+    FEMALE = "f", _("female")
+    MALE = "m", _("male")
+
+
+class Level(models.TextChoices):
+    """Levels of people's congress, highest first (the order the public pages list them in)."""
+
+    PROVINCE = "province", _("provincial")
+    CITY = "city", _("city")
+    DISTRICT = "district", _("district")
+    TOWN = "town", _("town")
+
+
+LEVEL_ORDER = {level.value: index for index, level in enumerate(Level)}
+
+
+def validate_photo_size(photo) -> None:
+    if photo.size > PHOTO_MAX_BYTES:
+        raise ValidationError(_("The photo is larger than 2 MB; please upload a smaller image."))
+
+
+class DeputyQuerySet(models.QuerySet):
+    def active(self) -> DeputyQuerySet:
+        return self.filter(is_active=True)
+
+    def unassigned(self) -> DeputyQuerySet:
+        """Active deputies not yet assigned to any site ("代表进站全员化" wants none)."""
+        return self.active().filter(assignments__isnull=True)
+
+
+class Deputy(models.Model):
+    """A people's congress deputy. One person may hold mandates at several levels."""
+
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="deputies", verbose_name=_("district")
+    )
+    name = models.CharField(_("name"), max_length=50)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    photo = models.ImageField(
+        _("photo"),
+        upload_to="deputies/",
+        blank=True,
+        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"]), validate_photo_size],
+        help_text=_("JPEG, PNG or WebP, at most 2 MB."),
+    )
+    biography = models.TextField(_("short biography"), blank=True, help_text=_("Public."))
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices, default=Sector.GENERAL)
+    occupation = models.CharField(_("occupation"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True, help_text=_("Private: shown to staff only."))
+    is_active = models.BooleanField(_("active"), default=True)
+    sites = models.ManyToManyField(Site, through="Assignment", related_name="deputies", verbose_name=_("sites"))
+
+    history = HistoricalRecords(excluded_fields=["phone"])
+    objects = DeputyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("deputy")
+        verbose_name_plural = _("deputies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("stations:deputy_detail", kwargs={"slug": self.slug})
+
+
+class Mandate(models.Model):
+    """A deputy's seat in a people's congress at one level, for one term."""
+
+    deputy = models.ForeignKey(Deputy, on_delete=models.CASCADE, related_name="mandates", verbose_name=_("deputy"))
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    electoral_district = models.CharField(_("electoral district"), max_length=100, blank=True)
+    term_start = models.DateField(_("term start"))
+    term_end = models.DateField(_("term end"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mandate")
+        verbose_name_plural = _("mandates")
+        ordering = ["deputy", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["deputy", "level", "term_start"], name="mandate_unique_per_term"),
+            models.CheckConstraint(
+                condition=Q(term_end__isnull=True) | Q(term_end__gt=models.F("term_start")),
+                name="mandate_term_ends_after_start",
+                violation_error_message=_("A term must end after it starts."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deputy} · {self.get_level_display()}"
+
+
+class Assignment(models.Model):
+    """A deputy assigned to a site (进站): they serve its duty shifts."""
+
+    deputy = models.ForeignKey(Deputy, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("deputy"))
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("site"))
+    since = models.DateField(_("assigned since"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("site assignment")
+        verbose_name_plural = _("site assignments")
+        constraints = [models.UniqueConstraint(fields=["deputy", "site"], name="assignment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.deputy} @ {self.site}"
