@@ -1,6 +1,7 @@
 """The domain's models, one module per part of the domain."""
 
 from stations.models.accounts import Membership, Role
+from stations.models.audit import AuditAction, AuditEntry
 from stations.models.opinions import (
     DEFAULT_DEADLINE_DAYS,
     HandlingBody,
@@ -39,6 +40,8 @@ from stations.models.visits import Category, Channel, Visit, VisitDeputy
 __all__ = [
     "DEFAULT_DEADLINE_DAYS",
     "AbsenceReason",
+    "AuditAction",
+    "AuditEntry",
     "Area",
     "AreaKind",
     "Assignment",
