@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stations.views import ops, public, staff
+from stations.views import ops, public, staff, visits
 
 app_name = "stations"
 
@@ -8,4 +8,11 @@ urlpatterns = [
     path("", public.home, name="home"),
     path("healthz", ops.healthz, name="healthz"),
     path("staff/", staff.staff_home, name="staff_home"),
+    path("staff/visits/", visits.visit_list, name="visit_list"),
+    path("staff/visits/new/", visits.visit_create, name="visit_create"),
+    path("staff/visits/export.<str:fmt>", visits.visit_export, name="visit_export"),
+    path("staff/visits/<int:pk>/", visits.visit_detail, name="visit_detail"),
+    path("staff/visits/<int:pk>/edit/", visits.visit_update, name="visit_update"),
+    path("staff/visits/<int:pk>/archive/", visits.visit_archive, name="visit_archive"),
+    path("staff/visits/<int:pk>/restore/", visits.visit_restore, name="visit_restore"),
 ]

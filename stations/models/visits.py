@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from stations.models.rosters import DutyShift
 from stations.models.sites import Area, Deputy, Site
+from stations.validators import validate_phone
 
 MAX_PEOPLE = 500
 
@@ -44,6 +47,31 @@ class VisitQuerySet(models.QuerySet):
         return self.filter(archived_at__isnull=True)
 
 
+class VisitDeputy(models.Model):
+    """A deputy present at a visit; a deputy not assigned to the site is marked as visiting.
+
+    Defined before Visit because simple_history copies this through model into the visit's history when
+    the Visit class is built.
+    """
+
+    visit = models.ForeignKey("Visit", on_delete=models.CASCADE, related_name="visit_deputies")
+    deputy = models.ForeignKey(Deputy, on_delete=models.PROTECT, related_name="visit_presences")
+    is_visiting = models.BooleanField(_("visiting deputy"), default=False)
+
+    class Meta:
+        verbose_name = _("deputy present")
+        verbose_name_plural = _("deputies present")
+        constraints = [models.UniqueConstraint(fields=["visit", "deputy"], name="visit_deputy_unique")]
+
+    def __str__(self) -> str:
+        return str(self.deputy)
+
+
+# Kept at module level so that the record-book service can write the first version of a visit after its
+# deputies are saved (a plain save() would snapshot the visit before they exist).
+_visit_history = HistoricalRecords(m2m_fields=["deputies"])
+
+
 class Visit(models.Model):
     """One entry of the record book: who came, how many, what they raised."""
 
@@ -58,10 +86,10 @@ class Visit(models.Model):
         verbose_name=_("duty shift"),
     )
     deputies = models.ManyToManyField(
-        Deputy, through="VisitDeputy", related_name="visits", blank=True, verbose_name=_("deputies present")
+        Deputy, through=VisitDeputy, related_name="visits", blank=True, verbose_name=_("deputies present")
     )
     visitor_name = models.CharField(_("visitor's name"), max_length=50, blank=True)
-    visitor_phone = models.CharField(_("visitor's phone"), max_length=20, blank=True)
+    visitor_phone = models.CharField(_("visitor's phone"), max_length=20, blank=True, validators=[validate_phone])
     area = models.ForeignKey(
         Area,
         on_delete=models.SET_NULL,
@@ -96,7 +124,10 @@ class Visit(models.Model):
         verbose_name=_("archived by"),
     )
 
-    history = HistoricalRecords()
+    # The deputies present are part of the record: their rows are copied into each historical version, so
+    # the history shows who was added or removed. The phone stays in the history table (the detail page
+    # shows it masked); it is personal data of the same station, kept as long as the record.
+    history = _visit_history
     objects = VisitQuerySet.as_manager()
 
     class Meta:
@@ -115,22 +146,19 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return f"{self.site} {self.occurred_at:%Y-%m-%d}"
 
+    def clean(self) -> None:
+        super().clean()
+        if self.occurred_at is not None and self.occurred_at > timezone.now():
+            raise ValidationError({"occurred_at": _("A visit cannot be recorded in the future.")})
+
+    def record_version(self, *, history_type: str = "~") -> None:
+        """Write a history version now, with the deputies present as they are saved at this moment."""
+        _visit_history.create_historical_record(self, history_type)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
     @property
     def village(self) -> str:
         return self.area.name if self.area_id else self.area_text
-
-
-class VisitDeputy(models.Model):
-    """A deputy present at a visit; a deputy not assigned to the site is marked as visiting."""
-
-    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="visit_deputies")
-    deputy = models.ForeignKey(Deputy, on_delete=models.PROTECT, related_name="visit_presences")
-    is_visiting = models.BooleanField(_("visiting deputy"), default=False)
-
-    class Meta:
-        verbose_name = _("deputy present")
-        verbose_name_plural = _("deputies present")
-        constraints = [models.UniqueConstraint(fields=["visit", "deputy"], name="visit_deputy_unique")]
-
-    def __str__(self) -> str:
-        return str(self.deputy)

@@ -1,0 +1,318 @@
+"""Forms of the record book: the visit itself, its opinions (a formset) and the record book's filters."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from stations.models import Category, Channel, Deputy, Site, Visit
+from stations.models.visits import MAX_PEOPLE
+from stations.selectors.visits import assigned_deputy_ids, with_open_opinions
+from stations.validators import normalise_phone, validate_phone
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+MAX_OPINIONS = 20
+PEOPLE_MESSAGE = _("The number of people must be between 1 and 500.")
+
+
+class SiteChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Site) -> str:
+        return str(obj)
+
+
+class VisitForm(forms.Form):
+    """One entry of the record book. The view hands the cleaned data to the record-book service."""
+
+    site = SiteChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=_("Choose the site"))
+    occurred_at = forms.DateTimeField(
+        label=_("Date and time"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    deputies = forms.ModelMultipleChoiceField(
+        label=_("Deputies present"),
+        queryset=Deputy.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The deputies on duty are ticked already."),
+    )
+    visiting_deputies = forms.ModelMultipleChoiceField(
+        label=_("Visiting deputies"),
+        queryset=Deputy.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Deputies not assigned to this site who took part in the reception."),
+    )
+    visitor_name = forms.CharField(
+        label=_("Visitor's name"),
+        max_length=50,
+        required=False,
+        help_text=_("Optional: a voter may stay anonymous."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    visitor_phone = forms.CharField(
+        label=_("Visitor's phone"),
+        max_length=20,
+        required=False,
+        help_text=_("Optional. A mobile or a landline with area code."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
+    )
+    village = forms.CharField(
+        label=_("Village or community"),
+        max_length=100,
+        required=False,
+        help_text=_("Choose one the site serves or type another."),
+        widget=forms.TextInput(attrs={"list": "village-options", "autocomplete": "off"}),
+    )
+    people = forms.IntegerField(
+        label=_("Number of people"),
+        initial=1,
+        min_value=1,
+        max_value=MAX_PEOPLE,
+        error_messages={"min_value": PEOPLE_MESSAGE, "max_value": PEOPLE_MESSAGE},
+        help_text=_("A group counts as its size."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.RECEPTION_DAY)
+    category = forms.ChoiceField(label=_("Topic"), choices=Category.choices, initial=Category.OTHER)
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the voter raised, in a few sentences."),
+    )
+
+    def __init__(
+        self,
+        *args,
+        sites: QuerySet[Site],
+        site: Site | None = None,
+        on_duty: list[Deputy] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        district_deputies = Deputy.objects.filter(district_id__in=sites.values("district_id")).order_by("name")
+        self.fields["deputies"].queryset = district_deputies
+        self.fields["visiting_deputies"].queryset = district_deputies
+        self.render_site = self._bound_site(sites) or site
+        self._limit_deputy_choices(district_deputies, on_duty or [])
+
+    def _bound_site(self, sites: QuerySet[Site]) -> Site | None:
+        if not self.is_bound:
+            return None
+        value = self.data.get(self.add_prefix("site"))
+        if not value or not str(value).isdigit():
+            return None
+        return sites.filter(pk=value).first()
+
+    def _selected(self, name: str) -> set[str]:
+        if self.is_bound:
+            return set(self.data.getlist(self.add_prefix(name))) if hasattr(self.data, "getlist") else set()
+        return {str(getattr(value, "pk", value)) for value in self.initial.get(name) or ()}
+
+    def _limit_deputy_choices(self, district_deputies: QuerySet[Deputy], on_duty: list[Deputy]) -> None:
+        """Show the site's own deputies as ticks and everybody else in the visiting list.
+
+        The fields still accept any deputy of the district, so that clean() can say *why* a deputy does not
+        fit instead of Django's bare "not a valid choice".
+        """
+        site = self.render_site
+        assigned = assigned_deputy_ids(site) if site is not None else set()
+        on_duty_ids = {deputy.pk for deputy in on_duty}
+        ticked = self._selected("deputies")
+        listed = self._selected("visiting_deputies")
+        own, others = [], []
+        for deputy in district_deputies.filter(is_active=True) | district_deputies.filter(
+            pk__in=[int(pk) for pk in ticked | listed if pk.isdigit()]
+        ):
+            if deputy.pk in assigned or str(deputy.pk) in ticked:
+                label = str(deputy)
+                if deputy.pk in on_duty_ids:
+                    label = _("%(name)s (on duty)") % {"name": deputy.name}
+                own.append((deputy.pk, label))
+            else:
+                others.append((deputy.pk, str(deputy)))
+        self.fields["deputies"].widget.choices = own
+        self.fields["visiting_deputies"].widget.choices = others
+
+    def clean_occurred_at(self):
+        value = self.cleaned_data["occurred_at"]
+        if value > timezone.now():
+            raise forms.ValidationError(_("A visit cannot be recorded in the future."))
+        return value
+
+    def clean_visitor_phone(self) -> str:
+        value = self.cleaned_data["visitor_phone"].strip()
+        if not value:
+            return ""
+        validate_phone(value)
+        return normalise_phone(value)
+
+    def clean(self):
+        cleaned = super().clean()
+        site = cleaned.get("site")
+        if site is None:
+            return cleaned
+        assigned = assigned_deputy_ids(site)
+        errors = [
+            _("%(name)s is not assigned to this site; add them as a visiting deputy.") % {"name": deputy.name}
+            for deputy in cleaned.get("deputies") or ()
+            if deputy.pk not in assigned
+        ]
+        if errors:
+            self.add_error("deputies", errors)
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "site": data["site"],
+            "occurred_at": data["occurred_at"],
+            "deputies": list(data["deputies"]),
+            "visiting_deputies": list(data["visiting_deputies"]),
+            "visitor_name": data["visitor_name"],
+            "visitor_phone": data["visitor_phone"],
+            "village": data["village"],
+            "people": data["people"],
+            "channel": data["channel"],
+            "category": data["category"],
+            "summary": data["summary"],
+        }
+
+
+def visit_initial(visit: Visit) -> dict:
+    presences = list(visit.visit_deputies.all())
+    return {
+        "site": visit.site,
+        "occurred_at": timezone.localtime(visit.occurred_at),
+        "deputies": [presence.deputy_id for presence in presences if not presence.is_visiting],
+        "visiting_deputies": [presence.deputy_id for presence in presences if presence.is_visiting],
+        "visitor_name": visit.visitor_name,
+        "visitor_phone": visit.visitor_phone,
+        "village": visit.village,
+        "people": visit.people,
+        "channel": visit.channel,
+        "category": visit.category,
+        "summary": visit.summary,
+    }
+
+
+class OpinionForm(forms.Form):
+    """One opinion raised during the visit; an untouched form is simply skipped."""
+
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=[("", _("Same as the visit's topic")), *Category.choices],
+        required=False,
+    )
+    content = forms.CharField(
+        label=_("Opinion or suggestion"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+OpinionFormSet = forms.formset_factory(
+    OpinionForm, extra=3, max_num=MAX_OPINIONS, absolute_max=MAX_OPINIONS, validate_max=True
+)
+
+
+def opinions_from(formset) -> list[dict[str, str]]:
+    return [
+        {"category": form.cleaned_data.get("category", ""), "content": form.cleaned_data["content"]}
+        for form in formset.forms
+        if form.has_changed() and form.cleaned_data.get("content")
+    ]
+
+
+# --- the record book's filters ------------------------------------------------------------------------
+
+
+class OpenOpinions:
+    WITH = "with"
+    WITHOUT = "without"
+
+
+class Archived:
+    CURRENT = ""
+    ARCHIVED = "archived"
+    ALL = "all"
+
+
+class VisitFilter(django_filters.FilterSet):
+    """Filters of the record book. The querysets of the choices are scoped to the user's sites."""
+
+    date_from = django_filters.DateFilter(
+        field_name="occurred_at",
+        lookup_expr="date__gte",
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        field_name="occurred_at",
+        lookup_expr="date__lte",
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.none(), empty_label=_("All sites"))
+    deputy = django_filters.ModelChoiceFilter(
+        label=_("Deputy"),
+        field_name="visit_deputies__deputy",
+        queryset=Deputy.objects.none(),
+        empty_label=_("All deputies"),
+    )
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("All channels"))
+    category = django_filters.ChoiceFilter(label=_("Topic"), choices=Category.choices, empty_label=_("All topics"))
+    opinions = django_filters.ChoiceFilter(
+        label=_("Opinions"),
+        choices=[(OpenOpinions.WITH, _("With open opinions")), (OpenOpinions.WITHOUT, _("Without open opinions"))],
+        empty_label=_("Any"),
+        method="filter_opinions",
+    )
+    q = django_filters.CharFilter(label=_("Search summary or village"), method="filter_search")
+    archived = django_filters.ChoiceFilter(
+        label=_("Archived visits"),
+        choices=[(Archived.ARCHIVED, _("Archived only")), (Archived.ALL, _("Current and archived"))],
+        empty_label=_("Hide archived"),
+        method="filter_archived",
+    )
+
+    class Meta:
+        model = Visit
+        fields: list[str] = []
+
+    def __init__(self, *args, sites: QuerySet[Site], deputies: QuerySet[Deputy], can_see_archived: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["site"].queryset = sites
+        self.filters["deputy"].queryset = deputies
+        self.can_see_archived = can_see_archived
+        if not can_see_archived:
+            del self.filters["archived"]
+
+    def filter_queryset(self, queryset):
+        # Archived visits stay out of the book unless a district administrator asks for them.
+        if not (self.can_see_archived and self.form.cleaned_data.get("archived")):
+            queryset = queryset.filter(archived_at__isnull=True)
+        return super().filter_queryset(queryset)
+
+    def filter_archived(self, queryset, name, value):
+        if value == Archived.ARCHIVED:
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+    def filter_opinions(self, queryset, name, value):
+        return with_open_opinions(queryset, value == OpenOpinions.WITH)
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(summary__icontains=value) | Q(area__name__icontains=value) | Q(area_text__icontains=value)
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(value not in (None, "", []) for value in self.form.cleaned_data.values())

@@ -1,0 +1,302 @@
+"""Reads for the record book: the shift a visit belongs to, who is on duty, the scoped list and history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from stations.access import sites_for_user
+from stations.models import (
+    Area,
+    Attendance,
+    Deputy,
+    Duty,
+    DutyShift,
+    Opinion,
+    Site,
+    SiteKind,
+    State,
+    Visit,
+    VisitDeputy,
+)
+from stations.privacy import mask_name, mask_phone
+
+
+def scoped_sites(user) -> QuerySet[Site]:
+    """The sites the user may record visits for: their station first, then its rooms, then its points."""
+    order = Case(
+        When(kind=SiteKind.STATION, then=Value(0)),
+        When(kind=SiteKind.ROOM, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return sites_for_user(user).annotate(kind_order=order).order_by("town", "kind_order", "name")
+
+
+def visits_for_user(user) -> QuerySet[Visit]:
+    """Every visit (archived ones too) of the sites the user may see."""
+    return Visit.objects.filter(site__in=sites_for_user(user))
+
+
+def shift_at(*, site: Site, at: dt.datetime) -> DutyShift | None:
+    """The site's duty shift running at that time, if any (a cancelled shift did not take place)."""
+    return (
+        DutyShift.objects.filter(roster__site=site, start__lte=at, end__gte=at, cancelled=False)
+        .order_by("start", "pk")
+        .first()
+    )
+
+
+def deputies_on_duty(shift: DutyShift) -> list[Deputy]:
+    """The deputies expected at a shift: those on duty, minus the absent, with substitutes in their place."""
+    present: dict[int, Deputy] = {}
+    for duty in shift.duties.select_related("deputy", "substitute").order_by("deputy__name"):
+        if duty.attendance == Attendance.ABSENT:
+            continue
+        deputy = duty.substitute if duty.attendance == Attendance.SUBSTITUTED and duty.substitute else duty.deputy
+        present.setdefault(deputy.pk, deputy)
+    return list(present.values())
+
+
+def assigned_deputy_ids(site: Site) -> set[int]:
+    return set(site.assignments.values_list("deputy_id", flat=True))
+
+
+def areas_for_site(site: Site | None, sites: QuerySet[Site]) -> list[Area]:
+    """Suggestions for the village field: the site's own areas first, then the others of the user's sites."""
+    areas = list(Area.objects.filter(sites__in=sites).distinct().order_by("name"))
+    if site is None:
+        return areas
+    own = set(site.areas.values_list("pk", flat=True))
+    return sorted(areas, key=lambda area: (area.pk not in own, area.name))
+
+
+def todays_shifts(*, sites: QuerySet[Site], day: dt.date | None = None) -> list[DutyShift]:
+    day = day or timezone.localdate()
+    return list(
+        DutyShift.objects.for_sites(sites)
+        .on_date(day)
+        .select_related("roster__site")
+        .prefetch_related(Prefetch("duties", queryset=Duty.objects.select_related("deputy", "substitute")))
+        .order_by("start", "roster__site__name")
+    )
+
+
+def _open_opinions():
+    return Opinion.objects.open().filter(visit=OuterRef("pk"))
+
+
+def record_book(queryset: QuerySet[Visit]) -> QuerySet[Visit]:
+    """The record book's rows with everything a row shows, in a fixed number of queries."""
+    opinion_count = (
+        Opinion.objects.filter(visit=OuterRef("pk")).order_by().values("visit").annotate(n=Count("pk")).values("n")
+    )
+    open_count = _open_opinions().order_by().values("visit").annotate(n=Count("pk")).values("n")
+    return (
+        queryset.select_related("site", "area", "recorded_by")
+        .prefetch_related(
+            Prefetch("visit_deputies", queryset=VisitDeputy.objects.select_related("deputy").order_by("deputy__name"))
+        )
+        .annotate(
+            opinion_count=Coalesce(Subquery(opinion_count, output_field=IntegerField()), 0),
+            open_opinion_count=Coalesce(Subquery(open_count, output_field=IntegerField()), 0),
+        )
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def with_open_opinions(queryset: QuerySet[Visit], wanted: bool) -> QuerySet[Visit]:
+    condition = Exists(_open_opinions())
+    return queryset.filter(condition if wanted else ~condition)
+
+
+def waiting_opinions(*, sites: QuerySet[Site]) -> QuerySet[Opinion]:
+    """Opinions registered at the user's sites that nobody has accepted or refused yet."""
+    return (
+        Opinion.objects.filter(site__in=sites, state=State.REGISTERED)
+        .select_related("site", "visit")
+        .order_by("registered_at", "pk")
+    )
+
+
+# --- history ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryEntry:
+    at: dt.datetime
+    user: str
+    kind: str  # created, changed, archived, restored
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+# Fields shown in the history, in the order of the form; the village is shown as one value.
+_HISTORY_FIELDS = (
+    "site",
+    "occurred_at",
+    "shift",
+    "visitor_name",
+    "visitor_phone",
+    "village",
+    "people",
+    "channel",
+    "category",
+    "summary",
+)
+
+
+def _history_value(record, name: str) -> str:
+    if name == "site":
+        return str(record.site) if record.site_id else ""
+    if name == "shift":
+        return str(record.shift) if record.shift_id else ""
+    if name == "village":
+        return record.area.name if record.area_id else record.area_text
+    if name == "occurred_at":
+        return timezone.localtime(record.occurred_at).strftime("%Y-%m-%d %H:%M")
+    if name == "visitor_name":
+        return mask_name(record.visitor_name)
+    if name == "visitor_phone":
+        return mask_phone(record.visitor_phone)
+    if name == "channel":
+        return str(record.get_channel_display())
+    if name == "category":
+        return str(record.get_category_display())
+    return str(getattr(record, name))
+
+
+def _deputies_label(rows: set[tuple[int, bool]], names: dict[int, str]) -> str:
+    labels = []
+    for deputy_id, visiting in sorted(rows, key=lambda row: names.get(row[0], "")):
+        name = names.get(deputy_id, "?")
+        labels.append(_("%(name)s (visiting)") % {"name": name} if visiting else name)
+    return "、".join(labels)
+
+
+def visit_history(visit: Visit) -> list[HistoryEntry]:
+    """Each version of the visit against the one before it, newest first, with personal data masked."""
+    records = list(
+        visit.history.select_related("history_user", "site", "area", "shift__roster__site").order_by(
+            "history_date", "history_id"
+        )
+    )
+    if not records:
+        return []
+    m2m_model = apps.get_model("stations", "HistoricalVisitDeputy")
+    presences: dict[int, set[tuple[int, bool]]] = defaultdict(set)
+    for history_id, deputy_id, visiting in m2m_model.objects.filter(
+        history_id__in=[r.history_id for r in records]
+    ).values_list("history_id", "deputy_id", "is_visiting"):
+        presences[history_id].add((deputy_id, visiting))
+    deputy_ids = {deputy_id for rows in presences.values() for deputy_id, _visiting in rows}
+    names = dict(Deputy.objects.filter(pk__in=deputy_ids).values_list("pk", "name"))
+    labels = {name: str(Visit._meta.get_field(name).verbose_name) for name in _HISTORY_FIELDS if name != "village"}
+    labels["village"] = str(Visit._meta.get_field("area").verbose_name)
+    labels["deputies"] = str(Visit._meta.get_field("deputies").verbose_name)
+
+    entries: list[HistoryEntry] = []
+    previous = None
+    for record in records:
+        user = ""
+        if record.history_user is not None:
+            user = record.history_user.get_full_name() or record.history_user.get_username()
+        if previous is None:
+            entries.append(HistoryEntry(at=record.history_date, user=user, kind="created"))
+            previous = record
+            continue
+        if previous.archived_at is None and record.archived_at is not None:
+            kind = "archived"
+        elif previous.archived_at is not None and record.archived_at is None:
+            kind = "restored"
+        else:
+            kind = "changed"
+        changes = []
+        for name in _HISTORY_FIELDS:
+            old, new = _history_value(previous, name), _history_value(record, name)
+            if old != new:
+                changes.append((labels[name], old, new))
+        old_rows, new_rows = presences[previous.history_id], presences[record.history_id]
+        if old_rows != new_rows:
+            changes.append((labels["deputies"], _deputies_label(old_rows, names), _deputies_label(new_rows, names)))
+        if changes or kind != "changed":
+            entries.append(HistoryEntry(at=record.history_date, user=user, kind=kind, changes=changes))
+        previous = record
+    entries.reverse()
+    return entries
+
+
+def visits_today(*, sites: QuerySet[Site], day: dt.date | None = None) -> QuerySet[Visit]:
+    day = day or timezone.localdate()
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    return record_book(
+        Visit.objects.current().filter(site__in=sites, occurred_at__gte=start, occurred_at__lt=start + dt.timedelta(1))
+    )
+
+
+# --- exports ------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """Text a spreadsheet would run as a formula is written as plain text (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str], list[list]]:
+    """Header and rows of the record book for a spreadsheet; the voter's name and phone masked unless asked."""
+    header = [
+        _("Date and time"),
+        _("Site"),
+        _("Village or community"),
+        _("Visitor's name"),
+        _("Visitor's phone"),
+        _("Number of people"),
+        _("Channel"),
+        _("Topic"),
+        _("Deputies present"),
+        _("Summary"),
+        _("Opinions"),
+        _("Open opinions"),
+        _("Recorded by"),
+        _("Archived"),
+    ]
+    rows = []
+    for visit in queryset.iterator(chunk_size=500):
+        deputies = "、".join(
+            _("%(name)s (visiting)") % {"name": p.deputy.name} if p.is_visiting else p.deputy.name
+            for p in visit.visit_deputies.all()
+        )
+        recorder = visit.recorded_by.get_full_name() or visit.recorded_by.get_username()
+        rows.append(
+            [
+                _cell(value)
+                for value in (
+                    timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                    visit.site.name,
+                    visit.village,
+                    visit.visitor_name if unmasked else mask_name(visit.visitor_name),
+                    visit.visitor_phone if unmasked else mask_phone(visit.visitor_phone),
+                    visit.people,
+                    str(visit.get_channel_display()),
+                    str(visit.get_category_display()),
+                    deputies,
+                    visit.summary,
+                    visit.opinion_count,
+                    visit.open_opinion_count,
+                    recorder,
+                    _("yes") if visit.archived_at else "",
+                )
+            ]
+        )
+    return [str(label) for label in header], rows

@@ -1,0 +1,285 @@
+"""Writes to the record book: log a visit with its deputies and opinions, change it, archive and restore it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from stations.access import is_district_admin
+from stations.audit import AuditAction, audit
+from stations.models import Area, Category, Channel, Deputy, Site, Source, Visit, VisitDeputy
+from stations.privacy import mask_name, mask_phone
+from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
+from stations.services.opinions import opinion_register
+from stations.validators import normalise_phone
+
+# The fields of a visit a user types; the service works out the rest (shift, area, who recorded it).
+EDITABLE_FIELDS = ("site", "occurred_at", "visitor_name", "visitor_phone", "people", "channel", "category", "summary")
+
+
+def _resolve_village(*, site: Site, village: str) -> tuple[Area | None, str]:
+    """An area the site serves when the typed name is one of them (else one of the same town), else free text."""
+    village = (village or "").strip()
+    if not village:
+        return None, ""
+    area = site.areas.filter(name=village).first()
+    if area is None:
+        area = Area.objects.filter(district_id=site.district_id, town=site.town, name=village).first()
+    return (area, "") if area is not None else (None, village)
+
+
+def _presence_rows(
+    *, site: Site, deputies: Iterable[Deputy], visiting_deputies: Iterable[Deputy]
+) -> tuple[dict[int, tuple[Deputy, bool]], list[str]]:
+    """The deputies present with whether each is visiting, and the reasons to refuse the list, if any.
+
+    A deputy ticked as present must be assigned to the site; anybody else has to be added explicitly as a
+    visiting deputy. A visiting deputy who turns out to be assigned is simply recorded as present.
+    """
+    assigned = assigned_deputy_ids(site)
+    rows: dict[int, tuple[Deputy, bool]] = {}
+    errors: list[str] = []
+    for deputy in deputies:
+        if deputy.pk not in assigned:
+            errors.append(
+                _("%(name)s is not assigned to this site; add them as a visiting deputy.") % {"name": deputy.name}
+            )
+        rows[deputy.pk] = (deputy, False)
+    for deputy in visiting_deputies:
+        if deputy.pk in rows:
+            continue
+        if deputy.district_id != site.district_id:
+            errors.append(_("%(name)s is a deputy of another district.") % {"name": deputy.name})
+        rows[deputy.pk] = (deputy, deputy.pk not in assigned)
+    return rows, errors
+
+
+def _duty_rows(*, site: Site, shift) -> dict[int, tuple[Deputy, bool]]:
+    if shift is None:
+        return {}
+    assigned = assigned_deputy_ids(site)
+    return {deputy.pk: (deputy, deputy.pk not in assigned) for deputy in deputies_on_duty(shift)}
+
+
+def _validate(visit: Visit, extra_errors: Mapping[str, list[str]]) -> None:
+    """Run the model's checks and ours together, so the form shows every problem at once."""
+    errors: dict[str, list[str]] = {name: list(messages) for name, messages in extra_errors.items() if messages}
+    try:
+        visit.full_clean(exclude=["recorded_by", "archived_by"])
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _snapshot(visit: Visit, rows: Mapping[int, tuple[Deputy, bool]]) -> dict[str, Any]:
+    """What the audit log keeps of a visit: never the voter's name or phone in clear."""
+    return {
+        "site": str(visit.site),
+        "occurred_at": timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
+        "visitor_name": mask_name(visit.visitor_name),
+        "visitor_phone": mask_phone(visit.visitor_phone),
+        "village": visit.area.name if visit.area_id else visit.area_text,
+        "people": visit.people,
+        "channel": visit.channel,
+        "category": visit.category,
+        "summary": visit.summary,
+        "deputies": sorted(f"{deputy.name}{'*' if visiting else ''}" for deputy, visiting in rows.values()),
+    }
+
+
+def _audit_summary(visit: Visit) -> str:
+    return f"{visit.site} {timezone.localtime(visit.occurred_at):%Y-%m-%d %H:%M}"
+
+
+def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], actor) -> list:
+    registered = []
+    for opinion in opinions:
+        registered.append(
+            opinion_register(
+                site=visit.site,
+                category=opinion.get("category") or visit.category,
+                content=opinion["content"],
+                source=Source.RECEPTION,
+                visit=visit,
+                actor=actor,
+            )
+        )
+    return registered
+
+
+@transaction.atomic
+def visit_create(
+    *,
+    site: Site,
+    actor,
+    occurred_at: dt.datetime,
+    summary: str,
+    people: int = 1,
+    channel: str = Channel.RECEPTION_DAY,
+    category: str = Category.OTHER,
+    visitor_name: str = "",
+    visitor_phone: str = "",
+    village: str = "",
+    deputies: Iterable[Deputy] | None = None,
+    visiting_deputies: Iterable[Deputy] = (),
+    opinions: Sequence[Mapping[str, str]] = (),
+    request: HttpRequest | None = None,
+) -> Visit:
+    """Log a visit with the deputies present and the opinions raised, all or nothing.
+
+    The shift is the site's shift running at `occurred_at`, if any. Without an explicit list of deputies
+    the deputies on duty at that shift are recorded as present.
+    """
+    area, area_text = _resolve_village(site=site, village=village)
+    visit = Visit(
+        site=site,
+        occurred_at=occurred_at,
+        shift=shift_at(site=site, at=occurred_at),
+        visitor_name=(visitor_name or "").strip(),
+        visitor_phone=normalise_phone(visitor_phone),
+        area=area,
+        area_text=area_text,
+        people=people,
+        channel=channel,
+        category=category,
+        summary=(summary or "").strip(),
+        recorded_by=actor,
+    )
+    if deputies is None:
+        rows = _duty_rows(site=site, shift=visit.shift)
+        extra, deputy_errors = _presence_rows(site=site, deputies=(), visiting_deputies=visiting_deputies)
+        rows.update({pk: row for pk, row in extra.items() if pk not in rows})
+    else:
+        rows, deputy_errors = _presence_rows(site=site, deputies=deputies, visiting_deputies=visiting_deputies)
+    _validate(visit, {"deputies": deputy_errors})
+
+    # The first history version is written once the deputies are saved, so that it lists them.
+    visit.skip_history_when_saving = True
+    visit.save()
+    del visit.skip_history_when_saving
+    VisitDeputy.objects.bulk_create(
+        VisitDeputy(visit=visit, deputy=deputy, is_visiting=visiting) for deputy, visiting in rows.values()
+    )
+    visit._history_user = actor
+    visit.record_version(history_type="+")
+
+    registered = _register_opinions(visit=visit, opinions=opinions, actor=actor)
+    audit(
+        action=AuditAction.CREATE,
+        actor=actor,
+        request=request,
+        target=visit,
+        summary=_audit_summary(visit),
+        changes={
+            **_snapshot(visit, rows),
+            "summary": visit.summary[:100],
+            "opinions": [opinion.reference for opinion in registered],
+        },
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_update(
+    *,
+    visit: Visit,
+    actor,
+    deputies: Iterable[Deputy],
+    visiting_deputies: Iterable[Deputy] = (),
+    village: str | None = None,
+    new_opinions: Sequence[Mapping[str, str]] = (),
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> Visit:
+    """Change a visit. The history keeps who changed what and when; an archived visit cannot be changed."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"visit_update() got unexpected fields: {sorted(unknown)}")
+    visit = Visit.objects.select_for_update(of=("self",)).select_related("site", "area").get(pk=visit.pk)
+    if visit.is_archived:
+        raise ValidationError(_("An archived visit cannot be changed; restore it first."))
+
+    old_rows = {
+        presence.deputy_id: (presence.deputy, presence.is_visiting)
+        for presence in visit.visit_deputies.select_related("deputy")
+    }
+    before = _snapshot(visit, old_rows)
+
+    if "visitor_phone" in fields:
+        fields["visitor_phone"] = normalise_phone(fields["visitor_phone"])
+    for name in ("visitor_name", "summary"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+    for name, value in fields.items():
+        setattr(visit, name, value)
+    if village is not None:
+        visit.area, visit.area_text = _resolve_village(site=visit.site, village=village)
+    visit.shift = shift_at(site=visit.site, at=visit.occurred_at)
+
+    rows, deputy_errors = _presence_rows(site=visit.site, deputies=deputies, visiting_deputies=visiting_deputies)
+    _validate(visit, {"deputies": deputy_errors})
+
+    after = _snapshot(visit, rows)
+    changed = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
+    if "summary" in changed:
+        changed["summary"] = [text[:100] for text in changed["summary"]]
+    if "deputies" in changed:
+        visit.visit_deputies.all().delete()
+        VisitDeputy.objects.bulk_create(
+            VisitDeputy(visit=visit, deputy=deputy, is_visiting=visiting) for deputy, visiting in rows.values()
+        )
+    if changed:
+        # Saved after the deputies, so that the new history version lists the new deputies.
+        visit._history_user = actor
+        visit.save()
+
+    registered = _register_opinions(visit=visit, opinions=new_opinions, actor=actor)
+    if changed or registered:
+        audit(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            request=request,
+            target=visit,
+            summary=_audit_summary(visit),
+            changes={**changed, "opinions": [opinion.reference for opinion in registered]},
+        )
+    return visit
+
+
+@transaction.atomic
+def visit_archive(*, visit: Visit, actor, request: HttpRequest | None = None) -> Visit:
+    """Take a visit out of the record book. Nothing is ever deleted; a district administrator can restore it."""
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    if visit.is_archived:
+        raise ValidationError(_("This visit is already archived."))
+    visit.archived_at = timezone.now()
+    visit.archived_by = actor
+    visit._history_user = actor
+    visit.save()
+    audit(action=AuditAction.ARCHIVE, actor=actor, request=request, target=visit, summary=str(visit.site))
+    return visit
+
+
+@transaction.atomic
+def visit_restore(*, visit: Visit, actor, request: HttpRequest | None = None) -> Visit:
+    """Bring an archived visit back into the record book (district administrators only)."""
+    if not is_district_admin(actor):
+        raise PermissionDenied
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    if not visit.is_archived:
+        raise ValidationError(_("This visit is not archived."))
+    visit.archived_at = None
+    visit.archived_by = None
+    visit._history_user = actor
+    visit.save()
+    audit(action=AuditAction.RESTORE, actor=actor, request=request, target=visit, summary=str(visit.site))
+    return visit

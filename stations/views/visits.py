@@ -1,0 +1,333 @@
+"""The reception record book (代表接待记录本): log a visit, the book itself, one visit, exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from stations.access import (
+    STATION_ROLES,
+    can_write,
+    district_admin_required,
+    is_district_admin,
+    role_of,
+    staff_required,
+    station_of,
+)
+from stations.audit import AuditAction, audit
+from stations.forms.visits import OpinionFormSet, VisitFilter, VisitForm, opinions_from, visit_initial
+from stations.models import Assignment, Deputy, DutyShift, Site, Visit
+from stations.selectors.visits import (
+    areas_for_site,
+    deputies_on_duty,
+    export_rows,
+    record_book,
+    scoped_sites,
+    todays_shifts,
+    visit_history,
+    visits_for_user,
+)
+from stations.services import visits as services
+
+PAGE_SIZE = 25
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
+def _visit_for_user(request: HttpRequest, pk: int, *, write: bool = False) -> Visit:
+    """The visit when it belongs to the user's sites (404 otherwise: its existence is not revealed)."""
+    visit = get_object_or_404(
+        visits_for_user(request.user).select_related("site", "area", "shift__roster__site", "recorded_by"), pk=pk
+    )
+    if write and not can_write(request.user):
+        raise PermissionDenied
+    return visit
+
+
+def _apply_service_errors(form: VisitForm, error: ValidationError) -> None:
+    """Put the service's refusals next to the fields they concern."""
+    aliases = {"area": "village", "area_text": "village"}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        name = aliases.get(name, name)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _prefill_shift(site: Site | None, shifts: list[DutyShift], now: dt.datetime) -> DutyShift | None:
+    """Today's shift of the site: the one running now, else the last one begun, else the next one."""
+    own = [shift for shift in shifts if site is not None and shift.roster.site_id == site.pk and not shift.cancelled]
+    for shift in own:
+        if shift.start <= now <= shift.end:
+            return shift
+    begun = [shift for shift in own if shift.start <= now]
+    if begun:
+        return begun[-1]
+    return own[0] if own else None
+
+
+def _default_site(request: HttpRequest, sites: QuerySet[Site], shifts: list[DutyShift], now: dt.datetime):
+    wanted = request.GET.get("site", "")
+    if wanted.isdigit():
+        site = sites.filter(pk=wanted).first()
+        if site is not None:
+            return site
+    running = [shift for shift in shifts if shift.start <= now <= shift.end and not shift.cancelled]
+    if running:
+        return running[0].roster.site
+    station = station_of(request.user)
+    if station is not None:
+        return station
+    return None
+
+
+def _form_page(request: HttpRequest, *, form: VisitForm, formset, visit: Visit | None, sites, shifts, shift=None):
+    return render(
+        request,
+        "stations/visits/form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "visit": visit,
+            "shift": shift,
+            "shifts": [s for s in shifts if not s.cancelled],
+            "areas": areas_for_site(form.render_site, sites),
+        },
+    )
+
+
+@staff_required
+def visit_create(request: HttpRequest) -> HttpResponse:
+    """Log a visit, pre-filled with the user's station, now, today's shift and its deputies."""
+    sites = scoped_sites(request.user).filter(is_active=True)
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    shifts = todays_shifts(sites=sites)
+    if request.method == "POST":
+        form = VisitForm(request.POST, sites=sites)
+        formset = OpinionFormSet(request.POST, prefix="opinions")
+        if form.is_valid() and formset.is_valid():
+            try:
+                visit = services.visit_create(
+                    actor=request.user, request=request, opinions=opinions_from(formset), **form.service_kwargs()
+                )
+            except ValidationError as error:
+                _apply_service_errors(form, error)
+            else:
+                count = visit.opinions.count()
+                messages.success(
+                    request,
+                    ngettext(
+                        "The visit is recorded with %(count)s opinion.",
+                        "The visit is recorded with %(count)s opinions.",
+                        count,
+                    )
+                    % {"count": count},
+                )
+                return redirect("stations:visit_list")
+        return _form_page(request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts)
+
+    site = _default_site(request, sites, shifts, now)
+    shift = _prefill_shift(site, shifts, now)
+    on_duty = deputies_on_duty(shift) if shift is not None else []
+    assigned = set(Assignment.objects.filter(site=site).values_list("deputy_id", flat=True)) if site else set()
+    initial = {
+        "site": site,
+        "occurred_at": now,
+        "deputies": [deputy.pk for deputy in on_duty if deputy.pk in assigned],
+        "visiting_deputies": [deputy.pk for deputy in on_duty if deputy.pk not in assigned],
+        "channel": "reception_day" if shift is not None else "walk_in",
+    }
+    form = VisitForm(initial=initial, sites=sites, site=site, on_duty=on_duty)
+    formset = OpinionFormSet(prefix="opinions")
+    return _form_page(request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts, shift=shift)
+
+
+@staff_required
+def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit_for_user(request, pk, write=True)
+    if visit.is_archived:
+        messages.error(request, _("An archived visit cannot be changed; restore it first."))
+        return redirect("stations:visit_detail", pk=visit.pk)
+    # The visit's own site stays selectable even if it was closed since.
+    sites = scoped_sites(request.user).filter(is_active=True) | scoped_sites(request.user).filter(pk=visit.site_id)
+    shifts: list[DutyShift] = []
+    if request.method == "POST":
+        form = VisitForm(request.POST, sites=sites)
+        formset = OpinionFormSet(request.POST, prefix="opinions")
+        if form.is_valid() and formset.is_valid():
+            kwargs = form.service_kwargs()
+            try:
+                services.visit_update(
+                    visit=visit,
+                    actor=request.user,
+                    request=request,
+                    deputies=kwargs.pop("deputies"),
+                    visiting_deputies=kwargs.pop("visiting_deputies"),
+                    village=kwargs.pop("village"),
+                    new_opinions=opinions_from(formset),
+                    **kwargs,
+                )
+            except ValidationError as error:
+                _apply_service_errors(form, error)
+            else:
+                messages.success(request, _("The changes are saved."))
+                return redirect("stations:visit_detail", pk=visit.pk)
+    else:
+        form = VisitForm(initial=visit_initial(visit), sites=sites, site=visit.site)
+        formset = OpinionFormSet(prefix="opinions")
+    return _form_page(request, form=form, formset=formset, visit=visit, sites=sites, shifts=shifts)
+
+
+def _record_book_filter(request: HttpRequest) -> VisitFilter:
+    sites = scoped_sites(request.user)
+    deputies = Deputy.objects.filter(pk__in=Assignment.objects.filter(site__in=sites).values("deputy_id")).order_by(
+        "name"
+    )
+    return VisitFilter(
+        request.GET or None,
+        queryset=visits_for_user(request.user),
+        sites=sites,
+        deputies=deputies,
+        can_see_archived=is_district_admin(request.user),
+    )
+
+
+@staff_required
+def visit_list(request: HttpRequest) -> HttpResponse:
+    """The record book: newest first, filtered, searched, paginated; voters' data masked."""
+    filterset = _record_book_filter(request)
+    page = Paginator(record_book(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "stations/visits/list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "export_params": [(key, value) for key, values in query.lists() for value in values if key != "unmasked"],
+            "is_admin": is_district_admin(request.user),
+        },
+    )
+
+
+@staff_required
+def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered record book as XLSX or CSV: masked, unless a district administrator explicitly asks."""
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    unmasked = request.GET.get("unmasked") == "1"
+    if unmasked and not is_district_admin(request.user):
+        raise PermissionDenied
+    filterset = _record_book_filter(request)
+    header, rows = export_rows(record_book(filterset.qs), unmasked=unmasked)
+    params = {key: value for key, value in request.GET.items() if value and key != "unmasked"}
+    audit(
+        action=AuditAction.EXPORT_PERSONAL if unmasked else AuditAction.EXPORT,
+        actor=request.user,
+        request=request,
+        summary=f"visits {fmt} {len(rows)}",
+        changes={"format": fmt, "rows": len(rows), "filters": params, "unmasked": unmasked},
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    filename = f"visits-{stamp}.{fmt}"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(rows)
+        # The byte-order mark makes Excel open the Chinese text as UTF-8.
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            _xlsx(header, rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _xlsx(header: list[str], rows: list[list]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Record book")[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@staff_required
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole record. The station's own staff see the voter's name and phone; others see them masked
+    (a district administrator may reveal them, which is recorded)."""
+    visit = _visit_for_user(request, pk)
+    own_station = role_of(request.user) in STATION_ROLES
+    admin = is_district_admin(request.user)
+    reveal = own_station or (admin and request.GET.get("reveal") == "1")
+    has_personal = bool(visit.visitor_phone or visit.visitor_name)
+    if reveal and has_personal:
+        audit(
+            action=AuditAction.VIEW_PERSONAL,
+            actor=request.user,
+            request=request,
+            target=visit,
+            summary=_("visitor's name and phone on the visit page"),
+        )
+    presences = visit.visit_deputies.select_related("deputy").order_by("is_visiting", "deputy__name")
+    return render(
+        request,
+        "stations/visits/detail.html",
+        {
+            "visit": visit,
+            "presences": presences,
+            "opinions": visit.opinions.order_by("registered_at", "pk"),
+            "history": visit_history(visit),
+            "reveal": reveal,
+            "can_reveal": admin and not reveal and has_personal,
+            "is_admin": admin,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def visit_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit_for_user(request, pk, write=True)
+    try:
+        services.visit_archive(visit=visit, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("stations:visit_detail", pk=visit.pk)
+    messages.success(request, _("The visit is archived and no longer listed in the record book."))
+    return redirect("stations:visit_list")
+
+
+@require_POST
+@district_admin_required
+def visit_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _visit_for_user(request, pk, write=True)
+    try:
+        services.visit_restore(visit=visit, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The visit is restored to the record book."))
+    return redirect(reverse("stations:visit_detail", kwargs={"pk": visit.pk}))
