@@ -136,6 +136,8 @@ class VisitForm(forms.Form):
                 own.append((deputy.pk, label))
             else:
                 others.append((deputy.pk, str(deputy)))
+        # The deputies on duty come first: they are the ones the staff member expects to see ticked.
+        own.sort(key=lambda choice: choice[0] not in on_duty_ids)
         self.fields["deputies"].widget.choices = own
         self.fields["visiting_deputies"].widget.choices = others
 
@@ -315,4 +317,6 @@ class VisitFilter(django_filters.FilterSet):
 
     @property
     def active(self) -> bool:
+        if not self.is_bound or not self.form.is_valid():
+            return self.is_bound
         return any(value not in (None, "", []) for value in self.form.cleaned_data.values())

@@ -197,7 +197,7 @@ def _record_book_filter(request: HttpRequest) -> VisitFilter:
         "name"
     )
     return VisitFilter(
-        request.GET or None,
+        request.GET,
         queryset=visits_for_user(request.user),
         sites=sites,
         deputies=deputies,

@@ -1,0 +1,57 @@
+"""The staff home page: the station's day."""
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from stations.models import State
+from stations.services.opinions import opinion_register
+from tests.factories_visits import make_shift, make_visit, shift_now
+
+URL = reverse("stations:staff_home")
+
+
+def test_staff_home_sends_anonymous_users_to_login(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_staff_home_is_forbidden_to_a_deputy_account(client, erin):
+    client.force_login(erin)
+    assert client.get(URL).status_code == 403
+
+
+def test_staff_home_shows_the_stations_day(alice_client, alice, room, deputies):
+    shift_now(room, deputies=deputies[:2])
+    make_shift(room, start=timezone.now() - dt.timedelta(days=1), deputies=deputies[2:])
+    make_visit(room, alice, summary="今天的来访", occurred_at=timezone.now() - dt.timedelta(minutes=1))
+    make_visit(room, alice, summary="上个月的来访", occurred_at=timezone.now() - dt.timedelta(days=40))
+    waiting = opinion_register(site=room, category="environment", content="河道有垃圾", actor=alice)
+    accepted = opinion_register(site=room, category="environment", content="已受理的意见", actor=alice)
+    accepted.state = State.ACCEPTED
+    accepted.save()
+
+    response = alice_client.get(URL)
+    assert response.status_code == 200
+    html = response.text
+    assert "顾海明" in html and "黄美勤" in html
+    assert "李建国" not in html  # on duty yesterday only
+    assert "今天的来访" in html
+    assert "上个月的来访" not in html
+    assert waiting.reference in html
+    assert accepted.reference not in html
+    assert response.context["waiting_count"] == 1
+    assert f"{reverse('stations:visit_create')}?site={room.pk}" in html
+
+
+def test_staff_home_shows_nothing_of_another_station(client, charlie, alice, room, deputies):
+    shift_now(room, deputies=deputies)
+    make_visit(room, alice, summary="余新镇今天的来访", occurred_at=timezone.now() - dt.timedelta(minutes=1))
+    opinion = opinion_register(site=room, category="other", content="余新镇的意见", actor=alice)
+    client.force_login(charlie)
+    html = client.get(URL).text
+    assert "余新镇今天的来访" not in html
+    assert "顾海明" not in html
+    assert opinion.reference not in html
