@@ -1,1 +1,33 @@
-"""Admin registrations."""
+"""Admin registrations for the record book. Voters' phone numbers are masked in the lists."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from stations.models import Visit, VisitDeputy
+from stations.privacy import mask_phone
+
+
+class VisitDeputyInline(admin.TabularInline):
+    model = VisitDeputy
+    extra = 0
+    raw_id_fields = ["deputy"]
+
+
+@admin.register(Visit)
+class VisitAdmin(SimpleHistoryAdmin):
+    list_display = ["occurred_at", "site", "masked_phone", "people", "channel", "category", "archived_at"]
+    list_filter = ["channel", "category", ("archived_at", admin.EmptyFieldListFilter)]
+    search_fields = ["summary", "area_text", "area__name", "site__name"]
+    date_hierarchy = "occurred_at"
+    list_select_related = ["site"]
+    raw_id_fields = ["site", "shift", "area", "recorded_by", "archived_by"]
+    inlines = [VisitDeputyInline]
+
+    @admin.display(description=_("Visitor's phone"))
+    def masked_phone(self, obj: Visit) -> str:
+        return mask_phone(obj.visitor_phone)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Visits are archived, never deleted (the record book is an official record).
+        return False

@@ -211,9 +211,16 @@ class OpinionForm(forms.Form):
         choices=[("", _("Same as the visit's topic")), *Category.choices],
         required=False,
     )
+    # Not marked required: the boxes are optional, but a box that was touched needs its text (see clean).
     content = forms.CharField(
-        label=_("Opinion or suggestion"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Opinion or suggestion"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "content" in cleaned and not cleaned["content"]:
+            self.add_error("content", _("Write the opinion, or leave this box and its category empty."))
+        return cleaned
 
 
 OpinionFormSet = forms.formset_factory(

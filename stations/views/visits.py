@@ -116,7 +116,11 @@ def visit_create(request: HttpRequest) -> HttpResponse:
     now = timezone.localtime().replace(second=0, microsecond=0)
     shifts = todays_shifts(sites=sites)
     if request.method == "POST":
-        form = VisitForm(request.POST, sites=sites)
+        posted = request.POST.get("site", "")
+        posted_site = sites.filter(pk=posted).first() if posted.isdigit() else None
+        shift = _prefill_shift(posted_site, shifts, now)
+        on_duty = deputies_on_duty(shift) if shift is not None else []
+        form = VisitForm(request.POST, sites=sites, on_duty=on_duty)
         formset = OpinionFormSet(request.POST, prefix="opinions")
         if form.is_valid() and formset.is_valid():
             try:
@@ -137,7 +141,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
                     % {"count": count},
                 )
                 return redirect("stations:visit_list")
-        return _form_page(request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts)
+        return _form_page(request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts, shift=shift)
 
     site = _default_site(request, sites, shifts, now)
     shift = _prefill_shift(site, shifts, now)
