@@ -455,3 +455,15 @@ def test_staff_cannot_list_archived_visits(alice_client, alice, room):
     make_visit(room, alice, summary="要归档的来访", archived_at=timezone.now(), archived_by=alice)
     assert "要归档的来访" not in alice_client.get(LIST_URL, {"archived": "archived"}).text
     assert "要归档的来访" not in alice_client.get(LIST_URL, {"archived": "all"}).text
+
+
+def test_a_deputy_whose_assignment_ended_can_stay_on_an_edited_record(alice_client, alice, room, deputies):
+    visit = make_visit(room, alice, deputies=[deputies[0]])
+    deputies[0].assignments.all().delete()
+    url = reverse("stations:visit_update", kwargs={"pk": visit.pk})
+    data = _post_data(room, deputies=[deputies[0].pk], people="2")
+    data["occurred_at"] = timezone.localtime(visit.occurred_at).strftime("%Y-%m-%dT%H:%M")
+    assert alice_client.post(url, data).status_code == 302
+    assert list(visit.deputies.all()) == [deputies[0]]
+    # A new record cannot name them as present any more.
+    assert alice_client.post(NEW_URL, _post_data(room, deputies=[deputies[0].pk])).status_code == 200

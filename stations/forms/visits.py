@@ -91,9 +91,13 @@ class VisitForm(forms.Form):
         sites: QuerySet[Site],
         site: Site | None = None,
         on_duty: list[Deputy] | None = None,
+        already_present: tuple[int, set[int]] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # (site id, deputy ids) of a record being changed: those deputies stay acceptable at that site even
+        # if their assignment ended since.
+        self.already_present = already_present
         self.fields["site"].queryset = sites
         district_deputies = Deputy.objects.filter(district_id__in=sites.values("district_id")).order_by("name")
         self.fields["deputies"].queryset = district_deputies
@@ -160,6 +164,8 @@ class VisitForm(forms.Form):
         if site is None:
             return cleaned
         assigned = assigned_deputy_ids(site)
+        if self.already_present and self.already_present[0] == site.pk:
+            assigned |= self.already_present[1]
         errors = [
             _("%(name)s is not assigned to this site; add them as a visiting deputy.") % {"name": deputy.name}
             for deputy in cleaned.get("deputies") or ()

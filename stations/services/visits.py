@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,14 +37,20 @@ def _resolve_village(*, site: Site, village: str) -> tuple[Area | None, str]:
 
 
 def _presence_rows(
-    *, site: Site, deputies: Iterable[Deputy], visiting_deputies: Iterable[Deputy]
+    *,
+    site: Site,
+    deputies: Iterable[Deputy],
+    visiting_deputies: Iterable[Deputy],
+    already_present: AbstractSet[int] = frozenset(),
 ) -> tuple[dict[int, tuple[Deputy, bool]], list[str]]:
     """The deputies present with whether each is visiting, and the reasons to refuse the list, if any.
 
     A deputy ticked as present must be assigned to the site; anybody else has to be added explicitly as a
     visiting deputy. A visiting deputy who turns out to be assigned is simply recorded as present.
+    `already_present` are deputies the record already lists as present: an assignment ended since then
+    must not stop anybody from correcting a typo in the record.
     """
-    assigned = assigned_deputy_ids(site)
+    assigned = assigned_deputy_ids(site) | set(already_present)
     rows: dict[int, tuple[Deputy, bool]] = {}
     errors: list[str] = []
     for deputy in deputies:
@@ -213,6 +220,7 @@ def visit_update(
         for presence in visit.visit_deputies.select_related("deputy")
     }
     before = _snapshot(visit, old_rows)
+    before_site_id = visit.site_id
 
     if "visitor_phone" in fields:
         fields["visitor_phone"] = normalise_phone(fields["visitor_phone"])
@@ -225,7 +233,13 @@ def visit_update(
         visit.area, visit.area_text = _resolve_village(site=visit.site, village=village)
     visit.shift = shift_at(site=visit.site, at=visit.occurred_at)
 
-    rows, deputy_errors = _presence_rows(site=visit.site, deputies=deputies, visiting_deputies=visiting_deputies)
+    same_site = visit.site_id == before_site_id
+    rows, deputy_errors = _presence_rows(
+        site=visit.site,
+        deputies=deputies,
+        visiting_deputies=visiting_deputies,
+        already_present={pk for pk, (_deputy, visiting) in old_rows.items() if not visiting} if same_site else set(),
+    )
     _validate(visit, {"deputies": deputy_errors})
 
     after = _snapshot(visit, rows)

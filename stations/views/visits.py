@@ -168,8 +168,12 @@ def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
     # The visit's own site stays selectable even if it was closed since.
     sites = scoped_sites(request.user).filter(is_active=True) | scoped_sites(request.user).filter(pk=visit.site_id)
     shifts: list[DutyShift] = []
+    present = (
+        visit.site_id,
+        set(visit.visit_deputies.filter(is_visiting=False).values_list("deputy_id", flat=True)),
+    )
     if request.method == "POST":
-        form = VisitForm(request.POST, sites=sites)
+        form = VisitForm(request.POST, sites=sites, already_present=present)
         formset = OpinionFormSet(request.POST, prefix="opinions")
         if form.is_valid() and formset.is_valid():
             kwargs = form.service_kwargs()
@@ -190,7 +194,7 @@ def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The changes are saved."))
                 return redirect("stations:visit_detail", pk=visit.pk)
     else:
-        form = VisitForm(initial=visit_initial(visit), sites=sites, site=visit.site)
+        form = VisitForm(initial=visit_initial(visit), sites=sites, site=visit.site, already_present=present)
         formset = OpinionFormSet(prefix="opinions")
     return _form_page(request, form=form, formset=formset, visit=visit, sites=sites, shifts=shifts)
 

@@ -14,7 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SUMMARY = "反映金星村村道坑洼，雨天积水严重"
 
 
-def test_staff_log_a_visit_with_two_opinions_on_a_phone(live_server, browser, phone_context_args, room, deputies, alice):
+def test_staff_log_a_visit_with_two_opinions_on_a_phone(
+    live_server, browser, phone_context_args, room, deputies, alice
+):
     shift_now(room, deputies=deputies[:2])
     context = browser.new_context(**phone_context_args)
     page = context.new_page()
