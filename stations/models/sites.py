@@ -138,6 +138,13 @@ class Site(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("stations:site_detail", kwargs={"slug": self.slug})
 
+    def clean_fields(self, exclude=None) -> None:
+        # A room or point takes its parent's district. Derive it before the field checks, which would
+        # otherwise report the district as missing before clean() gets the chance.
+        if self.district_id is None and self.parent is not None:
+            self.district_id = self.parent.district_id
+        super().clean_fields(exclude)
+
     def clean(self) -> None:
         super().clean()
         parent = self.parent
