@@ -34,7 +34,7 @@ def _form_data(response, **changes) -> dict:
     add(response.context["adminform"].form)
     for inline in response.context["inline_admin_formsets"]:
         formset = inline.formset
-        for name, field in formset.management_form.fields.items():
+        for name in formset.management_form.fields:
             data[f"{formset.prefix}-{name}"] = formset.management_form[name].value()
         for form in formset.initial_forms:
             add(form)

@@ -193,7 +193,7 @@ class LevelFilter(admin.SimpleListFilter):
 
 
 class AssignmentFilter(admin.SimpleListFilter):
-    """"代表进站全员化": every active deputy is assigned to a site. This filter finds the ones who are not."""
+    """Every active deputy is assigned to a site ("代表进站全员化"); this filter finds the ones who are not."""
 
     title = _("site assignment")
     parameter_name = "assignment"

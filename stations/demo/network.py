@@ -392,7 +392,10 @@ def _plan_deputies(rng: random.Random, names: _Names, sites: list[SitePlan]) -> 
     phones = iter(range(1, 10000))
     stations = [site for site in sites if site.kind == SiteKind.STATION]
     provincial_stations = {site.slug for site in rng.sample(stations, 8)}
-    rooms_of = {station.slug: [s.slug for s in sites if s.parent_slug == station.slug and s.kind == "room"] for station in stations}
+    rooms_of = {
+        station.slug: [s.slug for s in sites if s.parent_slug == station.slug and s.kind == "room"]
+        for station in stations
+    }
     electoral_counter: dict[str, int] = {}
 
     def electoral_district(level: str, town: str) -> str:
@@ -403,7 +406,15 @@ def _plan_deputies(rng: random.Random, names: _Names, sites: list[SitePlan]) -> 
         electoral_counter[town] = electoral_counter.get(town, 0) + 1
         return f"{town}第{(electoral_counter[town] - 1) % 12 + 1}选区"
 
-    def add(site: SitePlan, level: str, *, sector: str, name_slug: tuple[str, str] | None = None, gender=None, occupation=None) -> None:
+    def add(
+        site: SitePlan,
+        level: str,
+        *,
+        sector: str,
+        name_slug: tuple[str, str] | None = None,
+        gender=None,
+        occupation=None,
+    ) -> None:
         gender = gender or ("f" if rng.random() < 0.35 else "m")
         name, slug = name_slug or names.draw(gender)
         occupation = occupation or rng.choice(OCCUPATIONS[sector if sector != "general" else AREA_KIND[site.town]])
@@ -442,7 +453,14 @@ def _plan_deputies(rng: random.Random, names: _Names, sites: list[SitePlan]) -> 
         elif site.kind == SiteKind.ROOM:
             if site.slug == "yuxin-jinxing":
                 # The seed's head of the 金星 room, 村党总支书记, receives voters there as a town deputy.
-                add(site, "town", sector="general", name_slug=("顾海明", "gu-haiming"), gender="m", occupation="村党总支书记")
+                add(
+                    site,
+                    "town",
+                    sector="general",
+                    name_slug=("顾海明", "gu-haiming"),
+                    gender="m",
+                    occupation="村党总支书记",
+                )
             for _ in range(rng.choice((3, 3, 4))):
                 add(site, "town" if rng.random() < 0.7 else "district", sector="general")
         else:

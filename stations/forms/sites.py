@@ -32,7 +32,11 @@ class DeputyFilter(django_filters.FilterSet):
 
     name = django_filters.CharFilter(label=_("Name"), lookup_expr="icontains")
     level = django_filters.ChoiceFilter(
-        label=_("Level"), field_name="mandates__level", choices=list(DEPUTY_TITLES.items()), distinct=True, empty_label=_("All")
+        label=_("Level"),
+        field_name="mandates__level",
+        choices=list(DEPUTY_TITLES.items()),
+        distinct=True,
+        empty_label=_("All"),
     )
     site = django_filters.ModelChoiceFilter(
         label=_("Station, room or point"),

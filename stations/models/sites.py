@@ -290,7 +290,7 @@ class Deputy(models.Model):
 
     @property
     def titles(self) -> list[str]:
-        """"区人大代表", one per level, highest first."""
+        """How pages name the deputy ("区人大代表"), one title per level, highest first."""
         return [DEPUTY_TITLES[Level(level)] for level in self.levels]
 
 

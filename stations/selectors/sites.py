@@ -91,12 +91,7 @@ def site_tree() -> list[SiteNode]:
 
 def search_sites(text: str) -> list[Site]:
     """Sites whose name, town, or a village or community they serve matches the text; stations first."""
-    sites = (
-        Site.objects.active()
-        .search(text)
-        .select_related("parent", "parent__parent")
-        .prefetch_related("areas")
-    )
+    sites = Site.objects.active().search(text).select_related("parent", "parent__parent").prefetch_related("areas")
     return sorted(sites, key=lambda site: (_KIND_ORDER[site.kind], site.town, site.name))
 
 
