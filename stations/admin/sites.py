@@ -98,8 +98,16 @@ class ChildSiteInline(admin.TabularInline):
     verbose_name_plural = _("rooms and points under this site")
 
 
+class SiteAreaForm(ModelForm):
+    class Meta:
+        model = Site.areas.through
+        fields = ["area"]
+        labels = {"area": _("area served")}  # the auto-created through model's field has no translated name
+
+
 class SiteAreaInline(admin.TabularInline):
     model = Site.areas.through
+    form = SiteAreaForm
     autocomplete_fields = ["area"]
     extra = 0
     verbose_name = _("area served")

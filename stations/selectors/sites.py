@@ -52,8 +52,10 @@ _KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
 
 
 def _tree_order(site: Site) -> tuple:
-    # Rooms before points under each station; the model's default ordering sorts kinds alphabetically.
-    return (site.town, _KIND_ORDER[site.kind], site.name)
+    # Rooms before points (the model's default ordering sorts kinds alphabetically), then by slug: slugs are
+    # written in pinyin, which gives the alphabetical order Chinese readers expect, where sorting the names
+    # themselves would follow Unicode code points.
+    return (_KIND_ORDER[site.kind], site.slug)
 
 
 def site_tree() -> list[SiteNode]:
@@ -92,7 +94,7 @@ def site_tree() -> list[SiteNode]:
 def search_sites(text: str) -> list[Site]:
     """Sites whose name, town, or a village or community they serve matches the text; stations first."""
     sites = Site.objects.active().search(text).select_related("parent", "parent__parent").prefetch_related("areas")
-    return sorted(sites, key=lambda site: (_KIND_ORDER[site.kind], site.town, site.name))
+    return sorted(sites, key=_tree_order)
 
 
 def public_deputies() -> QuerySet[Deputy]:
