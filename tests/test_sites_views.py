@@ -104,6 +104,12 @@ def test_search_that_finds_nothing_says_so_and_suggests_browsing(client, room):
     assert room.get_absolute_url() in response.text
 
 
+def test_overlong_search_says_what_is_wrong(client, room):
+    response = client.get(reverse("stations:site_list"), {"q": "金" * 51})
+    assert "最多输入 50 个字。" in response.text
+    assert 'id="results-heading"' not in response.text
+
+
 def test_blank_search_just_shows_the_tree(client, room):
     response = client.get(reverse("stations:site_list"), {"q": "   "})
     assert 'id="results-heading"' not in response.text

@@ -16,6 +16,7 @@ class SiteSearchForm(forms.Form):
         label=_("Village, community or station"),
         max_length=50,
         required=False,
+        error_messages={"max_length": _("Type at most %(limit_value)d characters.")},
         widget=forms.TextInput(
             attrs={
                 "type": "search",

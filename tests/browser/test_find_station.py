@@ -46,3 +46,29 @@ def test_voter_finds_the_jinxing_room_and_a_deputys_profile(live_server, browser
     assert_accessible(page)
     assert _fits_the_screen(page)
     context.close()
+
+
+def test_voter_browses_the_tree_and_filters_deputies_by_level(live_server, browser, phone_context_args, deputies):
+    context = browser.new_context(**phone_context_args)
+    page = context.new_page()
+
+    page.goto(live_server.url + "/sites/?q=没有这个村")
+    assert page.get_by_text("没有找到为“没有这个村”服务的联络站、联络室或联络点。").is_visible()
+    assert_accessible(page)
+    room_link = page.get_by_role("link", name="金星村代表联络室")
+    assert not room_link.is_visible()  # folded under its station until the voter opens it
+    page.locator("summary", has_text="余新镇代表联络站").click()
+    room_link.click()
+    page.wait_for_url("**/sites/yuxin-jinxing/")
+
+    page.goto(live_server.url + "/deputies/")
+    assert_accessible(page)
+    assert _fits_the_screen(page)
+    page.get_by_label("层级").select_option(label="市人大代表")
+    page.get_by_role("button", name="查看代表").click()
+    page.wait_for_url("**/deputies/?*level=city*")
+    cards = page.locator(".deputy-card")
+    assert cards.count() == 1
+    assert cards.first.get_by_role("link", name="李建国").is_visible()
+    assert_accessible(page)
+    context.close()
