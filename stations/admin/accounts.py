@@ -1,1 +1,57 @@
-"""Admin registrations."""
+"""Admin for users' roles in the network (Membership), also shown on each user's page."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from stations.admin.sites import ReadOnlyHistoryAdmin, SurfaceModelErrorsForm
+from stations.models import Membership
+
+User = get_user_model()
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyHistoryAdmin):
+    form = SurfaceModelErrorsForm
+    list_display = ["user", "user_full_name", "role", "station", "deputy"]
+    list_filter = ["role", ("station", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "station__name", "deputy__name"]
+    autocomplete_fields = ["user", "station", "deputy"]
+    list_select_related = ["user", "station", "deputy"]
+
+    @admin.display(description=_("full name"), ordering="user__first_name")
+    def user_full_name(self, obj: Membership) -> str:
+        return obj.user.get_full_name()
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    form = SurfaceModelErrorsForm
+    autocomplete_fields = ["station", "deputy"]
+    can_delete = True
+    extra = 0
+    max_num = 1
+    verbose_name = _("role in the network")
+    verbose_name_plural = _("role in the network")
+
+
+# The user page shows the user's role and station next to their permissions, so an administrator sets up an
+# account in one place.
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [*BaseUserAdmin.inlines, MembershipInline]
+    list_display = ["username", "first_name", "last_name", "role", "is_staff", "is_active"]
+    list_filter = [*BaseUserAdmin.list_filter, "membership__role"]
+    list_select_related = ["membership"]
+
+    @admin.display(description=_("role"), ordering="membership__role")
+    def role(self, obj) -> str:
+        membership = getattr(obj, "membership", None)
+        return membership.get_role_display() if membership else "—"

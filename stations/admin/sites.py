@@ -1,1 +1,261 @@
-"""Admin registrations."""
+"""Admin for the network: districts, sites (stations, rooms, points), areas served, deputies."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from stations.models import Area, Assignment, Deputy, District, Mandate, Site, SiteKind
+from stations.models.sites import DEPUTY_TITLES
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """Change history is shown but never reverted from the admin: it is the record of who changed what."""
+
+    def revert_disabled(self, request: HttpRequest, obj=None) -> bool:
+        return True
+
+    def history_form_view(self, request: HttpRequest, object_id, version_id, extra_context=None) -> HttpResponse:
+        # simple_history hides the revert button but would still accept the POST; refuse it.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class SurfaceModelErrorsForm(ModelForm):
+    """Shows the model's clean() and constraint messages even when they name a field the form hides or
+    leaves out (an inline's parent, a derived district): Django would otherwise fail with a ValueError or
+    attach the message to a hidden input nobody sees."""
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        if hasattr(errors, "error_dict"):
+            moved: dict[str, list] = {}
+            for name, field_errors in errors.error_dict.items():
+                field = self.fields.get(name)
+                visible = name == NON_FIELD_ERRORS or (field is not None and not field.widget.is_hidden)
+                moved.setdefault(name if visible else NON_FIELD_ERRORS, []).extend(field_errors)
+            errors = ValidationError(moved)
+        super()._update_errors(errors)
+
+
+class ChildSiteForm(SurfaceModelErrorsForm):
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # Django leaves an inline's parent out of model validation (it may not be saved yet), which skips the
+        # "unique name among siblings" constraint. With a saved parent, check it here, in Chinese, rather
+        # than let the database refuse the row with an error page.
+        if self.instance.parent_id is None or self.errors:
+            return
+        try:
+            self.instance.validate_constraints(exclude={"district", "deputies_per_shift"})
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+# --- districts -------------------------------------------------------------------------------------------
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "slug", "site_count", "deputy_count"]
+    search_fields = ["name", "code"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[District]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(site_count=Count("sites", distinct=True), deputy_count=Count("deputies", distinct=True))
+        )
+
+    @admin.display(description=_("sites"), ordering="site_count")
+    def site_count(self, obj: District) -> int:
+        return obj.site_count
+
+    @admin.display(description=_("deputies"), ordering="deputy_count")
+    def deputy_count(self, obj: District) -> int:
+        return obj.deputy_count
+
+
+# --- sites -----------------------------------------------------------------------------------------------
+
+
+class ChildSiteInline(admin.TabularInline):
+    model = Site
+    form = ChildSiteForm
+    fk_name = "parent"
+    fields = ["kind", "name", "slug", "town", "sector", "is_online", "is_active"]
+    extra = 0
+    show_change_link = True
+    verbose_name = _("room or point under this site")
+    verbose_name_plural = _("rooms and points under this site")
+
+
+class SiteAreaForm(ModelForm):
+    class Meta:
+        model = Site.areas.through
+        fields = ["area"]
+        labels = {"area": _("area served")}  # the auto-created through model's field has no translated name
+
+
+class SiteAreaInline(admin.TabularInline):
+    model = Site.areas.through
+    form = SiteAreaForm
+    autocomplete_fields = ["area"]
+    extra = 0
+    verbose_name = _("area served")
+    verbose_name_plural = _("areas served")
+
+
+class SiteAssignmentInline(admin.TabularInline):
+    model = Assignment
+    form = SurfaceModelErrorsForm
+    autocomplete_fields = ["deputy"]
+    extra = 0
+    verbose_name = _("deputy assigned here")
+    verbose_name_plural = _("deputies assigned here")
+
+
+@admin.register(Site)
+class SiteAdmin(ReadOnlyHistoryAdmin):
+    form = SurfaceModelErrorsForm
+    list_display = ["name", "kind", "town", "parent", "district", "sector", "area_names", "is_online", "is_active"]
+    list_filter = ["kind", "district", "town", "sector", "is_active", "is_online"]
+    search_fields = ["name", "town", "slug", "areas__name"]
+    list_select_related = ["parent", "district"]
+    autocomplete_fields = ["parent"]
+    inlines = [ChildSiteInline, SiteAreaInline, SiteAssignmentInline]
+    fieldsets = [
+        (None, {"fields": ["district", "kind", "parent", "name", "slug", "town", "sector"]}),
+        (_("Visiting"), {"fields": ["address", "latitude", "longitude", "phone", "opening_notes", "head_name"]}),
+        (_("Status"), {"fields": ["established", "is_active", "is_online", "deputies_per_shift"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Site]:
+        return super().get_queryset(request).prefetch_related("areas")
+
+    def get_inline_instances(self, request: HttpRequest, obj: Site | None = None) -> list:
+        # A point has nothing under it, so its page offers no child rows.
+        inlines = super().get_inline_instances(request, obj)
+        if obj is not None and obj.kind == SiteKind.POINT:
+            inlines = [inline for inline in inlines if not isinstance(inline, ChildSiteInline)]
+        return inlines
+
+    @admin.display(description=_("areas served"))
+    def area_names(self, obj: Site) -> str:
+        return "、".join(area.name for area in obj.areas.all())
+
+
+@admin.register(Area)
+class AreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "town", "district", "site_names"]
+    list_filter = ["kind", "district", "town"]
+    search_fields = ["name", "town"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Area]:
+        return super().get_queryset(request).select_related("district").prefetch_related("sites")
+
+    @admin.display(description=_("sites"))
+    def site_names(self, obj: Area) -> str:
+        return "、".join(site.name for site in obj.sites.all())
+
+
+# --- deputies --------------------------------------------------------------------------------------------
+
+
+class MandateInline(admin.TabularInline):
+    model = Mandate
+    form = SurfaceModelErrorsForm
+    extra = 0
+    min_num = 1
+    fields = ["level", "electoral_district", "term_start", "term_end"]
+
+
+class DeputyAssignmentInline(admin.TabularInline):
+    model = Assignment
+    form = SurfaceModelErrorsForm
+    autocomplete_fields = ["site"]
+    extra = 0
+    verbose_name = _("site assignment")
+    verbose_name_plural = _("site assignments")
+
+
+class LevelFilter(admin.SimpleListFilter):
+    title = _("level")
+    parameter_name = "level"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(level.value, title) for level, title in DEPUTY_TITLES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Deputy]) -> QuerySet[Deputy]:
+        if self.value() in DEPUTY_TITLES:
+            return queryset.filter(mandates__level=self.value()).distinct()
+        return queryset
+
+
+class AssignmentFilter(admin.SimpleListFilter):
+    """Every active deputy is assigned to a site ("代表进站全员化"); this filter finds the ones who are not."""
+
+    title = _("site assignment")
+    parameter_name = "assignment"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("unassigned", _("active, not yet assigned to a site")),
+            ("assigned", _("assigned to a site")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Deputy]) -> QuerySet[Deputy]:
+        if self.value() == "unassigned":
+            return queryset.unassigned()
+        if self.value() == "assigned":
+            return queryset.filter(assignments__isnull=False).distinct()
+        return queryset
+
+
+@admin.register(Deputy)
+class DeputyAdmin(ReadOnlyHistoryAdmin):
+    form = SurfaceModelErrorsForm
+    list_display = ["name", "gender", "level_titles", "sector", "occupation", "site_names", "is_active"]
+    list_filter = [LevelFilter, AssignmentFilter, "sector", "is_active", "gender", "district"]
+    search_fields = ["name", "slug", "occupation", "sites__name"]
+    inlines = [MandateInline, DeputyAssignmentInline]
+    fieldsets = [
+        (None, {"fields": ["district", "name", "slug", "gender", "photo"]}),
+        (_("Public profile"), {"fields": ["sector", "occupation", "biography"]}),
+        (_("Private"), {"fields": ["phone", "is_active"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Deputy]:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("mandates", Prefetch("sites", queryset=Site.objects.order_by("name")))
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        unassigned = Deputy.objects.unassigned().count()
+        if unassigned and request.method == "GET" and AssignmentFilter.parameter_name not in request.GET:
+            url = reverse("admin:stations_deputy_changelist") + "?assignment=unassigned"
+            text = ngettext(
+                "%(count)d active deputy is not yet assigned to any site.",
+                "%(count)d active deputies are not yet assigned to any site.",
+                unassigned,
+            ) % {"count": unassigned}
+            messages.warning(request, format_html('{} <a href="{}">{}</a>', text, url, _("Show them")))
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description=_("level"))
+    def level_titles(self, obj: Deputy) -> str:
+        return "、".join(str(title) for title in obj.titles)
+
+    @admin.display(description=_("sites"))
+    def site_names(self, obj: Deputy) -> str:
+        return "、".join(site.name for site in obj.sites.all()) or "—"

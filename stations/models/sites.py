@@ -138,6 +138,13 @@ class Site(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("stations:site_detail", kwargs={"slug": self.slug})
 
+    def clean_fields(self, exclude=None) -> None:
+        # A room or point takes its parent's district. Derive it before the field checks, which would
+        # otherwise report the district as missing before clean() gets the chance.
+        if self.district_id is None and self.parent is not None:
+            self.district_id = self.parent.district_id
+        super().clean_fields(exclude)
+
     def clean(self) -> None:
         super().clean()
         parent = self.parent
@@ -214,6 +221,15 @@ class Level(models.TextChoices):
 
 LEVEL_ORDER = {level.value: index for index, level in enumerate(Level)}
 
+# How pages name a deputy of each level ("区人大代表"). The bare level labels are shared msgids ("district"
+# is also the District model's name), so titles get their own strings.
+DEPUTY_TITLES = {
+    Level.PROVINCE: _("provincial people's congress deputy"),
+    Level.CITY: _("city people's congress deputy"),
+    Level.DISTRICT: _("district people's congress deputy"),
+    Level.TOWN: _("town people's congress deputy"),
+}
+
 
 def validate_photo_size(photo) -> None:
     if photo.size > PHOTO_MAX_BYTES:
@@ -266,6 +282,17 @@ class Deputy(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("stations:deputy_detail", kwargs={"slug": self.slug})
 
+    @property
+    def levels(self) -> list[str]:
+        """The deputy's levels, highest first, each once. Reads `mandates` (prefetch it on lists)."""
+        found = {mandate.level for mandate in self.mandates.all()}
+        return sorted(found, key=LEVEL_ORDER.__getitem__)
+
+    @property
+    def titles(self) -> list[str]:
+        """How pages name the deputy ("区人大代表"), one title per level, highest first."""
+        return [DEPUTY_TITLES[Level(level)] for level in self.levels]
+
 
 class Mandate(models.Model):
     """A deputy's seat in a people's congress at one level, for one term."""
@@ -291,6 +318,10 @@ class Mandate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deputy} · {self.get_level_display()}"
+
+    @property
+    def title(self) -> str:
+        return DEPUTY_TITLES[Level(self.level)]
 
 
 class Assignment(models.Model):

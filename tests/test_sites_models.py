@@ -1,0 +1,183 @@
+"""The network's rules: the site hierarchy, sibling names, districts, deputies' levels and photos."""
+
+import io
+import os
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from stations.models import Area, Deputy, District, Site, SiteKind
+from tests.conftest import make_deputy
+
+
+def _messages(error: ValidationError) -> list[str]:
+    return [str(message) for message in error.messages]
+
+
+def _new_site(district, **fields) -> Site:
+    defaults = {"district": district, "town": "余新镇", "name": "新站点", "slug": "new-site"}
+    return Site(**{**defaults, **fields})
+
+
+def _refused(site: Site, message: str) -> None:
+    """full_clean() refuses the site with the Chinese message, and nothing reaches the database."""
+    before = list(Site.objects.order_by("pk").values_list("pk", "kind", "parent_id", "name", "district_id"))
+    with pytest.raises(ValidationError) as refused:
+        site.full_clean()
+    assert message in _messages(refused.value)
+    after = list(Site.objects.order_by("pk").values_list("pk", "kind", "parent_id", "name", "district_id"))
+    assert after == before
+
+
+# --- the hierarchy: the good cases ----------------------------------------------------------------------
+
+
+def test_station_room_and_point_under_a_room_are_valid(point):
+    for site in (point.parent.parent, point.parent, point):
+        site.full_clean()
+    assert point.station == point.parent.parent
+
+
+def test_point_directly_under_a_station_is_valid(station):
+    _new_site(station.district, kind=SiteKind.POINT, parent=station).full_clean()
+
+
+def test_a_new_room_takes_its_parents_district(station):
+    room = Site(kind=SiteKind.ROOM, parent=station, town="余新镇", name="余北村代表联络室", slug="yubei")
+    room.full_clean()
+    assert room.district == station.district
+
+
+# --- the hierarchy: every bad case is refused, with a Chinese message, nothing saved ---------------------
+
+
+def test_room_under_a_room_is_refused(room):
+    _refused(_new_site(room.district, kind=SiteKind.ROOM, parent=room), "代表联络室必须隶属于代表联络站。")
+
+
+def test_point_under_a_point_is_refused(point):
+    _refused(_new_site(point.district, kind=SiteKind.POINT, parent=point), "代表联络点必须隶属于联络站或联络室。")
+
+
+def test_station_with_a_parent_is_refused(station):
+    _refused(
+        _new_site(station.district, kind=SiteKind.STATION, parent=station),
+        "联络站是网络的最上级，不能设置上级站点。",
+    )
+
+
+def test_room_without_a_parent_is_refused(district):
+    _refused(_new_site(district, kind=SiteKind.ROOM), "联络室或联络点必须隶属于联络站或联络室。")
+
+
+def test_moving_a_room_under_itself_is_refused(room):
+    room.parent = room
+    _refused(room, "代表联络室必须隶属于代表联络站。")
+
+
+def test_a_cycle_is_refused(room):
+    """A station turned into a point under its own room would make the station its own ancestor."""
+    station = room.parent
+    station.kind = SiteKind.POINT
+    station.parent = room
+    _refused(station, "站点不能隶属于自身或其下级站点。")
+
+
+def test_a_site_with_children_cannot_become_a_point(point):
+    room = point.parent
+    room.kind = SiteKind.POINT
+    _refused(room, "下设联络室或联络点的站点不能改为联络点。")
+
+
+def test_duplicate_sibling_name_is_refused(room):
+    twin = _new_site(room.district, kind=SiteKind.ROOM, parent=room.parent, name=room.name, slug="twin")
+    _refused(twin, "同一上级站点下已有同名站点。")
+
+
+def test_same_name_under_different_parents_is_allowed(room, other_station):
+    _new_site(room.district, kind=SiteKind.ROOM, parent=other_station, name=room.name, slug="twin").full_clean()
+
+
+def test_duplicate_station_name_in_the_district_is_refused(station):
+    twin = _new_site(station.district, kind=SiteKind.STATION, name=station.name, slug="twin")
+    _refused(twin, "本区已有同名联络站。")
+
+
+def test_district_differing_from_the_parents_is_refused(room):
+    other = District.objects.create(name="秀洲区", slug="xiuzhou", code="XZ")
+    _refused(_new_site(other, kind=SiteKind.POINT, parent=room), "站点必须与上级站点属于同一个区。")
+
+
+def test_duplicate_slug_is_refused(room):
+    clash = _new_site(room.district, kind=SiteKind.ROOM, parent=room.parent, name="别的联络室", slug=room.slug)
+    with pytest.raises(ValidationError) as refused:
+        clash.full_clean()
+    assert "slug" in refused.value.message_dict
+
+
+# --- searching the network ------------------------------------------------------------------------------
+
+
+def test_search_finds_sites_by_the_villages_they_serve_once_each(room, other_room):
+    other_room.areas.add(Area.objects.create(district=other_room.district, town="凤桥镇", name="金星新村"))
+    found = list(Site.objects.search("金星"))
+    assert sorted(site.slug for site in found) == ["fengqiao-village", "yuxin-jinxing"]
+    assert list(Site.objects.search("长秦")) == [room]
+
+
+# --- deputies -------------------------------------------------------------------------------------------
+
+
+def test_deputy_levels_are_listed_highest_first_once_each(district, room):
+    import datetime as dt
+
+    deputy = make_deputy(district, "沈建华", level="town", sites=[room], slug="shen-jianhua")
+    deputy.mandates.create(level="district", term_start=dt.date(2021, 12, 1))
+    deputy.mandates.create(level="town", term_start=dt.date(2016, 12, 1), term_end=dt.date(2021, 12, 1))
+    assert deputy.levels == ["district", "town"]
+    assert [str(title) for title in deputy.titles] == ["区人大代表", "镇人大代表"]
+
+
+def test_unassigned_lists_active_deputies_without_a_site(district, room):
+    make_deputy(district, "有站", sites=[room], slug="a")
+    lonely = make_deputy(district, "无站", slug="b")
+    make_deputy(district, "离任", slug="c", is_active=False)
+    assert list(Deputy.objects.unassigned()) == [lonely]
+
+
+def _image(fmt: str, size: tuple[int, int], *, noise: bool = False) -> bytes:
+    """A real image made by Pillow; with noise it does not compress, so its size in bytes is predictable."""
+    if noise:
+        image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    else:
+        image = Image.new("RGB", size, (30, 90, 160))
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def test_a_small_photo_is_accepted(district):
+    deputy = Deputy(district=district, name="沈建华", slug="shen", gender="m")
+    deputy.photo = SimpleUploadedFile("shen.jpg", _image("JPEG", (150, 200)), "image/jpeg")
+    deputy.full_clean()
+
+
+def test_a_photo_over_2_mb_is_refused(district):
+    data = _image("PNG", (1000, 1000), noise=True)
+    assert len(data) > 2 * 1024 * 1024
+    deputy = Deputy(district=district, name="沈建华", slug="shen", gender="m")
+    deputy.photo = SimpleUploadedFile("big.png", data, "image/png")
+    with pytest.raises(ValidationError) as refused:
+        deputy.full_clean()
+    assert refused.value.message_dict["photo"] == ["照片超过2MB，请上传较小的图片。"]
+    assert not Deputy.objects.exists()
+
+
+def test_a_photo_of_another_file_type_is_refused(district):
+    deputy = Deputy(district=district, name="沈建华", slug="shen", gender="m")
+    deputy.photo = SimpleUploadedFile("cv.pdf", b"%PDF-1.4 not a photo", "application/pdf")
+    with pytest.raises(ValidationError) as refused:
+        deputy.full_clean()
+    assert "photo" in refused.value.message_dict
