@@ -185,7 +185,10 @@ def _render_detail(
             form = bound[1]
         else:
             form = ACTION_FORMS[action](prefix=action, initial={"version": opinion.version})
-        actions.append({"action": action, "label": OpinionAction(action).label, "form": form})
+        label = OpinionAction(action).label
+        if action == OpinionAction.SUPERVISE and opinion.supervised:
+            label = _("Change the next review date")
+        actions.append({"action": action, "label": label, "form": form})
     show_contact = request.GET.get("contact") == "show" and bool(
         opinion.submitter_name or opinion.submitter_phone or opinion.submitter_email
     )
