@@ -49,7 +49,11 @@ class Throttled(Exception):
 
 
 def client_key(request: HttpRequest) -> str:
-    """A keyed hash of the client's address. An IPv6 client owns a whole /64, so that is what counts."""
+    """A keyed hash of the client's address. An IPv6 client owns a whole /64, so that is what counts.
+
+    The address is the one the audit log records (REMOTE_ADDR); behind a reverse proxy it must be the
+    client's, not the proxy's, or every voter shares one limit.
+    """
     address = client_address(request) or "unknown"
     try:
         parsed = ipaddress.ip_address(address)
