@@ -184,3 +184,8 @@ LOGGING = {
 
 # The portal's own settings.
 PORTAL_NAME = _("Deputy Liaison Station Portal")
+# The portal's address as users reach it, for links in e-mails (sent where no request is at hand).
+PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
+# Who delivers notices (stations.notifications): e-mail through Django's mail framework. An SMS gateway is
+# another class with the same `send` method.
+NOTIFIER = env("NOTIFIER", default="stations.notifications.EmailNotifier")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stations.views import ops, sites, staff, visits
+from stations.views import opinions, ops, sites, staff, visits
 
 app_name = "stations"
 
@@ -19,4 +19,10 @@ urlpatterns = [
     path("staff/visits/<int:pk>/edit/", visits.visit_update, name="visit_update"),
     path("staff/visits/<int:pk>/archive/", visits.visit_archive, name="visit_archive"),
     path("staff/visits/<int:pk>/restore/", visits.visit_restore, name="visit_restore"),
+    path("opinions/new/", opinions.opinion_create, name="opinion_create"),
+    path("opinions/submitted/", opinions.opinion_submitted, name="opinion_submitted"),
+    path("track/", opinions.track, name="track"),
+    path("track/<str:code>/", opinions.track_detail, name="track_detail"),
+    path("staff/opinions/", opinions.staff_opinion_list, name="staff_opinion_list"),
+    path("staff/opinions/<int:pk>/", opinions.staff_opinion_detail, name="staff_opinion_detail"),
 ]

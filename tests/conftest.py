@@ -11,6 +11,22 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test in a database file as production does, not in shared-cache memory.
+
+    Threads (concurrency tests, live_server) each open their own connection. With the in-memory database
+    SQLite's shared cache answers a second writer with "database table is locked" at once, ignoring the
+    busy timeout; with a file, the IMMEDIATE transactions and the timeout from settings.py queue writers
+    exactly as they do in production.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # Production serves hashed files collected by `collectstatic`; tests find them in place instead.

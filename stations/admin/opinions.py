@@ -1,1 +1,77 @@
-"""Admin registrations."""
+"""Admin for handling bodies and opinions. Opinions move through their workflow only on the staff pages
+(stations.services.opinions); here their state, timeline and version are read-only."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from stations.models import HandlingBody, Opinion, OpinionEvent
+from stations.privacy import mask_name, mask_phone
+
+
+@admin.register(HandlingBody)
+class HandlingBodyAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+
+class OpinionEventInline(admin.TabularInline):
+    model = OpinionEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "from_state", "to_state", "actor", "handling_body", "satisfaction", "public", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Opinion)
+class OpinionAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "registered_at",
+        "site",
+        "category",
+        "state",
+        "overdue",
+        "handling_body",
+        "masked_name",
+        "masked_phone",
+        "supervised",
+        "important",
+    ]
+    list_filter = ["state", "source", "category", "supervised", "important", "handling_body"]
+    list_select_related = ["site", "handling_body"]
+    search_fields = ["reference", "tracking_code"]
+    date_hierarchy = "registered_at"
+    autocomplete_fields = ["handling_body"]
+    raw_id_fields = ["visit"]
+    readonly_fields = [
+        "reference",
+        "tracking_code",
+        "state",
+        "registered_at",
+        "replied_at",
+        "closed_at",
+        "satisfaction",
+        "consent_at",
+        "version",
+    ]
+    inlines = [OpinionEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        # Opinions get their reference and tracking code from stations.services.opinions.opinion_register.
+        return False
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj: Opinion) -> str:
+        return mask_name(obj.submitter_name)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: Opinion) -> str:
+        return mask_phone(obj.submitter_phone)
+
+    @admin.display(description=_("Overdue"), boolean=True)
+    def overdue(self, obj: Opinion) -> bool:
+        return obj.is_overdue

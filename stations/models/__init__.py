@@ -6,6 +6,7 @@ from stations.models.opinions import (
     DEFAULT_DEADLINE_DAYS,
     HandlingBody,
     Opinion,
+    OpinionAction,
     OpinionEvent,
     Satisfaction,
     Source,
@@ -35,6 +36,7 @@ from stations.models.sites import (
     Site,
     SiteKind,
 )
+from stations.models.throttle import ThrottleHit
 from stations.models.visits import Category, Channel, Visit, VisitDeputy
 
 __all__ = [
@@ -58,6 +60,7 @@ __all__ = [
     "Mandate",
     "Membership",
     "Opinion",
+    "OpinionAction",
     "OpinionEvent",
     "ReceptionRule",
     "Role",
@@ -67,6 +70,7 @@ __all__ = [
     "Sector",
     "Site",
     "SiteKind",
+    "ThrottleHit",
     "Source",
     "State",
     "Unavailability",

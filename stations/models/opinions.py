@@ -55,6 +55,24 @@ class Satisfaction(models.TextChoices):
     UNSATISFIED = "unsatisfied", _("unsatisfied")
 
 
+class OpinionAction(models.TextChoices):
+    """What a timeline entry records: a transition of the handling workflow or a change of a flag."""
+
+    REGISTER = "register", _("Register the opinion")
+    ACCEPT = "accept", _("Accept the opinion")
+    NOT_ACCEPT = "not_accept", _("Do not accept the opinion")
+    REFER = "refer", _("Refer to a handling body")
+    REPLY = "reply", _("Record the reply")
+    RESOLVE = "resolve", _("Mark as resolved")
+    EXPLAIN = "explain", _("Mark as explained")
+    CLOSE = "close", _("Close with the voter's satisfaction")
+    REOPEN = "reopen", _("Reopen and refer again")
+    SUPERVISE = "supervise", _("Set continued supervision")
+    END_SUPERVISION = "end_supervision", _("End continued supervision")
+    REPORT = "report", _("Report as an important situation")
+    WITHDRAW_REPORT = "withdraw_report", _("Take off the important reports")
+
+
 class OpinionQuerySet(models.QuerySet):
     def overdue(self, today: dt.date | None = None) -> OpinionQuerySet:
         """Referred and past the deadline without a reply."""
@@ -62,6 +80,10 @@ class OpinionQuerySet(models.QuerySet):
 
     def open(self) -> OpinionQuerySet:
         return self.exclude(state__in=[State.CLOSED, State.NOT_ACCEPTED])
+
+    def important(self) -> OpinionQuerySet:
+        """The district administrators' queue of important situation reports."""
+        return self.filter(important=True)
 
 
 class Opinion(models.Model):
@@ -129,6 +151,7 @@ class OpinionEvent(models.Model):
     """One step of an opinion's timeline: a state change or a flag, with who, when and a note."""
 
     opinion = models.ForeignKey(Opinion, on_delete=models.CASCADE, related_name="events", verbose_name=_("opinion"))
+    action = models.CharField(_("action"), max_length=20, choices=OpinionAction.choices, default=OpinionAction.REGISTER)
     from_state = models.CharField(_("from"), max_length=15, choices=State.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=15, choices=State.choices)
     actor = models.ForeignKey(
@@ -150,6 +173,8 @@ class OpinionEvent(models.Model):
         related_name="+",
         verbose_name=_("handling body"),
     )
+    # The voter's satisfaction given when the opinion was closed (it may be reopened and closed again).
+    satisfaction = models.CharField(_("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
 
     class Meta:
         verbose_name = _("opinion event")

@@ -1,0 +1,270 @@
+"""Forms of the online station, the tracking page and the staff's handling steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from stations.models import (
+    DEFAULT_DEADLINE_DAYS,
+    Category,
+    HandlingBody,
+    Opinion,
+    OpinionAction,
+    Satisfaction,
+    Site,
+    State,
+)
+from stations.validators import normalise_phone, validate_phone
+
+CONTENT_MAX = 2000
+
+
+class OnlineSiteChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Site) -> str:
+        return f"{obj.name}（{obj.town}）"
+
+
+class OpinionSubmitForm(forms.Form):
+    """The online station. Name, phone and e-mail are optional; giving any of them needs explicit consent."""
+
+    site = OnlineSiteChoiceField(
+        label=_("Liaison station or room"),
+        queryset=Site.objects.none(),
+        empty_label=_("Choose the station or room"),
+    )
+    category = forms.ChoiceField(label=_("Topic"), choices=Category.choices)
+    content = forms.CharField(
+        label=_("Your opinion or suggestion"),
+        max_length=CONTENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Describe the problem and where it is. At most 2000 characters."),
+    )
+    submitter_name = forms.CharField(label=_("Your name (optional)"), max_length=50, required=False)
+    submitter_phone = forms.CharField(
+        label=_("Your phone (optional)"),
+        max_length=20,
+        required=False,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text=_("So that the station can call you back. Shown masked to everyone but the station's staff."),
+    )
+    submitter_email = forms.EmailField(
+        label=_("Your e-mail (optional)"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We send you an e-mail each time the handling of your opinion moves on."),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that the name, phone number and e-mail I give are used only to handle this opinion and to contact me about it."
+        ),
+        required=False,
+    )
+    # Honeypot: hidden from people by CSS (and so from screen readers too); bots that fill every field fill it.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.active().filter(is_online=True).order_by("town", "-kind", "name")
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.data.get(self.add_prefix("website"), "").strip())
+
+    def clean_submitter_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["submitter_phone"])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        personal = any(cleaned.get(name) for name in ("submitter_name", "submitter_phone", "submitter_email"))
+        if personal and not cleaned.get("consent"):
+            self.add_error(
+                "consent",
+                _("Tick this box to give your name, phone or e-mail, or leave those fields empty to stay anonymous."),
+            )
+        return cleaned
+
+
+class TrackForm(forms.Form):
+    code = forms.CharField(
+        label=_("Tracking code"),
+        max_length=40,
+        help_text=_("The code you were given when you submitted your opinion, for example 7KQ2M-XH4PB-9TRWD."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+
+# --- the staff's handling steps --------------------------------------------------------------------------
+# One small form per action. Each carries the opinion's `version` as the page showed it, so that a step
+# taken on a page that has gone stale is refused instead of applied on top of somebody else's.
+
+
+class ActionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    note = forms.CharField(
+        label=_("Note (shown to the voter)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def service_kwargs(self) -> dict:
+        return {"note": self.cleaned_data["note"]}
+
+
+class InternalNoteForm(ActionForm):
+    note = forms.CharField(
+        label=_("Note (staff only)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NotAcceptForm(ActionForm):
+    note = None
+    reason = forms.CharField(
+        label=_("Reason (shown to the voter)"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def service_kwargs(self) -> dict:
+        return {"reason": self.cleaned_data["reason"]}
+
+
+def _default_deadline() -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
+
+
+class ReferForm(ActionForm):
+    body = forms.ModelChoiceField(label=_("Handling body"), queryset=HandlingBody.objects.filter(is_active=True))
+    deadline = forms.DateField(
+        label=_("Reply deadline"),
+        initial=_default_deadline,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("30 days from today unless you change it."),
+    )
+    field_order = ["body", "deadline", "note"]
+
+    def clean_deadline(self) -> dt.date:
+        deadline = self.cleaned_data["deadline"]
+        if deadline < timezone.localdate():
+            raise forms.ValidationError(_("The reply deadline cannot be in the past."))
+        return deadline
+
+    def service_kwargs(self) -> dict:
+        return {
+            **super().service_kwargs(),
+            "body": self.cleaned_data["body"],
+            "deadline": self.cleaned_data["deadline"],
+        }
+
+
+class ReplyForm(ActionForm):
+    note = None
+    reply = forms.CharField(
+        label=_("The handling body's reply (shown to the voter)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def service_kwargs(self) -> dict:
+        return {"reply": self.cleaned_data["reply"]}
+
+
+class ExplainForm(ActionForm):
+    note = None
+    explanation = forms.CharField(
+        label=_("Why it cannot be resolved now (shown to the voter)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def service_kwargs(self) -> dict:
+        return {"explanation": self.cleaned_data["explanation"]}
+
+
+class CloseForm(ActionForm):
+    satisfaction = forms.ChoiceField(
+        label=_("The voter's satisfaction"), choices=Satisfaction.choices, widget=forms.RadioSelect
+    )
+    field_order = ["satisfaction", "note"]
+
+    def service_kwargs(self) -> dict:
+        return {**super().service_kwargs(), "satisfaction": self.cleaned_data["satisfaction"]}
+
+
+class SuperviseForm(InternalNoteForm):
+    next_review = forms.DateField(
+        label=_("Next review"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    field_order = ["next_review", "note"]
+
+    def clean_next_review(self) -> dt.date:
+        next_review = self.cleaned_data["next_review"]
+        if next_review < timezone.localdate():
+            raise forms.ValidationError(_("The next review date cannot be in the past."))
+        return next_review
+
+    def service_kwargs(self) -> dict:
+        return {**super().service_kwargs(), "next_review": self.cleaned_data["next_review"]}
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    OpinionAction.ACCEPT: ActionForm,
+    OpinionAction.NOT_ACCEPT: NotAcceptForm,
+    OpinionAction.REFER: ReferForm,
+    OpinionAction.REPLY: ReplyForm,
+    OpinionAction.RESOLVE: ActionForm,
+    OpinionAction.EXPLAIN: ExplainForm,
+    OpinionAction.CLOSE: CloseForm,
+    OpinionAction.REOPEN: ReferForm,
+    OpinionAction.SUPERVISE: SuperviseForm,
+    OpinionAction.END_SUPERVISION: InternalNoteForm,
+    OpinionAction.REPORT: InternalNoteForm,
+    OpinionAction.WITHDRAW_REPORT: InternalNoteForm,
+}
+
+
+# --- the staff list's filters ----------------------------------------------------------------------------
+
+
+def _scoped_sites(request):
+    from stations.access import sites_for_user
+
+    if request is None:
+        return Site.objects.none()
+    return sites_for_user(request.user).order_by("town", "-kind", "name")
+
+
+class OnlyWhenTickedFilter(django_filters.BooleanFilter):
+    """A checkbox: ticked narrows the list, unticked leaves it whole (never "only those without")."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", forms.CheckboxInput)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        return super().filter(qs, True) if value else qs
+
+
+class OpinionFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Reference"), field_name="reference", lookup_expr="icontains")
+    state = django_filters.ChoiceFilter(label=_("State"), choices=State.choices, empty_label=_("All states"))
+    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=_scoped_sites, empty_label=_("All sites"))
+    category = django_filters.ChoiceFilter(label=_("Topic"), choices=Category.choices, empty_label=_("All topics"))
+    handling_body = django_filters.ModelChoiceFilter(
+        label=_("Handling body"), queryset=HandlingBody.objects.all(), empty_label=_("All bodies")
+    )
+    overdue = django_filters.BooleanFilter(label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput)
+    supervised = OnlyWhenTickedFilter(label=_("Under continued supervision only"))
+    important = OnlyWhenTickedFilter(label=_("Important situation reports only"))
+
+    class Meta:
+        model = Opinion
+        fields = ["q", "state", "site", "category", "handling_body", "overdue", "supervised", "important"]
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.overdue() if value else queryset

@@ -1,0 +1,243 @@
+"""Opinions and suggestions: the online station and tracking page (public), the handling pages (staff)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from stations import throttle
+from stations.access import is_district_admin, sites_for_user, staff_required
+from stations.audit import AuditAction, audit
+from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
+from stations.models import Opinion, OpinionAction, OpinionEvent, Site
+from stations.services import opinions as services
+
+SUBMITTED_SESSION_KEY = "opinion_submitted"
+PAGE_SIZE = 25
+
+
+def _too_many(request: HttpRequest, refused: throttle.Throttled) -> HttpResponse:
+    minutes = max(1, (refused.retry_after_seconds + 59) // 60)
+    context = {"retry_at": timezone.localtime(refused.retry_at), "minutes": minutes}
+    response = render(request, "stations/opinions/too_many.html", context, status=429)
+    response["Retry-After"] = str(refused.retry_after_seconds)
+    return response
+
+
+# --- public: the online station --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def opinion_create(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        initial = {}
+        slug = request.GET.get("site")
+        if slug:
+            initial["site"] = Site.objects.active().filter(is_online=True, slug=slug).first()
+        return render(request, "stations/opinions/new.html", {"form": OpinionSubmitForm(initial=initial)})
+
+    try:
+        hit = throttle.throttle_take(
+            scope=throttle.SUBMIT_SCOPE, key=throttle.client_key(request), limits=throttle.SUBMIT_LIMITS
+        )
+    except throttle.Throttled as refused:
+        return _too_many(request, refused)
+
+    form = OpinionSubmitForm(request.POST)
+    if form.is_spam:
+        # The hit stays counted: a bot that fills the hidden field runs into the rate limit like any other.
+        form.add_error(None, _("Your opinion could not be accepted. Please reload the page and try again."))
+        return render(request, "stations/opinions/new.html", {"form": form}, status=400)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            opinion = services.opinion_submit_online(
+                site=data["site"],
+                category=data["category"],
+                content=data["content"],
+                submitter_name=data["submitter_name"],
+                submitter_phone=data["submitter_phone"],
+                submitter_email=data["submitter_email"],
+                consent=data["consent"],
+            )
+        except services.OpinionError as error:
+            form.add_error(None, error)
+        else:
+            request.session[SUBMITTED_SESSION_KEY] = opinion.tracking_code
+            return redirect("stations:opinion_submitted")
+    # A form with errors is not a submission: give the slot back so that typing mistakes cost nothing.
+    throttle.throttle_release(hit)
+    return render(request, "stations/opinions/new.html", {"form": form}, status=400)
+
+
+@never_cache
+@require_GET
+def opinion_submitted(request: HttpRequest) -> HttpResponse:
+    """The confirmation with the tracking code, for the browser that submitted it (kept in its session)."""
+    code = request.session.get(SUBMITTED_SESSION_KEY)
+    opinion = Opinion.objects.select_related("site").filter(tracking_code=code).first() if code else None
+    if opinion is None:
+        return redirect("stations:opinion_create")
+    return render(request, "stations/opinions/submitted.html", {"opinion": opinion})
+
+
+# --- public: tracking ------------------------------------------------------------------------------------
+
+
+@require_GET
+def track(request: HttpRequest) -> HttpResponse:
+    form = TrackForm(request.GET or None)
+    if form.is_valid():
+        code = services.normalise_tracking_code(form.cleaned_data["code"])
+        if code:
+            return redirect("stations:track_detail", code=code)
+        form.add_error("code", _("Enter the tracking code you were given."))
+    return render(request, "stations/opinions/track.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+@require_GET
+def track_detail(request: HttpRequest, code: str) -> HttpResponse:
+    # Every lookup counts, found or not: the codes cannot be guessed, and this keeps anyone from trying.
+    try:
+        throttle.throttle_take(
+            scope=throttle.LOOKUP_SCOPE, key=throttle.client_key(request), limits=throttle.LOOKUP_LIMITS
+        )
+    except throttle.Throttled as refused:
+        return _too_many(request, refused)
+    canonical = services.normalise_tracking_code(code)
+    if canonical and canonical != code:
+        return redirect("stations:track_detail", code=canonical)
+    opinion = Opinion.objects.select_related("site", "handling_body").filter(tracking_code=canonical).first()
+    if opinion is None:
+        form = TrackForm(initial={"code": code})
+        return render(request, "stations/opinions/track_unknown.html", {"form": form, "code": code}, status=404)
+    events = opinion.events.filter(public=True).select_related("handling_body")
+    return render(request, "stations/opinions/track_detail.html", {"opinion": opinion, "events": events})
+
+
+# --- staff -----------------------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def staff_opinion_list(request: HttpRequest) -> HttpResponse:
+    scoped = Opinion.objects.filter(site__in=sites_for_user(request.user)).select_related("site", "handling_body")
+    filters = OpinionFilter(request.GET or None, queryset=scoped, request=request)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    if is_district_admin(request.user):
+        context["important_queue"] = list(scoped.important().order_by("registered_at")[:PAGE_SIZE])
+    return render(request, "stations/opinions/staff_list.html", context)
+
+
+# Which service each handling step calls; the forms (stations.forms.opinions.ACTION_FORMS) give the arguments.
+ACTION_SERVICES: dict[str, Callable[..., Opinion]] = {
+    OpinionAction.ACCEPT: services.opinion_accept,
+    OpinionAction.NOT_ACCEPT: services.opinion_not_accept,
+    OpinionAction.REFER: services.opinion_refer,
+    OpinionAction.REPLY: services.opinion_reply,
+    OpinionAction.RESOLVE: services.opinion_resolve,
+    OpinionAction.EXPLAIN: services.opinion_explain,
+    OpinionAction.CLOSE: services.opinion_close,
+    OpinionAction.REOPEN: services.opinion_reopen,
+    OpinionAction.SUPERVISE: services.opinion_set_supervision,
+    OpinionAction.END_SUPERVISION: services.opinion_end_supervision,
+    OpinionAction.REPORT: services.opinion_report_important,
+    OpinionAction.WITHDRAW_REPORT: services.opinion_withdraw_report,
+}
+
+
+def _opinion_for_user(request: HttpRequest, pk: int) -> Opinion:
+    """The opinion if it belongs to one of the user's sites; a 404 otherwise (its existence stays hidden)."""
+    scoped = Opinion.objects.filter(site__in=sites_for_user(request.user))
+    return get_object_or_404(scoped.select_related("site", "handling_body", "visit", "visit__site"), pk=pk)
+
+
+def _visit_url(opinion: Opinion) -> str | None:
+    # The record book's pages come with another part of the portal; until they exist, show the visit's
+    # date and site without a link.
+    if opinion.visit_id is None:
+        return None
+    try:
+        return reverse("stations:visit_detail", kwargs={"pk": opinion.visit_id})
+    except NoReverseMatch:
+        return None
+
+
+def _render_detail(
+    request: HttpRequest, opinion: Opinion, *, bound: tuple[str, object] | None = None, status: int = 200
+) -> HttpResponse:
+    actions = []
+    for action in services.allowed_actions(opinion):
+        if bound is not None and bound[0] == action:
+            form = bound[1]
+        else:
+            form = ACTION_FORMS[action](prefix=action, initial={"version": opinion.version})
+        label = OpinionAction(action).label
+        if action == OpinionAction.SUPERVISE and opinion.supervised:
+            label = _("Change the next review date")
+        actions.append({"action": action, "label": label, "form": form})
+    show_contact = request.GET.get("contact") == "show" and bool(
+        opinion.submitter_name or opinion.submitter_phone or opinion.submitter_email
+    )
+    if show_contact:
+        audit(
+            action=AuditAction.VIEW_PERSONAL,
+            request=request,
+            target=opinion,
+            summary=f"{opinion.reference} contact details",
+        )
+    context = {
+        "opinion": opinion,
+        "events": OpinionEvent.objects.filter(opinion=opinion).select_related("actor", "handling_body"),
+        "actions": actions,
+        "show_contact": show_contact,
+        "visit_url": _visit_url(opinion),
+    }
+    return render(request, "stations/opinions/staff_detail.html", context, status=status)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    opinion = _opinion_for_user(request, pk)
+    if request.method != "POST":
+        return _render_detail(request, opinion)
+
+    action = request.POST.get("action", "")
+    if action not in ACTION_FORMS:
+        return HttpResponseBadRequest()
+    form = ACTION_FORMS[action](request.POST, prefix=action)
+    if not form.is_valid():
+        return _render_detail(request, opinion, bound=(action, form), status=400)
+    try:
+        ACTION_SERVICES[action](
+            opinion=opinion,
+            actor=request.user,
+            expected_version=form.cleaned_data["version"],
+            **form.service_kwargs(),
+        )
+    except services.OpinionChanged as changed:
+        # The other person's step stands; show the opinion as it is now, with the steps possible from there.
+        messages.error(request, changed.messages[0])
+        return _render_detail(request, _opinion_for_user(request, pk), status=409)
+    except services.TransitionNotAllowed as refused:
+        messages.error(request, refused.messages[0])
+        return _render_detail(request, opinion, status=400)
+    except services.OpinionError as error:
+        form.add_error(None, error)
+        return _render_detail(request, opinion, bound=(action, form), status=400)
+    messages.success(request, _("Done: %(action)s.") % {"action": OpinionAction(action).label})
+    return redirect("stations:staff_opinion_detail", pk=opinion.pk)

@@ -1,0 +1,78 @@
+"""A voter's opinion from the online station to its resolution, as voter and staff see it in the browser."""
+
+import re
+
+import pytest
+
+from tests.browser.conftest import assert_accessible
+from tests.conftest import PASSWORD
+from tests.factories_opinions import make_body
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_voters_opinion_is_handled_to_resolution_and_tracked(live_server, browser, phone_context_args, room, alice):
+    body = make_body("余新镇城建办")
+
+    # The voter, on a phone, at the 金星 room's online station.
+    voter = browser.new_context(**phone_context_args).new_page()
+    voter.goto(f"{live_server.url}/opinions/new/?site={room.slug}")
+    assert voter.get_by_label("联络站（室）").input_value() == str(room.pk)
+    assert_accessible(voter)
+    voter.get_by_label("类别").select_option("transport")
+    voter.get_by_label("您的意见建议").fill("金星村村道路灯损坏多日，夜间出行不便，请尽快维修。")
+    voter.get_by_label("您的联系电话（选填）").fill("13812345678")
+    voter.get_by_label("我同意").check()
+    voter.get_by_role("button", name="提交").click()
+    voter.wait_for_url("**/opinions/submitted/")
+    code = voter.locator("#tracking-code").inner_text().strip()
+    assert re.fullmatch(r"[2-9A-Z]{5}-[2-9A-Z]{5}-[2-9A-Z]{5}", code)
+    assert voter.get_by_role("button", name="打印本页").is_visible()  # the script enabled the print button
+    assert_accessible(voter)
+
+    # alice, at her desk: accept, refer, record the reply, resolve.
+    staff = browser.new_context().new_page()
+    staff.goto(f"{live_server.url}/accounts/login/?next=/staff/opinions/")
+    staff.locator("#id_username").fill("alice")
+    staff.locator("#id_password").fill(PASSWORD)
+    staff.get_by_role("button", name="登录").click()
+    staff.wait_for_url("**/staff/opinions/")
+    assert staff.get_by_text("138****5678").first.is_visible()
+    assert_accessible(staff)
+    staff.locator("table a").first.click()
+    staff.wait_for_url(re.compile(r"/staff/opinions/\d+/$"))
+    assert_accessible(staff)
+
+    def take_step(label: str, fill=None) -> None:
+        step = staff.locator("details", has=staff.locator("summary", has_text=re.compile(f"^{label}$")))
+        step.locator("summary").click()
+        if fill:
+            fill(step)
+        step.get_by_role("button", name=label, exact=True).click()
+        staff.wait_for_load_state()
+        assert staff.get_by_text(f"已完成：{label}").is_visible()
+
+    take_step("受理", lambda step: step.get_by_label("说明（选民可见）").fill("情况属实，予以受理。"))
+    take_step("交办", lambda step: step.get_by_label("承办单位").select_option(label=body.name))
+    take_step("登记答复", lambda step: step.get_by_label("承办单位答复（选民可见）").fill("已更换路灯三盏。"))
+    take_step("确认已解决")
+    assert_accessible(staff)
+
+    # The voter follows it with the code, typed loosely.
+    voter.goto(f"{live_server.url}/track/")
+    assert_accessible(voter)
+    voter.get_by_label("查询码").fill(code.lower().replace("-", " "))
+    voter.get_by_role("button", name="查询").click()
+    voter.wait_for_url(f"**/track/{code}/")
+    timeline = voter.locator("ol.opinion-timeline")
+    steps = [text.strip() for text in timeline.locator("li strong").all_inner_texts()]
+    assert steps == ["收到", "已受理", "已交办", "已答复", "已解决"]
+    assert "情况属实，予以受理。" in timeline.inner_text()
+    assert body.name in voter.content()
+    assert "已更换路灯三盏。" in voter.content()
+    assert not re.search(r"\d{11}", voter.content())
+    assert_accessible(voter)
+
+    voter.goto(f"{live_server.url}/track/22222-22222-22222/")
+    assert voter.get_by_role("heading", name="查询码不存在").is_visible()
+    assert_accessible(voter)
