@@ -108,5 +108,10 @@ def deputies_for_station(station: Site) -> QuerySet[Deputy]:
     )
 
 
+def with_children(site: Site) -> QuerySet[Site]:
+    """The site and every active room and point below it (the hierarchy is at most three deep)."""
+    return Site.objects.active().filter(Q(pk=site.pk) | Q(parent_id=site.pk) | Q(parent__parent_id=site.pk))
+
+
 def rosters_for_station(station: Site, year: int) -> QuerySet[Roster]:
     return Roster.objects.filter(site__in=Site.objects.under_station(station), year=year).select_related("site")
