@@ -210,7 +210,7 @@ class ConflictCheckingDutyFormSet(BaseInlineFormSet):
         )
 
 
-class DutyInline(admin.TabularInline):
+class DutyInline(DistrictAdminAccess, admin.TabularInline):
     model = Duty
     fk_name = "shift"
     formset = ConflictCheckingDutyFormSet
