@@ -29,6 +29,7 @@ def next_20th() -> dt.date:
 
 def sign_in(page, base_url: str, username: str) -> None:
     page.goto(base_url + reverse("login"))
+    assert_accessible(page)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
@@ -53,6 +54,7 @@ def test_administrator_generates_and_publishes_next_years_roster_then_sees_it_pu
     page.wait_for_load_state()
     assert page.get_by_text("选民现在即可查看").is_visible()
     assert Roster.objects.filter(year=year, published_at__isnull=False).count() == 3
+    assert_accessible(page)
 
     january = DutyShift.objects.get(roster__site=room, roster__year=year, start__month=1)
     on_duty = [duty.deputy.name for duty in january.duties.all()]
@@ -136,3 +138,37 @@ def test_the_poster_prints_on_exactly_one_a4_page(live_server, page, station, ro
     text = unicodedata.normalize("NFKC", reader.pages[0].extract_text()).replace(" ", "")
     assert room.name in text and "每月20日" in text
     assert "由12月20日改至12月21日" in text
+
+
+def test_staff_mark_attendance_and_the_schedules_empty_states_pass_axe(live_server, page, alice, room, deputies):
+    year = next_20th().year + 1
+    roster_generate(site=room, year=year)
+    roster_publish(roster=Roster.objects.get(site=room, year=year))
+    past = DutyShift.objects.create(
+        roster=Roster.objects.get(site=room, year=year),
+        start=timezone.now() - dt.timedelta(days=1),
+        end=timezone.now() - dt.timedelta(hours=21),
+    )
+    past.duties.create(deputy=deputies[0])
+    sign_in(page, live_server.url, "alice")
+
+    page.goto(live_server.url + reverse("stations:staff_shift", args=[past.pk]))
+    form = page.locator("form.js-attendance").first
+    form.get_by_label("到岗情况").select_option("absent")
+    assert form.get_by_label("缺席原因").is_visible()
+    form.get_by_role("button", name="保存到岗情况").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("请填写缺席原因").is_visible()  # next to the field, nothing saved
+    assert_accessible(page)
+    page.locator("form.js-attendance").first.get_by_label("缺席原因").select_option("illness")
+    page.locator("form.js-attendance").first.get_by_role("button", name="保存到岗情况").click()
+    page.wait_for_load_state()
+    assert past.duties.get().absence_reason == "illness"
+
+    for query in (f"?date={year}-03-21", f"?site={room.slug}&date={year}-03-21"):
+        page.goto(live_server.url + reverse("stations:schedule") + query)
+        assert page.locator(".alert-info").is_visible()  # the empty result is explained
+        assert_accessible(page)
+    page.goto(live_server.url + reverse("stations:schedule") + f"?date={year}-02-31")
+    assert page.locator(".invalid-feedback").is_visible()
+    assert_accessible(page)
