@@ -141,7 +141,7 @@ def test_site_page_shows_address_areas_parent_children_and_deputies(client, poin
 def test_site_page_shows_the_next_reception_day_with_default_hours(client, room):
     expected = default_reception_day(timezone.localdate())
     html = client.get(room.get_absolute_url()).text
-    schedule = html.split('id="site-schedule-heading"')[1]
+    schedule = html.split('class="site-schedule')[1]
     assert f'<time datetime="{expected.isoformat()}">' in schedule
     assert "09:00–11:30" in schedule
 
@@ -227,7 +227,7 @@ def test_deputy_profile_shows_levels_sites_bio_and_never_the_phone(client, room,
     assert "村党总支书记" in html and "女" in html
     assert f'href="{room.get_absolute_url()}"' in html
     assert "13812345678" not in html and "1381234" not in html and "5678<" not in html
-    assert 'id="deputy-duties-heading"' in html
+    assert 'class="deputy-duties' in html
 
 
 def test_deputy_profile_shows_an_uploaded_photo(client, deputies):
@@ -247,7 +247,8 @@ def test_inactive_deputy_profile_is_404(client, deputies):
 
 # --- query counts: the same bound for 10 and for 500 sites ---------------------------------------------
 
-PAGE_QUERY_BOUNDS = {"home": 2, "site_list": 3, "search": 5, "station_detail": 6, "room_detail": 6}
+# The site pages include the published roster (schedule_tags): a fixed three queries more.
+PAGE_QUERY_BOUNDS = {"home": 2, "site_list": 3, "search": 5, "station_detail": 9, "room_detail": 9}
 
 
 def _urls(sites: list[Site]) -> dict[str, str]:
@@ -283,5 +284,5 @@ def test_deputy_pages_run_a_bounded_number_of_queries(client, district, django_a
     assert response.status_code == 200
     assert response.text.count('class="deputy-card"') > 0
     deputy = sites[0].deputies.first()
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):
         assert client.get(deputy.get_absolute_url()).status_code == 200

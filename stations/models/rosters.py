@@ -8,8 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from simple_history.models import HistoricalRecords
 
 from stations.models.sites import Deputy, Site
@@ -18,6 +19,11 @@ from stations.models.sites import Deputy, Site
 DEFAULT_RECEPTION_DAY = 20
 DEFAULT_START = dt.time(9, 0)
 DEFAULT_END = dt.time(11, 30)
+
+
+def month_day(day: dt.date) -> str:
+    """ "12月20日" / "December 20" (Django's own Chinese MONTH_DAY_FORMAT pads the month: "01月20日")."""
+    return dateformat.format(day, pgettext("month and day", "F j"))
 
 
 class RuleKind(models.TextChoices):
@@ -82,6 +88,39 @@ class ReceptionRule(models.Model):
             raise ValidationError(missing)
         if self.day_of_month is not None and not 1 <= self.day_of_month <= 28:
             raise ValidationError({"day_of_month": _("Choose a day from 1 to 28, which every month has.")})
+        if self.week_of_month is not None and not 1 <= self.week_of_month <= 5:
+            raise ValidationError({"week_of_month": _("Choose a week from 1 to 4, or 5 for the last week.")})
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("The rule cannot end before it starts.")})
+
+    def dates_in(self, year: int) -> list[dt.date]:
+        """The days of `year` on which this rule opens the site, within its validity."""
+        if self.kind == RuleKind.MONTHLY_DAY:
+            days = [dt.date(year, month, self.day_of_month) for month in range(1, 13)]
+        elif self.kind == RuleKind.MONTHLY_WEEKDAY:
+            days = [self._weekday_of_month(year, month) for month in range(1, 13)]
+        elif self.kind == RuleKind.WEEKLY:
+            first = dt.date(year, 1, 1)
+            first += dt.timedelta(days=(self.weekday - first.weekday()) % 7)
+            days = [first + dt.timedelta(weeks=n) for n in range(53) if (first + dt.timedelta(weeks=n)).year == year]
+        else:
+            days = [self.date] if self.date and self.date.year == year else []
+        return [
+            day
+            for day in days
+            if (self.valid_from is None or day >= self.valid_from)
+            and (self.valid_until is None or day <= self.valid_until)
+        ]
+
+    def _weekday_of_month(self, year: int, month: int) -> dt.date:
+        first = dt.date(year, month, 1)
+        first_match = first + dt.timedelta(days=(self.weekday - first.weekday()) % 7)
+        if self.week_of_month == 5:  # the last such weekday of the month
+            day = first_match
+            while (day + dt.timedelta(weeks=1)).month == month:
+                day += dt.timedelta(weeks=1)
+            return day
+        return first_match + dt.timedelta(weeks=self.week_of_month - 1)
 
 
 class Roster(models.Model):
@@ -170,6 +209,13 @@ class DutyShift(models.Model):
                 name="shift_ends_after_start",
                 violation_error_message=_("A shift must end after it starts."),
             ),
+            # Generated shifts record their planned start; this keeps regenerating (even twice at once) from
+            # planning the same reception twice. Shifts added by hand leave it empty (NULLs never clash).
+            models.UniqueConstraint(
+                fields=["roster", "original_start"],
+                name="shift_unique_planned_start",
+                violation_error_message=_("This roster already has a reception planned at that time."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -183,6 +229,22 @@ class DutyShift(models.Model):
     @property
     def was_moved(self) -> bool:
         return self.original_start is not None and self.original_start != self.start
+
+    @property
+    def move_note(self) -> str:
+        """What the public pages say about a moved reception: "Moved from 20 Dec to 21 Dec"."""
+        if not self.was_moved:
+            return ""
+        before, after = timezone.localtime(self.original_start), timezone.localtime(self.start)
+        if before.date() != after.date():
+            values = {"before": month_day(before.date()), "after": month_day(after.date())}
+        else:
+            values = {"before": f"{before:%H:%M}", "after": f"{after:%H:%M}"}
+        return _("Moved from %(before)s to %(after)s") % values
+
+    @property
+    def planned_start(self) -> dt.datetime:
+        return self.original_start or self.start
 
     @property
     def ical_uid(self) -> str:

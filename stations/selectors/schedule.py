@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Q, QuerySet
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from stations.models import DutyShift
+from stations.models import Attendance, Deputy, Duty, DutyShift, Site
 from stations.models.rosters import DEFAULT_RECEPTION_DAY
+from stations.selectors.rosters import NOT_THERE, shifts_with_duties
 
 
 def default_reception_day(today: dt.date) -> dt.date:
@@ -32,3 +35,60 @@ def next_reception_day(today: dt.date | None = None) -> dt.date:
     if first is None:
         return default_reception_day(today)
     return timezone.localtime(first).date()
+
+
+def published_shifts() -> QuerySet[DutyShift]:
+    return DutyShift.objects.published()
+
+
+def shifts_on_day(day: dt.date) -> QuerySet[DutyShift]:
+    """Every site open on `day`, grouped by station then site, with the deputies on duty."""
+    return shifts_with_duties(published_shifts().on_date(day)).order_by(
+        "roster__site__town", "roster__site__kind", "roster__site__name", "start"
+    )
+
+
+def duties_of(deputy: Deputy) -> QuerySet[DutyShift]:
+    """Published shifts the deputy serves on: their own duties, or standing in for someone."""
+    served = Duty.objects.filter(
+        Q(deputy=deputy) & ~Q(attendance__in=NOT_THERE) | Q(substitute=deputy, attendance=Attendance.SUBSTITUTED)
+    )
+    return published_shifts().filter(pk__in=served.values("shift_id"))
+
+
+def upcoming_for_site(site: Site, limit: int = 12) -> list[DutyShift]:
+    return list(shifts_with_duties(published_shifts().filter(roster__site=site).upcoming())[:limit])
+
+
+def upcoming_for_deputy(deputy: Deputy, limit: int = 12) -> list[DutyShift]:
+    return list(shifts_with_duties(duties_of(deputy).upcoming())[:limit])
+
+
+def year_roster(site: Site, year: int) -> list[DutyShift]:
+    return list(shifts_with_duties(published_shifts().filter(roster__site=site, roster__year=year)).order_by("start"))
+
+
+def roster_year_for(site: Site, today: dt.date | None = None) -> int:
+    """The year whose roster a site's public pages show: this year, or next year once this year's receptions
+    are over and next year's roster is out."""
+    today = today or timezone.localdate()
+    upcoming = published_shifts().filter(roster__site=site).upcoming().values_list("roster__year", flat=True).first()
+    return upcoming or today.year
+
+
+def group_by_station(shifts: list[DutyShift]) -> list[tuple[Site, list[DutyShift]]]:
+    """[(station, its shifts)], stations in the order their first shift comes; needs `shifts_with_duties`."""
+    groups: dict[int, tuple[Site, list[DutyShift]]] = {}
+    for shift in shifts:
+        station = shift.roster.site.station
+        groups.setdefault(station.pk, (station, []))[1].append(shift)
+    return list(groups.values())
+
+
+def site_page_url(site: Site) -> str:
+    """The site's public page. The page itself comes with the network work; until its URL exists the site's
+    schedule stands in, so posters and feeds never break."""
+    try:
+        return site.get_absolute_url()
+    except NoReverseMatch:
+        return f"{reverse('stations:schedule')}?site={site.slug}"

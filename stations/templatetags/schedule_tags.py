@@ -1,31 +1,79 @@
-"""The schedule slot on site and deputy pages.
-
-For now both tags show the next reception day under the default rule ("每月20日，不见不散": the 20th,
-09:00–11:30). The rosters work replaces these two tags and their partials with the published roster;
-pages only call `{% site_schedule site %}` and `{% deputy_duties deputy %}`.
-"""
+"""Schedule pieces other pages include: `{% site_schedule site %}` on a site's page and `{% deputy_duties deputy %}`
+on a deputy's page, plus small filters for showing shifts."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from stations.models import Deputy, Site
-from stations.models.rosters import DEFAULT_END, DEFAULT_START
-from stations.selectors.schedule import default_reception_day
+from stations.models import Deputy, DutyShift, Site
+from stations.models.rosters import DEFAULT_END, DEFAULT_START, month_day
+from stations.models.sites import LEVEL_ORDER
+from stations.selectors.rosters import format_span
+from stations.selectors.schedule import (
+    default_reception_day,
+    roster_year_for,
+    site_page_url,
+    upcoming_for_deputy,
+    upcoming_for_site,
+    year_roster,
+)
 
 register = template.Library()
 
-
-def _default_slot() -> dict:
-    return {"day": default_reception_day(timezone.localdate()), "start": DEFAULT_START, "end": DEFAULT_END}
+# The model's choice label for "district" is shared with the District model ("区"); on a deputy's line the
+# level reads "区级", like the others.
+LEVEL_LABELS = {
+    "province": _("provincial level"),
+    "city": _("city level"),
+    "district": _("district level"),
+    "town": _("town level"),
+}
 
 
 @register.inclusion_tag("stations/rosters/_site_schedule.html")
 def site_schedule(site: Site) -> dict:
-    return {"site": site, **_default_slot()}
+    """The site's next reception with the deputies on duty, and the year's published roster."""
+    year = roster_year_for(site)
+    upcoming = upcoming_for_site(site, limit=1)
+    return {
+        "site": site,
+        "next_shift": upcoming[0] if upcoming else None,
+        "year": year,
+        "year_shifts": year_roster(site, year),
+        "now": timezone.now(),
+        # Until a roster is published, voters still learn the rule every site keeps: the 20th, 09:00–11:30.
+        "default_day": default_reception_day(timezone.localdate()),
+        "default_start": DEFAULT_START,
+        "default_end": DEFAULT_END,
+    }
 
 
 @register.inclusion_tag("stations/rosters/_deputy_duties.html")
 def deputy_duties(deputy: Deputy) -> dict:
-    return {"deputy": deputy, **_default_slot()}
+    """The deputy's coming published duties, moved ones marked as moved."""
+    return {"deputy": deputy, "shifts": upcoming_for_deputy(deputy)}
+
+
+@register.filter
+def span(shift: DutyShift) -> str:
+    """`2027年12月20日 09:00–11:30`."""
+    return format_span(shift.start, shift.end)
+
+
+@register.filter
+def monthday(moment) -> str:
+    return month_day(timezone.localtime(moment).date())
+
+
+@register.filter
+def levels(deputy: Deputy) -> str:
+    """The deputy's levels, highest first: `市级、区级` (uses prefetched mandates)."""
+    mandates = sorted(deputy.mandates.all(), key=lambda mandate: LEVEL_ORDER.get(mandate.level, 9))
+    return "、".join(dict.fromkeys(str(LEVEL_LABELS.get(m.level, m.get_level_display())) for m in mandates))
+
+
+@register.simple_tag
+def site_url(site: Site) -> str:
+    return site_page_url(site)

@@ -1,0 +1,171 @@
+"""Forms for the schedule filters, the staff roster pages and the admin's "generate a year" page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from stations.models import AbsenceReason, Attendance, Deputy, District, Duty, DutyShift, Site
+
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+def site_choices(sites) -> list:
+    """Sites grouped by town for a <select>: 88 options are easier to scan in groups."""
+    rows = sites.order_by("town", "kind", "name").values_list("town", "slug", "name")
+    return [(town, [(slug, name) for _town, slug, name in group]) for town, group in groupby(rows, key=lambda r: r[0])]
+
+
+class ScheduleFilterForm(forms.Form):
+    date = forms.DateField(label=_("Date"), required=False, widget=DateInput())
+    # Slugs: an unknown one is a 404 in the view, so printed links that go stale say so plainly.
+    site = forms.CharField(label=_("Station, room or point"), required=False, max_length=80)
+    deputy = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].widget = forms.Select(choices=[("", _("All sites")), *site_choices(Site.objects.active())])
+
+
+# --- staff pages ----------------------------------------------------------------------------------------
+
+
+class YearForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
+
+
+class ReasonField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Reason"),
+            required=False,
+            max_length=200,
+            help_text=_("Required once the roster is published; shown in the change history."),
+            **kwargs,
+        )
+
+
+class AssignForm(forms.Form):
+    deputy = forms.ModelChoiceField(label=_("Deputy"), queryset=Deputy.objects.none())
+    reason = ReasonField()
+
+    def __init__(self, *args, deputies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deputy"].queryset = deputies
+
+
+class DutyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Duty) -> str:
+        local = timezone.localtime(obj.shift.start)
+        return f"{obj.deputy.name} · {obj.shift.roster.site.name} {local:%Y-%m-%d %H:%M}"
+
+
+class RemoveForm(forms.Form):
+    duty = forms.ModelChoiceField(queryset=Duty.objects.none(), widget=forms.HiddenInput)
+    reason = ReasonField()
+
+    def __init__(self, *args, shift: DutyShift, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duty"].queryset = shift.duties.all()
+
+
+class SwapForm(forms.Form):
+    duty = DutyChoiceField(label=_("Deputy on this shift"), queryset=Duty.objects.none())
+    other_duty = DutyChoiceField(label=_("Swap with"), queryset=Duty.objects.none())
+    reason = ReasonField()
+
+    def __init__(self, *args, shift: DutyShift, **kwargs):
+        super().__init__(*args, **kwargs)
+        related = Duty.objects.select_related("deputy", "shift__roster__site").order_by("shift__start", "deputy__name")
+        self.fields["duty"].queryset = related.filter(shift=shift)
+        # Swaps stay within the station: its heads plan its sites together.
+        station_sites = Site.objects.under_station(shift.site.station)
+        self.fields["other_duty"].queryset = related.filter(
+            shift__roster__site__in=station_sites, shift__roster__year=shift.roster.year, shift__cancelled=False
+        ).exclude(shift=shift)
+
+
+class SubstituteForm(forms.Form):
+    duty = DutyChoiceField(label=_("Deputy to replace"), queryset=Duty.objects.none())
+    substitute = forms.ModelChoiceField(label=_("Replaced by"), queryset=Deputy.objects.none())
+    reason = ReasonField()
+
+    def __init__(self, *args, shift: DutyShift, deputies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duty"].queryset = shift.duties.select_related("deputy", "shift__roster__site")
+        self.fields["substitute"].queryset = deputies
+
+
+class MoveForm(forms.Form):
+    date = forms.DateField(label=_("New date"), widget=DateInput())
+    start_time = forms.TimeField(label=_("Starts at"), widget=TimeInput())
+    end_time = forms.TimeField(label=_("Ends at"), widget=TimeInput())
+    reason = ReasonField()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
+            self.add_error("end_time", _("The reception must end after it starts."))
+        return data
+
+    def moments(self) -> tuple[dt.datetime, dt.datetime]:
+        tz = timezone.get_default_timezone()
+        data = self.cleaned_data
+        return (
+            dt.datetime.combine(data["date"], data["start_time"], tzinfo=tz),
+            dt.datetime.combine(data["date"], data["end_time"], tzinfo=tz),
+        )
+
+
+class AttendanceForm(forms.Form):
+    attendance = forms.ChoiceField(
+        label=_("Attendance"),
+        choices=[(value, label) for value, label in Attendance.choices if value != Attendance.UNMARKED],
+    )
+    absence_reason = forms.ChoiceField(
+        label=_("Reason for absence"), required=False, choices=[("", "—"), *AbsenceReason.choices]
+    )
+    substitute = forms.ModelChoiceField(label=_("Substitute"), required=False, queryset=Deputy.objects.none())
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args, deputies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["substitute"].queryset = deputies
+
+
+# --- admin -----------------------------------------------------------------------------------------------
+
+
+class GenerateYearForm(forms.Form):
+    """The admin's page: a year for one site (optionally with everything under it), or a whole district."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
+    site = forms.ModelChoiceField(
+        label=_("Station, room or point"), required=False, queryset=Site.objects.active().order_by("town", "name")
+    )
+    include_children = forms.BooleanField(label=_("With every room and point under it"), required=False, initial=True)
+    district = forms.ModelChoiceField(label=_("Or the whole district"), required=False, queryset=District.objects.all())
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("site")) == bool(data.get("district")):
+            raise forms.ValidationError(_("Choose either a site or a district."))
+        return data

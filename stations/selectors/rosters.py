@@ -1,0 +1,117 @@
+"""Roster look-ups: who is busy when (conflicts), the staff month grid, and wording shared by pages and messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import formats, timezone
+
+from stations.access import is_district_admin, role_of, station_of
+from stations.models import Attendance, Deputy, Duty, DutyShift, Role, Roster, Site
+from stations.models.rosters import month_day
+
+# Deputies who did not come (absent, or replaced by a substitute) are not busy at that time.
+NOT_THERE = (Attendance.ABSENT, Attendance.SUBSTITUTED)
+
+
+def _same_station(user, site: Site) -> bool:
+    station = station_of(user)
+    return station is not None and site.station.pk == station.pk
+
+
+def can_manage_roster(user, site: Site) -> bool:
+    """Assign, swap, move, publish: the head of the site's station, or a district administrator."""
+    if is_district_admin(user):
+        return True
+    return role_of(user) == Role.STATION_HEAD and _same_station(user, site)
+
+
+def can_mark_attendance(user, site: Site) -> bool:
+    """Staff and the head of the site's station, or a district administrator."""
+    if is_district_admin(user):
+        return True
+    return role_of(user) in (Role.STATION_HEAD, Role.STAFF) and _same_station(user, site)
+
+
+def format_span(start: dt.datetime, end: dt.datetime) -> str:
+    """`2027年12月20日 09:00–11:30` in Chinese, `Dec. 20, 2027 09:00–11:30` in English."""
+    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    day = formats.date_format(local_start.date(), "DATE_FORMAT")
+    return f"{day} {local_start:%H:%M}–{local_end:%H:%M}"
+
+
+def format_day(moment: dt.datetime) -> str:
+    """`12月20日` / `December 20`: short enough for "moved from … to …"."""
+    return month_day(timezone.localtime(moment).date())
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A deputy is on `shift` (on duty, or standing in as a substitute)."""
+
+    deputy_id: int
+    shift: DutyShift
+
+
+def busy_between(
+    *, deputy_ids: Iterable[int], start: dt.datetime, end: dt.datetime, exclude_shift_ids: Iterable[int] = ()
+) -> list[Busy]:
+    """Every shift, at any site, on which one of the deputies is busy at a time overlapping [start, end)."""
+    ids = set(deputy_ids)
+    if not ids:
+        return []
+    duties = (
+        Duty.objects.filter(shift__cancelled=False, shift__start__lt=end, shift__end__gt=start)
+        .filter(Q(deputy_id__in=ids) | Q(substitute_id__in=ids))
+        .exclude(shift_id__in=list(exclude_shift_ids))
+        .select_related("shift__roster__site")
+        .order_by("shift__start", "pk")
+    )
+    found = []
+    for duty in duties:
+        if duty.deputy_id in ids and duty.attendance not in NOT_THERE:
+            found.append(Busy(duty.deputy_id, duty.shift))
+        if duty.substitute_id in ids and duty.attendance == Attendance.SUBSTITUTED:
+            found.append(Busy(duty.substitute_id, duty.shift))
+    return found
+
+
+def busy_map(*, deputy_ids: Iterable[int], start: dt.datetime, end: dt.datetime) -> dict[int, list[DutyShift]]:
+    """The same for a whole period at once (roster generation reads a year in one query)."""
+    result: dict[int, list[DutyShift]] = defaultdict(list)
+    for busy in busy_between(deputy_ids=deputy_ids, start=start, end=end):
+        result[busy.deputy_id].append(busy.shift)
+    return result
+
+
+def shifts_with_duties(queryset: QuerySet[DutyShift]) -> QuerySet[DutyShift]:
+    """Shifts with their site (and its parents, for grouping by station) and deputies, in a fixed number of
+    queries however many shifts there are."""
+    duties = Duty.objects.select_related("deputy", "substitute").order_by("deputy__name", "pk")
+    return queryset.select_related("roster__site__parent__parent").prefetch_related(
+        Prefetch("duties", queryset=duties),
+        Prefetch("duties__deputy__mandates"),
+    )
+
+
+def deputies_for_station(station: Site) -> QuerySet[Deputy]:
+    """Deputies assigned to any site of the station: the people a head may put on its shifts."""
+    return (
+        Deputy.objects.active()
+        .filter(assignments__site__in=Site.objects.under_station(station))
+        .distinct()
+        .order_by("name", "pk")
+    )
+
+
+def with_children(site: Site) -> QuerySet[Site]:
+    """The site and every active room and point below it (the hierarchy is at most three deep)."""
+    return Site.objects.active().filter(Q(pk=site.pk) | Q(parent_id=site.pk) | Q(parent__parent_id=site.pk))
+
+
+def rosters_for_station(station: Site, year: int) -> QuerySet[Roster]:
+    return Roster.objects.filter(site__in=Site.objects.under_station(station), year=year).select_related("site")

@@ -1,0 +1,146 @@
+"""Public duty schedule: who is on duty where and when, calendar feeds and the printable wall poster."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import segno
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from stations.calendars import build_calendar
+from stations.forms.rosters import ScheduleFilterForm
+from stations.models import Deputy, DutyShift, Site
+from stations.models.sites import LEVEL_ORDER
+from stations.selectors.rosters import shifts_with_duties
+from stations.selectors.schedule import (
+    duties_of,
+    group_by_station,
+    next_reception_day,
+    published_shifts,
+    roster_year_for,
+    shifts_on_day,
+    site_page_url,
+    upcoming_for_deputy,
+    upcoming_for_site,
+    year_roster,
+)
+
+# Calendar feeds reach back a little so a phone still shows last month's reception.
+FEED_PAST_DAYS = 92
+
+
+@require_GET
+def schedule(request: HttpRequest) -> HttpResponse:
+    """By default the next reception day across the district; `?date=`, `?site=<slug>`, `?deputy=<slug>`."""
+    form = ScheduleFilterForm(request.GET or None)
+    data = {}
+    if form.is_bound:
+        form.is_valid()  # a bad date shows its error next to the field; the other filters still apply
+        data = form.cleaned_data
+    site = get_object_or_404(Site.objects.active(), slug=data["site"]) if data.get("site") else None
+    deputy = get_object_or_404(Deputy.objects.active(), slug=data["deputy"]) if data.get("deputy") else None
+    day = data.get("date")
+
+    if day is None and (site or deputy):
+        # A site's or a deputy's own schedule: their coming receptions rather than one day.
+        shifts = upcoming_for_site(site) if site and not deputy else upcoming_for_deputy(deputy)
+        if site and deputy:
+            shifts = [shift for shift in shifts if shift.roster.site_id == site.pk]
+        mode = "upcoming"
+    else:
+        day = day or next_reception_day()
+        queryset = shifts_on_day(day)
+        if site:
+            queryset = queryset.filter(roster__site=site)
+        if deputy:
+            queryset = queryset.filter(pk__in=duties_of(deputy).values("pk"))
+        shifts = list(queryset)
+        mode = "day"
+    next_day = next_reception_day() if mode == "day" and not shifts else None
+    return render(
+        request,
+        "stations/rosters/schedule.html",
+        {
+            "form": form,
+            "site": site,
+            "deputy": deputy,
+            "day": day,
+            "mode": mode,
+            "shifts": shifts,
+            "groups": group_by_station(shifts) if mode == "day" and not site else [],
+            "next_day": next_day if next_day != day else None,
+            "site_page_url": site_page_url(site) if site else "",
+        },
+    )
+
+
+def _ics_response(request: HttpRequest, *, name: str, filename: str, shifts) -> HttpResponse:
+    since = timezone.now() - dt.timedelta(days=FEED_PAST_DAYS)
+    shifts = shifts_with_duties(shifts.filter(end__gte=since)).order_by("start")
+
+    def url_for(shift: DutyShift) -> str:
+        return request.build_absolute_uri(site_page_url(shift.roster.site))
+
+    body = build_calendar(name=name, shifts=shifts, url_for=url_for)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@require_GET
+def site_calendar(request: HttpRequest, slug: str) -> HttpResponse:
+    site = get_object_or_404(Site.objects.active(), slug=slug)
+    return _ics_response(
+        request,
+        name=_("Receptions at %(site)s") % {"site": site.name},
+        filename=f"{site.slug}.ics",
+        shifts=published_shifts().filter(roster__site=site),
+    )
+
+
+@require_GET
+def deputy_calendar(request: HttpRequest, slug: str) -> HttpResponse:
+    deputy = get_object_or_404(Deputy.objects.active(), slug=slug)
+    return _ics_response(
+        request,
+        name=_("Duties of %(deputy)s") % {"deputy": deputy.name},
+        filename=f"{deputy.slug}.ics",
+        shifts=duties_of(deputy),
+    )
+
+
+@require_GET
+def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
+    """The A4 wall poster of a site: its deputies, the year's reception days, and a QR code to its page."""
+    site = get_object_or_404(Site.objects.active().select_related("parent"), slug=slug)
+    year = roster_year_for(site)
+    if request.GET.get("year", "").isdigit():
+        year = int(request.GET["year"])
+    deputies = list(Deputy.objects.active().filter(assignments__site=site).prefetch_related("mandates").distinct())
+    deputies.sort(
+        key=lambda deputy: (min((LEVEL_ORDER.get(m.level, 9) for m in deputy.mandates.all()), default=9), deputy.name)
+    )
+    page_url = request.build_absolute_uri(site_page_url(site))
+    qr = segno.make(page_url, error="m").svg_inline(
+        scale=4, border=2, omitsize=True, svgclass="poster-qr", title=_("QR code: %(url)s") % {"url": page_url}
+    )
+    return render(
+        request,
+        "stations/rosters/poster.html",
+        {
+            "site": site,
+            "year": year,
+            "shifts": year_roster(site, year),
+            "deputies": deputies,
+            "page_url": page_url,
+            # segno escapes the title it writes into the SVG; nothing else in it comes from users.
+            "qr_svg": mark_safe(qr),  # noqa: S308
+            "schedule_url": f"{reverse('stations:schedule')}?site={site.slug}",
+        },
+    )

@@ -1,0 +1,275 @@
+"""Public roster pages: /schedule/, the calendar feeds, the wall poster and the schedule template tags."""
+
+import datetime as dt
+import re
+
+import pytest
+import segno
+from django.template import Context, Template
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from stations.models import DutyShift, Roster
+from stations.services.rosters import roster_generate, roster_publish, shift_move, shift_swap
+from tests.conftest import make_deputy
+from tests.factories_rosters import at, make_shift, many_sites_with_shifts
+
+SCHEDULE = reverse("stations:schedule")
+
+
+def next_20th(today=None):
+    today = today or timezone.localdate()
+    if today.day <= 20:
+        return today.replace(day=20)
+    return (today.replace(day=1) + dt.timedelta(days=32)).replace(day=20)
+
+
+@pytest.fixture
+def published_year(room, deputies):
+    """The 金星 room's roster for the year of the next 20th, published, and the year after it too (so every
+    deputy has coming duties even in December)."""
+    year = next_20th().year
+    for each in (year, year + 1):
+        roster_generate(site=room, year=each)
+        roster_publish(roster=Roster.objects.get(site=room, year=each))
+    return Roster.objects.get(site=room, year=year)
+
+
+# --- /schedule/ ----------------------------------------------------------------------------------------
+
+
+def test_schedule_shows_the_next_reception_day_with_deputies_on_duty(client, published_year, room):
+    shift = DutyShift.objects.get(roster=published_year, start__date=next_20th())
+    on_duty = [duty.deputy.name for duty in shift.duties.all()]
+
+    response = client.get(SCHEDULE)
+
+    assert response.status_code == 200
+    assert response.context["day"] == next_20th()
+    text = response.text
+    assert room.name in text and room.address in text
+    assert all(name in text for name in on_duty)
+    assert "09:00–11:30" in text
+
+
+def test_schedule_filters_by_site_and_date(client, published_year, room, other_room, deputies, district):
+    outsider = make_deputy(district, "凤桥代表", sites=[other_room])
+    make_shift(other_room, at(published_year.year, 3, 20), deputies=[outsider], published=True)
+
+    response = client.get(SCHEDULE, {"site": room.slug, "date": f"{published_year.year}-03-20"})
+
+    assert room.name in response.text
+    assert "凤桥代表" not in response.text
+    assert len(response.context["shifts"]) == 1
+
+
+def test_schedule_for_a_deputy_lists_their_coming_duties(client, published_year, deputies):
+    deputy = deputies[1]
+    response = client.get(SCHEDULE, {"deputy": deputy.slug})
+    shifts = response.context["shifts"]
+    assert shifts
+    assert all(deputy in shift.deputies.all() for shift in shifts)
+    assert all(shift.end >= timezone.now() for shift in shifts)
+
+
+def test_a_day_without_receptions_is_explained(client, published_year):
+    response = client.get(SCHEDULE, {"date": f"{published_year.year}-03-21"})
+    assert response.status_code == 200
+    assert "没有已公布的接待安排" in response.text
+    assert "每月20日" in response.text
+
+
+def test_a_site_without_a_published_roster_is_explained(client, room, deputies):
+    roster_generate(site=room, year=next_20th().year)  # a draft: not public
+    response = client.get(SCHEDULE, {"site": room.slug})
+    assert response.context["shifts"] == []
+    assert "尚未公布" in response.text
+    assert not any(deputy.name in response.text for deputy in deputies)
+
+
+def test_drafts_never_show_publicly(client, room, deputies):
+    roster_generate(site=room, year=next_20th().year)
+    response = client.get(SCHEDULE, {"date": next_20th().isoformat()})
+    assert response.context["shifts"] == []
+
+
+def test_unknown_site_or_deputy_is_404(client, db):
+    assert client.get(SCHEDULE, {"site": "nowhere"}).status_code == 404
+    assert client.get(SCHEDULE, {"deputy": "nobody"}).status_code == 404
+
+
+def test_a_bad_date_is_reported_in_chinese_and_the_next_day_shown(client, published_year):
+    response = client.get(SCHEDULE, {"date": "2027-02-31"})
+    assert response.status_code == 200
+    assert "有效的日期" in response.text
+    assert response.context["day"] == next_20th()
+
+
+def test_a_moved_reception_is_shown_as_moved(client, published_year, bob):
+    shift = DutyShift.objects.get(roster=published_year, start__date=next_20th())
+    new_day = shift.start + dt.timedelta(days=1)
+    shift_move(shift=shift, start=new_day, end=new_day + dt.timedelta(hours=2), actor=bob, reason="村委会换届")
+
+    response = client.get(SCHEDULE, {"date": timezone.localtime(new_day).date().isoformat()})
+
+    assert "改至" in response.text and "村委会换届" in response.text
+
+
+def test_schedule_across_hundreds_of_sites_runs_a_bounded_number_of_queries(
+    client, district, django_assert_max_num_queries
+):
+    day = next_20th()
+    sites, shifts = many_sites_with_shifts(district, day=day, stations=20, rooms_per_station=14, deputies_per_site=2)
+    assert len(shifts) == 300
+
+    with django_assert_max_num_queries(8):
+        response = client.get(SCHEDULE)
+
+    assert response.status_code == 200
+    assert len(response.context["shifts"]) == 300
+    assert "室19-13" in response.text
+
+
+# --- calendar feeds ------------------------------------------------------------------------------------
+
+
+def events_of(response):
+    assert response["Content-Type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(response.content)
+    return calendar, {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+
+
+def test_site_calendar_is_valid_ical_with_timezone_location_and_stable_uids(client, published_year, room):
+    url = reverse("stations:site_calendar", args=[room.slug])
+    calendar, events = events_of(client.get(url))
+
+    assert calendar["VERSION"] == "2.0" and calendar["PRODID"]
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Asia/Shanghai"]
+    upcoming = DutyShift.objects.published().filter(roster__site=room, end__gte=timezone.now())
+    assert set(events) >= {shift.ical_uid for shift in upcoming}
+    event = events[upcoming.first().ical_uid]
+    start = event.decoded("DTSTART")
+    assert str(start.tzinfo) == "Asia/Shanghai" and (start.day, start.hour) == (20, 9)
+    assert event["DTSTART"].params["TZID"] == "Asia/Shanghai"
+    assert room.address in str(event["LOCATION"])
+    assert int(event["SEQUENCE"]) == 0
+    # The same feed fetched again gives the same UIDs (a subscribed phone must not duplicate events).
+    assert set(events_of(client.get(url))[1]) == set(events)
+
+
+def test_calendar_sequence_rises_after_a_swap(client, published_year, room, bob):
+    first, second = DutyShift.objects.filter(roster__site=room, end__gte=timezone.now()).order_by("start")[:2]
+    duty = first.duties.exclude(deputy__in=second.deputies.all()).first()
+    other = second.duties.exclude(deputy__in=first.deputies.all()).first()
+    shift_swap(duty=duty, other_duty=other, actor=bob, reason="出差")
+
+    _, events = events_of(client.get(reverse("stations:site_calendar", args=[room.slug])))
+
+    assert int(events[first.ical_uid]["SEQUENCE"]) == 1
+    assert other.deputy.name in str(events[first.ical_uid]["DESCRIPTION"])
+
+
+def test_calendars_hold_published_shifts_only(client, room, deputies):
+    draft = make_shift(room, timezone.now() + dt.timedelta(days=10), deputies=deputies[:1])
+    _, site_events = events_of(client.get(reverse("stations:site_calendar", args=[room.slug])))
+    _, deputy_events = events_of(client.get(reverse("stations:deputy_calendar", args=[deputies[0].slug])))
+    assert draft.ical_uid not in site_events and draft.ical_uid not in deputy_events
+
+
+def test_deputy_calendar_lists_the_deputys_duties_at_every_site(client, room, other_room, deputies):
+    soon = timezone.now() + dt.timedelta(days=5)
+    here = make_shift(room, soon, deputies=deputies[:1], published=True)
+    there = make_shift(other_room, soon + dt.timedelta(days=1), deputies=deputies[:1], published=True)
+    not_mine = make_shift(room, soon + dt.timedelta(days=2), deputies=deputies[1:2], published=True)
+
+    _, events = events_of(client.get(reverse("stations:deputy_calendar", args=[deputies[0].slug])))
+
+    assert set(events) == {here.ical_uid, there.ical_uid}
+    assert not_mine.ical_uid not in events
+    assert other_room.name in str(events[there.ical_uid]["SUMMARY"])
+
+
+def test_calendar_of_unknown_site_is_404(client, db):
+    assert client.get(reverse("stations:site_calendar", args=["nowhere"])).status_code == 404
+
+
+# --- the poster ----------------------------------------------------------------------------------------
+
+
+def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, published_year, room, deputies):
+    response = client.get(reverse("stations:site_poster", args=[room.slug]))
+
+    assert response.status_code == 200
+    text = response.text
+    assert room.name in text and room.address in text
+    assert all(deputy.name in text for deputy in deputies)
+    assert "市级" in text and "区级" in text and "镇级" in text
+    assert len(response.context["shifts"]) == 12
+    assert "<svg" in text and "poster-qr" in text
+    target = response.context["page_url"]
+    assert target.startswith("http://testserver/")
+    # The QR code is the one segno makes for exactly that address (nothing fetched from elsewhere).
+    expected = segno.make(target, error="m").svg_inline(scale=4, border=2, omitsize=True, svgclass="poster-qr")
+    path = re.search(r'd="([^"]+)"', expected).group(1)
+    assert path in text
+    assert "https://" not in text
+
+
+def test_poster_qr_points_at_the_site_page_once_it_exists(client, published_year, room, settings):
+    settings.ROOT_URLCONF = "tests.urls_with_site_pages"
+    response = client.get(reverse("stations:site_poster", args=[room.slug]))
+    assert response.context["page_url"] == f"http://testserver/sites/{room.slug}/"
+
+
+def test_poster_before_publication_says_the_roster_is_not_out(client, room, deputies):
+    response = client.get(reverse("stations:site_poster", args=[room.slug]))
+    assert response.status_code == 200
+    assert "尚未公布" in response.text
+
+
+# --- template tags for the site and deputy pages ------------------------------------------------------
+
+
+def render(source, **context):
+    return Template("{% load schedule_tags %}" + source).render(Context(context))
+
+
+def test_site_schedule_tag_shows_the_next_reception_and_the_years_roster(published_year, room, bob):
+    shift = DutyShift.objects.get(roster=published_year, start__date=next_20th())
+    html = render("{% site_schedule site %}", site=room)
+    assert "下次接待" in html
+    assert all(duty.deputy.name in html for duty in shift.duties.all())
+    assert html.count("<tr") == 1 + published_year.shifts.count()  # the header row and every reception
+    assert reverse("stations:site_calendar", args=[room.slug]) in html
+
+
+def test_deputy_duties_tag_lists_coming_duties_and_marks_moved_ones(published_year, deputies, bob):
+    deputy = deputies[0]
+    shift = (
+        DutyShift.objects.filter(roster__site=published_year.site, duties__deputy=deputy, end__gte=timezone.now())
+        .order_by("start")
+        .first()
+    )
+    assert shift is not None
+    shift_move(
+        shift=shift,
+        start=shift.start + dt.timedelta(hours=5),
+        end=shift.end + dt.timedelta(hours=5),
+        actor=bob,
+        reason="改下午",
+    )
+
+    html = render("{% deputy_duties deputy %}", deputy=deputy)
+
+    assert "近期值班" in html and published_year.site.name in html
+    assert "由09:00改至14:00" in html
+
+
+def test_deputy_duties_tag_says_when_there_is_nothing(deputies):
+    html = render("{% deputy_duties deputy %}", deputy=deputies[0])
+    assert "暂无" in html
+
+
+def test_schedule_nav_item_is_on_every_page(client, db):
+    assert f'href="{SCHEDULE}"' in client.get("/").text
