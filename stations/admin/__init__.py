@@ -1,3 +1,3 @@
 """The Django admin for every model, one module per part of the domain."""
 
-from stations.admin import accounts, opinions, rosters, sites, visits  # noqa: F401  (registers the models)
+from stations.admin import accounts, audit, opinions, rosters, sites, visits  # noqa: F401  (registers the models)
