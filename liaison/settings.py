@@ -153,6 +153,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # (stations.middleware.TwoFactorRequiredMiddleware); the QR code for enrolment is drawn locally.
 OTP_TOTP_ISSUER = "Liaison"
 OTP_TOTP_THROTTLE_FACTOR = 1
+# The admin never shows a device's secret or its QR code: another administrator (or whoever takes over
+# their session) could otherwise copy someone's second factor. A lost device is deleted and re-enrolled.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Internationalisation: simplified Chinese first, English complete beside it.
 LANGUAGE_CODE = "zh-hans"

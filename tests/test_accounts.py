@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from stations.models import AuditAction, AuditEntry
-from tests.conftest import PASSWORD, make_user, totp_code, totp_device
+from tests.conftest import PASSWORD, make_user, totp_code
 
 LOGIN = "/accounts/login/"
 

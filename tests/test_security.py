@@ -26,15 +26,19 @@ SAMPLES_BY_NAME = {
     "token": "set-password",
     "path": "no-such-file.jpg",
 }
-SAMPLES_BY_CONVERTER = {"int": "1", "slug": "yuxin", "path": "1", "str": "1", "uuid": "00000000-0000-0000-0000-000000000000"}
+SAMPLES_BY_CONVERTER = {
+    "int": "1",
+    "slug": "yuxin",
+    "path": "1",
+    "str": "1",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def _concrete(route: str) -> str:
     route = re.sub(
         r"<(?:(\w+):)?(\w+)>",
-        lambda m: SAMPLES_BY_NAME.get(m.group(2), SAMPLES_BY_CONVERTER.get(m.group(1) or "str", "1"))
-        if m.group(2) not in ("path",) or m.group(1) != "path"
-        else SAMPLES_BY_NAME["path"],
+        lambda m: SAMPLES_BY_NAME.get(m.group(2), SAMPLES_BY_CONVERTER.get(m.group(1) or "str", "1")),
         route,
     )
     route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: SAMPLES_BY_NAME.get(m.group(1), "1"), route)

@@ -85,7 +85,11 @@ def voter_anonymise(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 _("Erased: %(visits)d visit records and %(opinions)d opinions of %(phone)s.")
-                % {"visits": result.visits, "opinions": result.opinions, "phone": mask_phone(form.cleaned_data["phone"])},
+                % {
+                    "visits": result.visits,
+                    "opinions": result.opinions,
+                    "phone": mask_phone(form.cleaned_data["phone"]),
+                },
             )
             return redirect("stations:voter_lookup")
     phone = form.data.get("phone", "")
