@@ -275,3 +275,12 @@ def test_logout_ends_the_server_side_session(client, alice):
     replay = django.test.Client()
     replay.cookies["sessionid"] = session_key
     assert replay.get("/staff/").status_code == 302
+
+
+def test_passing_the_second_factor_gives_a_new_session_key(client, dana):
+    sign_in(client, "dana", PASSWORD)
+    before = client.session.session_key
+    client.post(reverse("stations:otp_verify"), {"token": totp_code(TOTPDevice.objects.get(user=dana))})
+    assert client.get("/staff/").status_code == 200
+    assert client.session.session_key != before
+    assert not Session.objects.filter(session_key=before).exists()

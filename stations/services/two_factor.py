@@ -41,6 +41,13 @@ def device_qr_svg(device: TOTPDevice) -> str:
     return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
 
 
+def _otp_login(request: HttpRequest, device: TOTPDevice) -> None:
+    # A new session key once the session gains the second factor, as Django does at password sign-in:
+    # a key seen before (on a shared computer, in a proxy log) is worth nothing afterwards.
+    request.session.cycle_key()
+    otp_login(request, device)
+
+
 @transaction.atomic
 def totp_enrol(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
     """Confirm a pending device with a code from the app; the session then counts as verified."""
@@ -51,7 +58,7 @@ def totp_enrol(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
     device.save(update_fields=["confirmed"])
     # Other pending devices of the user are abandoned enrolments.
     TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
-    otp_login(request, device)
+    _otp_login(request, device)
     audit(
         action=AuditAction.CREATE,
         request=request,
@@ -67,7 +74,7 @@ def totp_verify(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool
     slows down guessing (each failure doubles the wait)."""
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if device.verify_token(token):
-        otp_login(request, device)
+        _otp_login(request, device)
         audit(action=AuditAction.LOGIN, request=request, summary=gettext_noop("second factor passed"))
         return True
     audit(action=AuditAction.LOGIN_FAILED, request=request, summary=gettext_noop("wrong second-factor code"))
