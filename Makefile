@@ -6,6 +6,8 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
+# Access log without query strings or referrers: a search (?q=) may hold a voter's name or phone number.
+ACCESS_LOG_FORMAT := '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 .PHONY: run test lint format messages translations migrations-check browser clean
 
@@ -44,7 +46,8 @@ run: $(VENV)/.installed .env messages
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
 	@echo "Serving on http://$(HOST):$(PORT)/"
-	exec $(VENV)/bin/gunicorn liaison.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	exec $(VENV)/bin/gunicorn liaison.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	  --access-logfile - --access-logformat $(ACCESS_LOG_FORMAT)
 
 test: $(VENV)/.installed-dev .env messages browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -5,6 +5,7 @@ the environment (or a local `.env`, which `make run` writes on first use). `.env
 variable with its default; the README repeats them.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -22,7 +23,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "stations.admin_site.LiaisonAdminConfig",  # django.contrib.admin with an audited default site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,6 +36,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "stations",
 ]
 
@@ -48,9 +52,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "stations.middleware.SessionAbsoluteTimeoutMiddleware",
+    "stations.middleware.TwoFactorRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "liaison.urls"
@@ -94,6 +103,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes checks for a lockout before any other backend sees the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -105,11 +119,43 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "stations:staff_home"
 LOGOUT_REDIRECT_URL = "stations:home"
 
-# Sessions: 30 minutes idle (the cookie is renewed on each request), 12 hours at most (checked by
-# stations.middleware.SessionAbsoluteTimeoutMiddleware once it lands with the security work).
+# Sessions: 30 minutes idle (the server-side expiry moves on with each request), 12 hours at most after
+# sign-in (stations.middleware.SessionAbsoluteTimeoutMiddleware). Logout flushes the server-side session.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_ABSOLUTE_AGE = env.int("SESSION_ABSOLUTE_AGE", default=12 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Login lockout (django-axes): 5 failed attempts for one user name from one address within 15 minutes lock
+# that pair for 30 minutes, even with the right password; a refused attempt during the lock does not
+# extend it. Axes itself has no separate failure window, so stations.lockout.WindowedLockoutHandler
+# counts the failures of the last LOGIN_FAILURE_WINDOW from axes' failure log. Administrators unlock in
+# the admin (delete the access attempt) or with `manage.py axes_reset_username <name>`.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "stations.lockout.WindowedLockoutHandler"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Sign-ins are recorded in the portal's own audit log; axes' access log would be a second, unpurged copy.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# The lockout and the audit log agree on who the client is (see stations.audit.client_address).
+AXES_CLIENT_IP_CALLABLE = "stations.audit.client_address"
+# Reverse proxies in front of the portal that append to X-Forwarded-For (0: trust only REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Two-factor sign-in (django-otp, TOTP): required for district administrators on /staff/ and /admin/
+# (stations.middleware.TwoFactorRequiredMiddleware); the QR code for enrolment is drawn locally.
+OTP_TOTP_ISSUER = "Liaison"
+OTP_TOTP_THROTTLE_FACTOR = 1
+# The admin never shows a device's secret or its QR code: another administrator (or whoever takes over
+# their session) could otherwise copy someone's second factor. A lost device is deleted and re-enrolled.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Internationalisation: simplified Chinese first, English complete beside it.
 LANGUAGE_CODE = "zh-hans"
@@ -171,15 +217,28 @@ SESSION_COOKIE_HTTPONLY = True
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+CSRF_FAILURE_VIEW = "stations.views.errors.csrf_failure"
+
 # Logging: errors with the request path to stderr. Request bodies (which may hold voters' names and phone
-# numbers) are never logged; django.request logs only the method, path and status.
+# numbers) are never logged; django.request logs only the method, path and status. Every record is masked
+# as it is created (stations.log_masking, installed by the app) and the formatter masks the final text,
+# tracebacks included, so a mobile number that slips into a message comes out as 138****1234.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "stations.log_masking.MaskingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Each failed sign-in is in the audit log; axes' own step-by-step INFO lines would only be noise.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # The portal's own settings.

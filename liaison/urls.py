@@ -14,3 +14,4 @@ urlpatterns = [
 
 handler404 = "stations.views.errors.page_not_found"
 handler500 = "stations.views.errors.server_error"
+handler403 = "stations.views.errors.permission_denied"

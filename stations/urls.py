@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stations.views import opinions, ops, rosters, schedule, sites, staff, visits
+from stations.views import accounts, audit, opinions, ops, privacy, rosters, schedule, sites, staff, visits
 
 app_name = "stations"
 
@@ -40,4 +40,10 @@ urlpatterns = [
     path("staff/rosters/shifts/<int:pk>/substitute/", rosters.staff_shift_substitute, name="staff_shift_substitute"),
     path("staff/rosters/shifts/<int:pk>/move/", rosters.staff_shift_move, name="staff_shift_move"),
     path("staff/rosters/duties/<int:pk>/attendance/", rosters.staff_duty_attendance, name="staff_duty_attendance"),
+    path("accounts/two-factor/setup/", accounts.otp_setup, name="otp_setup"),
+    path("accounts/two-factor/", accounts.otp_verify, name="otp_verify"),
+    path("staff/audit/", audit.audit_log, name="audit_log"),
+    path("staff/voters/", privacy.voter_lookup, name="voter_lookup"),
+    path("staff/voters/export/", privacy.voter_export, name="voter_export"),
+    path("staff/voters/anonymise/", privacy.voter_anonymise, name="voter_anonymise"),
 ]

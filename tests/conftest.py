@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+import django.test
 import pytest
 
 # Playwright's sync API runs an event loop in the test thread; Django must still allow ORM calls there.
@@ -186,7 +187,9 @@ def charlie(other_station):
 
 @pytest.fixture
 def dana(db):
-    return make_user("dana", role="district_admin", is_staff=True)
+    user = make_user("dana", role="district_admin", is_staff=True)
+    totp_device(user)  # see "signing in: the second factor" below
+    return user
 
 
 @pytest.fixture
@@ -197,4 +200,57 @@ def erin(deputies):
 @pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
+    return client
+
+
+# --- signing in: the second factor -----------------------------------------------------------------------
+# District administrators must pass TOTP before staff and admin pages (issue 8). In tests, `force_login`
+# stands for a complete sign-in: for a user with a confirmed TOTP device the session also counts as having
+# passed the second factor. dana has a device, so `client.force_login(dana)` reaches staff pages; the
+# two-factor flow itself is tested with real codes in tests/test_accounts.py.
+
+
+def totp_device(user, *, confirmed: bool = True):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=confirmed)
+
+
+def totp_code(device) -> str:
+    """The code an authenticator app shows now for the device."""
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():0{device.digits}d}"
+
+
+class Client(django.test.Client):
+    def force_login(self, user, backend=None):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        super().force_login(user, backend)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client():
+    return Client()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    totp_device(admin_user)
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def dana_client(client, dana):
+    client.force_login(dana)
     return client

@@ -1,0 +1,59 @@
+"""Login lockout: 5 failures for one user name from one address within 15 minutes lock for 30 minutes.
+
+django-axes keeps one row per client (AccessAttempt) whose counter runs for as long as failures keep
+coming within the cool-off time; it has no separate, shorter window for counting. This handler keeps axes'
+rows (the admin lists them; deleting one, or `manage.py axes_reset_username`, unlocks) and decides from
+axes' failure log, which holds one timestamped row per failure:
+
+- locked while a failure that reached the limit is younger than AXES_COOLOFF_TIME (30 minutes);
+- otherwise the count is the failures of the last LOGIN_FAILURE_WINDOW (15 minutes).
+
+Attempts refused during a lock are not counted (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False),
+so the lock ends 30 minutes after it began, right password or not in between.
+"""
+
+from __future__ import annotations
+
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+from axes.models import AccessAttempt, AccessFailureLog
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+
+class WindowedLockoutHandler(AxesDatabaseHandler):
+    def _failure_log(self, request: HttpRequest, credentials: dict | None) -> QuerySet[AccessFailureLog]:
+        username = get_client_username(request, credentials)
+        return AccessFailureLog.objects.filter(username=username, ip_address=request.axes_ip_address)
+
+    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        limit = get_failure_limit(request, credentials)
+        now = request.axes_attempt_time or timezone.now()
+        failures = self._failure_log(request, credentials)
+        if failures.filter(locked_out=True, attempt_time__gt=now - get_cool_off(request)).exists():
+            return limit
+        counted = failures.filter(attempt_time__gt=now - settings.LOGIN_FAILURE_WINDOW).count()
+        # While axes records a failure it asks for the count before it writes that failure's log row.
+        if getattr(request, "liaison_recording_failure", False):
+            counted += 1
+        return counted
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs) -> None:
+        if request is None:
+            return super().user_login_failed(sender, credentials, request=request, **kwargs)
+        request.liaison_recording_failure = True
+        try:
+            super().user_login_failed(sender, credentials, request=request, **kwargs)
+        finally:
+            request.liaison_recording_failure = False
+
+    def post_delete_access_attempt(self, instance: AccessAttempt, **kwargs) -> None:
+        # Deleting axes' row (an administrator unlocking, a reset command, a successful sign-in, or expiry)
+        # forgets the failures behind it, so the lock and the window start afresh.
+        AccessFailureLog.objects.filter(
+            username=instance.username,
+            ip_address=instance.ip_address,
+            user_agent=instance.user_agent,
+        ).delete()

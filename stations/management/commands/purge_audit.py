@@ -1,0 +1,29 @@
+"""Delete audit entries past the retention period: never younger than 180 days.
+
+manage.py purge_audit             # entries older than 180 days
+manage.py purge_audit --days 365  # entries older than a year
+manage.py purge_audit --days 30   # still 180: the legal minimum wins
+"""
+
+from django.core.management.base import BaseCommand
+
+from stations.audit import audit
+from stations.models.audit import MIN_RETENTION_DAYS, AuditAction, AuditEntry
+
+
+class Command(BaseCommand):
+    help = "Delete audit log entries older than max(--days, 180) days."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--days", type=int, default=MIN_RETENTION_DAYS, help="Keep this many days (at least 180).")
+
+    def handle(self, *args, days: int, **options) -> None:
+        kept_days = max(days, MIN_RETENTION_DAYS)
+        deleted = AuditEntry.objects.purge_older_than(kept_days)
+        # The purge is itself an event of the log, and the newest entry after it.
+        audit(
+            action=AuditAction.DELETE,
+            summary=f"purge_audit: {deleted} entries older than {kept_days} days deleted",
+            changes={"deleted": deleted, "kept_days": kept_days},
+        )
+        self.stdout.write(f"Deleted {deleted} audit entries older than {kept_days} days.")

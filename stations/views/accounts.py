@@ -1,0 +1,63 @@
+"""Two-factor sign-in pages: enrolment with a locally drawn QR code, and the code page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from stations.forms.accounts import TokenForm
+from stations.services import two_factor
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("stations:staff_home")
+
+
+@never_cache
+@login_required
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    if two_factor.confirmed_device(request.user) is not None:
+        # Replacing a device needs an administrator (delete it in the admin): otherwise a stolen password
+        # alone would be enough to enrol the thief's phone.
+        return redirect(f"{reverse('stations:otp_verify')}?{urlencode({'next': _next_url(request)})}")
+    device = two_factor.pending_device(request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if two_factor.totp_enrol(request=request, device=device, token=form.cleaned_data["token"]):
+            messages.success(request, _("Two-factor sign-in is set up."))
+            return redirect(_next_url(request))
+        form.add_error("token", _("The code is not right. Check the phone's time and try the newest code."))
+    context = {
+        "form": form,
+        "qr_svg": two_factor.device_qr_svg(device),
+        "secret": two_factor.device_secret(device),
+        "next": _next_url(request),
+    }
+    return render(request, "registration/otp_setup.html", context)
+
+
+@never_cache
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    device = two_factor.confirmed_device(request.user)
+    if device is None:
+        return redirect(f"{reverse('stations:otp_setup')}?{urlencode({'next': _next_url(request)})}")
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if two_factor.totp_verify(request=request, device=device, token=form.cleaned_data["token"]):
+            return redirect(_next_url(request))
+        form.add_error("token", _("The code is not right or was already used. Wait for the next code."))
+    return render(request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)})

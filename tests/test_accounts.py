@@ -1,0 +1,286 @@
+"""Accounts and sessions: login lockout, two-factor sign-in, passwords, idle and absolute session limits."""
+
+import datetime as dt
+
+import django.test
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from stations.models import AuditAction, AuditEntry
+from tests.conftest import PASSWORD, make_user, totp_code
+
+LOGIN = "/accounts/login/"
+
+
+def sign_in(client, username: str, password: str, **extra):
+    return client.post(LOGIN, {"username": username, "password": password}, **extra)
+
+
+def is_signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+@pytest.fixture
+def clock(time_machine):
+    time_machine.move_to(timezone.now(), tick=False)
+    return time_machine
+
+
+# --- lockout ---------------------------------------------------------------------------------------------
+
+
+def test_five_wrong_passwords_lock_the_account_even_for_the_right_password(client, alice, clock):
+    for _ in range(4):
+        assert sign_in(client, "alice", "wrong-password").status_code == 200
+    fifth = sign_in(client, "alice", "wrong-password")
+    assert fifth.status_code == 429
+
+    clock.shift(dt.timedelta(minutes=29))
+    refused = sign_in(client, "alice", PASSWORD)
+    assert refused.status_code == 429
+    assert not is_signed_in(client)
+    assert "锁定" in refused.text
+    assert "30 分钟" in refused.text
+
+
+def test_the_lock_ends_thirty_minutes_after_it_began(client, alice, clock):
+    for _ in range(5):
+        sign_in(client, "alice", "wrong-password")
+    clock.shift(dt.timedelta(minutes=20))
+    # Refused attempts during the lock do not extend it.
+    assert sign_in(client, "alice", PASSWORD).status_code == 429
+    clock.shift(dt.timedelta(minutes=10, seconds=1))
+    response = sign_in(client, "alice", PASSWORD)
+    assert response.status_code == 302
+    assert is_signed_in(client)
+
+
+def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(client, alice, clock):
+    for _ in range(4):
+        sign_in(client, "alice", "wrong-password")
+    clock.shift(dt.timedelta(minutes=16))
+    assert sign_in(client, "alice", "wrong-password").status_code == 200
+    assert sign_in(client, "alice", PASSWORD).status_code == 302
+
+
+def test_the_lock_is_for_one_user_name_from_one_address(client, alice, bob):
+    for _ in range(5):
+        sign_in(client, "alice", "wrong-password")
+    assert sign_in(client, "bob", PASSWORD).status_code == 302
+    other_address = django.test.Client(REMOTE_ADDR="10.1.2.3")
+    assert sign_in(other_address, "alice", PASSWORD).status_code == 302
+
+
+def test_an_administrator_unlocks_with_axes_reset_username(client, alice):
+    for _ in range(5):
+        sign_in(client, "alice", "wrong-password")
+    assert sign_in(client, "alice", PASSWORD).status_code == 429
+    call_command("axes_reset_username", "alice")
+    assert sign_in(client, "alice", PASSWORD).status_code == 302
+
+
+def test_an_administrator_unlocks_by_deleting_the_attempt_in_the_admin(client, alice, admin_client):
+    for _ in range(5):
+        sign_in(client, "alice", "wrong-password")
+    attempt = AccessAttempt.objects.get(username="alice")
+    response = admin_client.post(
+        reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert sign_in(client, "alice", PASSWORD).status_code == 302
+
+
+def test_a_successful_sign_in_clears_earlier_failures(client, alice):
+    for _ in range(4):
+        sign_in(client, "alice", "wrong-password")
+    assert sign_in(client, "alice", PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    for _ in range(4):
+        assert sign_in(client, "alice", "wrong-password").status_code == 200
+
+
+def test_the_login_page_announces_the_lockout_rule(client, db):
+    assert "15 分钟内" in client.get(LOGIN).text
+
+
+# --- two-factor sign-in -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_without_device(db):
+    return make_user("zhou", role="district_admin", is_staff=True)
+
+
+def test_a_district_admin_without_a_device_is_sent_to_enrolment(client, admin_without_device):
+    response = sign_in(client, "zhou", PASSWORD, follow=True)
+    assert response.redirect_chain[-1][0] == f"{reverse('stations:otp_setup')}?next=%2Fstaff%2F"
+    assert '<img src="data:image/svg+xml' in response.text
+    device = TOTPDevice.objects.get(user=admin_without_device)
+    assert not device.confirmed
+
+
+def test_enrolment_confirms_the_device_with_a_real_code(client, admin_without_device, clock):
+    client.force_login(admin_without_device)
+    client.get(reverse("stations:otp_setup"))
+    device = TOTPDevice.objects.get(user=admin_without_device)
+
+    wrong = client.post(reverse("stations:otp_setup"), {"token": "000000", "next": "/staff/"})
+    assert wrong.status_code == 200
+    assert client.get("/staff/").status_code == 302
+    clock.shift(dt.timedelta(seconds=2))  # django-otp makes the next try wait after a wrong code
+
+    response = client.post(reverse("stations:otp_setup"), {"token": totp_code(device), "next": "/staff/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/"
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get("/staff/").status_code == 200
+    assert AuditEntry.objects.filter(action=AuditAction.CREATE, object_type="totpdevice").exists()
+
+
+def test_a_district_admin_with_a_device_must_enter_a_code_before_staff_and_admin_pages(client, dana, clock):
+    response = sign_in(client, "dana", PASSWORD)
+    assert response.status_code == 302
+    verify = reverse("stations:otp_verify")
+    assert client.get("/staff/")["Location"] == f"{verify}?next=%2Fstaff%2F"
+    assert client.get("/admin/")["Location"] == f"{verify}?next=%2Fadmin%2F"
+    assert client.get(reverse("stations:audit_log"))["Location"].startswith(verify)
+
+    device = TOTPDevice.objects.get(user=dana)
+    assert client.post(verify, {"token": "123456", "next": "/staff/"}).status_code == 200
+    clock.shift(dt.timedelta(seconds=2))  # django-otp makes the next try wait after a wrong code
+    response = client.post(verify, {"token": totp_code(device), "next": "/staff/"})
+    assert response["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_code_cannot_be_used_twice(client, dana, clock):
+    device = TOTPDevice.objects.get(user=dana)
+    code = totp_code(device)
+    sign_in(client, "dana", PASSWORD)
+    client.post(reverse("stations:otp_verify"), {"token": code})
+    other = django.test.Client()
+    sign_in(other, "dana", PASSWORD)
+    response = other.post(reverse("stations:otp_verify"), {"token": code, "next": "/staff/"})
+    assert response.status_code == 200
+    assert other.get("/staff/").status_code == 302
+
+
+def test_a_stolen_password_cannot_enrol_a_new_device(client, dana):
+    sign_in(client, "dana", PASSWORD)
+    response = client.get(reverse("stations:otp_setup"))
+    assert response["Location"].startswith(reverse("stations:otp_verify"))
+    assert TOTPDevice.objects.filter(user=dana).count() == 1
+
+
+def test_the_code_page_does_not_redirect_to_another_site(client, dana):
+    device = TOTPDevice.objects.get(user=dana)
+    sign_in(client, "dana", PASSWORD)
+    response = client.post(
+        reverse("stations:otp_verify"), {"token": totp_code(device), "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("stations:staff_home")
+
+
+def test_station_staff_are_not_asked_for_a_second_factor(client, alice):
+    sign_in(client, "alice", PASSWORD)
+    assert client.get("/staff/").status_code == 200
+
+
+def test_a_superuser_without_membership_counts_as_district_admin_and_needs_the_second_factor(client, db):
+    get_user_model().objects.create_superuser("root", password=PASSWORD)
+    sign_in(client, "root", PASSWORD)
+    assert client.get("/admin/")["Location"].startswith(reverse("stations:otp_setup"))
+
+
+def test_the_enrolment_page_shows_the_key_for_typing_by_hand(client, admin_without_device):
+    client.force_login(admin_without_device)
+    response = client.get(reverse("stations:otp_setup"))
+    device = TOTPDevice.objects.get(user=admin_without_device)
+    from stations.services.two_factor import device_secret
+
+    assert device_secret(device) in response.text
+    # A reload keeps the same secret, so a code scanned before the reload still works.
+    client.get(reverse("stations:otp_setup"))
+    assert TOTPDevice.objects.filter(user=admin_without_device).count() == 1
+
+
+# --- passwords ---------------------------------------------------------------------------------------------
+
+
+def test_passwords_are_hashed_with_argon2(alice):
+    assert alice.password.startswith("argon2$")
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Short-pw-1", "password1234", "123456789012", "zhangweiming1"],
+    ids=["shorter-than-12", "common", "all-digits", "like-the-user-name"],
+)
+def test_weak_passwords_are_refused(password, db):
+    user = get_user_model()(username="zhangweiming")
+    with pytest.raises(ValidationError):
+        validate_password(password, user)
+
+
+def test_a_long_uncommon_password_is_accepted(db):
+    validate_password("湖边-lantern-4713", get_user_model()(username="zhangweiming"))
+
+
+# --- sessions ----------------------------------------------------------------------------------------------
+
+
+def test_a_session_ends_after_thirty_minutes_idle(client, alice, clock):
+    client.force_login(alice)
+    assert client.get("/staff/").status_code == 200
+    clock.shift(dt.timedelta(minutes=29))
+    assert client.get("/staff/").status_code == 200
+    clock.shift(dt.timedelta(minutes=29))
+    assert client.get("/staff/").status_code == 200  # activity keeps it alive
+    clock.shift(dt.timedelta(minutes=31))
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_active(client, alice, clock):
+    sign_in(client, "alice", PASSWORD)
+    for _ in range(12 * 3):  # a request every 20 minutes for 12 hours: never idle
+        clock.shift(dt.timedelta(minutes=20))
+        assert client.get("/staff/").status_code == 200
+    clock.shift(dt.timedelta(minutes=20))
+    response = client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert not is_signed_in(client)
+    assert AuditEntry.objects.filter(action=AuditAction.LOGOUT, summary__contains="12 hours").exists()
+
+
+def test_logout_ends_the_server_side_session(client, alice):
+    sign_in(client, "alice", PASSWORD)
+    session_key = client.session.session_key
+    assert Session.objects.filter(session_key=session_key).exists()
+    client.post(reverse("logout"))
+    assert not Session.objects.filter(session_key=session_key).exists()
+    # Replaying the old cookie gives nothing.
+    replay = django.test.Client()
+    replay.cookies["sessionid"] = session_key
+    assert replay.get("/staff/").status_code == 302
+
+
+def test_passing_the_second_factor_gives_a_new_session_key(client, dana):
+    sign_in(client, "dana", PASSWORD)
+    before = client.session.session_key
+    client.post(reverse("stations:otp_verify"), {"token": totp_code(TOTPDevice.objects.get(user=dana))})
+    assert client.get("/staff/").status_code == 200
+    assert client.session.session_key != before
+    assert not Session.objects.filter(session_key=before).exists()
