@@ -53,3 +53,21 @@ def assert_accessible(page) -> None:
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     detail = "\n".join(f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}" for v in bad)
     assert not bad, f"axe-core found serious or critical violations on {page.url}:\n{detail}"
+
+
+def sign_in(page, base_url: str, username: str, password: str | None = None) -> None:
+    """Sign in through the real form; a district administrator with a device also types the app's code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.conftest import PASSWORD, totp_code
+
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password or PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    if device is not None and "/accounts/two-factor/" in page.url:
+        page.get_by_label("身份验证器应用显示的 6 位动态码").fill(totp_code(device))
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()

@@ -15,7 +15,8 @@ from pypdf import PdfReader
 from stations.models import DutyShift, Roster
 from stations.services.rosters import roster_generate, roster_publish, shift_move
 from tests.browser.conftest import assert_accessible
-from tests.conftest import PASSWORD, make_deputy
+from tests.browser.conftest import sign_in as sign_in_with_second_factor
+from tests.conftest import make_deputy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,10 +31,7 @@ def next_20th() -> dt.date:
 def sign_in(page, base_url: str, username: str) -> None:
     page.goto(base_url + reverse("login"))
     assert_accessible(page)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    sign_in_with_second_factor(page, base_url, username)
 
 
 def test_administrator_generates_and_publishes_next_years_roster_then_sees_it_publicly(
@@ -64,6 +62,14 @@ def test_administrator_generates_and_publishes_next_years_roster_then_sees_it_pu
     assert room.name in card.inner_text() and "09:00–11:30" in card.inner_text()
     for name in on_duty:
         assert name in card.inner_text()
+    assert_accessible(page)
+
+    # The room's public page shows the published year's roster with the same deputies.
+    page.goto(f"{live_server.url}{room.get_absolute_url()}")
+    roster_table = page.locator("table.roster-table")
+    assert f"{year}" in page.locator("section.site-schedule").inner_text()
+    for name in on_duty:
+        assert name in roster_table.inner_text()
     assert_accessible(page)
 
 
