@@ -137,37 +137,36 @@ def make_opinion(
     return opinion
 
 
-def build_network(district, *, stations: int, rooms_per_station: int, points: int, deputies_per_site: int = 3):
-    """A network of the demo's shape, in bulk: stations, rooms under them, points under the first rooms,
+def build_network(district, *, stations: int, rooms: int, points: int, deputies_per_site: int = 3):
+    """A network of the demo's shape, in bulk: stations, rooms spread over them, points under the first rooms,
     and deputies assigned to every site (each with a district-level mandate)."""
     made_stations = Site.objects.bulk_create(
         Site(district=district, kind=SiteKind.STATION, name=f"第{i}镇代表联络站", slug=f"net-s{i}", town=f"第{i}镇")
         for i in range(stations)
     )
-    rooms = Site.objects.bulk_create(
+    made_rooms = Site.objects.bulk_create(
         Site(
             district=district,
             kind=SiteKind.ROOM,
-            parent=station,
+            parent=made_stations[j % stations],
             name=f"第{j}代表联络室",
-            slug=f"net-s{i}-r{j}",
-            town=station.town,
+            slug=f"net-r{j}",
+            town=made_stations[j % stations].town,
         )
-        for i, station in enumerate(made_stations)
-        for j in range(rooms_per_station)
+        for j in range(rooms)
     )
     made_points = Site.objects.bulk_create(
         Site(
             district=district,
             kind=SiteKind.POINT,
-            parent=rooms[k],
+            parent=made_rooms[k],
             name=f"第{k}代表联络点",
             slug=f"net-p{k}",
-            town=rooms[k].town,
+            town=made_rooms[k].town,
         )
         for k in range(points)
     )
-    sites = [*made_stations, *rooms, *made_points]
+    sites = [*made_stations, *made_rooms, *made_points]
     deputies = Deputy.objects.bulk_create(
         Deputy(district=district, name=f"代表{n}", slug=f"net-d{n}", gender="m")
         for n in range(len(sites) * deputies_per_site)
