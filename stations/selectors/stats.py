@@ -553,7 +553,7 @@ def _group_labels(by: str, scope: Scope, period: Period, found: dict[Any, Figure
         for pk, name in scope.sites().filter(kind=SiteKind.STATION).order_by("name").values_list("pk", "name"):
             yield pk, name
     elif by == "site":
-        yield from _sites_in_tree_order(scope.sites())
+        yield from sites_in_tree_order(scope.sites())
     elif by == "category":
         yield from ((choice.value, str(choice.label)) for choice in Category)
     elif by == "channel":
@@ -568,7 +568,7 @@ def _group_labels(by: str, scope: Scope, period: Period, found: dict[Any, Figure
         raise ValueError(f"unknown breakdown {by!r}")
 
 
-def _sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
+def sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
     """A station first, then each room followed by its points, then the station's own points."""
     rows = list(sites.values_list("pk", "name", "kind", "parent_id"))
     children: dict[int | None, list[tuple[int, str, str, int | None]]] = {}
