@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.urls import reverse
 
 from stations.demo import activity
 from stations.demo.activity import build_activity, demo_year
@@ -23,7 +24,7 @@ from stations.models import (
     VisitDeputy,
 )
 from stations.selectors.stats import LOCAL_TZ, Period, Scope, headline
-from tests.factories_stats import build_network
+from tests.factories_stats import build_network, page_tables
 
 
 @pytest.fixture
@@ -100,3 +101,19 @@ def test_build_is_deterministic_and_idempotent(demo_network):
     again = list(Visit.objects.order_by("occurred_at", "site_id").values_list("site_id", "occurred_at", "people"))
     assert again == first
     assert list(Opinion.objects.order_by("reference").values_list("reference", "state", "registered_at")) == states
+
+
+def test_public_stats_show_the_generators_targets_for_january_to_august(client, built):
+    year = demo_year()
+    first, last = activity.TARGET_MONTHS
+    response = client.get(reverse("stations:public_stats"), {"year": year, "month_from": first, "month_to": last})
+    header, district_row = page_tables(response.text)["table-stations"][:2]
+    assert district_row[0] == built.name
+    shown = dict(zip(header, district_row, strict=True))
+    assert shown["接待选民群众（人次）"] == str(activity.TARGET_VOTERS)
+    assert shown["收到意见建议（件）"] == str(activity.TARGET_OPINIONS)
+    assert shown["推动解决"] == str(activity.TARGET_RESOLVED)
+    whole_year = page_tables(client.get(reverse("stations:public_stats"), {"year": year}).text)["table-stations"]
+    assert int(dict(zip(whole_year[0], whole_year[1], strict=True))["开展接待活动（次）"]) >= (
+        activity.TARGET_EVENTS_AT_LEAST
+    )
