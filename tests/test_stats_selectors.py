@@ -319,17 +319,23 @@ def test_deputy_record_gives_attendance_visits_and_the_fate_of_opinions(year):
     assert stand_in.substitutions_served == 1
 
 
-def test_deputy_attendance_table_sorts_in_the_database_with_bounded_queries(year, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):
-        rows = list(deputy_attendance(year=2025, sort="-present"))
-    by_name = {d.name: d for d in rows}
-    assert (by_name["顾海明"].scheduled, by_name["顾海明"].present, by_name["顾海明"].visits_received) == (3, 1, 2)
-    assert by_name["顾海明"].voters_met == 13
+def test_deputy_attendance_table_counts_in_grouped_queries_and_sorts(year, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):  # duties, presences, deputies, mandates, assignments, sites
+        rows = deputy_attendance(year=2025, sort="-present")
+    by_name = {row.deputy.name: row.figures for row in rows}
+    assert (by_name["顾海明"].scheduled, by_name["顾海明"].present, by_name["顾海明"].visits) == (3, 1, 2)
+    assert by_name["顾海明"].voters == 13
     assert by_name["李建国"].substituted == 1
-    assert by_name["钱伟"].rate == 1.0
-    assert rows[0].present >= rows[-1].present
-    rates = [d.rate for d in deputy_attendance(year=2025, sort="-rate")]
-    assert rates == sorted(rates, key=lambda r: (r is None, -(r or 0)))
+    assert by_name["钱伟"].attendance_rate == 1.0
+    assert by_name["沈志强"].visits == 0
+    presents = [row.figures.present for row in rows]
+    assert presents == sorted(presents, reverse=True)
+    rates = [row.figures.attendance_rate for row in deputy_attendance(year=2025, sort="rate")]
+    known = [r for r in rates if r is not None]
+    assert known == sorted(known)
+    assert rates[len(known) :] == [None] * (len(rates) - len(known))  # no marked duty: last
+    names = [row.deputy.name for row in deputy_attendance(year=2025, sort="-name")]
+    assert names == [row.deputy.name for row in deputy_attendance(year=2025)][::-1]
 
 
 def test_periods_cut_at_local_midnight():

@@ -292,8 +292,8 @@ def test_attendance_table_takes_a_fixed_number_of_queries(client, dana, district
     for n in range(40):
         deputy = make_deputy(district, f"代表{n}", sites=[room], slug=f"many-{n}")
         make_shift(room, local(2025, 1 + n % 12, 20, 9, n), [(deputy, "present")])
-    # session, user, membership, the deputies, their mandates, assignments and sites, the session's update
-    # (with its savepoint): the same for 40 deputies as for 4.
-    with django_assert_max_num_queries(10):
+    # session, user, membership, duties and presences by deputy, the deputies, their mandates, assignments
+    # and sites, the session's update (with its savepoint): the same for 40 deputies as for 4.
+    with django_assert_max_num_queries(12):
         response = client.get(ATTENDANCE, {"year": 2025})
     assert len(page_tables(response.text)["attendance-table"]) == 41

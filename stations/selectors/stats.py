@@ -23,20 +23,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import (
     Count,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
-    FloatField,
+    Func,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf, TruncDate, TruncMonth
+from django.db.models.functions import Cast, Coalesce, Concat, TruncDate, TruncMonth
 from django.db.models.functions.window import RowNumber
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -65,6 +62,61 @@ from stations.models import (
 
 # The figures are the district's, and the district keeps Beijing time whatever a user's browser says.
 LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
+
+
+def _fixed_offset_modifier() -> str | None:
+    """SQLite's date modifier for the local zone when its offset never changes (Beijing time has had no
+    daylight saving since 1991); None for a zone with daylight saving."""
+    winter = LOCAL_TZ.utcoffset(dt.datetime(2020, 1, 1))
+    summer = LOCAL_TZ.utcoffset(dt.datetime(2020, 7, 1))
+    if winter != summer or winter is None:
+        return None
+    return f"{int(winter.total_seconds() // 60):+d} minutes"
+
+
+SQLITE_LOCAL = _fixed_offset_modifier()
+
+
+class LocalDate(TruncDate):
+    """The local calendar day of a moment. On SQLite, the built-in date() with the zone's fixed offset
+    instead of Django's per-row Python function (ten times faster over a district-year)."""
+
+    def __init__(self, expression: Any, **extra: Any) -> None:
+        super().__init__(expression, tzinfo=LOCAL_TZ, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        if SQLITE_LOCAL is None:
+            return self.as_sql(compiler, connection, **extra)
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql}, %s)", (*params, SQLITE_LOCAL)
+
+
+class LocalMonth(TruncMonth):
+    """The first day of the local month of a moment (see LocalDate)."""
+
+    def __init__(self, expression: Any, **extra: Any) -> None:
+        super().__init__(expression, tzinfo=LOCAL_TZ, output_field=models.DateField(), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        if SQLITE_LOCAL is None:
+            return self.as_sql(compiler, connection, **extra)
+        sql, params = compiler.compile(self.lhs)
+        return f"strftime(%s, {sql}, %s)", ("%Y-%m-01", *params, SQLITE_LOCAL)
+
+
+class DaysBetween(Func):
+    """(later − earlier) in days, as a number the database can sort and the page can print."""
+
+    arity = 2
+    arg_joiner = " - "
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
+    output_field = models.FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday(", **extra
+        )
+
 
 # An opinion's current state tells how far it got: every state after "accepted" was reached through it.
 ACCEPTED_STATES = (State.ACCEPTED, State.REFERRED, State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
@@ -339,8 +391,8 @@ def _station_of(site_path: str) -> Coalesce:
     )
 
 
-def _month(field_name: str) -> TruncMonth:
-    return TruncMonth(field_name, tzinfo=LOCAL_TZ, output_field=models.DateField())
+def _month(field_name: str) -> LocalMonth:
+    return LocalMonth(field_name)
 
 
 GROUPS: dict[str, dict[str, Any]] = {
@@ -393,12 +445,15 @@ def visits_in(scope: Scope, period: Period) -> QuerySet[Visit]:
     )
 
 
+def without_archived_visits(opinions: QuerySet[Opinion]) -> QuerySet[Opinion]:
+    # Archived visits are few (entries made by mistake): excluding their ids, found through a partial index,
+    # costs far less than joining every opinion to its visit.
+    return opinions.exclude(visit__in=Visit.objects.filter(archived_at__isnull=False).values("pk"))
+
+
 def opinions_in(scope: Scope, period: Period) -> QuerySet[Opinion]:
-    return Opinion.objects.filter(
-        Q(visit__isnull=True) | Q(visit__archived_at__isnull=True),
-        site__in=_site_ids(scope),
-        registered_at__gte=period.start,
-        registered_at__lt=period.end,
+    return without_archived_visits(
+        Opinion.objects.filter(site__in=_site_ids(scope), registered_at__gte=period.start, registered_at__lt=period.end)
     )
 
 
@@ -416,7 +471,7 @@ def _visit_aggregates() -> dict[str, Any]:
     day_key = Concat(
         Cast("site_id", models.CharField()),
         Value("|"),
-        Cast(TruncDate("occurred_at", tzinfo=LOCAL_TZ), models.CharField()),
+        Cast(LocalDate("occurred_at"), models.CharField()),
         output_field=models.CharField(),
     )
     return {
@@ -427,7 +482,7 @@ def _visit_aggregates() -> dict[str, Any]:
 
 
 def opinion_aggregates(today: dt.date) -> dict[str, Any]:
-    replied_by_deadline = LessThanOrEqual(TruncDate("replied_at", tzinfo=LOCAL_TZ), F("deadline"))
+    replied_by_deadline = LessThanOrEqual(LocalDate("replied_at"), F("deadline"))
     return {
         "opinions": Count("pk"),
         "not_accepted": Count("pk", filter=Q(state=State.NOT_ACCEPTED)),
@@ -479,7 +534,7 @@ def median_days(qs: QuerySet[Opinion], group: Any = None) -> dict[Any, float | N
     rows of each group come back (never every row), and the two middle values of an even group are averaged.
     """
     partition = [group] if group is not None else None
-    waited = ExpressionWrapper(F("replied_at") - F("registered_at"), output_field=DurationField())
+    waited = DaysBetween("replied_at", "registered_at")
     rows = (
         qs.filter(replied_at__isnull=False)
         .annotate(
@@ -492,10 +547,10 @@ def median_days(qs: QuerySet[Opinion], group: Any = None) -> dict[Any, float | N
         .values_list("_group", "_waited")
         .order_by()
     )
-    middles: dict[Any, list[dt.timedelta]] = {}
-    for key, waited_for in rows:
-        middles.setdefault(_normalise_key(key) if group is not None else None, []).append(waited_for)
-    return {key: sum(v.total_seconds() for v in values) / len(values) / 86400 for key, values in middles.items()}
+    middles: dict[Any, list[float]] = {}
+    for key, waited_days in rows:
+        middles.setdefault(_normalise_key(key) if group is not None else None, []).append(waited_days)
+    return {key: sum(values) / len(values) for key, values in middles.items()}
 
 
 def _compute(scope: Scope, period: Period, group_name: str | None, today: dt.date | None = None) -> dict[Any, Figures]:
@@ -648,46 +703,68 @@ def deputy_record(*, deputy: Deputy, year: int, today: dt.date | None = None) ->
     )
 
 
-ATTENDANCE_SORTS = {
-    "name": "name",
-    "scheduled": "scheduled",
-    "present": "present",
-    "absent": "absent",
-    "substituted": "substituted",
-    "unmarked": "unmarked",
-    "rate": "rate",
-    "visits": "visits_received",
-    "voters": "voters_met",
-}
+ATTENDANCE_SORTS = ("name", "scheduled", "present", "absent", "substituted", "unmarked", "rate", "visits", "voters")
 
 
-def deputy_attendance(*, year: int, sort: str = "name", district: District | None = None) -> QuerySet[Deputy]:
-    """Every deputy with their attendance, visits received and voters met in a year: one query (plus two
-    prefetches for levels and sites), sorted by the database."""
+@dataclass
+class AttendanceRow:
+    deputy: Deputy
+    figures: Figures
+
+    @property
+    def sort_values(self) -> dict[str, Any]:
+        f = self.figures
+        return {
+            "scheduled": f.scheduled,
+            "present": f.present,
+            "absent": f.absent,
+            "substituted": f.substituted,
+            "unmarked": f.unmarked,
+            "rate": f.attendance_rate,
+            "visits": f.visits,
+            "voters": f.voters,
+        }
+
+
+def deputy_attendance(*, year: int, sort: str = "name", district: District | None = None) -> list[AttendanceRow]:
+    """Every deputy with their attendance, visits received and voters met in a year.
+
+    Two grouped queries (duties by deputy, presences at visits by deputy) besides the deputies themselves,
+    whatever their number. Counting both in one query would multiply duties by visits (two joins) or need
+    a correlated subquery per deputy that PostgreSQL runs once per joined row: seconds for a district.
+    """
     period = Period.year(year)
-    in_year = Q(
-        duties__shift__start__gte=period.start, duties__shift__start__lt=period.end, duties__shift__cancelled=False
+    deputies = Deputy.objects.all() if district is None else Deputy.objects.filter(district=district)
+    duties = Duty.objects.filter(
+        deputy__in=deputies, shift__start__gte=period.start, shift__start__lt=period.end, shift__cancelled=False
     )
+    by_deputy = {row.pop("deputy"): row for row in duties.values("deputy").annotate(**duty_aggregates()).order_by()}
     presences = VisitDeputy.objects.filter(
-        deputy=OuterRef("pk"),
+        deputy__in=deputies,
         visit__archived_at__isnull=True,
         visit__occurred_at__gte=period.start,
         visit__occurred_at__lt=period.end,
-    ).values("deputy")
-    deputies = Deputy.objects.all() if district is None else Deputy.objects.filter(district=district)
-    deputies = deputies.annotate(
-        scheduled=Count("duties", filter=in_year),
-        present=Count("duties", filter=in_year & Q(duties__attendance=Attendance.PRESENT)),
-        absent=Count("duties", filter=in_year & Q(duties__attendance=Attendance.ABSENT)),
-        substituted=Count("duties", filter=in_year & Q(duties__attendance=Attendance.SUBSTITUTED)),
-        unmarked=Count("duties", filter=in_year & Q(duties__attendance=Attendance.UNMARKED)),
-        visits_received=Coalesce(Subquery(presences.annotate(n=Count("pk")).values("n")), 0),
-        voters_met=Coalesce(Subquery(presences.annotate(n=Sum("visit__people")).values("n")), 0),
-    ).annotate(
-        rate=Cast(F("present"), FloatField())
-        / NullIf(F("present") + F("absent") + F("substituted"), 0, output_field=FloatField()),
     )
-    descending = sort.startswith("-")
-    column = ATTENDANCE_SORTS.get(sort.removeprefix("-"), "name")
-    order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
-    return deputies.order_by(order, "name", "pk").prefetch_related("mandates", "assignments__site")
+    visits = {
+        row.pop("deputy"): row
+        for row in presences.values("deputy")
+        .annotate(visits=Count("visit", distinct=True), voters=Coalesce(Sum("visit__people"), 0))
+        .order_by()
+    }
+    rows = []
+    for deputy in deputies.order_by("name", "pk").prefetch_related("mandates", "assignments__site"):
+        figures = Figures()
+        figures.update(by_deputy.get(deputy.pk, {}))
+        figures.update(visits.get(deputy.pk, {}))
+        rows.append(AttendanceRow(deputy, figures))
+    column = sort.removeprefix("-")
+    if column in ATTENDANCE_SORTS and column != "name":
+        # Deputies come from the database in name order; a stable sort keeps it among equals, and a deputy
+        # without any marked duty (no rate) comes last either way.
+        present = [r for r in rows if r.sort_values[column] is not None]
+        missing = [r for r in rows if r.sort_values[column] is None]
+        present.sort(key=lambda r: r.sort_values[column], reverse=sort.startswith("-"))
+        rows = present + missing
+    elif sort == "-name":
+        rows.reverse()
+    return rows

@@ -187,9 +187,9 @@ def deputy_attendance(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in stats.ATTENDANCE_SORTS:
         sort = "name"
-    deputies = stats.deputy_attendance(year=year, sort=sort)
+    rows = stats.deputy_attendance(year=year, sort=sort)
     return render(
         request,
         "stations/stats/deputy_attendance.html",
-        {"deputies": deputies, "year": year, "years": year_choices(), "sort": sort, "headers": _sort_headers(sort)},
+        {"rows": rows, "year": year, "years": year_choices(), "sort": sort, "headers": _sort_headers(sort)},
     )
