@@ -46,7 +46,7 @@ from stations.models import (
     VisitDeputy,
 )
 from stations.models.rosters import DEFAULT_END, DEFAULT_RECEPTION_DAY, DEFAULT_START
-from stations.selectors.stats import LOCAL_TZ
+from stations.selectors.stats import LOCAL_TZ, Period, Scope, headline
 from stations.services.opinions import new_tracking_code
 
 # The seed's January–August figures and its count of reception events for the year.
@@ -671,4 +671,12 @@ def build_activity(*, district: District, stdout: TextIO, now: dt.datetime | Non
             stdout.write("No sites: no demo activity.\n")
             return False
         builder.build()
+    # Reported from the statistics themselves, the way the pages compute them.
+    first, last = TARGET_MONTHS
+    figures = headline(scope=Scope.for_district(district), period=Period.months(builder.year, first, last))
+    held = headline(scope=Scope.for_district(district), period=Period.year(builder.year)).events_held
+    stdout.write(
+        f"Figures for months {first}–{last} of {builder.year}: {figures.voters} voters received, "
+        f"{figures.opinions} opinions, {figures.resolved} resolved; {held} reception events held in the year.\n"
+    )
     return True
