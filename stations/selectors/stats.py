@@ -644,7 +644,7 @@ def sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
 
 
 def stations_figures(*, district: District, period: Period, today: dt.date | None = None) -> list[Row]:
-    """The district's headline and one row per station (with its rooms and points): a fixed number of queries."""
+    """One row per station of the district (with its rooms and points): a fixed number of queries."""
     return breakdown(scope=Scope.for_district(district), period=period, by="station", today=today)
 
 
