@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stations.views import accounts, audit, opinions, ops, privacy, rosters, schedule, sites, staff, visits
+from stations.views import accounts, audit, opinions, ops, privacy, rosters, schedule, sites, staff, stats, visits
 
 app_name = "stations"
 
@@ -46,4 +46,8 @@ urlpatterns = [
     path("staff/voters/", privacy.voter_lookup, name="voter_lookup"),
     path("staff/voters/export/", privacy.voter_export, name="voter_export"),
     path("staff/voters/anonymise/", privacy.voter_anonymise, name="voter_anonymise"),
+    path("stats/", stats.public_stats, name="public_stats"),
+    path("staff/stats/", stats.staff_stats, name="staff_stats"),
+    path("staff/deputies/", stats.deputy_attendance, name="deputy_attendance"),
+    path("staff/deputies/<slug:slug>/record/", stats.deputy_record, name="deputy_record"),
 ]

@@ -130,7 +130,12 @@ class Opinion(models.Model):
         verbose_name = _("opinion")
         verbose_name_plural = _("opinions")
         ordering = ["-registered_at", "-pk"]
-        indexes = [models.Index(fields=["state", "deadline"]), models.Index(fields=["registered_at"])]
+        indexes = [
+            models.Index(fields=["state", "deadline"]),
+            models.Index(fields=["registered_at"]),
+            # Statistics of a station or a site for a period.
+            models.Index(fields=["site", "registered_at"], name="opinion_site_registered_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(supervised=False) | Q(next_review__isnull=False),

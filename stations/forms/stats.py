@@ -1,0 +1,140 @@
+"""Choosing what the figures cover: a scope the user may see, and a period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.dates import MONTHS
+from django.utils.translation import gettext_lazy as _
+
+from stations.access import is_district_admin, sites_for_user
+from stations.models import District, SiteKind
+from stations.selectors.stats import Period, Scope, sites_in_tree_order
+
+YEARS_BACK = 9
+MAX_RANGE_DAYS = 366 * 10
+
+
+def year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
+    this_year = (today or timezone.localdate()).year
+    return [(year, str(year)) for year in range(this_year, this_year - YEARS_BACK - 1, -1)]
+
+
+def with_defaults(query: QueryDict, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The query string on top of the defaults, so that `?year=2025` alone is a complete request."""
+    data = {key: str(value) for key, value in defaults.items()}
+    data.update({key: value for key, value in query.items() if value != ""})
+    return data
+
+
+class PeriodForm(forms.Form):
+    """A year, or some months of a year (January–August): the public page's choice."""
+
+    year = forms.TypedChoiceField(label=_("Year"), coerce=int, choices=())
+    month_from = forms.TypedChoiceField(label=_("From month"), coerce=int, choices=sorted(MONTHS.items()))
+    month_to = forms.TypedChoiceField(label=_("To month"), coerce=int, choices=sorted(MONTHS.items()))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = year_choices()
+
+    @staticmethod
+    def defaults() -> dict[str, Any]:
+        return {"year": timezone.localdate().year, "month_from": 1, "month_to": 12}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, last = data.get("month_from"), data.get("month_to")
+        if first and last and last < first:
+            self.add_error("month_to", _("The last month must be the same as or later than the first."))
+        return data
+
+    def period(self) -> Period:
+        data = self.cleaned_data
+        return Period.months(data["year"], data["month_from"], data["month_to"])
+
+
+class StatsForm(PeriodForm):
+    """Staff: a scope among the sites the user may see, and a year, months of a year or any date range."""
+
+    scope = forms.ChoiceField(label=_("Scope"))
+    date_from = forms.DateField(
+        label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("A date range, when given, replaces the year and months."),
+    )
+    field_order = ["scope", "year", "month_from", "month_to", "date_from", "date_to"]
+
+    def __init__(self, query: QueryDict | None = None, *, user) -> None:
+        """Bound to the query string over the defaults (the user's widest scope, this whole year)."""
+        self.scopes: dict[str, Scope] = {}
+        choices = self._scope_choices(user)
+        data = None
+        if query is not None:
+            data = with_defaults(query, {**self.defaults(), "scope": next(iter(self.scopes), "")})
+        super().__init__(data)
+        self.fields["scope"].choices = choices
+
+    def _scope_choices(self, user) -> list[tuple[str, list[tuple[str, str]]]]:
+        choices: list[tuple[str, list[tuple[str, str]]]] = []
+        sites = sites_for_user(user).select_related("district")
+        if is_district_admin(user):
+            districts = [Scope.for_district(d) for d in District.objects.order_by("name")]
+            choices.append((str(_("District")), self._add(districts)))
+        stations = [Scope.for_station(s) for s in sites.filter(kind=SiteKind.STATION).order_by("name")]
+        if stations:
+            choices.append((str(_("Station with its rooms and points")), self._add(stations)))
+        by_pk = {site.pk: site for site in sites}
+        singles = [Scope.for_site(by_pk[pk]) for pk, _name in sites_in_tree_order(sites)]
+        if singles:
+            choices.append((str(_("One site")), self._add(singles)))
+        return choices
+
+    def _add(self, scopes: list[Scope]) -> list[tuple[str, str]]:
+        for scope in scopes:
+            self.scopes[scope.key] = scope
+        return [(scope.key, scope.site.name if scope.site else scope.district.name) for scope in scopes]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, last = data.get("date_from"), data.get("date_to")
+        if (first is None) != (last is None):
+            missing = "date_to" if last is None else "date_from"
+            self.add_error(missing, _("Give both dates of the range, or neither."))
+        elif first and last:
+            if last < first:
+                self.add_error("date_to", _("The end date must be the same as or later than the start date."))
+            elif (last - first).days > MAX_RANGE_DAYS:
+                self.add_error("date_to", _("Choose a range of at most ten years."))
+        return data
+
+    def selected_scope(self) -> Scope:
+        return self.scopes[self.cleaned_data["scope"]]
+
+    def period(self) -> Period:
+        data = self.cleaned_data
+        if data.get("date_from") and data.get("date_to"):
+            return Period.between(data["date_from"], data["date_to"])
+        return super().period()
+
+
+def public_form(query: QueryDict) -> PeriodForm:
+    return PeriodForm(with_defaults(query, PeriodForm.defaults()))
+
+
+def year_from(query: QueryDict) -> int:
+    """The `?year=` of a page about one year; this year when absent or not one of the offered years."""
+    years = [year for year, _label in year_choices()]
+    try:
+        year = int(query.get("year", ""))
+    except ValueError:
+        return years[0]
+    return year if year in years else years[0]

@@ -1,0 +1,770 @@
+"""The district's official figures, computed by the database for a scope and a period.
+
+Every figure here is an aggregation query (conditional Count/Sum, grouped by what a breakdown needs); Python
+only loops over the *groups* a query returns (months, sites, categories), never over visits or opinions.
+A page asks for a headline (one set of figures) or a breakdown (one set per group) and pays a fixed number
+of queries whatever the number of rows or groups.
+
+Periods are in Asia/Shanghai local time: a visit at 00:30 on 1 March local time (16:30 UTC on the last day
+of February) belongs to March. The definitions below are the only description of what the figures mean;
+the pages and the README show them word for word.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, TruncDate, TruncMonth
+from django.db.models.functions.window import RowNumber
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from stations.models import (
+    AbsenceReason,
+    Attendance,
+    Category,
+    Channel,
+    Deputy,
+    District,
+    Duty,
+    DutyShift,
+    HandlingBody,
+    Level,
+    Opinion,
+    Satisfaction,
+    Site,
+    SiteKind,
+    State,
+    Visit,
+    VisitDeputy,
+)
+
+# The figures are the district's, and the district keeps Beijing time whatever a user's browser says.
+LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
+
+
+def _fixed_offset_modifier() -> str | None:
+    """SQLite's date modifier for the local zone when its offset never changes (Beijing time has had no
+    daylight saving since 1991); None for a zone with daylight saving."""
+    winter = LOCAL_TZ.utcoffset(dt.datetime(2020, 1, 1))
+    summer = LOCAL_TZ.utcoffset(dt.datetime(2020, 7, 1))
+    if winter != summer or winter is None:
+        return None
+    return f"{int(winter.total_seconds() // 60):+d} minutes"
+
+
+SQLITE_LOCAL = _fixed_offset_modifier()
+
+
+class LocalDate(TruncDate):
+    """The local calendar day of a moment. On SQLite, the built-in date() with the zone's fixed offset
+    instead of Django's per-row Python function (ten times faster over a district-year)."""
+
+    def __init__(self, expression: Any, **extra: Any) -> None:
+        super().__init__(expression, tzinfo=LOCAL_TZ, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        if SQLITE_LOCAL is None:
+            return self.as_sql(compiler, connection, **extra)
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql}, %s)", (*params, SQLITE_LOCAL)
+
+
+class LocalMonth(TruncMonth):
+    """The first day of the local month of a moment (see LocalDate)."""
+
+    def __init__(self, expression: Any, **extra: Any) -> None:
+        super().__init__(expression, tzinfo=LOCAL_TZ, output_field=models.DateField(), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        if SQLITE_LOCAL is None:
+            return self.as_sql(compiler, connection, **extra)
+        sql, params = compiler.compile(self.lhs)
+        return f"strftime(%s, {sql}, %s)", ("%Y-%m-01", *params, SQLITE_LOCAL)
+
+
+class DaysBetween(Func):
+    """(later − earlier) in days, as a number the database can sort and the page can print."""
+
+    arity = 2
+    arg_joiner = " - "
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
+    output_field = models.FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday(", **extra
+        )
+
+
+# An opinion's current state tells how far it got: every state after "accepted" was reached through it.
+ACCEPTED_STATES = (State.ACCEPTED, State.REFERRED, State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
+REFERRED_STATES = (State.REFERRED, State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
+REPLIED_STATES = (State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
+# Closed opinions were resolved or explained first; a reopened one is back in "referred" and is not resolved
+# until it is resolved or explained again.
+RESOLVED_STATES = (State.RESOLVED, State.EXPLAINED, State.CLOSED)
+SATISFIED_VOTES = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
+
+# --- definitions: shown on the statistics pages and copied into the README ------------------------------
+
+DEFINITIONS: list[tuple[str, Any, Any]] = [
+    (
+        "events_held",
+        _("Reception events held"),
+        _(
+            "Duty shifts that took place (at least one deputy on duty marked present, or at least one visit recorded for the shift), plus visits recorded outside any shift, counted once per site and day. A shift counts in the period in which it starts."
+        ),
+    ),
+    (
+        "visits",
+        _("Visits recorded"),
+        _("Entries in the reception record book (one entry may be a group). Archived entries do not count."),
+    ),
+    (
+        "voters",
+        _("Voters received (person-times)"),
+        _("The sum of the number of people over the visits recorded; a group of 12 counts 12."),
+    ),
+    (
+        "opinions",
+        _("Opinions received"),
+        _(
+            "Opinions and suggestions registered in the period, at receptions and through the online station; those of archived visits do not count. The figures below follow these opinions to their state today."
+        ),
+    ),
+    ("not_accepted", _("Not accepted"), _("Opinions received that were not accepted.")),
+    ("accepted", _("Accepted"), _("Opinions received that were accepted (whatever happened to them afterwards).")),
+    ("referred", _("Referred"), _("Accepted opinions referred to a handling body.")),
+    (
+        "resolved",
+        _("Resolved"),
+        _(
+            "Accepted opinions now resolved or explained (answered with an explanation), including those since closed. An opinion reopened after an unsatisfied vote is not resolved until it is resolved or explained again."
+        ),
+    ),
+    ("resolution_rate", _("Resolution rate"), _("Resolved ÷ accepted.")),
+    (
+        "on_time_rate",
+        _("On-time reply rate"),
+        _(
+            "Opinions answered on or before their reply deadline ÷ opinions with a deadline that have been answered or whose deadline has passed."
+        ),
+    ),
+    (
+        "median_days",
+        _("Median days to reply"),
+        _("The median time from registration to the handling body's reply, in days, over the opinions answered."),
+    ),
+    (
+        "satisfaction_rate",
+        _("Satisfaction rate"),
+        _("Closed opinions whose submitter was satisfied or basically satisfied ÷ closed opinions."),
+    ),
+    (
+        "scheduled",
+        _("Deputies' shifts scheduled"),
+        _(
+            "Places for deputies on duty shifts in the period (one deputy on one shift), cancelled shifts excepted; future shifts are included."
+        ),
+    ),
+    ("present", _("Present"), _("Duties where the deputy came.")),
+    ("absent", _("Absent"), _("Duties where the deputy did not come and nobody stood in, by reason.")),
+    ("substituted", _("Substituted"), _("Duties where another deputy stood in.")),
+    ("unmarked", _("Not yet marked"), _("Duties whose attendance has not been recorded (including future shifts).")),
+    ("attendance_rate", _("Attendance rate"), _("Present ÷ duties marked present, absent or substituted.")),
+]
+DEFINITION_TEXT = {key: text for key, _term, text in DEFINITIONS}
+TERMS = {key: term for key, term, _text in DEFINITIONS}
+
+
+# --- scope and period -------------------------------------------------------------------------------------
+
+
+class ScopeKind(models.TextChoices):
+    DISTRICT = "district", _("district")
+    STATION = "station", pgettext_lazy("scope", "station with its rooms and points")
+    SITE = "site", pgettext_lazy("scope", "one site")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the figures cover: a whole district, a station with its rooms and points, or one site."""
+
+    kind: str
+    district: District
+    site: Site | None = None
+
+    @classmethod
+    def for_district(cls, district: District) -> Scope:
+        return cls(ScopeKind.DISTRICT, district)
+
+    @classmethod
+    def for_station(cls, station: Site) -> Scope:
+        return cls(ScopeKind.STATION, station.district, station)
+
+    @classmethod
+    def for_site(cls, site: Site) -> Scope:
+        return cls(ScopeKind.SITE, site.district, site)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.site.slug if self.site else self.district.slug}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == ScopeKind.DISTRICT:
+            return str(self.district)
+        if self.kind == ScopeKind.STATION:
+            return str(_("%(station)s with its rooms and points") % {"station": self.site})
+        return str(self.site)
+
+    def sites(self) -> QuerySet[Site]:
+        if self.kind == ScopeKind.DISTRICT:
+            return Site.objects.filter(district=self.district)
+        if self.kind == ScopeKind.STATION:
+            return Site.objects.under_station(self.site)
+        return Site.objects.filter(pk=self.site.pk)
+
+
+MONTH_NUMBERS = range(1, 13)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local calendar days from `first` to `last`, both included."""
+
+    first: dt.date
+    last: dt.date
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+    @classmethod
+    def months(cls, year: int, first_month: int, last_month: int) -> Period:
+        last_day = calendar.monthrange(year, last_month)[1]
+        return cls(dt.date(year, first_month, 1), dt.date(year, last_month, last_day))
+
+    @classmethod
+    def between(cls, first: dt.date, last: dt.date) -> Period:
+        return cls(first, last)
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise ValueError("a period ends on or after its first day")
+
+    @property
+    def start(self) -> dt.datetime:
+        """The first instant of the period (local midnight)."""
+        return dt.datetime.combine(self.first, dt.time.min, tzinfo=LOCAL_TZ)
+
+    @property
+    def end(self) -> dt.datetime:
+        """The first instant after the period."""
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min, tzinfo=LOCAL_TZ)
+
+    @property
+    def is_whole_months(self) -> bool:
+        return self.first.day == 1 and (self.last + dt.timedelta(days=1)).day == 1
+
+    def month_starts(self) -> list[dt.date]:
+        months, month = [], self.first.replace(day=1)
+        while month <= self.last:
+            months.append(month)
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+        return months
+
+    @property
+    def label(self) -> str:
+        if self.is_whole_months and self.first.year == self.last.year:
+            values = {"year": self.first.year, "first": self.first.month, "last": self.last.month}
+            if self.first.month == 1 and self.last.month == 12:
+                return str(_("year %(year)s") % values)
+            if self.first.month == self.last.month:
+                return str(_("month %(first)s of %(year)s") % values)
+            return str(_("months %(first)s–%(last)s of %(year)s") % values)
+        return str(_("%(first)s to %(last)s") % {"first": self.first.isoformat(), "last": self.last.isoformat()})
+
+    @property
+    def slug(self) -> str:
+        return f"{self.first:%Y%m%d}-{self.last:%Y%m%d}"
+
+
+# --- the figures --------------------------------------------------------------------------------------------
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class Figures:
+    """One set of figures (for the whole scope, or for one group of a breakdown)."""
+
+    shifts_held: int = 0
+    offshift_events: int = 0
+    visits: int = 0
+    voters: int = 0
+    opinions: int = 0
+    not_accepted: int = 0
+    accepted: int = 0
+    referred: int = 0
+    replied: int = 0
+    resolved: int = 0
+    closed: int = 0
+    satisfied: int = 0
+    due: int = 0
+    on_time: int = 0
+    median_days: float | None = None
+    scheduled: int = 0
+    present: int = 0
+    absent: int = 0
+    substituted: int = 0
+    unmarked: int = 0
+    absent_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def events_held(self) -> int:
+        return self.shifts_held + self.offshift_events
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return ratio(self.resolved, self.accepted)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return ratio(self.on_time, self.due)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return ratio(self.satisfied, self.closed)
+
+    @property
+    def marked(self) -> int:
+        return self.present + self.absent + self.substituted
+
+    @property
+    def attendance_rate(self) -> float | None:
+        return ratio(self.present, self.marked)
+
+    def update(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            if name.startswith("absent_") and name != "absent_by_reason":
+                self.absent_by_reason[name.removeprefix("absent_")] = value or 0
+            else:
+                setattr(self, name, value if value is not None or name == "median_days" else 0)
+
+
+# What each breakdown groups by, for each kind of record. A breakdown only computes the families of figures
+# that make sense for it (visits have no handling body, duties no category).
+
+
+def _station_of(site_path: str) -> Coalesce:
+    # Rooms sit under a station, points under a station or a room: the hierarchy is at most three deep.
+    return Coalesce(
+        F(f"{site_path}__parent__parent"),
+        F(f"{site_path}__parent"),
+        F(site_path),
+        output_field=models.BigIntegerField(),
+    )
+
+
+def _month(field_name: str) -> LocalMonth:
+    return LocalMonth(field_name)
+
+
+GROUPS: dict[str, dict[str, Any]] = {
+    "month": {
+        "shifts": _month("start"),
+        "visits": _month("occurred_at"),
+        "opinions": _month("registered_at"),
+        "duties": _month("shift__start"),
+    },
+    "station": {
+        "shifts": _station_of("roster__site"),
+        "visits": _station_of("site"),
+        "opinions": _station_of("site"),
+        "duties": _station_of("shift__roster__site"),
+    },
+    "site": {
+        "shifts": F("roster__site"),
+        "visits": F("site"),
+        "opinions": F("site"),
+        "duties": F("shift__roster__site"),
+    },
+    "category": {"visits": F("category"), "opinions": F("category")},
+    # An opinion's channel is that of the visit it was raised at; one sent through the online station is online.
+    "channel": {"visits": F("channel"), "opinions": Coalesce(F("visit__channel"), Value(Channel.ONLINE))},
+    "body": {"opinions": F("handling_body")},
+    # A deputy with mandates at several levels counts under each of them.
+    "level": {"duties": F("deputy__mandates__level")},
+}
+FAMILIES_FOR_HEADLINE = ("shifts", "visits", "opinions", "duties")
+
+
+def _site_ids(scope: Scope) -> QuerySet:
+    return scope.sites().values("pk")
+
+
+def shifts_in(scope: Scope, period: Period) -> QuerySet[DutyShift]:
+    return DutyShift.objects.filter(roster__site__in=_site_ids(scope), start__gte=period.start, start__lt=period.end)
+
+
+def held_shifts(scope: Scope, period: Period) -> QuerySet[DutyShift]:
+    """Shifts that took place: a deputy on duty marked present, or a visit recorded for the shift."""
+    present = Duty.objects.filter(shift=OuterRef("pk"), attendance=Attendance.PRESENT)
+    visited = Visit.objects.filter(shift=OuterRef("pk"), archived_at__isnull=True)
+    return shifts_in(scope, period).filter(Q(Exists(present)) | Q(Exists(visited)))
+
+
+def visits_in(scope: Scope, period: Period) -> QuerySet[Visit]:
+    return Visit.objects.filter(
+        site__in=_site_ids(scope), archived_at__isnull=True, occurred_at__gte=period.start, occurred_at__lt=period.end
+    )
+
+
+def without_archived_visits(opinions: QuerySet[Opinion]) -> QuerySet[Opinion]:
+    # Archived visits are few (entries made by mistake): excluding their ids, found through a partial index,
+    # costs far less than joining every opinion to its visit.
+    return opinions.exclude(visit__in=Visit.objects.filter(archived_at__isnull=False).values("pk"))
+
+
+def opinions_in(scope: Scope, period: Period) -> QuerySet[Opinion]:
+    return without_archived_visits(
+        Opinion.objects.filter(site__in=_site_ids(scope), registered_at__gte=period.start, registered_at__lt=period.end)
+    )
+
+
+def duties_in(scope: Scope, period: Period) -> QuerySet[Duty]:
+    return Duty.objects.filter(
+        shift__roster__site__in=_site_ids(scope),
+        shift__start__gte=period.start,
+        shift__start__lt=period.end,
+        shift__cancelled=False,
+    )
+
+
+def _visit_aggregates() -> dict[str, Any]:
+    # Visits outside any shift are events once per site and local day: count the distinct "site|day" keys.
+    day_key = Concat(
+        Cast("site_id", models.CharField()),
+        Value("|"),
+        Cast(LocalDate("occurred_at"), models.CharField()),
+        output_field=models.CharField(),
+    )
+    return {
+        "visits": Count("pk"),
+        "voters": Coalesce(Sum("people"), 0),
+        "offshift_events": Count(day_key, distinct=True, filter=Q(shift__isnull=True)),
+    }
+
+
+def opinion_aggregates(today: dt.date) -> dict[str, Any]:
+    replied_by_deadline = LessThanOrEqual(LocalDate("replied_at"), F("deadline"))
+    return {
+        "opinions": Count("pk"),
+        "not_accepted": Count("pk", filter=Q(state=State.NOT_ACCEPTED)),
+        "accepted": Count("pk", filter=Q(state__in=ACCEPTED_STATES)),
+        "referred": Count("pk", filter=Q(state__in=REFERRED_STATES)),
+        "replied": Count("pk", filter=Q(state__in=REPLIED_STATES)),
+        "resolved": Count("pk", filter=Q(state__in=RESOLVED_STATES)),
+        "closed": Count("pk", filter=Q(state=State.CLOSED)),
+        "satisfied": Count("pk", filter=Q(state=State.CLOSED, satisfaction__in=SATISFIED_VOTES)),
+        "due": Count("pk", filter=Q(deadline__isnull=False) & (Q(replied_at__isnull=False) | Q(deadline__lt=today))),
+        "on_time": Count("pk", filter=Q(replied_at__isnull=False, deadline__isnull=False) & Q(replied_by_deadline)),
+    }
+
+
+def duty_aggregates(*, distinct: bool = False) -> dict[str, Any]:
+    # `distinct` when a join (a deputy's several mandates) could repeat a duty within one group.
+    aggregates = {
+        "scheduled": Count("pk", distinct=distinct),
+        "present": Count("pk", distinct=distinct, filter=Q(attendance=Attendance.PRESENT)),
+        "absent": Count("pk", distinct=distinct, filter=Q(attendance=Attendance.ABSENT)),
+        "substituted": Count("pk", distinct=distinct, filter=Q(attendance=Attendance.SUBSTITUTED)),
+        "unmarked": Count("pk", distinct=distinct, filter=Q(attendance=Attendance.UNMARKED)),
+    }
+    for reason in AbsenceReason:
+        aggregates[f"absent_{reason.value}"] = Count(
+            "pk", distinct=distinct, filter=Q(attendance=Attendance.ABSENT, absence_reason=reason.value)
+        )
+    return aggregates
+
+
+def _grouped(qs: QuerySet, group: Any, aggregates: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+    """{group key: {name: value}}; a single group keyed None when `group` is None."""
+    if group is None:
+        return {None: qs.aggregate(**aggregates)}
+    rows = qs.annotate(_group=group).values("_group").annotate(**aggregates).order_by()
+    return {_normalise_key(row.pop("_group")): row for row in rows}
+
+
+def _normalise_key(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value, LOCAL_TZ).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def median_days(qs: QuerySet[Opinion], group: Any = None) -> dict[Any, float | None]:
+    """Median days from registration to reply, per group, computed by the database.
+
+    A window numbers the replied opinions of each group by their time to reply; only the one or two middle
+    rows of each group come back (never every row), and the two middle values of an even group are averaged.
+    """
+    partition = [group] if group is not None else None
+    waited = DaysBetween("replied_at", "registered_at")
+    rows = (
+        qs.filter(replied_at__isnull=False)
+        .annotate(
+            _group=group if group is not None else Value(0),
+            _waited=waited,
+            _rank=Window(RowNumber(), partition_by=partition, order_by=[waited.asc(), F("pk").asc()]),
+            _count=Window(Count("pk"), partition_by=partition),
+        )
+        .filter(_rank__gte=(F("_count") + 1) / 2, _rank__lte=(F("_count") + 2) / 2)
+        .values_list("_group", "_waited")
+        .order_by()
+    )
+    middles: dict[Any, list[float]] = {}
+    for key, waited_days in rows:
+        middles.setdefault(_normalise_key(key) if group is not None else None, []).append(waited_days)
+    return {key: sum(values) / len(values) for key, values in middles.items()}
+
+
+def _compute(scope: Scope, period: Period, group_name: str | None, today: dt.date | None = None) -> dict[Any, Figures]:
+    today = today or timezone.localdate()
+    groups = GROUPS[group_name] if group_name else dict.fromkeys(FAMILIES_FOR_HEADLINE)
+    results: dict[Any, Figures] = {}
+
+    def merge(values_by_key: dict[Any, dict[str, Any]]) -> None:
+        for key, values in values_by_key.items():
+            results.setdefault(key, Figures()).update(values)
+
+    if "shifts" in groups:
+        merge(_grouped(held_shifts(scope, period), groups["shifts"], {"shifts_held": Count("pk")}))
+    if "visits" in groups:
+        merge(_grouped(visits_in(scope, period), groups["visits"], _visit_aggregates()))
+    if "opinions" in groups:
+        opinions = opinions_in(scope, period)
+        merge(_grouped(opinions, groups["opinions"], opinion_aggregates(today)))
+        merge({key: {"median_days": days} for key, days in median_days(opinions, groups["opinions"]).items()})
+    if "duties" in groups:
+        duties = duties_in(scope, period)
+        if group_name == "level":
+            # The filter and the grouping share one join, so only mandates current in the period count.
+            duties = duties.filter(
+                Q(deputy__mandates__term_end__isnull=True) | Q(deputy__mandates__term_end__gte=period.first),
+                deputy__mandates__term_start__lte=period.last,
+            )
+        merge(_grouped(duties, groups["duties"], duty_aggregates(distinct=group_name == "level")))
+    return results
+
+
+def headline(*, scope: Scope, period: Period, today: dt.date | None = None) -> Figures:
+    """The headline figures of a scope for a period."""
+    return _compute(scope, period, None, today).get(None, Figures())
+
+
+@dataclass
+class Row:
+    key: Any
+    label: str
+    figures: Figures
+
+
+def breakdown(*, scope: Scope, period: Period, by: str, today: dt.date | None = None) -> list[Row]:
+    """Figures per month, station/site, category, channel, handling body or deputy level, every group listed."""
+    found = _compute(scope, period, by, today)
+    return [Row(key, label, found.get(key, Figures())) for key, label in _group_labels(by, scope, period, found)]
+
+
+def _group_labels(by: str, scope: Scope, period: Period, found: dict[Any, Figures]) -> Iterable[tuple[Any, str]]:
+    if by == "month":
+        for month in period.month_starts():
+            yield month, str(_("%(year)s-%(month)02d") % {"year": month.year, "month": month.month})
+    elif by == "station":
+        for pk, name in scope.sites().filter(kind=SiteKind.STATION).order_by("name").values_list("pk", "name"):
+            yield pk, name
+    elif by == "site":
+        yield from sites_in_tree_order(scope.sites())
+    elif by == "category":
+        yield from ((choice.value, str(choice.label)) for choice in Category)
+    elif by == "channel":
+        yield from ((choice.value, str(choice.label)) for choice in Channel)
+    elif by == "body":
+        keys = [key for key in found if key is not None]
+        for pk, name in HandlingBody.objects.filter(pk__in=keys).order_by("name").values_list("pk", "name"):
+            yield pk, name
+    elif by == "level":
+        yield from ((choice.value, str(choice.label)) for choice in Level)
+    else:
+        raise ValueError(f"unknown breakdown {by!r}")
+
+
+def sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
+    """A station first, then each room followed by its points, then the station's own points."""
+    rows = list(sites.values_list("pk", "name", "kind", "parent_id"))
+    children: dict[int | None, list[tuple[int, str, str, int | None]]] = {}
+    ids = {row[0] for row in rows}
+    for row in rows:
+        parent = row[3] if row[3] in ids else None
+        children.setdefault(parent, []).append(row)
+    kind_order = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
+    ordered: list[tuple[int, str]] = []
+
+    def walk(parent: int | None) -> None:
+        for pk, name, _kind, _parent in sorted(children.get(parent, []), key=lambda r: (kind_order[r[2]], r[1])):
+            ordered.append((pk, name))
+            walk(pk)
+
+    walk(None)
+    return ordered
+
+
+def stations_figures(*, district: District, period: Period, today: dt.date | None = None) -> list[Row]:
+    """One row per station of the district (with its rooms and points): a fixed number of queries."""
+    return breakdown(scope=Scope.for_district(district), period=period, by="station", today=today)
+
+
+# --- a deputy's performance record and the district's attendance table -------------------------------------
+
+
+@dataclass
+class DeputyRecord:
+    deputy: Deputy
+    year: int
+    figures: Figures
+    substitutions_served: int
+    opinion_states: list[tuple[str, str, int]]
+    duties: list[Duty]
+    opinions: list[Opinion]
+
+
+def deputy_record(*, deputy: Deputy, year: int, today: dt.date | None = None) -> DeputyRecord:
+    """履职档案: shifts, attendance, visits received, voters met, opinions raised at the deputy's receptions."""
+    today = today or timezone.localdate()
+    period = Period.year(year)
+    figures = Figures()
+    duties = Duty.objects.filter(
+        deputy=deputy, shift__start__gte=period.start, shift__start__lt=period.end, shift__cancelled=False
+    )
+    figures.update(duties.aggregate(**duty_aggregates()))
+    visits = Visit.objects.filter(
+        visit_deputies__deputy=deputy,
+        archived_at__isnull=True,
+        occurred_at__gte=period.start,
+        occurred_at__lt=period.end,
+    )
+    figures.update(visits.aggregate(visits=Count("pk"), voters=Coalesce(Sum("people"), 0)))
+    opinions = Opinion.objects.filter(
+        visit__visit_deputies__deputy=deputy,
+        visit__archived_at__isnull=True,
+        registered_at__gte=period.start,
+        registered_at__lt=period.end,
+    )
+    figures.update(opinions.aggregate(**opinion_aggregates(today)))
+    figures.median_days = median_days(opinions).get(None)
+    by_state = dict(opinions.values_list("state").annotate(n=Count("pk")).order_by())
+    return DeputyRecord(
+        deputy=deputy,
+        year=year,
+        figures=figures,
+        substitutions_served=Duty.objects.filter(
+            substitute=deputy,
+            shift__start__gte=period.start,
+            shift__start__lt=period.end,
+            shift__cancelled=False,
+        ).count(),
+        opinion_states=[(state.value, str(state.label), by_state.get(state.value, 0)) for state in State],
+        duties=list(duties.select_related("shift__roster__site", "substitute").order_by("shift__start")),
+        opinions=list(opinions.select_related("site", "handling_body").order_by("registered_at", "pk")),
+    )
+
+
+ATTENDANCE_SORTS = ("name", "scheduled", "present", "absent", "substituted", "unmarked", "rate", "visits", "voters")
+
+
+@dataclass
+class AttendanceRow:
+    deputy: Deputy
+    figures: Figures
+
+    @property
+    def sort_values(self) -> dict[str, Any]:
+        f = self.figures
+        return {
+            "scheduled": f.scheduled,
+            "present": f.present,
+            "absent": f.absent,
+            "substituted": f.substituted,
+            "unmarked": f.unmarked,
+            "rate": f.attendance_rate,
+            "visits": f.visits,
+            "voters": f.voters,
+        }
+
+
+def deputy_attendance(*, year: int, sort: str = "name", district: District | None = None) -> list[AttendanceRow]:
+    """Every deputy with their attendance, visits received and voters met in a year.
+
+    Two grouped queries (duties by deputy, presences at visits by deputy) besides the deputies themselves,
+    whatever their number. Counting both in one query would multiply duties by visits (two joins) or need
+    a correlated subquery per deputy that PostgreSQL runs once per joined row: seconds for a district.
+    """
+    period = Period.year(year)
+    deputies = Deputy.objects.all() if district is None else Deputy.objects.filter(district=district)
+    duties = Duty.objects.filter(
+        deputy__in=deputies, shift__start__gte=period.start, shift__start__lt=period.end, shift__cancelled=False
+    )
+    by_deputy = {row.pop("deputy"): row for row in duties.values("deputy").annotate(**duty_aggregates()).order_by()}
+    presences = VisitDeputy.objects.filter(
+        deputy__in=deputies,
+        visit__archived_at__isnull=True,
+        visit__occurred_at__gte=period.start,
+        visit__occurred_at__lt=period.end,
+    )
+    visits = {
+        row.pop("deputy"): row
+        for row in presences.values("deputy")
+        .annotate(visits=Count("visit", distinct=True), voters=Coalesce(Sum("visit__people"), 0))
+        .order_by()
+    }
+    rows = []
+    for deputy in deputies.order_by("name", "pk").prefetch_related("mandates", "assignments__site"):
+        figures = Figures()
+        figures.update(by_deputy.get(deputy.pk, {}))
+        figures.update(visits.get(deputy.pk, {}))
+        rows.append(AttendanceRow(deputy, figures))
+    column = sort.removeprefix("-")
+    if column in ATTENDANCE_SORTS and column != "name":
+        # Deputies come from the database in name order; a stable sort keeps it among equals, and a deputy
+        # without any marked duty (no rate) comes last either way.
+        present = [r for r in rows if r.sort_values[column] is not None]
+        missing = [r for r in rows if r.sort_values[column] is None]
+        present.sort(key=lambda r: r.sort_values[column], reverse=sort.startswith("-"))
+        rows = present + missing
+    elif sort == "-name":
+        rows.reverse()
+    return rows

@@ -1,0 +1,265 @@
+"""The statistics as tables: the same objects feed the page, the charts and the CSV and XLSX exports, so an
+export always matches what the page shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from stations.models import AbsenceReason
+from stations.selectors.stats import DEFINITIONS, TERMS, Figures, Period, Row, Scope, breakdown, headline
+
+
+class Rate(float):
+    """A share, shown as a percentage with one decimal."""
+
+
+class Days(float):
+    """A number of days, shown with one decimal."""
+
+
+def rate(value: float | None) -> Rate | None:
+    return None if value is None else Rate(value)
+
+
+def days(value: float | None) -> Days | None:
+    return None if value is None else Days(value)
+
+
+EMPTY = "—"
+
+
+def display(value: Any) -> str:
+    if value is None:
+        return EMPTY
+    if isinstance(value, Rate):
+        return f"{value * 100:.1f}%"
+    if isinstance(value, Days):
+        return f"{value:.1f}"
+    return str(value)
+
+
+@dataclass
+class Bar:
+    label: str
+    display: str
+    width: str
+
+
+@dataclass
+class Chart:
+    title: str
+    bars: list[Bar]
+
+
+@dataclass
+class Table:
+    slug: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    chart_column: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def display_rows(self) -> list[list[str]]:
+        return [[display(value) for value in row] for row in self.rows]
+
+    @property
+    def chart(self) -> Chart | None:
+        if self.chart_column is None or not self.rows:
+            return None
+        values = [row[self.chart_column] or 0 for row in self.rows]
+        top = max(values) or 1
+        bars = [
+            Bar(label=str(row[0]), display=display(row[self.chart_column]), width=f"{100 * value / top:.1f}")
+            for row, value in zip(self.rows, values, strict=True)
+        ]
+        return Chart(title=f"{self.title}: {self.columns[self.chart_column]}", bars=bars)
+
+
+# --- the columns each table shows ----------------------------------------------------------------------------
+
+COLUMN_VALUES = {
+    "events_held": lambda f: f.events_held,
+    "visits": lambda f: f.visits,
+    "voters": lambda f: f.voters,
+    "opinions": lambda f: f.opinions,
+    "accepted": lambda f: f.accepted,
+    "referred": lambda f: f.referred,
+    "replied": lambda f: f.replied,
+    "resolved": lambda f: f.resolved,
+    "closed": lambda f: f.closed,
+    "resolution_rate": lambda f: rate(f.resolution_rate),
+    "on_time_rate": lambda f: rate(f.on_time_rate),
+    "median_days": lambda f: days(f.median_days),
+    "satisfaction_rate": lambda f: rate(f.satisfaction_rate),
+    "scheduled": lambda f: f.scheduled,
+    "present": lambda f: f.present,
+    "absent": lambda f: f.absent,
+    "substituted": lambda f: f.substituted,
+    "unmarked": lambda f: f.unmarked,
+    "attendance_rate": lambda f: rate(f.attendance_rate),
+}
+COLUMN_TERMS = {**TERMS, "replied": _("Replied"), "closed": _("Closed")}
+
+PUBLIC_COLUMNS = [
+    "events_held",
+    "visits",
+    "voters",
+    "opinions",
+    "accepted",
+    "resolved",
+    "resolution_rate",
+    "on_time_rate",
+    "median_days",
+    "satisfaction_rate",
+]
+BREAKDOWNS: list[tuple[str, Any, Any, list[str], str]] = [
+    # (breakdown, title, first column, columns, charted column)
+    (
+        "month",
+        _("By month"),
+        _("Month"),
+        ["events_held", "visits", "voters", "opinions", "accepted", "resolved", "resolution_rate"],
+        "voters",
+    ),
+    ("station", _("By station"), _("Station"), [*PUBLIC_COLUMNS, "scheduled", "present", "attendance_rate"], "voters"),
+    ("site", _("By site"), _("Site"), [*PUBLIC_COLUMNS, "scheduled", "present", "attendance_rate"], "voters"),
+    (
+        "category",
+        _("By category"),
+        _("Category"),
+        ["visits", "voters", "opinions", "accepted", "resolved", "resolution_rate", "median_days"],
+        "opinions",
+    ),
+    ("channel", _("By channel"), _("Channel"), ["visits", "voters", "opinions"], "voters"),
+    (
+        "body",
+        _("By handling body"),
+        _("Handling body"),
+        ["referred", "replied", "resolved", "on_time_rate", "median_days", "closed", "satisfaction_rate"],
+        "referred",
+    ),
+    (
+        "level",
+        _("By deputy level"),
+        _("Level"),
+        ["scheduled", "present", "absent", "substituted", "unmarked", "attendance_rate"],
+        "present",
+    ),
+]
+
+
+def figures_table(slug: str, title: Any, first: Any, rows: list[Row], columns: list[str], charted: str | None) -> Table:
+    return Table(
+        slug=slug,
+        title=str(title),
+        columns=[str(first), *(str(COLUMN_TERMS[c]) for c in columns)],
+        rows=[[row.label, *(COLUMN_VALUES[c](row.figures) for c in columns)] for row in rows],
+        chart_column=columns.index(charted) + 1 if charted else None,
+    )
+
+
+def headline_table(figures: Figures) -> Table:
+    rows: list[list[Any]] = []
+    rows.append([str(TERMS["events_held"]), figures.events_held])
+    rows.append([str(_("of which duty shifts held")), figures.shifts_held])
+    rows.append([str(_("of which site-days with visits outside shifts")), figures.offshift_events])
+    for key in ("visits", "voters", "opinions", "not_accepted", "accepted", "referred"):
+        rows.append([str(TERMS[key]), getattr(figures, key)])
+    rows.append([str(TERMS["resolved"]), figures.resolved])
+    for key in ("resolution_rate", "on_time_rate", "median_days", "satisfaction_rate"):
+        rows.append([str(TERMS[key]), COLUMN_VALUES[key](figures)])
+    for key in ("scheduled", "present", "absent"):
+        rows.append([str(TERMS[key]), getattr(figures, key)])
+    for reason in AbsenceReason:
+        label = _("absent: %(reason)s") % {"reason": reason.label}
+        rows.append([str(label), figures.absent_by_reason.get(reason.value, 0)])
+    for key in ("substituted", "unmarked", "attendance_rate"):
+        rows.append([str(TERMS[key]), COLUMN_VALUES[key](figures)])
+    return Table(
+        slug="headline", title=str(_("Headline figures")), columns=[str(_("Figure")), str(_("Value"))], rows=rows
+    )
+
+
+def staff_tables(*, scope: Scope, period: Period) -> list[Table]:
+    """The headline table and every breakdown that makes sense for the scope."""
+    tables = [headline_table(headline(scope=scope, period=period))]
+    for by, title, first, columns, charted in BREAKDOWNS:
+        if by == "station" and scope.kind != "district":
+            continue
+        if by == "site" and scope.kind != "station":
+            continue
+        rows = breakdown(scope=scope, period=period, by=by)
+        tables.append(figures_table(by, title, first, rows, columns, charted))
+    return tables
+
+
+def public_table(*, district_figures: Figures, district_name: str, station_rows: list[Row]) -> Table:
+    table = figures_table(
+        "stations", _("Figures by station"), _("Station"), station_rows, PUBLIC_COLUMNS, charted="voters"
+    )
+    district_row = [district_name, *(COLUMN_VALUES[c](district_figures) for c in PUBLIC_COLUMNS)]
+    table.rows.insert(0, district_row)
+    return table
+
+
+# --- exports ---------------------------------------------------------------------------------------------------
+
+
+def to_csv(table: Table) -> str:
+    """UTF-8 CSV of the table as the page shows it (with a byte-order mark, so Excel reads the Chinese)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow(table.columns)
+    writer.writerows(table.display_rows)
+    return buffer.getvalue()
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Sheet"
+    candidate, n = cleaned, 2
+    while candidate in used:
+        candidate = f"{cleaned[:28]} {n}"
+        n += 1
+    used.add(candidate)
+    return candidate
+
+
+def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
+    """One sheet per table, numbers as numbers (rates with a percentage format), then the definitions."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    used: set[str] = set()
+    bold = Font(bold=True)
+    for table in tables:
+        sheet = workbook.create_sheet(_sheet_title(table.title, used))
+        sheet.append([heading])
+        sheet.append(table.columns)
+        for cell in sheet[2]:
+            cell.font = bold
+        for row in table.rows:
+            sheet.append([EMPTY if value is None else value for value in row])
+            for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+                if isinstance(value, Rate):
+                    cell.number_format = "0.0%"
+                elif isinstance(value, Days):
+                    cell.number_format = "0.0"
+        sheet.column_dimensions["A"].width = 28
+    sheet = workbook.create_sheet(_sheet_title(str(_("Definitions")), used))
+    sheet.append([str(_("Figure")), str(_("Definition"))])
+    for _key, term, text in DEFINITIONS:
+        sheet.append([str(term), str(text)])
+    sheet.column_dimensions["A"].width = 28
+    sheet.column_dimensions["B"].width = 100
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

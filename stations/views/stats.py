@@ -1,0 +1,195 @@
+"""The figures: the public table, the staff statistics with exports, deputies' records and attendance."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from stations.access import (
+    STATION_ROLES,
+    district_admin_required,
+    is_district_admin,
+    membership_of,
+    role_of,
+    sites_for_user,
+    staff_required,
+)
+from stations.audit import AuditAction, audit
+from stations.forms.stats import StatsForm, public_form, year_choices, year_from
+from stations.models import AbsenceReason, Assignment, Deputy, District, Role
+from stations.selectors import stats
+from stations.selectors.stats import DEFINITIONS, TERMS, Scope
+from stations.stats_tables import public_table, staff_tables, to_csv, to_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def public_stats(request: HttpRequest) -> HttpResponse:
+    """The district's headline figures and each station's, for a year or months of it: aggregates only."""
+    form = public_form(request.GET)
+    tables = []
+    period = None
+    if form.is_valid():
+        period = form.period()
+        for district in District.objects.order_by("name"):
+            figures = stats.headline(scope=Scope.for_district(district), period=period)
+            rows = stats.stations_figures(district=district, period=period)
+            tables.append(public_table(district_figures=figures, district_name=district.name, station_rows=rows))
+    return render(
+        request,
+        "stations/stats/public.html",
+        {"form": form, "tables": tables, "period": period, "definitions": DEFINITIONS},
+    )
+
+
+def _export_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for key in ("export", "table"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+@staff_required
+def staff_stats(request: HttpRequest) -> HttpResponse:
+    """Figures for a scope the user may see and any period, with charts and exports of every table."""
+    form = StatsForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return render(request, "stations/stats/staff.html", {"form": form, "definitions": DEFINITIONS})
+    scope, period = form.selected_scope(), form.period()
+    tables = staff_tables(scope=scope, period=period)
+    heading = f"{scope.label} · {period.label}"
+    filename = f"figures-{scope.key.replace(':', '-')}-{period.slug}"
+    export = request.GET.get("export")
+    if export == "xlsx":
+        audit(action=AuditAction.EXPORT, request=request, summary=f"figures {scope.key} {period.slug} xlsx")
+        response = HttpResponse(to_xlsx(tables, heading=heading), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return response
+    if export == "csv":
+        table = next((t for t in tables if t.slug == request.GET.get("table")), None)
+        if table is None:
+            raise Http404
+        audit(action=AuditAction.EXPORT, request=request, summary=f"figures {scope.key} {period.slug} {table.slug}")
+        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}-{table.slug}.csv"'
+        return response
+    return render(
+        request,
+        "stations/stats/staff.html",
+        {
+            "form": form,
+            "scope": scope,
+            "period": period,
+            "heading": heading,
+            "tables": tables,
+            "query": _export_query(request),
+            "definitions": DEFINITIONS,
+            "is_district_admin": is_district_admin(request.user),
+        },
+    )
+
+
+def _may_see_record(user, deputy: Deputy) -> bool:
+    """District administrators; staff of a station where the deputy serves; the deputy themself."""
+    role = role_of(user)
+    if role == Role.DISTRICT_ADMIN:
+        return True
+    if role in STATION_ROLES:
+        return Assignment.objects.filter(deputy=deputy, site__in=sites_for_user(user)).exists()
+    if role == Role.DEPUTY:
+        membership = membership_of(user)
+        return membership is not None and membership.deputy_id == deputy.pk
+    return False
+
+
+@login_required
+def deputy_record(request: HttpRequest, slug: str) -> HttpResponse:
+    """A deputy's performance record (履职档案) for a year, printable."""
+    deputy = get_object_or_404(Deputy, slug=slug)
+    if not _may_see_record(request.user, deputy):
+        raise Http404
+    year = year_from(request.GET)
+    record = stats.deputy_record(deputy=deputy, year=year)
+    return render(
+        request,
+        "stations/stats/deputy_record.html",
+        {
+            "deputy": deputy,
+            "record": record,
+            "absences": [
+                (reason.value, reason.label, record.figures.absent_by_reason.get(reason.value, 0))
+                for reason in AbsenceReason
+            ],
+            "year": year,
+            "years": year_choices(),
+            "levels": deputy.mandates.order_by("term_start"),
+            "sites": deputy.assignments.select_related("site").order_by("site__name"),
+            "printed_at": timezone.localtime(),
+            "definitions": [d for d in DEFINITIONS if d[0] in RECORD_TERMS],
+        },
+    )
+
+
+RECORD_TERMS = {
+    "visits",
+    "voters",
+    "opinions",
+    "accepted",
+    "resolved",
+    "resolution_rate",
+    "scheduled",
+    "present",
+    "absent",
+    "substituted",
+    "attendance_rate",
+}
+
+# (sort key, heading, first click sorts descending): numbers are most useful largest first.
+ATTENDANCE_COLUMNS = [
+    ("name", _("Deputy"), False),
+    ("scheduled", TERMS["scheduled"], True),
+    ("present", TERMS["present"], True),
+    ("absent", TERMS["absent"], True),
+    ("substituted", TERMS["substituted"], True),
+    ("unmarked", TERMS["unmarked"], True),
+    ("rate", TERMS["attendance_rate"], True),
+    ("visits", _("Visits received"), True),
+    ("voters", _("Voters met"), True),
+]
+
+
+def _sort_headers(sort: str) -> list[dict]:
+    current, descending = sort.removeprefix("-"), sort.startswith("-")
+    headers = []
+    for key, label, desc_first in ATTENDANCE_COLUMNS:
+        active = key == current
+        # A click on the sorted column reverses it; on another column it sorts that column its natural way.
+        reverse = (not descending) if active else desc_first
+        next_sort = f"-{key}" if reverse else key
+        headers.append(
+            {
+                "key": key,
+                "label": label,
+                "next": next_sort,
+                "aria_sort": ("descending" if descending else "ascending") if active else "",
+            }
+        )
+    return headers
+
+
+@district_admin_required
+def deputy_attendance(request: HttpRequest) -> HttpResponse:
+    """Every deputy's attendance for a year, sortable by any column."""
+    year = year_from(request.GET)
+    sort = request.GET.get("sort", "name")
+    if sort.removeprefix("-") not in stats.ATTENDANCE_SORTS:
+        sort = "name"
+    rows = stats.deputy_attendance(year=year, sort=sort)
+    return render(
+        request,
+        "stations/stats/deputy_attendance.html",
+        {"rows": rows, "year": year, "years": year_choices(), "sort": sort, "headers": _sort_headers(sort)},
+    )

@@ -1,0 +1,300 @@
+"""The statistics pages: public figures, staff statistics with exports, deputies' records and attendance."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from stations.models import AuditEntry, Site, SiteKind
+from stations.selectors.stats import Period, Scope, headline
+from stations.stats_tables import display
+from tests.conftest import make_deputy, make_user
+from tests.factories_stats import build_known_year, local, make_opinion, make_shift, make_visit, page_tables
+
+STAFF_STATS = reverse("stations:staff_stats")
+PUBLIC_STATS = reverse("stations:public_stats")
+ATTENDANCE = reverse("stations:deputy_attendance")
+
+
+@pytest.fixture
+def year(district, station, room, point, other_station, other_room, deputies):
+    return build_known_year(district, station, room, point, other_station, deputies)
+
+
+def record_url(deputy) -> str:
+    return reverse("stations:deputy_record", args=[deputy.slug])
+
+
+def headline_value(html: str, term: str) -> str:
+    rows = page_tables(html)["table-headline"]
+    return next(row[1] for row in rows if row[0] == term)
+
+
+# --- /staff/stats/ --------------------------------------------------------------------------------------------
+
+
+def test_staff_stats_needs_a_sign_in(client, db):
+    response = client.get(STAFF_STATS)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_staff_stats_is_refused_to_a_deputy_account(client, erin):
+    client.force_login(erin)
+    assert client.get(STAFF_STATS).status_code == 403
+
+
+def test_station_staff_see_only_their_station_in_the_scope_choices(client, alice, year, other_station):
+    client.force_login(alice)
+    response = client.get(STAFF_STATS, {"year": 2025})
+    assert response.status_code == 200
+    choices = dict(response.context["form"].fields["scope"].choices)
+    values = [value for group in choices.values() for value, _label in group]
+    assert values == ["station:yuxin", "site:yuxin", "site:yuxin-jinxing", "site:yuxin-jinxing-enterprise"]
+    # The default scope is their station with its rooms and points: 6 visits, 19 voters in 2025.
+    assert headline_value(response.text, "接待选民群众（人次）") == "19"
+
+
+def test_staff_cannot_ask_for_another_stations_figures(client, alice, year):
+    client.force_login(alice)
+    response = client.get(STAFF_STATS, {"year": 2025, "scope": "station:fengqiao"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["scope"]
+    assert "table-headline" not in page_tables(response.text)
+
+
+def test_a_district_administrator_changes_scope_and_period_and_the_figures_follow(client, dana, year, district):
+    client.force_login(dana)
+    whole = client.get(STAFF_STATS, {"year": 2025})
+    assert headline_value(whole.text, "接待选民群众（人次）") == "22"  # the district: 19 at 余新镇, 3 at 凤桥镇
+    march = client.get(STAFF_STATS, {"year": 2025, "month_from": 3, "month_to": 3, "scope": "site:yuxin-jinxing"})
+    assert headline_value(march.text, "接待选民群众（人次）") == "16"
+    assert "金星村代表联络室 · 2025年3月" in march.text
+    day = client.get(STAFF_STATS, {"date_from": "2025-03-01", "date_to": "2025-03-01", "scope": "site:yuxin-jinxing"})
+    assert headline_value(day.text, "接待选民群众（人次）") == "3"  # the two walk-ins of 1 March
+    tables = page_tables(whole.text)
+    assert {"table-month", "table-station", "table-category", "table-channel", "table-body", "table-level"} <= set(
+        tables
+    )
+    assert "table-site" in page_tables(client.get(STAFF_STATS, {"year": 2025, "scope": "station:yuxin"}).text)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"month_from": 8, "month_to": 3},
+        {"date_from": "2025-03-01"},
+        {"date_from": "2025-03-02", "date_to": "2025-03-01"},
+        {"year": 1999},
+        {"scope": "district:nowhere"},
+    ],
+)
+def test_bad_period_or_scope_shows_an_error_and_no_figures(client, dana, year, query):
+    client.force_login(dana)
+    response = client.get(STAFF_STATS, query)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert "is-invalid" in response.text
+    assert "table-headline" not in page_tables(response.text)
+
+
+def test_the_xlsx_export_opens_and_matches_every_table_on_the_page(client, dana, year):
+    client.force_login(dana)
+    query = {"year": 2025, "scope": "station:yuxin"}
+    page = page_tables(client.get(STAFF_STATS, query).text)
+    response = client.get(STAFF_STATS, {**query, "export": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    table_ids = [key for key in page if key.startswith("table-")]
+    assert len(workbook.sheetnames) == len(table_ids) + 1  # and the definitions
+    for sheet, table_id in zip(workbook.worksheets, table_ids, strict=False):
+        shown = [[_as_page_shows(cell) for cell in row] for row in sheet.iter_rows(min_row=2)]
+        assert shown == page[table_id], table_id
+    assert AuditEntry.objects.filter(action="export", actor=dana).exists()
+
+
+def _as_page_shows(cell) -> str:
+    """An XLSX cell as the page prints it: rates are stored as fractions with a percentage format."""
+    if cell.number_format == "0.0%":
+        return f"{cell.value * 100:.1f}%"
+    if cell.number_format == "0.0":
+        return f"{cell.value:.1f}"
+    return display(cell.value)
+
+
+def test_xlsx_keeps_numbers_as_numbers_with_formats(client, dana, year):
+    client.force_login(dana)
+    response = client.get(STAFF_STATS, {"year": 2025, "export": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    values = {row[0].value: row[1] for row in sheet.iter_rows(min_row=3)}
+    assert values["接待选民群众（人次）"].value == 22
+    assert values["解决率"].number_format == "0.0%"
+    assert values["解决率"].value == pytest.approx(3 / 5)
+
+
+@pytest.mark.parametrize("table", ["headline", "month", "station", "category", "channel", "body", "level"])
+def test_each_csv_export_matches_its_table_on_the_page(client, dana, year, table):
+    client.force_login(dana)
+    page = page_tables(client.get(STAFF_STATS, {"year": 2025}).text)
+    response = client.get(STAFF_STATS, {"year": 2025, "export": "csv", "table": table})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows == page[f"table-{table}"]
+
+
+def test_csv_of_an_unknown_table_is_404(client, dana, year):
+    client.force_login(dana)
+    assert client.get(STAFF_STATS, {"export": "csv", "table": "nope"}).status_code == 404
+
+
+def test_staff_stats_takes_a_fixed_number_of_queries(client, dana, year, room, deputies, django_assert_max_num_queries):
+    client.force_login(dana)
+    client.get(STAFF_STATS, {"year": 2025})  # warm the session
+    for day in range(1, 28):
+        shift = make_shift(room, local(2025, 9, day), [(deputies[1], "present")])
+        visit = make_visit(room, local(2025, 9, day, 10), shift=shift, people=2)
+        make_opinion(room, local(2025, 9, day, 11), visit=visit)
+    with django_assert_max_num_queries(38):
+        response = client.get(STAFF_STATS, {"year": 2025})
+    assert headline_value(response.text, "接待选民群众（人次）") == str(22 + 27 * 2)
+
+
+# --- /stats/ ---------------------------------------------------------------------------------------------------
+
+
+def test_public_stats_show_the_district_and_each_station_without_names(client, year, district, deputies):
+    response = client.get(PUBLIC_STATS, {"year": 2025})
+    assert response.status_code == 200
+    rows = page_tables(response.text)["table-stations"]
+    assert [row[0] for row in rows[1:]] == ["南湖区", "余新镇代表联络站", "凤桥镇代表联络站"]
+    voters = rows[0].index("接待选民群众（人次）")
+    assert [row[voters] for row in rows[1:]] == ["22", "19", "3"]
+    for name in [d.name for d in deputies] + ["沈志强", "钱伟", "测试", "recorder"]:
+        assert name not in response.text
+
+
+def test_public_stats_by_months_of_the_year(client, year):
+    march = page_tables(client.get(PUBLIC_STATS, {"year": 2025, "month_from": 3, "month_to": 3}).text)
+    rows = march["table-stations"]
+    assert rows[1][rows[0].index("接待选民群众（人次）")] == "19"  # 16 at the room, 3 at 凤桥镇
+    assert rows[1][rows[0].index("收到意见建议（件）")] == "6"
+
+
+def test_public_stats_queries_do_not_grow_with_the_number_of_stations(
+    client, year, district, django_assert_max_num_queries
+):
+    def count_queries() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(PUBLIC_STATS, {"year": 2025}).status_code == 200
+        return len(captured)
+
+    before = count_queries()
+    for n in range(12):
+        site = Site.objects.create(district=district, kind=SiteKind.STATION, name=f"新站{n}", slug=f"new-{n}")
+        shift = make_shift(site, local(2025, 4, 20))
+        make_visit(site, local(2025, 4, 20, 10), shift=shift, people=n + 1)
+    assert count_queries() == before
+    with django_assert_max_num_queries(14):
+        client.get(PUBLIC_STATS, {"year": 2025})
+
+
+def test_public_stats_reject_a_bad_period(client, db):
+    response = client.get(PUBLIC_STATS, {"year": 2025, "month_from": 9, "month_to": 2})
+    assert response.status_code == 200
+    assert "table-stations" not in page_tables(response.text)
+    assert "截止月份不能早于起始月份" in response.text
+
+
+def test_public_figures_equal_the_selectors(client, year, district):
+    rows = page_tables(client.get(PUBLIC_STATS, {"year": 2025, "month_from": 1, "month_to": 8}).text)["table-stations"]
+    figures = headline(scope=Scope.for_district(district), period=Period.months(2025, 1, 8))
+    header = rows[0]
+    assert rows[1][header.index("收到意见建议（件）")] == str(figures.opinions)
+    assert rows[1][header.index("推动解决")] == str(figures.resolved)
+    assert rows[1][header.index("开展接待活动（次）")] == str(figures.events_held)
+
+
+# --- /staff/deputies/<slug>/record/ ------------------------------------------------------------------------------
+
+
+def test_deputy_record_shows_the_year_for_a_district_administrator(client, dana, year, deputies):
+    client.force_login(dana)
+    response = client.get(record_url(deputies[0]), {"year": 2025})
+    assert response.status_code == 200
+    assert "顾海明履职档案" in response.text
+    assert "css/stats.css" in response.text and "data-print" in response.text
+    summary = response.context["record"].figures
+    assert (summary.scheduled, summary.present, summary.visits, summary.voters) == (3, 1, 2, 13)
+    assert response.text.count("T-0") >= 4  # the four opinions raised at his receptions, by reference
+
+
+@pytest.mark.parametrize(
+    ("who", "target", "status"),
+    [
+        ("alice", 0, 200),  # staff of the station whose room the deputy serves
+        ("bob", 1, 200),
+        ("charlie", 0, 404),  # another station's staff
+        ("erin", 0, 200),  # the deputy themself
+        ("erin", 1, 404),  # another deputy's record
+    ],
+)
+def test_deputy_record_permissions(client, request, deputies, who, target, status):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(record_url(deputies[target])).status_code == status
+
+
+def test_deputy_record_needs_a_sign_in_and_an_existing_deputy(client, dana, deputies):
+    assert client.get(record_url(deputies[0])).status_code == 302
+    client.force_login(dana)
+    assert client.get(reverse("stations:deputy_record", args=["nobody"])).status_code == 404
+
+
+def test_a_user_without_a_role_cannot_see_a_record(client, deputies):
+    client.force_login(make_user("nobody", role=None))
+    assert client.get(record_url(deputies[0])).status_code == 404
+
+
+# --- /staff/deputies/ -------------------------------------------------------------------------------------------
+
+
+def test_attendance_table_is_for_district_administrators(client, alice, bob, erin, db):
+    assert client.get(ATTENDANCE).status_code == 302
+    for user in (alice, bob, erin):
+        client.force_login(user)
+        assert client.get(ATTENDANCE).status_code == 403
+
+
+def test_attendance_table_sorts_by_a_column_and_reverses(client, dana, year):
+    client.force_login(dana)
+    response = client.get(ATTENDANCE, {"year": 2025, "sort": "-scheduled"})
+    rows = page_tables(response.text)["attendance-table"]
+    scheduled = [int(row[3]) for row in rows[1:]]
+    assert scheduled == sorted(scheduled, reverse=True)
+    assert rows[1][0] == "顾海明"  # 3 shifts scheduled, the most
+    assert 'aria-sort="descending"' in response.text
+    ascending = page_tables(client.get(ATTENDANCE, {"year": 2025, "sort": "scheduled"}).text)["attendance-table"]
+    assert [int(row[3]) for row in ascending[1:]] == sorted(scheduled)
+    by_name = client.get(ATTENDANCE, {"year": 2025, "sort": "bogus"})
+    assert by_name.status_code == 200 and by_name.context["sort"] == "name"
+
+
+def test_attendance_table_takes_a_fixed_number_of_queries(client, dana, district, room, django_assert_max_num_queries):
+    client.force_login(dana)
+    for n in range(40):
+        deputy = make_deputy(district, f"代表{n}", sites=[room], slug=f"many-{n}")
+        make_shift(room, local(2025, 1 + n % 12, 20, 9, n), [(deputy, "present")])
+    # session, user, membership, duties and presences by deputy, the deputies, their mandates, assignments
+    # and sites, the verified second-factor device, the session's update (with its savepoint): the same for 40
+    # deputies as for 4.
+    with django_assert_max_num_queries(13):
+        response = client.get(ATTENDANCE, {"year": 2025})
+    assert len(page_tables(response.text)["attendance-table"]) == 41
