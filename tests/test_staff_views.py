@@ -18,8 +18,20 @@ def test_staff_home_sends_anonymous_users_to_login(client, db):
     assert response.url.startswith(reverse("login"))
 
 
-def test_staff_home_is_forbidden_to_a_deputy_account(client, erin):
+def test_staff_home_sends_a_deputy_account_to_their_own_record(client, erin):
     client.force_login(erin)
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response.url == reverse("stations:deputy_record", kwargs={"slug": erin.membership.deputy.slug})
+    page = client.get(response.url).text
+    assert erin.membership.deputy.name in page
+    assert "我的履职档案" in page  # the header's link for a deputy, instead of the staff workspace
+
+
+def test_a_user_without_a_role_is_refused_the_staff_home(client, db):
+    from tests.conftest import make_user
+
+    client.force_login(make_user("nobody", role=None))
     assert client.get(URL).status_code == 403
 
 
