@@ -4,8 +4,7 @@ follow."""
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import assert_accessible
-from tests.conftest import PASSWORD
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories_stats import build_known_year
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,11 +19,8 @@ def test_dana_changes_scope_and_period_and_the_figures_change(
     live_server, page, dana, district, station, room, point, other_station, other_room, deputies
 ):
     build_known_year(district, station, room, point, other_station, deputies)
-    page.goto(live_server.url + reverse("login") + "?next=" + reverse("stations:staff_stats"))
-    page.get_by_label("用户名").fill("dana")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/staff/stats/")
+    sign_in(page, live_server.url, "dana")  # with the second factor district administrators need
+    page.goto(live_server.url + reverse("stations:staff_stats"))
     assert page.get_by_role("heading", name="统计分析", level=1).is_visible()
 
     page.get_by_role("combobox", name="年度").select_option("2025")
