@@ -88,3 +88,18 @@ def test_sqlite_default_uses_wal_and_immediate_transactions(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["wal", "IMMEDIATE"]
+
+
+def test_each_english_string_has_one_chinese_translation_across_the_parts():
+    """The parts' translation files feed one catalogue: two different Chinese texts for one English string
+    would let the later file silently win on every page that uses it."""
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted((settings.BASE_DIR / "locale" / "zh_Hans" / "strings").glob("*.txt")):
+        for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
+            english, chinese = (line.strip() for line in block.splitlines() if line.strip())
+            english = " ".join(english.split())
+            if english in seen and seen[english][1] != chinese:
+                clashes.append(f"{english!r}: {seen[english][0]} says {seen[english][1]}, {path.name} says {chinese}")
+            seen.setdefault(english, (path.name, chinese))
+    assert not clashes, "\n".join(clashes)

@@ -76,7 +76,7 @@ class AuditEntry(models.Model):
         verbose_name=_("user"),
     )
     actor_name = models.CharField(_("user name"), max_length=150, blank=True)
-    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices, db_index=True)
     object_type = models.CharField(_("object type"), max_length=50, blank=True)
     object_id = models.CharField(_("object"), max_length=50, blank=True)
