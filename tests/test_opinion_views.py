@@ -544,3 +544,14 @@ def test_reporting_an_important_situation_from_the_page(client, bob, room):
 
     assert response.status_code == 302
     assert Opinion.objects.important().get() == opinion
+
+
+def test_a_room_under_an_online_station_takes_opinions_online_too(client, station, room):
+    room.is_online = False
+    room.save()  # only its station is flagged as an online station
+    assert station.is_online
+    response = client.get(NEW, {"site": room.slug})
+    assert f'<option value="{room.pk}" selected>' in response.text
+    response = client.post(NEW, valid_post(room))
+    assert response.status_code == 302
+    assert Opinion.objects.get().site == room

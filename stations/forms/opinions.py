@@ -74,7 +74,7 @@ class OpinionSubmitForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = Site.objects.active().filter(is_online=True).order_by("town", "-kind", "name")
+        self.fields["site"].queryset = Site.objects.accepting_online().order_by("town", "-kind", "name")
 
     @property
     def is_spam(self) -> bool:

@@ -50,6 +50,12 @@ class SiteQuerySet(models.QuerySet):
     def active(self) -> SiteQuerySet:
         return self.filter(is_active=True)
 
+    def accepting_online(self) -> SiteQuerySet:
+        """Active sites voters may address on the web: online stations and the rooms and points under them
+        (an online station is "the same station, reachable on the web", so its rooms are reachable too)."""
+        online = Q(is_online=True) | Q(parent__is_online=True) | Q(parent__parent__is_online=True)
+        return self.active().filter(online)
+
     def stations(self) -> SiteQuerySet:
         return self.filter(kind=SiteKind.STATION)
 
@@ -169,6 +175,12 @@ class Site(models.Model):
             raise ValidationError({"district": _("A site belongs to the same district as its parent site.")})
         if self.pk is not None and self.kind == SiteKind.POINT and self.children.exists():
             raise ValidationError({"kind": _("A site with rooms or points under it cannot become a point.")})
+
+    @property
+    def accepts_online(self) -> bool:
+        return self.is_active and any(
+            site.is_online for site in (self, self.parent, self.parent and self.parent.parent) if site
+        )
 
     @property
     def station(self) -> Site:

@@ -126,7 +126,7 @@ def opinion_submit_online(
     consent: bool = False,
 ) -> Opinion:
     """A voter's opinion from the online station; the site's staff are told once it is saved."""
-    if not (site.is_online and site.is_active):
+    if not site.accepts_online:
         raise OpinionError(_("This site does not take opinions online."), code="not_online")
     gives_personal_data = any(value.strip() for value in (submitter_name, submitter_phone, submitter_email))
     if gives_personal_data and not consent:

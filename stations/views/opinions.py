@@ -42,7 +42,7 @@ def opinion_create(request: HttpRequest) -> HttpResponse:
         initial = {}
         slug = request.GET.get("site")
         if slug:
-            initial["site"] = Site.objects.active().filter(is_online=True, slug=slug).first()
+            initial["site"] = Site.objects.accepting_online().filter(slug=slug).first()
         return render(request, "stations/opinions/new.html", {"form": OpinionSubmitForm(initial=initial)})
 
     try:
