@@ -134,9 +134,8 @@ def staff_opinion_list(request: HttpRequest) -> HttpResponse:
     scoped = Opinion.objects.filter(site__in=sites_for_user(request.user)).select_related("site", "handling_body")
     filters = OpinionFilter(request.GET or None, queryset=scoped, request=request)
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    # The filter panel stays open while any filter is set.
+    context = {"filters": filters, "page": page, "query": any(key != "page" for key in request.GET)}
     if is_district_admin(request.user):
         context["important_queue"] = list(scoped.important().order_by("registered_at")[:PAGE_SIZE])
     return render(request, "stations/opinions/staff_list.html", context)

@@ -226,7 +226,6 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": filterset,
             "page": page,
-            "query": query.urlencode(),
             "export_params": [(key, value) for key, values in query.lists() for value in values if key != "unmasked"],
             "is_admin": is_district_admin(request.user),
         },
