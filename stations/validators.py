@@ -30,3 +30,22 @@ def validate_phone(value: str) -> None:
             ),
             code="invalid_phone",
         )
+
+
+def validate_image_content(photo) -> None:
+    """The upload really is an image (Pillow can read it), whatever its file name says. Forms check this
+    through ImageField already; full_clean() on the model does not, so imports and services rely on this."""
+    from PIL import Image, UnidentifiedImageError
+
+    position = photo.tell() if hasattr(photo, "tell") else None
+    try:
+        photo.open()
+        with Image.open(photo) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ValidationError(
+            _("The file is not an image we can read; upload a JPEG, PNG or WebP photo."), code="invalid_image"
+        ) from error
+    finally:
+        if position is not None:
+            photo.seek(position)

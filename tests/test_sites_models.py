@@ -181,3 +181,11 @@ def test_a_photo_of_another_file_type_is_refused(district):
     with pytest.raises(ValidationError) as refused:
         deputy.full_clean()
     assert "photo" in refused.value.message_dict
+
+
+def test_a_file_named_like_a_photo_but_not_an_image_is_refused(district):
+    deputy = Deputy(district=district, name="沈建华", slug="shen", gender="m")
+    deputy.photo = SimpleUploadedFile("photo.png", b"this is not a picture at all", "image/png")
+    with pytest.raises(ValidationError) as refused:
+        deputy.full_clean()
+    assert refused.value.message_dict["photo"] == ["无法识别该文件为图片，请上传JPEG、PNG或WebP格式的照片。"]

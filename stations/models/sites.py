@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from stations.validators import validate_image_content
+
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -270,7 +272,11 @@ class Deputy(models.Model):
         _("photo"),
         upload_to="deputies/",
         blank=True,
-        validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp"]), validate_photo_size],
+        validators=[
+            FileExtensionValidator(["jpg", "jpeg", "png", "webp"]),
+            validate_photo_size,
+            validate_image_content,
+        ],
         help_text=_("JPEG, PNG or WebP, at most 2 MB."),
     )
     biography = models.TextField(_("short biography"), blank=True, help_text=_("Public."))
