@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from stations.models import Opinion, Visit
+from stations.models import AuditAction, AuditEntry, Opinion, Visit
 from stations.privacy import mask_phone
 from tests.factories_matrix import (
     ARCHIVED_VISITOR_PHONE,
@@ -414,3 +414,14 @@ def test_the_unmasked_record_book_export_is_the_administrators_explicit_choice(w
 def test_a_deputys_private_phone_stays_in_the_admin_form(world: World, admin_client):
     change = admin_client.get(reverse("admin:stations_deputy_change", args=[world.deputies[0].pk])).text
     assert DEPUTY_PHONE in change
+
+
+@pytest.mark.parametrize("role", ["alice", "dana"])
+def test_opening_the_edit_form_which_holds_the_full_number_is_recorded(role, world: World, client):
+    client.force_login(world.users[role])
+    before = AuditEntry.objects.filter(action=AuditAction.VIEW_PERSONAL, object_id=str(world.visit.pk)).count()
+    text = client.get(reverse("stations:visit_update", args=[world.visit.pk])).text
+    assert EDITED_PHONE in text
+    entries = AuditEntry.objects.filter(action=AuditAction.VIEW_PERSONAL, object_id=str(world.visit.pk))
+    assert entries.count() == before + 1
+    assert entries.latest("at").actor == world.users[role]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
+import django.test
 import pytest
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -308,9 +309,9 @@ CASES = [pytest.param(r, role, id=f"{r.id} · {role}") for r in MATRIX for role 
 ADMIN_SAMPLE = {"admin:index", "admin:stations_visit_changelist"}
 
 
-def portal_url_names() -> set[str]:
-    """Every named pattern of the root URLconf outside the admin namespace (unnamed ones by their route)."""
-    found: set[str] = set()
+def url_routes() -> dict[str, str]:
+    """Name → route of every pattern of the root URLconf (an unnamed pattern is named by its route)."""
+    found: dict[str, str] = {}
 
     def walk(patterns, prefix: str, namespace: str | None) -> None:
         for pattern in patterns:
@@ -320,13 +321,17 @@ def portal_url_names() -> set[str]:
                     inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
                 walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
             elif isinstance(pattern, URLPattern):
-                if namespace and namespace.split(":")[0] == "admin":
-                    continue
                 route = prefix + str(pattern.pattern)
-                found.add(f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name or route)
+                name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name or route
+                found.setdefault(name, route)
 
     walk(get_resolver().url_patterns, "", None)
-    return found | ADMIN_SAMPLE
+    return found
+
+
+def portal_url_names() -> set[str]:
+    """Every URL of the portal outside the admin's namespace (whose routes all begin with admin/)."""
+    return {name for name, route in url_routes().items() if not route.startswith("admin/")} | ADMIN_SAMPLE
 
 
 def test_every_url_has_a_row_in_the_matrix():
@@ -382,6 +387,25 @@ def test_permission_matrix(entry: Row, role: str, world: World, client):
             )
     else:
         assert response.status_code == expected, f"{entry.method} {path} as {role}: {_describe(response)}"
+
+
+# --- the second factor ------------------------------------------------------------------------------------------
+# A district administrator who signed in with the password alone reaches no staff or admin page, whatever the
+# method: every such row of the matrix sends her to the code page first.
+SECOND_FACTOR_CASES = [
+    pytest.param(r, id=r.id) for r in MATRIX if url_routes()[r.name].startswith(("staff/", "admin/"))
+]
+
+
+@pytest.mark.parametrize("entry", SECOND_FACTOR_CASES)
+def test_an_administrator_without_the_second_factor_reaches_no_staff_page(entry: Row, world: World):
+    browser = django.test.Client()  # the plain client: signing in does not pass the second factor here
+    browser.force_login(world.users["dana"])
+    path = entry.path(world)
+    data = entry.data(world) if entry.data else {}
+    response = browser.post(path, data) if entry.method == POST else browser.get(path, data)
+    assert response.status_code == 302, f"{entry.method} {path}: {_describe(response)}"
+    assert urlsplit(response.headers["Location"]).path == reverse("stations:otp_verify")
 
 
 # --- writes refused leave nothing changed ------------------------------------------------------------------------
