@@ -15,9 +15,9 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from stations.models import Deputy, DutyShift, HandlingBody, Site, Visit
+from stations.models import Deputy, DutyShift, HandlingBody, Opinion, Site, Visit
 from stations.services import opinions as opinion_services
-from tests.factories_matrix import World, build_world
+from tests.factories_matrix import VISITOR_PHONE, World, build_world
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
@@ -53,7 +53,7 @@ def world(station, room, point, other_station, deputies, alice, bob, charlie, da
     Visit.objects.filter(pk=world.visit.pk).update(
         summary=FIELDS["summary"], visitor_name=FIELDS["visitor_name"], area_text=FIELDS["area_text"]
     )
-    world.opinion.__class__.objects.filter(pk=world.opinion.pk).update(
+    Opinion.objects.filter(pk=world.opinion.pk).update(
         content=FIELDS["content"], submitter_name=FIELDS["submitter_name"]
     )
     Deputy.objects.filter(pk=deputies[0].pk).update(biography=FIELDS["biography"], occupation=FIELDS["occupation"])
@@ -113,7 +113,7 @@ PAGES = [
     Page("schedule", "anonymous", _path("stations:schedule", query="site=yuxin-jinxing"), ("address", "change_note")),
     Page("poster", "anonymous", _path("stations:site_poster", "room"), ("address",)),
     Page("voter rights page", "dana", _path("stations:voter_lookup"), ("summary", "visitor_name"),
-         post={"phone": "13912345678"}),
+         post={"phone": VISITOR_PHONE}),
 ]  # fmt: skip
 
 
