@@ -37,6 +37,12 @@ class AuditedAdminMixin:
         obj._liaison_audit_changes = changes
         super().save_model(request, obj, form, change)
 
+    def get_historical_record_context_helper(self, request, historical_record):
+        # Used by simple_history's history page (SimpleHistoryAdmin only); masks what changed.
+        from stations.admin.history import MaskedHistoryContextHelper
+
+        return MaskedHistoryContextHelper(self.model, historical_record)
+
     def _audit(self, request, obj, action: str, message) -> None:
         from stations.audit import audit
         from stations.log_masking import mask_mobiles

@@ -26,7 +26,7 @@ from stations.models import (
     Visit,
     VisitDeputy,
 )
-from stations.privacy import mask_name, mask_phone
+from stations.privacy import mask_name, mask_phone, redact_phones
 
 
 def scoped_sites(user) -> QuerySet[Site]:
@@ -291,7 +291,7 @@ def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str]
                     str(visit.get_channel_display()),
                     str(visit.get_category_display()),
                     deputies,
-                    visit.summary,
+                    visit.summary if unmasked else redact_phones(visit.summary),
                     visit.opinion_count,
                     visit.open_opinion_count,
                     recorder,

@@ -12,6 +12,12 @@ register.filter("redact_phones", redact_phones)
 
 
 @register.filter
+def redact_unless(value: str, reveal: bool) -> str:
+    """Free text as written once the contact details are shown (recorded), with phone numbers masked before."""
+    return value if reveal else redact_phones(value)
+
+
+@register.filter
 def masked_email(value: str) -> str:
     """a***@example.com: enough for staff to tell whether the voter gave one."""
     local, _, domain = (value or "").partition("@")

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from stations.access import (
@@ -196,6 +196,15 @@ def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = VisitForm(initial=visit_initial(visit), sites=sites, site=visit.site, already_present=present)
         formset = OpinionFormSet(prefix="opinions")
+        if visit.visitor_phone or visit.visitor_name:
+            # The form holds the name and phone in full, like the revealed visit page: the view is recorded alike.
+            audit(
+                action=AuditAction.VIEW_PERSONAL,
+                actor=request.user,
+                request=request,
+                target=visit,
+                summary=gettext_noop("visitor's name and phone on the visit edit form"),
+            )
     return _form_page(request, form=form, formset=formset, visit=visit, sites=sites, shifts=shifts)
 
 

@@ -1,0 +1,424 @@
+"""The permission matrix (issue 8, STYLE.md): every URL of the portal × every role × the expected status.
+
+Read a row as: URL name, method, path (and posted data), then what each role gets, in this column order:
+
+    anonymous · erin (deputy, read-only) · alice (staff, 余新镇) · bob (head, 余新镇)
+    · charlie (staff, 凤桥镇: the outsider) · dana (district administrator, second factor passed)
+
+Objects in URLs belong to 余新镇's 金星 room (tests/factories_matrix.py), so charlie gets 404 on them.
+`LOGIN` is a redirect to the sign-in page, `to(name)` a redirect to that page; POSTs carry minimal valid data,
+so a role allowed to write is sent on with a redirect. A URL without a row fails
+`test_every_url_has_a_row_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import django.test
+import pytest
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from stations.models import Visit
+from tests.factories_matrix import NEXT_YEAR, VISITOR_PHONE, World, build_world
+
+ROLES = ("anonymous", "erin", "alice", "bob", "charlie", "dana")
+GET, POST = "GET", "POST"
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A 302 to the named page (`pk` names a world id for its argument)."""
+
+    name: str
+    pk: str | None = None
+    next_param: bool = False
+
+    def path(self, world: World) -> str:
+        return reverse(self.name, args=[world.ids[self.pk]] if self.pk else [])
+
+    def __str__(self) -> str:
+        return f"302→{self.name}"
+
+
+LOGIN = Redirect("login", next_param=True)
+ADMIN_LOGIN = Redirect("admin:login", next_param=True)
+
+
+def to(name: str, pk: str | None = None) -> Redirect:
+    return Redirect(f"stations:{name}", pk)
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    path: Callable[[World], str]
+    expected: dict[str, int | Redirect]
+    data: Callable[[World], dict] | None = None
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.name} {self.method}{' ' + self.note if self.note else ''}"
+
+
+def url(name: str, query: str = "", **kwargs: str) -> Callable[[World], str]:
+    """A path builder: `url("stations:visit_detail", pk="visit")` puts the world's visit id in the URL."""
+
+    def build(world: World) -> str:
+        path = reverse(name, kwargs={key: world.ids.get(value, value) for key, value in kwargs.items()})
+        return f"{path}?{query}" if query else path
+
+    build.__name__ = name
+    return build
+
+
+def row(name, method, path, anonymous, erin, alice, bob, charlie, dana, *, data=None, note="") -> Row:
+    return Row(
+        name, method, path, dict(zip(ROLES, (anonymous, erin, alice, bob, charlie, dana), strict=True)), data, note
+    )
+
+
+def all_405(name: str, path: Callable[[World], str]) -> Row:
+    """A POST-only endpoint refuses GET before anything else, whoever asks."""
+    return row(name, GET, path, 405, 405, 405, 405, 405, 405, note="refused")
+
+
+# --- posted data ------------------------------------------------------------------------------------------
+
+
+def visit_form(world: World) -> dict:
+    return {
+        "site": world.room.pk,
+        "occurred_at": timezone.localtime(world.visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
+        "visitor_name": "王小明",
+        "visitor_phone": VISITOR_PHONE,
+        "village": "金星村",
+        "people": 3,
+        "channel": "walk_in",
+        "category": "other",
+        "summary": "村口路灯不亮。",
+        "opinions-TOTAL_FORMS": 0,
+        "opinions-INITIAL_FORMS": 0,
+        "opinions-MIN_NUM_FORMS": 0,
+        "opinions-MAX_NUM_FORMS": 1000,
+    }
+
+
+def online_opinion(world: World) -> dict:
+    return {"site": world.room.pk, "category": "transport", "content": "公交站牌被撞倒了。", "website": ""}
+
+
+REASON = {"reason": "值班调整"}
+MATRIX_PHONE = {"phone": VISITOR_PHONE}
+
+# --- the matrix -------------------------------------------------------------------------------------------
+# fmt: off
+ROWS: list[Row] = [
+    # public pages                                             anon   erin   alice  bob    charlie dana
+    row("stations:home", GET, url("stations:home"),                200,   200,   200,   200,   200,   200),
+    row("stations:healthz", GET, url("stations:healthz"),          200,   200,   200,   200,   200,   200),
+    row("stations:site_list", GET, url("stations:site_list", "q=金星"), 200, 200, 200,  200,   200,   200),
+    row("stations:site_detail", GET, url("stations:site_detail", slug="room"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("stations:deputy_list", GET, url("stations:deputy_list"),  200,   200,   200,   200,   200,   200),
+    row("stations:deputy_detail", GET, url("stations:deputy_detail", slug="deputy"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("stations:schedule", GET, url("stations:schedule", "site=yuxin-jinxing"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("stations:site_calendar", GET, url("stations:site_calendar", slug="room"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("stations:site_poster", GET, url("stations:site_poster", slug="room"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("stations:deputy_calendar", GET, url("stations:deputy_calendar", slug="deputy"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("media", GET, url("media", path="photo"),                  200,   200,   200,   200,   200,   200),
+    # the online station and tracking
+    row("stations:opinion_create", GET, url("stations:opinion_create", "site=yuxin-jinxing"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("stations:opinion_create", POST, url("stations:opinion_create"),
+        to("opinion_submitted"), to("opinion_submitted"), to("opinion_submitted"), to("opinion_submitted"),
+        to("opinion_submitted"), to("opinion_submitted"), data=online_opinion),
+    # Without a submission in this browser's session there is nothing to confirm: back to the form.
+    row("stations:opinion_submitted", GET, url("stations:opinion_submitted"),
+        to("opinion_create"), to("opinion_create"), to("opinion_create"), to("opinion_create"),
+        to("opinion_create"), to("opinion_create")),
+    row("stations:track", GET, url("stations:track"),              200,   200,   200,   200,   200,   200),
+    row("stations:track", POST, url("stations:track"),             405,   405,   405,   405,   405,   405),
+    row("stations:track_detail", GET, url("stations:track_detail", code="code"),
+                                                                   200,   200,   200,   200,   200,   200),
+    # accounts
+    row("login", GET, url("login"),                                200,   200,   200,   200,   200,   200),
+    all_405("logout", url("logout")),
+    row("logout", POST, url("logout"),
+        to("home"), to("home"), to("home"), to("home"), to("home"), to("home")),
+    row("password_change", GET, url("password_change"),            LOGIN, 200,   200,   200,   200,   200),
+    row("password_change_done", GET, url("password_change_done"),  LOGIN, 200,   200,   200,   200,   200),
+    row("password_reset", GET, url("password_reset"),              200,   200,   200,   200,   200,   200),
+    row("password_reset_done", GET, url("password_reset_done"),    200,   200,   200,   200,   200,   200),
+    # A link with a wrong token shows "this link is no longer valid" (200), never a form.
+    row("password_reset_confirm", GET, url("password_reset_confirm", uidb64="MQ", token="set-password"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("password_reset_complete", GET, url("password_reset_complete"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("set_language", POST, url("set_language"),
+        to("home"), to("home"), to("home"), to("home"), to("home"), to("home"),
+        data=lambda w: {"language": "en", "next": "/"}),
+    # Two-factor: dana has a device and passed it; the others have none and are offered enrolment.
+    row("stations:otp_setup", GET, url("stations:otp_setup"),
+        LOGIN, 200, 200, 200, 200, to("otp_verify")),
+    row("stations:otp_verify", GET, url("stations:otp_verify"),
+        LOGIN, to("otp_setup"), to("otp_setup"), to("otp_setup"), to("otp_setup"), to("staff_home")),
+    # staff: the station's day and the record book                 anon   erin   alice  bob    charlie dana
+    row("stations:staff_home", GET, url("stations:staff_home"),    LOGIN, to("deputy_record", "deputy"), 200, 200, 200, 200),
+    row("stations:visit_list", GET, url("stations:visit_list"),    LOGIN, 403,   200,   200,   200,   200),
+    row("stations:visit_create", GET, url("stations:visit_create"), LOGIN, 403,  200,   200,   200,   200),
+    # charlie cannot choose 金星: the form comes back with the error and nothing is saved.
+    row("stations:visit_create", POST, url("stations:visit_create"),
+        LOGIN, 403, to("visit_list"), to("visit_list"), 200, to("visit_list"), data=visit_form),
+    row("stations:visit_export", GET, url("stations:visit_export", fmt="xlsx"),
+                                                                   LOGIN, 403,   200,   200,   200,   200),
+    row("stations:visit_export", GET, url("stations:visit_export", "unmasked=1", fmt="csv"),
+                                                                   LOGIN, 403,   403,   403,   403,   200,
+        note="unmasked"),
+    row("stations:visit_detail", GET, url("stations:visit_detail", pk="visit"),
+                                                                   LOGIN, 403,   200,   200,   404,   200),
+    row("stations:visit_update", GET, url("stations:visit_update", pk="visit"),
+                                                                   LOGIN, 403,   200,   200,   404,   200),
+    row("stations:visit_update", POST, url("stations:visit_update", pk="visit"),
+        LOGIN, 403, to("visit_detail", "visit"), to("visit_detail", "visit"), 404, to("visit_detail", "visit"),
+        data=visit_form),
+    all_405("stations:visit_archive", url("stations:visit_archive", pk="visit")),
+    row("stations:visit_archive", POST, url("stations:visit_archive", pk="visit"),
+        LOGIN, 403, to("visit_list"), to("visit_list"), 404, to("visit_list")),
+    all_405("stations:visit_restore", url("stations:visit_restore", pk="archived_visit")),
+    row("stations:visit_restore", POST, url("stations:visit_restore", pk="archived_visit"),
+        LOGIN, 403, 403, 403, 403, to("visit_detail", "archived_visit")),
+    # staff: opinions
+    row("stations:staff_opinion_list", GET, url("stations:staff_opinion_list"),
+                                                                   LOGIN, 403,   200,   200,   200,   200),
+    row("stations:staff_opinion_detail", GET, url("stations:staff_opinion_detail", pk="opinion"),
+                                                                   LOGIN, 403,   200,   200,   404,   200),
+    row("stations:staff_opinion_detail", GET, url("stations:staff_opinion_detail", "contact=show", pk="opinion"),
+                                                                   LOGIN, 403,   200,   200,   404,   200,
+        note="contact"),
+    row("stations:staff_opinion_detail", POST, url("stations:staff_opinion_detail", pk="opinion"),
+        LOGIN, 403, to("staff_opinion_detail", "opinion"), to("staff_opinion_detail", "opinion"), 404,
+        to("staff_opinion_detail", "opinion"), data=lambda w: {"action": "accept", "accept-version": 0}),
+    # staff: rosters (heads and administrators plan; staff mark attendance)
+    row("stations:staff_rosters", GET, url("stations:staff_rosters"),
+                                                                   LOGIN, 403,   200,   200,   200,   200),
+    row("stations:staff_rosters", GET, url("stations:staff_rosters", "station=yuxin"),
+                                                                   LOGIN, 403,   200,   200,   404,   200,
+        note="yuxin"),
+    all_405("stations:staff_roster_generate", url("stations:staff_roster_generate")),
+    row("stations:staff_roster_generate", POST, url("stations:staff_roster_generate"),
+        LOGIN, 403, 403, to("staff_rosters"), 404, to("staff_rosters"),
+        data=lambda w: {"station": "yuxin", "year": NEXT_YEAR + 1}),
+    all_405("stations:staff_roster_publish", url("stations:staff_roster_publish")),
+    row("stations:staff_roster_publish", POST, url("stations:staff_roster_publish"),
+        LOGIN, 403, 403, to("staff_rosters"), 404, to("staff_rosters"),
+        data=lambda w: {"station": "yuxin", "year": NEXT_YEAR}),
+    row("stations:staff_shift", GET, url("stations:staff_shift", pk="shift"),
+                                                                   LOGIN, 403,   200,   200,   404,   200),
+    row("stations:staff_shift", POST, url("stations:staff_shift", pk="shift"),
+                                                                   405,   405,   405,   405,   405,   405),
+    all_405("stations:staff_shift_assign", url("stations:staff_shift_assign", pk="shift")),
+    row("stations:staff_shift_assign", POST, url("stations:staff_shift_assign", pk="shift"),
+        LOGIN, 403, 403, to("staff_shift", "shift"), 404, to("staff_shift", "shift"),
+        data=lambda w: {"deputy": w.deputies[2].pk, **REASON}),
+    all_405("stations:staff_shift_remove", url("stations:staff_shift_remove", pk="shift")),
+    row("stations:staff_shift_remove", POST, url("stations:staff_shift_remove", pk="shift"),
+        LOGIN, 403, 403, to("staff_shift", "shift"), 404, to("staff_shift", "shift"),
+        data=lambda w: {"duty": w.duty.pk, **REASON}),
+    all_405("stations:staff_shift_swap", url("stations:staff_shift_swap", pk="shift")),
+    row("stations:staff_shift_swap", POST, url("stations:staff_shift_swap", pk="shift"),
+        LOGIN, 403, 403, to("staff_shift", "shift"), 404, to("staff_shift", "shift"),
+        data=lambda w: {"duty": w.duty.pk, "other_duty": w.other_duty.pk, **REASON}),
+    all_405("stations:staff_shift_substitute", url("stations:staff_shift_substitute", pk="shift")),
+    row("stations:staff_shift_substitute", POST, url("stations:staff_shift_substitute", pk="shift"),
+        LOGIN, 403, 403, to("staff_shift", "shift"), 404, to("staff_shift", "shift"),
+        data=lambda w: {"duty": w.duty.pk, "substitute": w.deputies[2].pk, **REASON}),
+    all_405("stations:staff_shift_move", url("stations:staff_shift_move", pk="shift")),
+    row("stations:staff_shift_move", POST, url("stations:staff_shift_move", pk="shift"),
+        LOGIN, 403, 403, to("staff_shift", "shift"), 404, to("staff_shift", "shift"),
+        data=lambda w: {"date": f"{NEXT_YEAR}-03-21", "start_time": "09:00", "end_time": "11:30", **REASON}),
+    all_405("stations:staff_duty_attendance", url("stations:staff_duty_attendance", pk="past_duty")),
+    row("stations:staff_duty_attendance", POST, url("stations:staff_duty_attendance", pk="past_duty"),
+        LOGIN, 403, to("staff_shift", "past_shift"), to("staff_shift", "past_shift"), 404,
+        to("staff_shift", "past_shift"), data=lambda w: {f"duty-{w.past_duty.pk}-attendance": "present"}),
+    # district administrators only: the audit log and a voter's rights
+    row("stations:audit_log", GET, url("stations:audit_log"),      LOGIN, 403,   403,   403,   403,   200),
+    row("stations:voter_lookup", GET, url("stations:voter_lookup"), LOGIN, 403,  403,   403,   403,   200),
+    row("stations:voter_lookup", POST, url("stations:voter_lookup"), LOGIN, 403, 403,   403,   403,   200,
+        data=lambda w: MATRIX_PHONE),
+    all_405("stations:voter_export", url("stations:voter_export")),
+    row("stations:voter_export", POST, url("stations:voter_export"), LOGIN, 403, 403,   403,   403,   200,
+        data=lambda w: MATRIX_PHONE),
+    all_405("stations:voter_anonymise", url("stations:voter_anonymise")),
+    row("stations:voter_anonymise", POST, url("stations:voter_anonymise"),
+        LOGIN, 403, 403, 403, 403, to("voter_lookup"),
+        data=lambda w: {**MATRIX_PHONE, "reason": "本人书面申请", "confirm": "on"}),
+    # the Django admin: its own sign-in page for everybody without is_staff. dana reaches the index by her
+    # role; the record book's admin needs model permissions she does not have (superusers have them).
+    row("admin:index", GET, url("admin:index"),
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+    row("admin:stations_visit_changelist", GET, url("admin:stations_visit_changelist"),
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403),
+]
+
+# --- the figures (statistics) ------------------------------------------------------------------------------
+# Merged separately: each row is checked only once its URL name resolves in this branch.
+STATS_ROWS: list[Row] = [
+    row("stations:public_stats", GET, url("stations:public_stats"), 200,  200,   200,   200,   200,   200),
+    row("stations:staff_stats", GET, url("stations:staff_stats"),  LOGIN, 403,   200,   200,   200,   200),
+    row("stations:staff_stats", GET, url("stations:staff_stats", "export=xlsx"),
+                                                                   LOGIN, 403,   200,   200,   200,   200,
+        note="xlsx"),
+    row("stations:deputy_attendance", GET, url("stations:deputy_attendance"),
+                                                                   LOGIN, 403,   403,   403,   403,   200),
+    # erin is gu-haiming: her own record; huang-meiqin's is not hers to see.
+    row("stations:deputy_record", GET, url("stations:deputy_record", slug="deputy"),
+                                                                   LOGIN, 200,   200,   200,   404,   200),
+    row("stations:deputy_record", GET, url("stations:deputy_record", slug="other_deputy"),
+                                                                   LOGIN, 404,   200,   200,   404,   200,
+        note="another deputy"),
+]
+# fmt: on
+
+
+def _resolves(name: str) -> bool:
+    try:
+        reverse(name, kwargs={"slug": "x"} if name == "stations:deputy_record" else None)
+    except NoReverseMatch:
+        return False
+    return True
+
+
+MATRIX = ROWS + [r for r in STATS_ROWS if _resolves(r.name)]
+CASES = [pytest.param(r, role, id=f"{r.id} · {role}") for r in MATRIX for role in ROLES]
+
+
+# --- every URL of the portal --------------------------------------------------------------------------------
+
+# Of the admin's hundred-odd URLs (Django's own code), the matrix takes the index and one changelist.
+ADMIN_SAMPLE = {"admin:index", "admin:stations_visit_changelist"}
+
+
+def url_routes() -> dict[str, str]:
+    """Name → route of every pattern of the root URLconf (an unnamed pattern is named by its route)."""
+    found: dict[str, str] = {}
+
+    def walk(patterns, prefix: str, namespace: str | None) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace
+                if pattern.namespace:
+                    inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name or route
+                found.setdefault(name, route)
+
+    walk(get_resolver().url_patterns, "", None)
+    return found
+
+
+def portal_url_names() -> set[str]:
+    """Every URL of the portal outside the admin's namespace (whose routes all begin with admin/)."""
+    return {name for name, route in url_routes().items() if not route.startswith("admin/")} | ADMIN_SAMPLE
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    names = portal_url_names()
+    covered = {r.name for r in MATRIX}
+    assert not names - covered, f"URLs without a row in the permission matrix: {sorted(names - covered)}"
+    assert not covered - names, f"rows for URLs that no longer exist: {sorted(covered - names)}"
+
+
+def test_the_url_walk_sees_the_whole_portal():
+    names = portal_url_names()
+    assert {"stations:home", "stations:visit_detail", "stations:voter_anonymise", "login", "media"} <= names
+    assert not any(name.startswith("admin:") and name not in ADMIN_SAMPLE for name in names)
+    assert not any(name.startswith("admin/") for name in names)  # the admin's unnamed redirects stay out
+
+
+# --- the matrix itself ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Autouse fixtures run before the user fixtures: every user of these tests gets the cheap hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(station, room, point, other_station, other_room, deputies, alice, bob, charlie, dana, erin) -> World:
+    users = {"anonymous": None, "erin": erin, "alice": alice, "bob": bob, "charlie": charlie, "dana": dana}
+    return build_world(station=station, room=room, other_station=other_station, deputies=deputies, users=users)
+
+
+def _describe(response) -> str:
+    location = response.headers.get("Location", "")
+    return f"{response.status_code}{' → ' + location if location else ''}"
+
+
+@pytest.mark.parametrize(("entry", "role"), CASES)
+def test_permission_matrix(entry: Row, role: str, world: World, client):
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    path = entry.path(world)
+    data = entry.data(world) if entry.data else {}
+    response = client.post(path, data) if entry.method == POST else client.get(path, data)
+    expected = entry.expected[role]
+    if isinstance(expected, Redirect):
+        assert response.status_code == 302, f"{entry.method} {path} as {role}: {_describe(response)}, not {expected}"
+        location = urlsplit(response.headers["Location"])
+        assert location.path == expected.path(world), f"{path} as {role} redirects to {location.path}"
+        if expected.next_param:
+            assert parse_qs(location.query).get("next"), (
+                f"{path} as {role}: the sign-in page is not told where to return"
+            )
+    else:
+        assert response.status_code == expected, f"{entry.method} {path} as {role}: {_describe(response)}"
+
+
+# --- the second factor ------------------------------------------------------------------------------------------
+# A district administrator who signed in with the password alone reaches no staff or admin page, whatever the
+# method: every such row of the matrix sends her to the code page first.
+SECOND_FACTOR_CASES = [
+    pytest.param(r, id=r.id) for r in MATRIX if url_routes()[r.name].startswith(("staff/", "admin/"))
+]
+
+
+@pytest.mark.parametrize("entry", SECOND_FACTOR_CASES)
+def test_an_administrator_without_the_second_factor_reaches_no_staff_page(entry: Row, world: World):
+    browser = django.test.Client()  # the plain client: signing in does not pass the second factor here
+    browser.force_login(world.users["dana"])
+    path = entry.path(world)
+    data = entry.data(world) if entry.data else {}
+    response = browser.post(path, data) if entry.method == POST else browser.get(path, data)
+    assert response.status_code == 302, f"{entry.method} {path}: {_describe(response)}"
+    assert urlsplit(response.headers["Location"]).path == reverse("stations:otp_verify")
+
+
+# --- writes refused leave nothing changed ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["erin", "charlie"])
+def test_refused_writes_change_nothing(role, world: World, client):
+    client.force_login(world.users[role])
+    before = Visit.objects.count()
+    client.post(reverse("stations:visit_create"), visit_form(world))
+    client.post(reverse("stations:visit_archive", args=[world.visit.pk]))
+    client.post(reverse("stations:staff_shift_remove", args=[world.shift.pk]), {"duty": world.duty.pk, **REASON})
+    assert Visit.objects.count() == before
+    world.visit.refresh_from_db()
+    assert world.visit.archived_at is None
+    assert world.shift.duties.filter(pk=world.duty.pk).exists()
