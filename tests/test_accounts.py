@@ -284,3 +284,12 @@ def test_passing_the_second_factor_gives_a_new_session_key(client, dana):
     assert client.get("/staff/").status_code == 200
     assert client.session.session_key != before
     assert not Session.objects.filter(session_key=before).exists()
+
+
+def test_a_district_administrator_manages_every_model_in_the_admin_by_role(dana, alice):
+    assert not dana.is_superuser
+    for perm in ("stations.change_site", "stations.add_deputy", "stations.view_visit", "auth.change_user"):
+        assert dana.has_perm(perm), perm
+    assert not alice.has_perm("stations.change_site")  # station staff work in the staff pages
+    dana.is_active = False
+    assert not dana.has_perm("stations.change_site")
