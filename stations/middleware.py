@@ -82,4 +82,5 @@ class TwoFactorRequiredMiddleware:
     def _protected(path: str) -> bool:
         if path == reverse("admin:logout"):
             return False
-        return path.startswith((reverse("stations:staff_home"), reverse("admin:index")))
+        # Changing the password is protected too: the password alone must not be enough to take the account.
+        return path.startswith((reverse("stations:staff_home"), reverse("admin:index"), reverse("password_change")))

@@ -182,6 +182,17 @@ def test_a_stolen_password_cannot_enrol_a_new_device(client, dana):
     assert TOTPDevice.objects.filter(user=dana).count() == 1
 
 
+def test_a_stolen_password_cannot_change_the_password_either(client, dana):
+    sign_in(client, "dana", PASSWORD)
+    response = client.get(reverse("password_change"))
+    assert response["Location"].startswith(reverse("stations:otp_verify"))
+    client.post(
+        reverse("password_change"), {"old_password": PASSWORD, "new_password1": "x" * 14, "new_password2": "x" * 14}
+    )
+    dana.refresh_from_db()
+    assert dana.check_password(PASSWORD)
+
+
 def test_the_code_page_does_not_redirect_to_another_site(client, dana):
     device = TOTPDevice.objects.get(user=dana)
     sign_in(client, "dana", PASSWORD)
