@@ -38,6 +38,15 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings):
+    """Argon2 (the production hasher) costs a tenth of a second a hash and most tests create several users.
+    Autouse fixtures run before the user fixtures, so those users get a cheap hash; tests about hashing itself
+    are marked `real_password_hashing` and keep the settings' hashers."""
+    if "real_password_hashing" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

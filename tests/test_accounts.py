@@ -228,6 +228,7 @@ def test_the_enrolment_page_shows_the_key_for_typing_by_hand(client, admin_witho
 # --- passwords ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.real_password_hashing
 def test_passwords_are_hashed_with_argon2(alice):
     assert alice.password.startswith("argon2$")
 

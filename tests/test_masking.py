@@ -72,11 +72,6 @@ def _resolves(name: str) -> bool:
 HAS_STATS = _resolves("stations:staff_stats")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(
     station,

@@ -351,12 +351,6 @@ def test_the_url_walk_sees_the_whole_portal():
 # --- the matrix itself ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Autouse fixtures run before the user fixtures: every user of these tests gets the cheap hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(station, room, point, other_station, other_room, deputies, alice, bob, charlie, dana, erin) -> World:
     users = {"anonymous": None, "erin": erin, "alice": alice, "bob": bob, "charlie": charlie, "dana": dana}

@@ -41,11 +41,6 @@ FIELDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(station, room, point, other_station, deputies, alice, bob, charlie, dana, erin) -> World:
     users = {"anonymous": None, "erin": erin, "alice": alice, "bob": bob, "charlie": charlie, "dana": dana}
