@@ -10,9 +10,8 @@ from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 
-from stations.log_masking import mask_mobiles
 from stations.models.audit import AuditAction, AuditEntry
-from stations.privacy import mask_name, mask_phone
+from stations.privacy import mask_name, mask_phone, redact_phones
 
 
 def client_address(request: HttpRequest | None) -> str | None:
@@ -35,7 +34,7 @@ def client_address(request: HttpRequest | None) -> str | None:
 
 def _masked(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_mobiles(value)
+        return redact_phones(value)
     if isinstance(value, dict):
         return {key: _masked(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -53,7 +52,8 @@ def audit(
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Record one event. `changes` must already have personal data masked (see stations.privacy); as a
-    second line of defence any mobile number left in the summary or the changes is masked here."""
+    second line of defence any phone number left in the summary or the changes (mobile, landline, any run of
+    7 or more digits, as on the pages: stations.privacy.redact_phones) is masked here."""
     request_user = getattr(request, "user", None)
     if actor is None and request_user is not None and request_user.is_authenticated:
         actor = request_user
@@ -65,7 +65,7 @@ def audit(
         action=action,
         object_type=target._meta.model_name if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
-        summary=mask_mobiles(summary)[:300],
+        summary=redact_phones(summary)[:300],
         changes=_masked(changes or {}),
     )
 
@@ -109,7 +109,7 @@ def masked_value(field_name: str, value: Any, *, free_text: bool = False) -> Any
         return sorted(str(getattr(item, "pk", item)) for item in value)
     if isinstance(value, bool | int | float):
         return value
-    return mask_mobiles(str(value))[:100]
+    return redact_phones(str(value))[:100]
 
 
 __all__ = ["AuditAction", "audit", "client_address", "mask_email", "masked_value"]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from stations.audit import audit, client_address
 from stations.models import AuditAction, AuditEntry, Membership
 from stations.models.audit import AuditLogIsAppendOnly
+from stations.privacy import redact_phones
 from tests.conftest import PASSWORD
 
 
@@ -39,6 +40,19 @@ def test_audit_records_actor_address_object_and_masks_phone_numbers(alice, stati
     assert (recorded.object_type, recorded.object_id) == ("site", str(station.pk))
     assert recorded.summary == "visitor 138****5678 changed"
     assert recorded.changes == {"phone": {"from": "139****5678", "to": "138****5678"}, "people": 2}
+
+
+def test_audit_masks_landline_and_other_phone_numbers_in_free_text_like_the_pages_do(alice, room):
+    # A visit's summary goes into the entry's changes: a landline typed into it is as personal as a mobile.
+    from stations.services.visits import visit_create
+
+    visit = visit_create(
+        site=room, actor=alice, occurred_at=timezone.now(), summary="请回电 0571-88881234 或 +86 139 1234 5678"
+    )
+    recorded = AuditEntry.objects.get(action=AuditAction.CREATE, object_id=str(visit.pk))
+    assert "88881234" not in str(recorded.changes)
+    assert "1234 5678" not in str(recorded.changes)
+    assert recorded.changes["summary"] == redact_phones(visit.summary)
 
 
 def test_the_client_address_behind_a_trusted_proxy_is_the_one_the_proxy_saw(settings):

@@ -467,3 +467,17 @@ def test_a_deputy_whose_assignment_ended_can_stay_on_an_edited_record(alice_clie
     assert list(visit.deputies.all()) == [deputies[0]]
     # A new record cannot name them as present any more.
     assert alice_client.post(NEW_URL, _post_data(room, deputies=[deputies[0].pk])).status_code == 200
+
+
+def test_the_history_masks_a_phone_typed_into_the_summary_for_a_district_admin(client, alice, room, dana):
+    from stations.services.visits import visit_update
+
+    visit = make_visit(room, alice, summary=f"请回电 {PHONE}")
+    visit.record_version(history_type="+")
+    visit_update(visit=visit, actor=alice, deputies=[], summary="村道坑洼")
+
+    client.force_login(dana)
+    page = client.get(_detail(visit)).text
+    history = page.split("visit-history")[1]
+    assert MASKED in history
+    assert PHONE not in page

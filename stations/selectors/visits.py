@@ -169,6 +169,9 @@ def _history_value(record, name: str) -> str:
         return str(record.get_channel_display())
     if name == "category":
         return str(record.get_category_display())
+    if name == "summary":
+        # The history shows name and phone masked to everyone, so a phone typed into the summary is too.
+        return redact_phones(record.summary)
     return str(getattr(record, name))
 
 
