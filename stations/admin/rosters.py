@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from stations.access import is_district_admin
@@ -22,6 +22,7 @@ from stations.forms.rosters import GenerateYearForm
 from stations.models import Attendance, Deputy, Duty, DutyShift, ReceptionRule, Roster, Site, Unavailability
 from stations.selectors.rosters import with_children
 from stations.services.rosters import GenerationResult, refuse_conflicts, roster_publish, rosters_generate
+from stations.views.rosters import warn_short_of_deputies
 
 
 class DistrictAdminAccess:
@@ -61,16 +62,7 @@ def _report(request: HttpRequest, result: GenerationResult, year: int) -> None:
             "rosters": result.rosters_created,
         },
     )
-    if result.short:
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)s reception has fewer deputies than it needs: assign more deputies to the site.",
-                "%(count)s receptions have fewer deputies than they need: assign more deputies to the sites.",
-                len(result.short),
-            )
-            % {"count": len(result.short)},
-        )
+    warn_short_of_deputies(request, result)
 
 
 def _generate(request: HttpRequest, sites, year: int) -> None:

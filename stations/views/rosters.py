@@ -86,6 +86,20 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
     return number if low <= number <= high else default
 
 
+def warn_short_of_deputies(request: HttpRequest, result) -> None:
+    """After generating: say how many receptions still lack deputies (shared with the admin's form)."""
+    if result.short:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s reception has fewer deputies than it needs: assign more deputies to the site.",
+                "%(count)s receptions have fewer deputies than they need: assign more deputies to the sites.",
+                len(result.short),
+            )
+            % {"count": len(result.short)},
+        )
+
+
 def _grid_url(station: Site, year: int, month: int | None = None) -> str:
     query = {"station": station.slug, "year": year}
     if month:
@@ -174,16 +188,7 @@ def staff_roster_generate(request: HttpRequest) -> HttpResponseRedirect:
         )
     else:
         messages.info(request, _("The roster %(year)s was already complete; nothing was changed.") % {"year": year})
-    if result.short:
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)s reception has fewer deputies than it needs: assign more deputies to the site.",
-                "%(count)s receptions have fewer deputies than they need: assign more deputies to the sites.",
-                len(result.short),
-            )
-            % {"count": len(result.short)},
-        )
+    warn_short_of_deputies(request, result)
     return redirect(_grid_url(station, year))
 
 
