@@ -81,7 +81,8 @@ class Table:
             Bar(label=str(row[0]), display=display(row[self.chart_column]), width=f"{100 * value / top:.1f}")
             for row, value in zip(self.rows, values, strict=True)
         ]
-        return Chart(title=f"{self.title}: {self.columns[self.chart_column]}", bars=bars)
+        title = _("%(table)s: %(column)s") % {"table": self.title, "column": self.columns[self.chart_column]}
+        return Chart(title=str(title), bars=bars)
 
 
 # --- the columns each table shows ----------------------------------------------------------------------------

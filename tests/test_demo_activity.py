@@ -117,3 +117,13 @@ def test_public_stats_show_the_generators_targets_for_january_to_august(client, 
     assert int(dict(zip(whole_year[0], whole_year[1], strict=True))["开展接待活动（次）"]) >= (
         activity.TARGET_EVENTS_AT_LEAST
     )
+
+
+def test_demo_timelines_name_each_workflow_step():
+    from stations.demo.activity import _action_for
+    from stations.models import OpinionAction, State
+
+    assert _action_for("", State.REGISTERED) == OpinionAction.REGISTER
+    assert _action_for(State.REGISTERED, State.ACCEPTED) == OpinionAction.ACCEPT
+    assert _action_for(State.ACCEPTED, State.REFERRED) == OpinionAction.REFER
+    assert _action_for(State.CLOSED, State.REFERRED) == OpinionAction.REOPEN

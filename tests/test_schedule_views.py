@@ -273,3 +273,18 @@ def test_deputy_duties_tag_says_when_there_is_nothing(deputies):
 
 def test_schedule_nav_item_is_on_every_page(client, db):
     assert f'href="{SCHEDULE}"' in client.get("/").text
+
+
+@pytest.mark.parametrize(("language", "expected"), [("zh-hans", "区级、镇级"), ("en", "district level, town level")])
+def test_a_deputys_levels_are_listed_with_the_languages_own_separator(district, room, language, expected):
+    import datetime as dt
+
+    from django.utils import translation
+
+    from stations.models import Mandate
+
+    deputy = make_deputy(district, "两级代表", level="district", sites=[room])
+    Mandate.objects.create(deputy=deputy, level="town", term_start=dt.date(2022, 1, 1), term_end=dt.date(2027, 1, 1))
+    with translation.override(language):
+        rendered = Template("{% load schedule_tags %}{{ deputy|levels }}").render(Context({"deputy": deputy}))
+    assert rendered == expected

@@ -70,7 +70,7 @@ def test_site_list_shows_the_tree_of_stations_rooms_and_points(client, point, ot
     station_at = html.index(point.parent.parent.get_absolute_url())
     room_at = html.index(point.parent.get_absolute_url(), station_at)
     assert station_at < room_at < html.index(point.get_absolute_url(), room_at)
-    served = re.search(r"服务范围：([^<]+)<", html).group(1).strip()
+    served = re.search(r"服务范围：</span>([^<]+)<", html).group(1).strip()
     assert sorted(served.split("、")) == sorted(["金星村", "长秦村", "曹王村"])
 
 

@@ -34,6 +34,7 @@ from stations.models import (
     HandlingBody,
     Membership,
     Opinion,
+    OpinionAction,
     OpinionEvent,
     Role,
     Roster,
@@ -47,7 +48,7 @@ from stations.models import (
 )
 from stations.models.rosters import DEFAULT_END, DEFAULT_RECEPTION_DAY, DEFAULT_START
 from stations.selectors.stats import LOCAL_TZ, Period, Scope, headline
-from stations.services.opinions import new_tracking_code
+from stations.services.opinions import TRANSITIONS, new_tracking_code
 
 # The seed's January–August figures and its count of reception events for the year.
 TARGET_VOTERS = 383
@@ -589,6 +590,7 @@ class _Builder:
                         opinion=opinion,
                         from_state=previous,
                         to_state=to_state,
+                        action=_action_for(previous, to_state),
                         at=when,
                         handling_body_id=plan.body_id if to_state == State.REFERRED else None,
                         note=_EVENT_NOTES.get((previous, to_state), ""),
@@ -680,3 +682,14 @@ def build_activity(*, district: District, stdout: TextIO, now: dt.datetime | Non
         f"{figures.opinions} opinions, {figures.resolved} resolved; {held} reception events held in the year.\n"
     )
     return True
+
+
+def _action_for(from_state: str, to_state: str) -> str:
+    """The workflow action that moves an opinion from one state to the next, so the demo's timeline names
+    each step ("Accept", "Refer", ...) as the real workflow would, not "Register" for all of them."""
+    if not from_state:
+        return OpinionAction.REGISTER
+    for action, transition in TRANSITIONS.items():
+        if from_state in transition.sources and transition.target == to_state:
+            return action
+    return OpinionAction.REGISTER

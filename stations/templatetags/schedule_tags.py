@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from stations.models import Deputy, DutyShift, Site
 from stations.models.rosters import DEFAULT_END, DEFAULT_START, month_day
@@ -71,7 +72,13 @@ def monthday(moment) -> str:
 def levels(deputy: Deputy) -> str:
     """The deputy's levels, highest first: `市级、区级` (uses prefetched mandates)."""
     mandates = sorted(deputy.mandates.all(), key=lambda mandate: LEVEL_ORDER.get(mandate.level, 9))
-    return "、".join(dict.fromkeys(str(LEVEL_LABELS.get(m.level, m.get_level_display())) for m in mandates))
+    return list_sep().join(dict.fromkeys(str(LEVEL_LABELS.get(m.level, m.get_level_display())) for m in mandates))
+
+
+@register.simple_tag
+def list_sep() -> str:
+    """Between translated words in a list: the enumeration comma in Chinese, a comma and a space in English."""
+    return pgettext("list separator", ", ")
 
 
 @register.simple_tag
