@@ -66,6 +66,9 @@ class Table:
     rows: list[list[Any]]
     chart_column: int | None = None
     notes: list[str] = field(default_factory=list)
+    # The first row is the total of the others (the district above its stations): it stays in the table but
+    # not in the chart, where it would dwarf every station's bar.
+    total_first: bool = False
 
     @property
     def display_rows(self) -> list[list[str]]:
@@ -73,13 +76,14 @@ class Table:
 
     @property
     def chart(self) -> Chart | None:
-        if self.chart_column is None or not self.rows:
+        rows = self.rows[1:] if self.total_first else self.rows
+        if self.chart_column is None or not rows:
             return None
-        values = [row[self.chart_column] or 0 for row in self.rows]
+        values = [row[self.chart_column] or 0 for row in rows]
         top = max(values) or 1
         bars = [
             Bar(label=str(row[0]), display=display(row[self.chart_column]), width=f"{100 * value / top:.1f}")
-            for row, value in zip(self.rows, values, strict=True)
+            for row, value in zip(rows, values, strict=True)
         ]
         title = _("%(table)s: %(column)s") % {"table": self.title, "column": self.columns[self.chart_column]}
         return Chart(title=str(title), bars=bars)
@@ -209,6 +213,7 @@ def public_table(*, district_figures: Figures, district_name: str, station_rows:
     )
     district_row = [district_name, *(COLUMN_VALUES[c](district_figures) for c in PUBLIC_COLUMNS)]
     table.rows.insert(0, district_row)
+    table.total_first = True
     return table
 
 

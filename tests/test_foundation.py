@@ -35,13 +35,13 @@ def test_healthz_is_503_when_the_database_is_unreachable(database_url):
 def test_home_page_is_in_chinese_by_default(client, db):
     response = client.get("/")
     assert response.status_code == 200
-    assert '<html lang="zh-hans">' in response.text
+    assert '<html lang="zh-hans" class="no-js">' in response.text
     assert "代表联络站门户" in response.text
 
 
 def test_language_switch_sets_english(client, db):
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"}, follow=True)
-    assert '<html lang="en">' in response.text
+    assert '<html lang="en" class="no-js">' in response.text
     assert "Deputy Liaison Station Portal" in response.text
 
 

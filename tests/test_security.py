@@ -255,7 +255,7 @@ def test_a_refused_page_is_a_chinese_403_in_the_portal_look_and_is_recorded(clie
     response = client.get(reverse("stations:audit_log"))
     assert response.status_code == 403
     assert "拒绝访问" in response.text
-    assert '<html lang="zh-hans">' in response.text
+    assert '<html lang="zh-hans" class="no-js">' in response.text
     entry = AuditEntry.objects.get(action=AuditAction.ACCESS_DENIED)
     assert entry.actor == erin
     assert entry.changes["path"] == reverse("stations:audit_log")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -298,3 +299,11 @@ def test_attendance_table_takes_a_fixed_number_of_queries(client, dana, district
     with django_assert_max_num_queries(13):
         response = client.get(ATTENDANCE, {"year": 2025})
     assert len(page_tables(response.text)["attendance-table"]) == 41
+
+
+def test_public_chart_compares_stations_without_the_district_total(client, year, district):
+    html = client.get(PUBLIC_STATS, {"year": 2025}).text
+    labels = re.findall(r'<span class="stats-bar-label">([^<]*)</span>', html)
+    # The district's total stays in the table, above its stations, but would dwarf their bars in the chart.
+    assert labels == ["余新镇代表联络站", "凤桥镇代表联络站"]
+    assert page_tables(html)["table-stations"][1][0] == district.name

@@ -26,3 +26,22 @@ def test_pages_load_no_remote_assets(live_server, page):
     assert remote == []
     # Bootstrap's stylesheet really applied (served locally): the navbar is a flex container.
     assert page.locator("nav.navbar").evaluate("el => getComputedStyle(el).display") == "flex"
+
+
+def test_the_phone_menu_opens_without_javascript(live_server, browser, phone_context_args):
+    context = browser.new_context(**phone_context_args, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    assert page.get_by_role("link", name="值班安排").is_visible()
+    assert page.get_by_role("button", name="English").is_visible()
+    context.close()
+
+
+def test_the_phone_menu_is_collapsed_behind_its_button_with_javascript(live_server, browser, phone_context_args):
+    context = browser.new_context(**phone_context_args)
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    assert not page.get_by_role("link", name="值班安排").is_visible()
+    page.get_by_role("button", name="显示或隐藏菜单").click()
+    page.get_by_role("link", name="值班安排").wait_for()
+    context.close()
