@@ -1,6 +1,7 @@
 """The foundation: health check, error pages, languages, settings that keep the portal safe to run."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -103,3 +104,13 @@ def test_each_english_string_has_one_chinese_translation_across_the_parts():
                 clashes.append(f"{english!r}: {seen[english][0]} says {seen[english][1]}, {path.name} says {chinese}")
             seen.setdefault(english, (path.name, chinese))
     assert not clashes, "\n".join(clashes)
+
+
+def test_every_environment_variable_is_documented():
+    """Each variable the settings read is in .env.example and in the README's configuration table."""
+    read = set(re.findall(r'env(?:\.\w+)?\("([A-Z_]+)"', (settings.BASE_DIR / "liaison" / "settings.py").read_text()))
+    example = (settings.BASE_DIR / ".env.example").read_text()
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    assert read, "no variables found: the pattern no longer matches settings.py"
+    assert [name for name in sorted(read) if name not in example] == []
+    assert [name for name in sorted(read) if f"`{name}`" not in readme] == []
