@@ -3,8 +3,6 @@ export always matches what the page shows."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from stations.exports import xlsx_append, xlsx_bytes
 from stations.models import AbsenceReason
 from stations.selectors.stats import DEFINITIONS, TERMS, Figures, Period, Row, Scope, breakdown, headline
 
@@ -220,16 +219,6 @@ def public_table(*, district_figures: Figures, district_name: str, station_rows:
 # --- exports ---------------------------------------------------------------------------------------------------
 
 
-def to_csv(table: Table) -> str:
-    """UTF-8 CSV of the table as the page shows it (with a byte-order mark, so Excel reads the Chinese)."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(table.columns)
-    writer.writerows(table.display_rows)
-    return buffer.getvalue()
-
-
 def _sheet_title(title: str, used: set[str]) -> str:
     cleaned = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Sheet"
     candidate, n = cleaned, 2
@@ -253,7 +242,7 @@ def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
         for cell in sheet[2]:
             cell.font = bold
         for row in table.rows:
-            sheet.append([EMPTY if value is None else value for value in row])
+            xlsx_append(sheet, [EMPTY if value is None else value for value in row])
             for cell, value in zip(sheet[sheet.max_row], row, strict=True):
                 if isinstance(value, Rate):
                     cell.number_format = "0.0%"
@@ -266,6 +255,4 @@ def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
         sheet.append([str(term), str(text)])
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 100
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(workbook)

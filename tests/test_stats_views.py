@@ -307,3 +307,17 @@ def test_public_chart_compares_stations_without_the_district_total(client, year,
     # The district's total stays in the table, above its stations, but would dwarf their bars in the chart.
     assert labels == ["余新镇代表联络站", "凤桥镇代表联络站"]
     assert page_tables(html)["table-stations"][1][0] == district.name
+
+
+def test_every_export_uses_one_rule_against_formula_injection():
+    """XLSX keeps the text as a text cell; CSV (which has no cell types) gets a leading apostrophe."""
+    import openpyxl as xl
+
+    from stations.exports import csv_text, xlsx_append
+
+    sheet = xl.Workbook().active
+    xlsx_append(sheet, ["=1+1", "普通文字", 3])
+    assert sheet["A1"].data_type == "s" and sheet["A1"].value == "=1+1"
+    assert list(csv.reader(io.StringIO(csv_text([["=1+1", "-2", "普通文字", 3]]).lstrip("\ufeff")))) == [
+        ["'=1+1", "'-2", "普通文字", "3"]
+    ]

@@ -246,15 +246,6 @@ def visits_today(*, sites: QuerySet[Site], day: dt.date | None = None) -> QueryS
 
 # --- exports ------------------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value):
-    """Text a spreadsheet would run as a formula is written as plain text (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
 
 def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str], list[list]]:
     """Header and rows of the record book for a spreadsheet; the voter's name and phone masked unless asked."""
@@ -283,23 +274,20 @@ def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str]
         recorder = visit.recorded_by.get_full_name() or visit.recorded_by.get_username()
         rows.append(
             [
-                _cell(value)
-                for value in (
-                    timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
-                    visit.site.name,
-                    visit.village,
-                    visit.visitor_name if unmasked else mask_name(visit.visitor_name),
-                    visit.visitor_phone if unmasked else mask_phone(visit.visitor_phone),
-                    visit.people,
-                    str(visit.get_channel_display()),
-                    str(visit.get_category_display()),
-                    deputies,
-                    visit.summary if unmasked else redact_phones(visit.summary),
-                    visit.opinion_count,
-                    visit.open_opinion_count,
-                    recorder,
-                    _("yes") if visit.archived_at else "",
-                )
+                timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                visit.site.name,
+                visit.village,
+                visit.visitor_name if unmasked else mask_name(visit.visitor_name),
+                visit.visitor_phone if unmasked else mask_phone(visit.visitor_phone),
+                visit.people,
+                str(visit.get_channel_display()),
+                str(visit.get_category_display()),
+                deputies,
+                visit.summary if unmasked else redact_phones(visit.summary),
+                visit.opinion_count,
+                visit.open_opinion_count,
+                recorder,
+                _("yes") if visit.archived_at else "",
             ]
         )
     return [str(label) for label in header], rows

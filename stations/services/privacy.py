@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 
 from stations.audit import audit
+from stations.exports import xlsx_append, xlsx_bytes
 from stations.models import AuditAction, Opinion, Visit
 from stations.privacy import mask_phone
 from stations.selectors.privacy import VoterRecords, phone_variants, voter_opinions, voter_visits
@@ -83,15 +83,6 @@ def voter_anonymise(*, phone: str, actor, reason: str, request=None) -> Anonymis
     return result
 
 
-def _append(sheet, row: list) -> None:
-    sheet.append(row)
-    # openpyxl stores text starting with "=" as a formula; voters' words must stay words (no formula
-    # injection), so such cells are written as plain strings, unchanged.
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
-
-
 def voter_export_xlsx(*, phone: str, records: VoterRecords, actor, request=None) -> bytes:
     """The voter's records as a workbook (one sheet for visits, one for opinions); the export is recorded."""
     book = Workbook()
@@ -111,7 +102,7 @@ def voter_export_xlsx(*, phone: str, records: VoterRecords, actor, request=None)
             visit.get_category_display(),
             visit.summary,
         ]
-        _append(visits, row)
+        xlsx_append(visits, row)
     opinions = book.create_sheet(_("Opinions")[:31])
     opinions.append(
         [_("Reference"), _("Registered"), _("Site"), _("Name"), _("Phone"), _("E-mail"), _("Content"), _("State")]
@@ -127,9 +118,8 @@ def voter_export_xlsx(*, phone: str, records: VoterRecords, actor, request=None)
             opinion.content,
             opinion.get_state_display(),
         ]
-        _append(opinions, row)
-    buffer = io.BytesIO()
-    book.save(buffer)
+        xlsx_append(opinions, row)
+    content = xlsx_bytes(book)
     audit(
         action=AuditAction.EXPORT_PERSONAL,
         actor=actor,
@@ -141,4 +131,4 @@ def voter_export_xlsx(*, phone: str, records: VoterRecords, actor, request=None)
             "opinions": len(records.opinions),
         },
     )
-    return buffer.getvalue()
+    return content

@@ -18,13 +18,12 @@ from django.views.decorators.http import require_POST
 
 from stations.access import district_admin_required
 from stations.audit import audit
+from stations.exports import XLSX_CONTENT_TYPE, attachment
 from stations.forms.privacy import AnonymiseForm, VoterPhoneForm
 from stations.models import AuditAction
 from stations.privacy import mask_phone
 from stations.selectors.privacy import voter_records
 from stations.services import privacy as privacy_services
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @never_cache
@@ -59,12 +58,9 @@ def voter_export(request: HttpRequest) -> HttpResponse:
     content = privacy_services.voter_export_xlsx(
         phone=phone, records=voter_records(phone=phone), actor=request.user, request=request
     )
-    response = HttpResponse(content, content_type=XLSX)
     # The file name carries the masked number only: it shows up in download folders and mail.
     name = f"voter-{mask_phone(phone).replace('*', 'x')}-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment(content, filename=name, content_type=XLSX_CONTENT_TYPE)
 
 
 @require_POST

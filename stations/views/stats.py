@@ -18,13 +18,12 @@ from stations.access import (
     staff_required,
 )
 from stations.audit import AuditAction, audit
+from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
 from stations.forms.stats import StatsForm, public_form, year_choices, year_from
 from stations.models import AbsenceReason, Assignment, Deputy, District, Role
 from stations.selectors import stats
 from stations.selectors.stats import DEFINITIONS, TERMS, Scope
-from stations.stats_tables import public_table, staff_tables, to_csv, to_xlsx
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from stations.stats_tables import public_table, staff_tables, to_xlsx
 
 
 def public_stats(request: HttpRequest) -> HttpResponse:
@@ -65,17 +64,13 @@ def staff_stats(request: HttpRequest) -> HttpResponse:
     export = request.GET.get("export")
     if export == "xlsx":
         audit(action=AuditAction.EXPORT, request=request, summary=f"figures {scope.key} {period.slug} xlsx")
-        response = HttpResponse(to_xlsx(tables, heading=heading), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-        return response
+        return attachment(to_xlsx(tables, heading=heading), filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE)
     if export == "csv":
         table = next((t for t in tables if t.slug == request.GET.get("table")), None)
         if table is None:
             raise Http404
         audit(action=AuditAction.EXPORT, request=request, summary=f"figures {scope.key} {period.slug} {table.slug}")
-        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}-{table.slug}.csv"'
-        return response
+        return csv_attachment([table.columns, *table.display_rows], filename=f"{filename}-{table.slug}.csv")
     return render(
         request,
         "stations/stats/staff.html",

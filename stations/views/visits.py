@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
+from openpyxl import Workbook
 
 from stations.access import (
     STATION_ROLES,
@@ -28,6 +27,7 @@ from stations.access import (
     station_of,
 )
 from stations.audit import AuditAction, audit
+from stations.exports import csv_attachment, xlsx_append, xlsx_attachment
 from stations.forms.visits import OpinionFormSet, VisitFilter, VisitForm, opinions_from, visit_initial
 from stations.models import Assignment, Deputy, DutyShift, Site, Visit
 from stations.selectors.visits import (
@@ -259,35 +259,15 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
         summary=f"visits {fmt} {len(rows)}",
         changes={"format": fmt, "rows": len(rows), "filters": params, "unmasked": unmasked},
     )
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    filename = f"visits-{stamp}.{fmt}"
+    filename = f"visits-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(rows)
-        # The byte-order mark makes Excel open the Chinese text as UTF-8.
-        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            _xlsx(header, rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _xlsx(header: list[str], rows: list[list]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Record book")[:31])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        return csv_attachment([header, *rows], filename=filename)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Record book")[:31]
+    for row in [header, *rows]:
+        xlsx_append(sheet, row)
+    return xlsx_attachment(workbook, filename=filename)
 
 
 @staff_required
