@@ -189,3 +189,8 @@ def test_a_file_named_like_a_photo_but_not_an_image_is_refused(district):
     with pytest.raises(ValidationError) as refused:
         deputy.full_clean()
     assert refused.value.message_dict["photo"] == ["无法识别该文件为图片，请上传JPEG、PNG或WebP格式的照片。"]
+
+
+def test_sites_in_network_order_put_the_station_before_its_rooms_before_its_points(station, room, point):
+    names = list(Site.objects.under_station(station).in_network_order().values_list("kind", flat=True))
+    assert names == ["station", "room", "point"]

@@ -74,7 +74,7 @@ class OpinionSubmitForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = Site.objects.accepting_online().order_by("town", "-kind", "name")
+        self.fields["site"].queryset = Site.objects.accepting_online().in_network_order()
 
     @property
     def is_spam(self) -> bool:
@@ -236,7 +236,7 @@ def _scoped_sites(request):
 
     if request is None:
         return Site.objects.none()
-    return sites_for_user(request.user).order_by("town", "-kind", "name")
+    return sites_for_user(request.user).in_network_order()
 
 
 class OnlyWhenTickedFilter(django_filters.BooleanFilter):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,6 @@ from stations.models import (
     DutyShift,
     Opinion,
     Site,
-    SiteKind,
     State,
     Visit,
     VisitDeputy,
@@ -31,13 +30,7 @@ from stations.privacy import mask_name, mask_phone, redact_phones
 
 def scoped_sites(user) -> QuerySet[Site]:
     """The sites the user may record visits for: their station first, then its rooms, then its points."""
-    order = Case(
-        When(kind=SiteKind.STATION, then=Value(0)),
-        When(kind=SiteKind.ROOM, then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-    return sites_for_user(user).annotate(kind_order=order).order_by("town", "kind_order", "name")
+    return sites_for_user(user).in_network_order()
 
 
 def visits_for_user(user) -> QuerySet[Visit]:
