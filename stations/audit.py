@@ -11,7 +11,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 
 from stations.models.audit import AuditAction, AuditEntry
-from stations.privacy import mask_name, mask_phone, redact_phones
+from stations.privacy import mask_email, mask_name, mask_phone, redact_phones
 
 
 def client_address(request: HttpRequest | None) -> str | None:
@@ -78,13 +78,6 @@ _NAME_FIELDS = {"visitor_name", "submitter_name", "first_name", "last_name"}
 _SECRET_FIELDS = ("password", "key", "secret", "token")
 
 
-def mask_email(value: str) -> str:
-    local, _, domain = (value or "").partition("@")
-    if not domain:
-        return mask_name(value)
-    return f"{local[:1]}***@{domain}"
-
-
 def masked_value(field_name: str, value: Any, *, free_text: bool = False) -> Any:
     """The value of one field as the audit log may keep it. Free text (a visit's summary, an opinion) may
     name people anywhere in it, so only the fact that it changed is kept."""
@@ -112,4 +105,4 @@ def masked_value(field_name: str, value: Any, *, free_text: bool = False) -> Any
     return redact_phones(str(value))[:100]
 
 
-__all__ = ["AuditAction", "audit", "client_address", "mask_email", "masked_value"]
+__all__ = ["AuditAction", "audit", "client_address", "masked_value"]

@@ -37,3 +37,11 @@ _COUNTRY_PREFIX = re.compile(r"^\+?86[\s-]?")
 def redact_phones(text: str) -> str:
     """Free text with every phone-like number masked, for pages and messages outside the station."""
     return _PHONE_IN_TEXT.sub(lambda match: mask_phone(_COUNTRY_PREFIX.sub("", match.group(0))), text or "")
+
+
+def mask_email(value: str) -> str:
+    """a***@example.com: enough for staff to tell whether the voter gave one."""
+    local, _, domain = (value or "").partition("@")
+    if not domain:
+        return mask_name(value)
+    return f"{local[:1]}***@{domain}"
