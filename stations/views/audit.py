@@ -6,9 +6,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from stations.access import district_admin_required
 from stations.forms.audit import AuditFilter
 from stations.models.audit import AuditEntry
+from stations.policy import district_admin_required
 
 PAGE_SIZE = 50
 

@@ -16,11 +16,11 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from stations.access import district_admin_required
 from stations.audit import audit
 from stations.exports import XLSX_CONTENT_TYPE, attachment
 from stations.forms.privacy import AnonymiseForm, VoterPhoneForm
 from stations.models import AuditAction
+from stations.policy import district_admin_required
 from stations.privacy import mask_phone
 from stations.selectors.privacy import voter_records
 from stations.services import privacy as privacy_services
