@@ -188,7 +188,7 @@ def visible_deputy_records(user: User) -> QuerySet[Deputy]:
         serving = Assignment.objects.filter(site__in=visible_sites(user)).values("deputy_id")
         return Deputy.objects.filter(pk__in=serving)
     membership = membership_of(user)
-    if membership is not None and membership.role == Role.DEPUTY:
+    if membership is not None and membership.role == Role.DEPUTY and membership.deputy_id is not None:
         return Deputy.objects.filter(pk=membership.deputy_id)
     return Deputy.objects.none()
 
@@ -389,7 +389,7 @@ def staff_required(view: View[P]) -> View[P]:
     """Signed in, with a staff role (station staff, head, district administrator). Others get 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not can_write(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -401,7 +401,7 @@ def district_admin_required(view: View[P]) -> View[P]:
     """Signed in as a district administrator. Others get 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not is_district_admin(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
