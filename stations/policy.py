@@ -385,25 +385,26 @@ def deputy_record_for_user(user: User, slug: str) -> Deputy:
 # --- decorators --------------------------------------------------------------------------------------------
 
 
+def requires(check: Callable[[User], bool]) -> Callable[[View[P]], View[P]]:
+    """A view decorator: the anonymous visitor is sent to sign in, a signed-in user failing `check` gets 403."""
+
+    def decorator(view: View[P]) -> View[P]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if not check(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
+
+    return decorator
+
+
 def staff_required(view: View[P]) -> View[P]:
     """Signed in, with a staff role (station staff, head, district administrator). Others get 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        if not can_write(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
+    return requires(can_write)(view)
 
 
 def district_admin_required(view: View[P]) -> View[P]:
     """Signed in as a district administrator. Others get 403."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        if not is_district_admin(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
+    return requires(is_district_admin)(view)

@@ -15,7 +15,7 @@ from stations.models import AbsenceReason, District
 from stations.policy import (
     can_view_deputy_attendance,
     deputy_record_for_user,
-    district_admin_required,
+    requires,
     staff_required,
 )
 from stations.selectors import stats
@@ -157,7 +157,7 @@ def _sort_headers(sort: str) -> list[dict]:
     return headers
 
 
-@district_admin_required
+@requires(can_view_deputy_attendance)
 def deputy_attendance(request: HttpRequest) -> HttpResponse:
     """Every deputy's attendance for a year, sortable by any column."""
     year = year_from(request.GET)
