@@ -15,13 +15,13 @@ MANAGED_APPS = {"stations", "auth", "axes", "otp_totp"}
 
 
 class DistrictAdminPermissionBackend(BaseBackend):
-    def _is_district_admin(self, user_obj) -> bool:
-        from stations.access import is_district_admin
+    def _by_role(self, user_obj) -> bool:
+        from stations.policy import can_administer_network
 
-        return user_obj.is_active and is_district_admin(user_obj)
+        return can_administer_network(user_obj)
 
     def has_perm(self, user_obj, perm: str, obj=None) -> bool:
-        return self._is_district_admin(user_obj) and perm.split(".", 1)[0] in MANAGED_APPS
+        return self._by_role(user_obj) and perm.split(".", 1)[0] in MANAGED_APPS
 
     def has_module_perms(self, user_obj, app_label: str) -> bool:
-        return self._is_district_admin(user_obj) and app_label in MANAGED_APPS
+        return self._by_role(user_obj) and app_label in MANAGED_APPS

@@ -70,10 +70,10 @@ class TwoFactorRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self._protected(request.path_info) and request.user.is_authenticated and not request.user.is_verified():
-            from stations.access import is_district_admin
+            from stations.policy import requires_second_factor
             from stations.services.two_factor import confirmed_device
 
-            if is_district_admin(request.user):
+            if requires_second_factor(request.user):
                 target = "stations:otp_verify" if confirmed_device(request.user) else "stations:otp_setup"
                 return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)

@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from stations import demo
-from stations.access import sites_for_user
 from stations.models import Deputy, District, Level, Site
+from stations.policy import visible_sites
 from tests import demo_activity_probe
 
 
@@ -75,9 +75,9 @@ def test_demo_accounts_sign_in_with_their_roles(client, db, no_activity):
     admin = users.get(username="demo-admin")
     assert admin.is_staff and admin.is_superuser
     jinxing = Site.objects.get(slug="yuxin-jinxing")
-    assert jinxing in sites_for_user(users.get(username="demo-yuxin-head"))
-    assert jinxing in sites_for_user(users.get(username="demo-yuxin-staff"))
-    assert jinxing not in sites_for_user(users.get(username="demo-fengqiao-staff"))
+    assert jinxing in visible_sites(users.get(username="demo-yuxin-head"))
+    assert jinxing in visible_sites(users.get(username="demo-yuxin-staff"))
+    assert jinxing not in visible_sites(users.get(username="demo-fengqiao-staff"))
     assert jinxing in users.get(username="demo-deputy").membership.deputy.sites.all()
 
 

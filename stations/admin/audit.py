@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from stations.access import is_district_admin
 from stations.models import AuditEntry
+from stations.policy import can_view_audit_log
 
 
 @admin.register(AuditEntry)
@@ -16,7 +16,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return is_district_admin(request.user) and super().has_view_permission(request, obj)
+        return can_view_audit_log(request.user) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from stations.access import is_district_admin
 from stations.audit import AuditAction, audit
 from stations.forms.rosters import GenerateYearForm
 from stations.models import Attendance, Deputy, Duty, DutyShift, ReceptionRule, Roster, Site, Unavailability
+from stations.policy import can_use_admin_by_role
 from stations.selectors.rosters import with_children
 from stations.services.rosters import GenerationResult, refuse_conflicts, roster_publish, rosters_generate
 from stations.views.rosters import warn_short_of_deputies
@@ -29,7 +29,7 @@ class DistrictAdminAccess:
     """District administrators manage rosters in the admin by their role, without per-model permissions."""
 
     def _by_role(self, request: HttpRequest) -> bool:
-        return request.user.is_active and request.user.is_staff and is_district_admin(request.user)
+        return can_use_admin_by_role(request.user)
 
     def has_module_permission(self, request):
         return self._by_role(request) or super().has_module_permission(request)

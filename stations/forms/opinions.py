@@ -232,11 +232,11 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 
 
 def _scoped_sites(request):
-    from stations.access import sites_for_user
+    from stations.policy import visible_sites
 
     if request is None:
         return Site.objects.none()
-    return sites_for_user(request.user).in_network_order()
+    return visible_sites(request.user).in_network_order()
 
 
 class OnlyWhenTickedFilter(django_filters.BooleanFilter):

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
-from stations.access import is_district_admin, sites_for_user
-from stations.models import District, SiteKind
+from stations.models import SiteKind
+from stations.policy import User, stats_districts, visible_sites
 from stations.selectors.stats import Period, Scope, sites_in_tree_order
 
 YEARS_BACK = 9
@@ -73,7 +73,7 @@ class StatsForm(PeriodForm):
     )
     field_order = ["scope", "year", "month_from", "month_to", "date_from", "date_to"]
 
-    def __init__(self, query: QueryDict | None = None, *, user) -> None:
+    def __init__(self, query: QueryDict | None = None, *, user: User) -> None:
         """Bound to the query string over the defaults (the user's widest scope, this whole year)."""
         self.scopes: dict[str, Scope] = {}
         choices = self._scope_choices(user)
@@ -83,11 +83,11 @@ class StatsForm(PeriodForm):
         super().__init__(data)
         self.fields["scope"].choices = choices
 
-    def _scope_choices(self, user) -> list[tuple[str, list[tuple[str, str]]]]:
+    def _scope_choices(self, user: User) -> list[tuple[str, list[tuple[str, str]]]]:
         choices: list[tuple[str, list[tuple[str, str]]]] = []
-        sites = sites_for_user(user).select_related("district")
-        if is_district_admin(user):
-            districts = [Scope.for_district(d) for d in District.objects.order_by("name")]
+        sites = visible_sites(user).select_related("district")
+        districts = [Scope.for_district(d) for d in stats_districts(user).order_by("name")]
+        if districts:
             choices.append((str(_("District")), self._add(districts)))
         stations = [Scope.for_station(s) for s in sites.filter(kind=SiteKind.STATION).order_by("name")]
         if stations:

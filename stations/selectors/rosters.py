@@ -10,31 +10,11 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import formats, timezone
 
-from stations.access import is_district_admin, role_of, station_of
-from stations.models import Attendance, Deputy, Duty, DutyShift, Role, Roster, Site
+from stations.models import Attendance, Deputy, Duty, DutyShift, Roster, Site
 from stations.models.rosters import month_day
 
 # Deputies who did not come (absent, or replaced by a substitute) are not busy at that time.
 NOT_THERE = (Attendance.ABSENT, Attendance.SUBSTITUTED)
-
-
-def _same_station(user, site: Site) -> bool:
-    station = station_of(user)
-    return station is not None and site.station.pk == station.pk
-
-
-def can_manage_roster(user, site: Site) -> bool:
-    """Assign, swap, move, publish: the head of the site's station, or a district administrator."""
-    if is_district_admin(user):
-        return True
-    return role_of(user) == Role.STATION_HEAD and _same_station(user, site)
-
-
-def can_mark_attendance(user, site: Site) -> bool:
-    """Staff and the head of the site's station, or a district administrator."""
-    if is_district_admin(user):
-        return True
-    return role_of(user) in (Role.STATION_HEAD, Role.STAFF) and _same_station(user, site)
 
 
 def format_span(start: dt.datetime, end: dt.datetime) -> str:

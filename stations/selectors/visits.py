@@ -12,7 +12,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stations.access import sites_for_user
 from stations.models import (
     Area,
     Attendance,
@@ -25,17 +24,13 @@ from stations.models import (
     Visit,
     VisitDeputy,
 )
+from stations.policy import User, visible_sites
 from stations.privacy import mask_name, mask_phone, redact_phones
 
 
-def scoped_sites(user) -> QuerySet[Site]:
+def scoped_sites(user: User) -> QuerySet[Site]:
     """The sites the user may record visits for: their station first, then its rooms, then its points."""
-    return sites_for_user(user).in_network_order()
-
-
-def visits_for_user(user) -> QuerySet[Visit]:
-    """Every visit (archived ones too) of the sites the user may see."""
-    return Visit.objects.filter(site__in=sites_for_user(user))
+    return visible_sites(user).in_network_order()
 
 
 def shift_at(*, site: Site, at: dt.datetime) -> DutyShift | None:

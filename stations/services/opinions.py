@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -29,17 +27,16 @@ from stations.models import (
     DEFAULT_DEADLINE_DAYS,
     District,
     HandlingBody,
-    Membership,
     Opinion,
     OpinionAction,
     OpinionEvent,
-    Role,
     Satisfaction,
     Site,
     Source,
     State,
 )
 from stations.notifications import Notice, Recipient, notify
+from stations.policy import district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
 from stations.validators import normalise_phone
 
@@ -525,24 +522,12 @@ def _render_notice(template: str, subject, context: dict) -> Notice:
 
 
 def _staff_recipients(station: Site) -> list[Recipient]:
-    emails = (
-        Membership.objects.filter(station=station, role__in=[Role.STATION_HEAD, Role.STAFF], user__is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
+    emails = station_team_users(station).exclude(email="").values_list("email", flat=True)
     return [Recipient(email=email) for email in emails]
 
 
 def _administrator_recipients() -> list[Recipient]:
-    # A superuser without a membership counts as a district administrator (stations.access.role_of).
-    emails = (
-        get_user_model()
-        .objects.filter(
-            Q(membership__role=Role.DISTRICT_ADMIN) | Q(is_superuser=True, membership__isnull=True), is_active=True
-        )
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
+    emails = district_admin_users().exclude(email="").values_list("email", flat=True)
     return [Recipient(email=email) for email in emails]
 
 

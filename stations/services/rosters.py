@@ -35,11 +35,10 @@ from stations.models import (
     Unavailability,
 )
 from stations.models.rosters import DEFAULT_END, DEFAULT_RECEPTION_DAY, DEFAULT_START
+from stations.policy import can_manage_roster, can_mark_attendance
 from stations.selectors.rosters import (
     busy_between,
     busy_map,
-    can_manage_roster,
-    can_mark_attendance,
     format_day,
     format_span,
 )

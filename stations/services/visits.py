@@ -13,9 +13,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stations.access import is_district_admin
 from stations.audit import AuditAction, audit
 from stations.models import Area, Category, Channel, Deputy, Site, Source, Visit, VisitDeputy
+from stations.policy import can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
 from stations.services.opinions import opinion_register
@@ -286,7 +286,7 @@ def visit_archive(*, visit: Visit, actor, request: HttpRequest | None = None) ->
 @transaction.atomic
 def visit_restore(*, visit: Visit, actor, request: HttpRequest | None = None) -> Visit:
     """Bring an archived visit back into the record book (district administrators only)."""
-    if not is_district_admin(actor):
+    if not can_restore_visit(actor, visit):
         raise PermissionDenied
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
     if not visit.is_archived:

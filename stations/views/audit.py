@@ -6,14 +6,14 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from stations.access import district_admin_required
 from stations.forms.audit import AuditFilter
 from stations.models.audit import AuditEntry
+from stations.policy import can_view_audit_log, requires
 
 PAGE_SIZE = 50
 
 
-@district_admin_required
+@requires(can_view_audit_log)
 def audit_log(request: HttpRequest) -> HttpResponse:
     # Entries carry the actor's name, so the page needs no join: a count and one page of rows.
     filters = AuditFilter(request.GET or None, queryset=AuditEntry.objects.all())

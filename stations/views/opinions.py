@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from stations import throttle
-from stations.access import is_district_admin, sites_for_user, staff_required
 from stations.audit import AuditAction, audit
 from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
 from stations.models import Opinion, OpinionAction, OpinionEvent, Site
+from stations.policy import can_review_important_opinions, opinion_for_user, staff_required, visible_opinions
 from stations.services import opinions as services
 
 SUBMITTED_SESSION_KEY = "opinion_submitted"
@@ -131,12 +131,12 @@ def track_detail(request: HttpRequest, code: str) -> HttpResponse:
 @staff_required
 @require_GET
 def staff_opinion_list(request: HttpRequest) -> HttpResponse:
-    scoped = Opinion.objects.filter(site__in=sites_for_user(request.user)).select_related("site", "handling_body")
+    scoped = visible_opinions(request.user).select_related("site", "handling_body")
     filters = OpinionFilter(request.GET or None, queryset=scoped, request=request)
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     # The filter panel stays open while any filter is set.
     context = {"filters": filters, "page": page, "query": any(key != "page" for key in request.GET)}
-    if is_district_admin(request.user):
+    if can_review_important_opinions(request.user):
         context["important_queue"] = list(scoped.important().order_by("registered_at")[:PAGE_SIZE])
     return render(request, "stations/opinions/staff_list.html", context)
 
@@ -156,12 +156,6 @@ ACTION_SERVICES: dict[str, Callable[..., Opinion]] = {
     OpinionAction.REPORT: services.opinion_report_important,
     OpinionAction.WITHDRAW_REPORT: services.opinion_withdraw_report,
 }
-
-
-def _opinion_for_user(request: HttpRequest, pk: int) -> Opinion:
-    """The opinion if it belongs to one of the user's sites; a 404 otherwise (its existence stays hidden)."""
-    scoped = Opinion.objects.filter(site__in=sites_for_user(request.user))
-    return get_object_or_404(scoped.select_related("site", "handling_body", "visit", "visit__site"), pk=pk)
 
 
 def _visit_url(opinion: Opinion) -> str | None:
@@ -211,7 +205,7 @@ def _render_detail(
 @staff_required
 @require_http_methods(["GET", "POST"])
 def staff_opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    opinion = _opinion_for_user(request, pk)
+    opinion = opinion_for_user(request.user, pk, write=request.method == "POST")
     if request.method != "POST":
         return _render_detail(request, opinion)
 
@@ -231,7 +225,7 @@ def staff_opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except services.OpinionChanged as changed:
         # The other person's step stands; show the opinion as it is now, with the steps possible from there.
         messages.error(request, changed.messages[0])
-        return _render_detail(request, _opinion_for_user(request, pk), status=409)
+        return _render_detail(request, opinion_for_user(request.user, pk), status=409)
     except services.TransitionNotAllowed as refused:
         messages.error(request, refused.messages[0])
         return _render_detail(request, opinion, status=400)

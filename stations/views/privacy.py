@@ -16,18 +16,18 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from stations.access import district_admin_required
 from stations.audit import audit
 from stations.exports import XLSX_CONTENT_TYPE, attachment
 from stations.forms.privacy import AnonymiseForm, VoterPhoneForm
 from stations.models import AuditAction
+from stations.policy import can_handle_voter_rights, requires
 from stations.privacy import mask_phone
 from stations.selectors.privacy import voter_records
 from stations.services import privacy as privacy_services
 
 
 @never_cache
-@district_admin_required
+@requires(can_handle_voter_rights)
 def voter_lookup(request: HttpRequest) -> HttpResponse:
     form = VoterPhoneForm(request.POST or None)
     context: dict = {"form": form}
@@ -49,7 +49,7 @@ def voter_lookup(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@district_admin_required
+@requires(can_handle_voter_rights)
 def voter_export(request: HttpRequest) -> HttpResponse:
     form = VoterPhoneForm(request.POST)
     if not form.is_valid():
@@ -64,7 +64,7 @@ def voter_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@district_admin_required
+@requires(can_handle_voter_rights)
 def voter_anonymise(request: HttpRequest) -> HttpResponse:
     form = AnonymiseForm(request.POST)
     if form.is_valid():

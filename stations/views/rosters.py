@@ -16,14 +16,13 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from stations.access import is_district_admin, sites_for_user, staff_required, station_of
 from stations.forms.rosters import (
     YEAR_MAX,
     YEAR_MIN,
@@ -35,13 +34,19 @@ from stations.forms.rosters import (
     SwapForm,
     YearForm,
 )
-from stations.models import Duty, DutyShift, Roster, Site, SiteKind
-from stations.selectors.rosters import (
+from stations.models import Duty, DutyShift, Roster, Site
+from stations.policy import (
     can_manage_roster,
     can_mark_attendance,
-    deputies_for_station,
-    shifts_with_duties,
+    can_pick_any_station,
+    duty_for_user,
+    managed_station_for_user,
+    shift_for_user,
+    staff_required,
+    station_for_user,
+    visible_stations,
 )
+from stations.selectors.rosters import deputies_for_station, shifts_with_duties
 from stations.services.rosters import (
     KIND_ORDER,
     duty_assign,
@@ -55,27 +60,6 @@ from stations.services.rosters import (
 )
 
 MONTHS = range(1, 13)
-
-
-# --- scope helpers ----------------------------------------------------------------------------------------
-
-
-def _station_for_user(request: HttpRequest, slug: str | None) -> Site | None:
-    """The station asked for, within the user's scope (404 outside it); by default the user's own."""
-    stations = sites_for_user(request.user).filter(kind=SiteKind.STATION)
-    if slug:
-        return get_object_or_404(stations, slug=slug)
-    return station_of(request.user) or stations.order_by("town", "name").first()
-
-
-def _shift_for_user(request: HttpRequest, pk: int) -> DutyShift:
-    scoped = DutyShift.objects.filter(roster__site__in=sites_for_user(request.user))
-    return get_object_or_404(scoped.select_related("roster__site__parent__parent"), pk=pk)
-
-
-def _require_manage(request: HttpRequest, site: Site) -> None:
-    if not can_manage_roster(request.user, site):
-        raise PermissionDenied
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -124,7 +108,7 @@ def _add_errors(form: django_forms.Form, error: ValidationError) -> None:
 def staff_rosters(request: HttpRequest) -> HttpResponse:
     """A station's year at a glance (sites × months) and the chosen month's receptions in detail."""
     today = timezone.localdate()
-    station = _station_for_user(request, request.GET.get("station"))
+    station = station_for_user(request.user, request.GET.get("station"))
     year = _int(request.GET.get("year"), today.year, YEAR_MIN, YEAR_MAX)
     month = _int(request.GET.get("month"), today.month if year == today.year else 1, 1, 12)
     context = {"station": station, "year": year, "month": month, "months": MONTHS}
@@ -147,7 +131,9 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             # Only district administrators move between stations; everybody else has one.
-            "stations": Site.objects.stations().order_by("town", "name") if is_district_admin(request.user) else None,
+            "stations": visible_stations(request.user).order_by("town", "name")
+            if can_pick_any_station(request.user)
+            else None,
             "grid": grid,
             "month_rows": month_rows,
             "month_start": dt.date(year, month, 1),
@@ -166,10 +152,7 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def staff_roster_generate(request: HttpRequest) -> HttpResponseRedirect:
-    station = _station_for_user(request, request.POST.get("station"))
-    if station is None:
-        raise PermissionDenied
-    _require_manage(request, station)
+    station = managed_station_for_user(request.user, request.POST.get("station"))
     form = YearForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a year between %(low)s and %(high)s.") % {"low": YEAR_MIN, "high": YEAR_MAX})
@@ -195,10 +178,7 @@ def staff_roster_generate(request: HttpRequest) -> HttpResponseRedirect:
 @require_POST
 @staff_required
 def staff_roster_publish(request: HttpRequest) -> HttpResponseRedirect:
-    station = _station_for_user(request, request.POST.get("station"))
-    if station is None:
-        raise PermissionDenied
-    _require_manage(request, station)
+    station = managed_station_for_user(request.user, request.POST.get("station"))
     form = YearForm(request.POST)
     if not form.is_valid():
         raise PermissionDenied
@@ -297,13 +277,12 @@ def _render_shift(request: HttpRequest, shift: DutyShift, *, status: int = 200, 
 @require_GET
 @staff_required
 def staff_shift(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_shift(request, _shift_for_user(request, pk))
+    return _render_shift(request, shift_for_user(request.user, pk))
 
 
 def _shift_write(request: HttpRequest, pk: int, *, form_name: str, build, act, done: str) -> HttpResponse:
     """The shape every head-only shift change shares: scope, permission, form, service, message, redirect."""
-    shift = _shift_for_user(request, pk)
-    _require_manage(request, shift.site)
+    shift = shift_for_user(request.user, pk, manage=True)
     form = build(shift)
     if form.is_valid():
         try:
@@ -401,11 +380,8 @@ def staff_shift_move(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_required
 def staff_duty_attendance(request: HttpRequest, pk: int) -> HttpResponse:
-    scoped = Duty.objects.filter(shift__roster__site__in=sites_for_user(request.user))
-    duty = get_object_or_404(scoped.select_related("shift__roster__site", "deputy"), pk=pk)
+    duty = duty_for_user(request.user, pk, mark=True)
     shift = duty.shift
-    if not can_mark_attendance(request.user, shift.site):
-        raise PermissionDenied
     form = AttendanceForm(request.POST, prefix=f"duty-{duty.pk}", deputies=deputies_for_station(shift.site.station))
     if form.is_valid():
         data = form.cleaned_data

@@ -5,8 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from stations.access import membership_of, staff_required, station_of
-from stations.models import Role
+from stations.policy import deputy_of, staff_required, station_of
 from stations.selectors.visits import scoped_sites, todays_shifts, visits_today, waiting_opinions
 
 WAITING_SHOWN = 10
@@ -16,9 +15,9 @@ WAITING_SHOWN = 10
 def staff_home(request: HttpRequest) -> HttpResponse:
     """Where everyone lands after signing in. A deputy's read-only account goes to their own performance
     record (their duties, attendance and the opinions raised at their receptions); staff see their day."""
-    membership = membership_of(request.user)
-    if membership is not None and membership.role == Role.DEPUTY:
-        return redirect("stations:deputy_record", slug=membership.deputy.slug)
+    deputy = deputy_of(request.user)
+    if deputy is not None:
+        return redirect("stations:deputy_record", slug=deputy.slug)
     return _station_day(request)
 
 

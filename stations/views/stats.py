@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from stations.access import (
-    STATION_ROLES,
-    district_admin_required,
-    is_district_admin,
-    membership_of,
-    role_of,
-    sites_for_user,
-    staff_required,
-)
 from stations.audit import AuditAction, audit
 from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
 from stations.forms.stats import StatsForm, public_form, year_choices, year_from
-from stations.models import AbsenceReason, Assignment, Deputy, District, Role
+from stations.models import AbsenceReason, District
+from stations.policy import (
+    can_view_deputy_attendance,
+    deputy_record_for_user,
+    requires,
+    staff_required,
+)
 from stations.selectors import stats
 from stations.selectors.stats import DEFINITIONS, TERMS, Scope
 from stations.stats_tables import public_table, staff_tables, to_xlsx
@@ -82,30 +79,15 @@ def staff_stats(request: HttpRequest) -> HttpResponse:
             "tables": tables,
             "query": _export_query(request),
             "definitions": DEFINITIONS,
-            "is_district_admin": is_district_admin(request.user),
+            "can_view_deputy_attendance": can_view_deputy_attendance(request.user),
         },
     )
-
-
-def _may_see_record(user, deputy: Deputy) -> bool:
-    """District administrators; staff of a station where the deputy serves; the deputy themself."""
-    role = role_of(user)
-    if role == Role.DISTRICT_ADMIN:
-        return True
-    if role in STATION_ROLES:
-        return Assignment.objects.filter(deputy=deputy, site__in=sites_for_user(user)).exists()
-    if role == Role.DEPUTY:
-        membership = membership_of(user)
-        return membership is not None and membership.deputy_id == deputy.pk
-    return False
 
 
 @login_required
 def deputy_record(request: HttpRequest, slug: str) -> HttpResponse:
     """A deputy's performance record (履职档案) for a year, printable."""
-    deputy = get_object_or_404(Deputy, slug=slug)
-    if not _may_see_record(request.user, deputy):
-        raise Http404
+    deputy = deputy_record_for_user(request.user, slug)
     year = year_from(request.GET)
     record = stats.deputy_record(deputy=deputy, year=year)
     return render(
@@ -175,7 +157,7 @@ def _sort_headers(sort: str) -> list[dict]:
     return headers
 
 
-@district_admin_required
+@requires(can_view_deputy_attendance)
 def deputy_attendance(request: HttpRequest) -> HttpResponse:
     """Every deputy's attendance for a year, sortable by any column."""
     year = year_from(request.GET)

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,19 +17,22 @@ from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from stations.access import (
-    STATION_ROLES,
-    can_write,
-    district_admin_required,
-    is_district_admin,
-    role_of,
-    staff_required,
-    station_of,
-)
 from stations.audit import AuditAction, audit
 from stations.exports import csv_attachment, xlsx_append, xlsx_attachment
 from stations.forms.visits import OpinionFormSet, VisitFilter, VisitForm, opinions_from, visit_initial
 from stations.models import Assignment, Deputy, DutyShift, Site, Visit
+from stations.policy import (
+    can_export_unmasked,
+    can_restore_visit,
+    can_reveal_visitor,
+    can_see_archived_visits,
+    district_admin_required,
+    sees_visitor_in_full,
+    staff_required,
+    station_of,
+    visible_visits,
+    visit_for_user,
+)
 from stations.selectors.visits import (
     areas_for_site,
     deputies_on_duty,
@@ -38,22 +41,11 @@ from stations.selectors.visits import (
     scoped_sites,
     todays_shifts,
     visit_history,
-    visits_for_user,
 )
 from stations.services import visits as services
 
 PAGE_SIZE = 25
 EXPORT_FORMATS = ("xlsx", "csv")
-
-
-def _visit_for_user(request: HttpRequest, pk: int, *, write: bool = False) -> Visit:
-    """The visit when it belongs to the user's sites (404 otherwise: its existence is not revealed)."""
-    visit = get_object_or_404(
-        visits_for_user(request.user).select_related("site", "area", "shift__roster__site", "recorded_by"), pk=pk
-    )
-    if write and not can_write(request.user):
-        raise PermissionDenied
-    return visit
 
 
 def _apply_service_errors(form: VisitForm, error: ValidationError) -> None:
@@ -161,7 +153,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
-    visit = _visit_for_user(request, pk, write=True)
+    visit = visit_for_user(request.user, pk, write=True)
     if visit.is_archived:
         messages.error(request, _("An archived visit cannot be changed; restore it first."))
         return redirect("stations:visit_detail", pk=visit.pk)
@@ -215,10 +207,10 @@ def _record_book_filter(request: HttpRequest) -> VisitFilter:
     )
     return VisitFilter(
         request.GET,
-        queryset=visits_for_user(request.user),
+        queryset=visible_visits(request.user),
         sites=sites,
         deputies=deputies,
-        can_see_archived=is_district_admin(request.user),
+        can_see_archived=can_see_archived_visits(request.user),
     )
 
 
@@ -236,7 +228,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
             "filter": filterset,
             "page": page,
             "export_params": [(key, value) for key, values in query.lists() for value in values if key != "unmasked"],
-            "is_admin": is_district_admin(request.user),
+            "can_export_unmasked": can_export_unmasked(request.user),
         },
     )
 
@@ -247,7 +239,7 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_FORMATS:
         raise Http404
     unmasked = request.GET.get("unmasked") == "1"
-    if unmasked and not is_district_admin(request.user):
+    if unmasked and not can_export_unmasked(request.user):
         raise PermissionDenied
     filterset = _record_book_filter(request)
     header, rows = export_rows(record_book(filterset.qs), unmasked=unmasked)
@@ -274,10 +266,9 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole record. The station's own staff see the voter's name and phone; others see them masked
     (a district administrator may reveal them, which is recorded)."""
-    visit = _visit_for_user(request, pk)
-    own_station = role_of(request.user) in STATION_ROLES
-    admin = is_district_admin(request.user)
-    reveal = own_station or (admin and request.GET.get("reveal") == "1")
+    visit = visit_for_user(request.user, pk)
+    may_reveal = can_reveal_visitor(request.user, visit)
+    reveal = sees_visitor_in_full(request.user, visit) or (may_reveal and request.GET.get("reveal") == "1")
     has_personal = bool(visit.visitor_phone or visit.visitor_name)
     if reveal and has_personal:
         audit(
@@ -297,8 +288,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "opinions": visit.opinions.order_by("registered_at", "pk"),
             "history": visit_history(visit),
             "reveal": reveal,
-            "can_reveal": admin and not reveal and has_personal,
-            "is_admin": admin,
+            "can_reveal": may_reveal and not reveal and has_personal,
+            "can_restore": can_restore_visit(request.user, visit),
         },
     )
 
@@ -306,7 +297,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_required
 def visit_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    visit = _visit_for_user(request, pk, write=True)
+    visit = visit_for_user(request.user, pk, write=True)
     try:
         services.visit_archive(visit=visit, actor=request.user, request=request)
     except ValidationError as error:
@@ -319,7 +310,7 @@ def visit_archive(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @district_admin_required
 def visit_restore(request: HttpRequest, pk: int) -> HttpResponse:
-    visit = _visit_for_user(request, pk, write=True)
+    visit = visit_for_user(request.user, pk, write=True)
     try:
         services.visit_restore(visit=visit, actor=request.user, request=request)
     except ValidationError as error:
