@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from stations import throttle
 from stations.access import is_district_admin, sites_for_user, staff_required
-from stations.audit import AuditAction, audit
+from stations.audit import Actor, AuditAction, audit
 from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
 from stations.models import Opinion, OpinionAction, OpinionEvent, Site
 from stations.services import opinions as services
@@ -68,6 +68,7 @@ def opinion_create(request: HttpRequest) -> HttpResponse:
                 submitter_phone=data["submitter_phone"],
                 submitter_email=data["submitter_email"],
                 consent=data["consent"],
+                actor=Actor.from_request(request),
             )
         except services.OpinionError as error:
             form.add_error(None, error)
@@ -193,8 +194,8 @@ def _render_detail(
     )
     if show_contact:
         audit(
-            action=AuditAction.VIEW_PERSONAL,
-            request=request,
+            action=AuditAction.PERSONAL_DATA_VIEWED,
+            actor=Actor.from_request(request),
             target=opinion,
             summary=f"{opinion.reference} contact details",
         )
@@ -224,7 +225,7 @@ def staff_opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         ACTION_SERVICES[action](
             opinion=opinion,
-            actor=request.user,
+            actor=Actor.from_request(request),
             expected_version=form.cleaned_data["version"],
             **form.service_kwargs(),
         )

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from stations.access import is_district_admin, sites_for_user, staff_required, station_of
+from stations.audit import Actor
 from stations.forms.rosters import (
     YEAR_MAX,
     YEAR_MIN,
@@ -176,7 +177,7 @@ def staff_roster_generate(request: HttpRequest) -> HttpResponseRedirect:
         return redirect(_grid_url(station, timezone.localdate().year))
     year = form.cleaned_data["year"]
     try:
-        result = roster_generate_station(station=station, year=year, actor=request.user)
+        result = roster_generate_station(station=station, year=year, actor=Actor.from_request(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(_grid_url(station, year))
@@ -209,7 +210,7 @@ def staff_roster_publish(request: HttpRequest) -> HttpResponseRedirect:
     published, refused = 0, []
     for roster in drafts:
         try:
-            roster_publish(roster=roster, actor=request.user)
+            roster_publish(roster=roster, actor=Actor.from_request(request))
             published += 1
         except ValidationError as error:
             refused.extend(error.messages)
@@ -325,7 +326,7 @@ def staff_shift_assign(request: HttpRequest, pk: int) -> HttpResponse:
         form_name="assign_form",
         build=lambda shift: AssignForm(request.POST, deputies=deputies_for_station(shift.site.station)),
         act=lambda shift, data: duty_assign(
-            shift=shift, deputy=data["deputy"], actor=request.user, reason=data["reason"]
+            shift=shift, deputy=data["deputy"], actor=Actor.from_request(request), reason=data["reason"]
         ),
         done=_("The deputy is on the shift."),
     )
@@ -339,7 +340,9 @@ def staff_shift_remove(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_name="remove_form",
         build=lambda shift: RemoveForm(request.POST, shift=shift),
-        act=lambda shift, data: duty_remove(duty=data["duty"], actor=request.user, reason=data["reason"]),
+        act=lambda shift, data: duty_remove(
+            duty=data["duty"], actor=Actor.from_request(request), reason=data["reason"]
+        ),
         done=_("The deputy was taken off the shift."),
     )
 
@@ -353,7 +356,7 @@ def staff_shift_swap(request: HttpRequest, pk: int) -> HttpResponse:
         form_name="swap_form",
         build=lambda shift: SwapForm(request.POST, shift=shift),
         act=lambda shift, data: shift_swap(
-            duty=data["duty"], other_duty=data["other_duty"], actor=request.user, reason=data["reason"]
+            duty=data["duty"], other_duty=data["other_duty"], actor=Actor.from_request(request), reason=data["reason"]
         ),
         done=_("The two deputies swapped their shifts."),
     )
@@ -370,7 +373,7 @@ def staff_shift_substitute(request: HttpRequest, pk: int) -> HttpResponse:
             request.POST, shift=shift, deputies=deputies_for_station(shift.site.station)
         ),
         act=lambda shift, data: duty_substitute(
-            duty=data["duty"], substitute=data["substitute"], actor=request.user, reason=data["reason"]
+            duty=data["duty"], substitute=data["substitute"], actor=Actor.from_request(request), reason=data["reason"]
         ),
         done=_("The substitute is on the shift."),
     )
@@ -386,7 +389,7 @@ def staff_shift_move(request: HttpRequest, pk: int) -> HttpResponse:
         tz = timezone.get_default_timezone()
         start = dt.datetime.combine(data["date"], data["start_time"], tzinfo=tz)
         end = dt.datetime.combine(data["date"], data["end_time"], tzinfo=tz)
-        shift_move(shift=shift, start=start, end=end, actor=request.user, reason=data["reason"])
+        shift_move(shift=shift, start=start, end=end, actor=Actor.from_request(request), reason=data["reason"])
 
     return _shift_write(
         request,
@@ -416,7 +419,7 @@ def staff_duty_attendance(request: HttpRequest, pk: int) -> HttpResponse:
                 absence_reason=data["absence_reason"],
                 substitute=data["substitute"],
                 note=data["note"],
-                actor=request.user,
+                actor=Actor.from_request(request),
             )
         except ValidationError as error:
             _add_errors(form, error)
