@@ -143,7 +143,7 @@ def test_enrolment_confirms_the_device_with_a_real_code(client, admin_without_de
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/staff/").status_code == 200
-    assert AuditEntry.objects.filter(action=AuditAction.CREATE, object_type="totpdevice").exists()
+    assert AuditEntry.objects.filter(action=AuditAction.SECOND_FACTOR_ENROLLED, object_type="totpdevice").exists()
 
 
 def test_a_district_admin_with_a_device_must_enter_a_code_before_staff_and_admin_pages(client, dana, clock):
