@@ -31,6 +31,17 @@ ALLOWED = [
     ("close", State.EXPLAINED, State.CLOSED),
     ("reopen", State.CLOSED, State.REFERRED),  # after an unsatisfied close
 ]
+# The audit code each step writes.
+CODES = {
+    "accept": "opinion.accepted",
+    "not_accept": "opinion.not_accepted",
+    "refer": "opinion.referred",
+    "reply": "opinion.replied",
+    "resolve": "opinion.resolved",
+    "explain": "opinion.explained",
+    "close": "opinion.closed",
+    "reopen": "opinion.reopened",
+}
 ACTIONS = ["accept", "not_accept", "refer", "reply", "resolve", "explain", "close", "reopen"]
 FORBIDDEN = [
     (action, state)
@@ -88,8 +99,46 @@ def test_every_allowed_step_moves_the_state_and_records_who_when_and_a_note(acti
     assert AuditEntry.objects.count() == before_audit + 1
     entry = AuditEntry.objects.first()
     assert entry.actor == alice
+    assert entry.action == CODES[action]
     assert entry.changes["from"] == from_state
     assert entry.changes["to"] == to_state
+
+
+def test_it_audits_a_step_with_the_actors_address_without_any_request(room, alice):
+    opinion = make_opinion(room, actor=alice)
+
+    services.opinion_accept(opinion=opinion, actor=Actor(user=alice, address="192.0.2.44"), note="予以受理")
+
+    entry = AuditEntry.objects.get(action="opinion.accepted")
+    assert (entry.actor, entry.address, entry.object_id) == (alice, "192.0.2.44", str(opinion.pk))
+
+
+def test_it_audits_the_flags_with_codes_of_their_own(room, alice):
+    opinion = make_opinion(room, State.ACCEPTED, actor=alice)
+    actor = Actor(user=alice)
+    opinion = services.opinion_set_supervision(
+        opinion=opinion, actor=actor, next_review=timezone.localdate() + dt.timedelta(days=30)
+    )
+    opinion = services.opinion_end_supervision(opinion=opinion, actor=actor)
+    opinion = services.opinion_report_important(opinion=opinion, actor=actor, note="涉及群众安全")
+    services.opinion_withdraw_report(opinion=opinion, actor=actor)
+
+    codes = list(AuditEntry.objects.filter(object_id=str(opinion.pk)).order_by("pk").values_list("action", flat=True))
+    assert codes[-4:] == [
+        "opinion.supervised",
+        "opinion.supervision_ended",
+        "opinion.reported",
+        "opinion.report_withdrawn",
+    ]
+
+
+def test_it_audits_a_registration_with_its_reference(room, alice):
+    opinion = services.opinion_register(
+        site=room, category=Category.OTHER, content="建议增设公交站", actor=Actor(user=alice, address="192.0.2.5")
+    )
+
+    entry = AuditEntry.objects.get(action="opinion.registered")
+    assert (entry.actor, entry.address, entry.summary) == (alice, "192.0.2.5", opinion.reference)
 
 
 @pytest.mark.parametrize(("action", "state"), FORBIDDEN, ids=[f"{a}-from-{s}" for a, s in FORBIDDEN])

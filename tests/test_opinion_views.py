@@ -486,6 +486,26 @@ def test_staff_accept_refer_reply_resolve_and_close_through_the_page(client, ali
     assert "已完成" in page.text
 
 
+def test_it_records_a_step_taken_on_the_page_with_the_staff_members_address(client, alice, room):
+    opinion = make_opinion(room)
+    client.force_login(alice)
+    data = {"action": "accept", "accept-version": opinion.version, "accept-note": "属实"}
+
+    response = client.post(detail_url(opinion), data, REMOTE_ADDR="10.1.2.3")
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(object_type="opinion", object_id=str(opinion.pk), action="opinion.accepted")
+    assert (entry.actor, entry.address, entry.summary) == (alice, "10.1.2.3", opinion.reference)
+
+
+def test_it_records_an_online_submission_with_the_voters_address_and_no_account(client, room):
+    client.post(NEW, valid_post(room), REMOTE_ADDR="203.0.113.9")
+
+    opinion = Opinion.objects.get()
+    entry = AuditEntry.objects.get(action="opinion.registered")
+    assert (entry.object_id, entry.actor, entry.actor_name, entry.address) == (str(opinion.pk), None, "", "203.0.113.9")
+
+
 def test_a_step_on_a_stale_page_is_refused_and_the_new_state_is_shown(client, alice, bob, room):
     opinion = make_opinion(room)
     shown_version = opinion.version

@@ -423,6 +423,40 @@ def test_a_moved_reception_keeps_its_original_date_and_says_so(published_room, b
     assert not DutyShift.objects.filter(roster=published_room, start=at(YEAR, 12, 20)).exists()
 
 
+def test_it_audits_each_change_with_its_code_and_the_actors_address(published_room, deputies, bob):
+    actor = Actor(user=bob, address="192.0.2.30")
+    march, april, duty, other = swappable(published_room)
+    newcomer = next(deputy for deputy in deputies if not march.duties.filter(deputy=deputy).exists())
+    duty_assign(shift=march, deputy=newcomer, actor=actor, reason="补充值班")
+    duty_remove(duty=march.duties.get(deputy=newcomer), actor=actor, reason="另有安排")
+    shift_swap(duty=duty, other_duty=other, actor=actor, reason="调班")
+    substitute = next(deputy for deputy in deputies if not april.duties.filter(deputy=deputy).exists())
+    duty_substitute(duty=april.duties.first(), substitute=substitute, actor=actor, reason="出差")
+    december = published_room.shifts.get(start=at(YEAR, 12, 20))
+    shift_move(shift=december, start=at(YEAR, 12, 21, 9), end=at(YEAR, 12, 21, 11), actor=actor, reason="场地维修")
+
+    entries = AuditEntry.objects.filter(actor=bob).order_by("pk")
+    assert list(entries.values_list("action", flat=True)) == [
+        "duty.assigned",
+        "duty.removed",
+        "duty.swapped",
+        "duty.substituted",
+        "shift.moved",
+    ]
+    assert set(entries.values_list("address", flat=True)) == {"192.0.2.30"}
+    assert entries.get(action="duty.assigned").changes == {"deputy": newcomer.pk}
+
+
+def test_it_audits_generation_and_publishing_by_a_person_and_by_the_system(room, deputies, bob):
+    roster_generate(site=room, year=YEAR, actor=Actor(user=bob, address="192.0.2.31"))
+    roster_publish(roster=Roster.objects.get(site=room, year=YEAR), actor=Actor.system())
+
+    generated = AuditEntry.objects.get(action="roster.generated")
+    assert (generated.actor, generated.address, generated.changes["shifts_created"]) == (bob, "192.0.2.31", 12)
+    published = AuditEntry.objects.get(action="roster.published")
+    assert (published.actor, published.actor_name, published.address) == (None, "", None)
+
+
 def test_a_move_out_of_the_rosters_year_is_refused(published_room, bob):
     december = published_room.shifts.get(start=at(YEAR, 12, 20))
     with pytest.raises(ValidationError):
@@ -455,7 +489,7 @@ def test_attendance_present_absent_and_substituted(past_shift, deputies, alice):
     second.refresh_from_db()
     assert first.attendance == "present"
     assert second.attendance == "substituted" and second.substitute == deputies[2]
-    assert AuditEntry.objects.filter(actor=alice, object_type="duty").count() == 2
+    assert AuditEntry.objects.filter(actor=alice, object_type="duty", action="attendance.marked").count() == 2
 
     duty_mark_attendance(duty=first, attendance="absent", absence_reason="illness", actor=Actor(user=alice))
     first.refresh_from_db()
