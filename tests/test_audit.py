@@ -4,16 +4,17 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from stations.audit import Actor, audit, client_address
 from stations.models import AuditAction, AuditEntry, Membership
-from stations.models.audit import AuditLogIsAppendOnly
+from stations.models.audit import AuditLogIsAppendOnly, action_label
 from stations.privacy import redact_phones
 from tests.conftest import PASSWORD
 
@@ -305,3 +306,76 @@ def test_a_user_deleted_from_the_database_is_impossible_but_deactivation_keeps_t
     audit(action=AuditAction.LOGIN, actor=Actor(user=alice))
     get_user_model().objects.filter(pk=alice.pk).update(is_active=False)
     assert AuditEntry.objects.get().actor_name == "alice"
+
+
+# --- who acts ----------------------------------------------------------------------------------------------------
+
+
+def test_it_builds_the_actor_from_the_request_user_and_client_address(alice, settings):
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9")
+    request.user = alice
+    assert Actor.from_request(request) == Actor(user=alice, address="10.0.0.9")
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    behind_proxy = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
+    behind_proxy.user = AnonymousUser()
+    assert Actor.from_request(behind_proxy) == Actor(user=None, address="198.51.100.7")
+
+
+def test_it_records_the_system_with_no_user_and_no_address(db):
+    recorded = audit(action=AuditAction.ROSTER_GENERATED, actor=Actor.system())
+    assert (recorded.actor, recorded.actor_name, recorded.address) == (None, "", None)
+
+
+# --- codes and their labels ---------------------------------------------------------------------------------------
+
+
+def test_it_reads_every_code_as_words_new_admin_and_legacy_alike(db):
+    with translation.override("en"):
+        assert action_label("opinion.referred") == "opinion referred"
+        assert action_label("admin.deputy.changed") == "deputy changed in the admin"
+        assert action_label("update") == "changed"  # written before the dotted codes
+        assert action_label("no.such.code") == "no.such.code"
+    with translation.override("zh-hans"):
+        assert action_label("opinion.referred") == "交办意见建议"
+        assert action_label("login") == "登录"
+
+
+def test_it_shows_old_entries_with_readable_labels_in_the_viewer_and_the_admin(dana_client, admin_client):
+    # On PostgreSQL the old rows cannot be rewritten: their codes must keep reading as words.
+    entry(actor_name="alice", action="view_personal", summary="legacy-row")
+    entry(actor_name="alice", action="admin.deputy.changed", summary="admin-row")
+    with translation.override("zh-hans"):
+        legacy, admin = action_label("view_personal"), action_label("admin.deputy.changed")
+    viewer = dana_client.get(reverse("stations:audit_log")).text
+    assert f"<td>{legacy}</td>" in viewer and f"<td>{admin}</td>" in viewer
+    changelist = admin_client.get(reverse("admin:stations_auditentry_changelist")).text
+    assert legacy in changelist and admin in changelist
+    assert ">view_personal<" not in viewer + changelist
+
+
+def test_it_offers_the_codes_grouped_by_their_first_part_and_filters_old_codes_too(dana_client):
+    entry(actor_name="alice", action="update", object_type="visit", summary="legacy-change")
+    entry(actor_name="alice", action=AuditAction.OPINION_REFERRED, summary="new-referral")
+    url = reverse("stations:audit_log")
+    page = dana_client.get(url).text
+    assert '<optgroup label="意见建议">' in page
+    assert '<option value="opinion.referred">' in page and '<option value="opinion.">' in page
+    assert '<option value="update">' in page  # old entries stay findable
+
+    def shown(action: str) -> set[str]:
+        text = dana_client.get(url, {"action": action}).text
+        return {name for name in ("legacy-change", "new-referral") if name in text}
+
+    assert shown("update") == {"legacy-change"}
+    assert shown("opinion.") == {"new-referral"}
+    assert shown("opinion.referred") == {"new-referral"}
+    assert shown("visit.") == set()
+
+
+def test_it_filters_the_admin_changelist_by_a_group_of_codes(admin_client):
+    entry(action=AuditAction.DUTY_SWAPPED, summary="swap-row")
+    entry(action=AuditAction.LOGIN, summary="login-row")
+    changelist = reverse("admin:stations_auditentry_changelist")
+    text = admin_client.get(changelist, {"action": "duty."}).text
+    assert "swap-row" in text and "login-row" not in text

@@ -152,6 +152,22 @@ def test_visit_create_is_audited_with_the_phone_masked(room, alice):
     assert "王小明" not in str(entry.changes)
 
 
+def test_it_audits_with_the_actors_address_when_called_without_a_request(room, alice, dana):
+    actor = Actor(user=alice, address="192.0.2.20")
+    visit = visit_create(site=room, actor=actor, occurred_at=timezone.now(), summary="反映路灯损坏")
+    visit_update(visit=visit, actor=actor, deputies=[], people=2)
+    visit_archive(visit=visit, actor=actor)
+    visit_restore(visit=visit, actor=Actor(user=dana, address="192.0.2.21"))
+
+    entries = AuditEntry.objects.filter(object_type="visit", object_id=str(visit.pk)).order_by("pk")
+    assert list(entries.values_list("action", "actor_name", "address")) == [
+        ("visit.created", "alice", "192.0.2.20"),
+        ("visit.updated", "alice", "192.0.2.20"),
+        ("visit.archived", "alice", "192.0.2.20"),
+        ("visit.restored", "dana", "192.0.2.21"),
+    ]
+
+
 def test_visit_update_is_kept_in_the_history_with_actor_and_changed_fields(room, deputies, alice, bob):
     visit = _create(room, alice, deputies=deputies[:1], visitor_phone=PHONE)
     visit_update(
