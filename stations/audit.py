@@ -1,8 +1,9 @@
 """Writing to the audit log, and who acts.
 
 `Actor` is who does something and from where: the signed-in user (or nobody: a voter, the system) and the
-client's address. Views build it from the request (`Actor.from_request`), management commands and the demo
-use `Actor.system()`; services take it and never see the request. `audit()` writes one entry with a dotted
+client's address. Views, the admin and the sign-in signal receivers build it from the request
+(`Actor.from_request`); management commands and anything else without a client use `Actor.system()`.
+Services take it and never see the request. `audit()` writes one entry with a dotted
 action code (stations.models.audit.AuditAction): services for the changes they make, views only for what
 only a view knows (a page of personal data shown, a download, a refusal).
 """
