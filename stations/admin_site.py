@@ -43,8 +43,8 @@ class AuditedAdminMixin:
 
         return MaskedHistoryContextHelper(self.model, historical_record)
 
-    def _audit(self, request, obj, action: str, message) -> None:
-        from stations.audit import audit
+    def _audit(self, request, obj, verb: str, message) -> None:
+        from stations.audit import Actor, admin_action, audit
         from stations.log_masking import mask_mobiles
 
         changes = dict(getattr(obj, "_liaison_audit_changes", None) or {})
@@ -62,29 +62,31 @@ class AuditedAdminMixin:
                 changes["related"] = related
             if fields and not changes:
                 changes["fields"] = fields
-        audit(action=action, request=request, target=obj, summary=str(obj), changes=changes)
+        audit(
+            action=admin_action(obj, verb),
+            actor=Actor.from_request(request),
+            target=obj,
+            summary=str(obj),
+            changes=changes,
+        )
 
     def log_addition(self, request, obj, message):
-        from stations.models.audit import AuditAction
-
         entry = super().log_addition(request, obj, message)
-        self._audit(request, obj, AuditAction.CREATE, message)
+        self._audit(request, obj, "created", message)
         return entry
 
     def log_change(self, request, obj, message):
-        from stations.models.audit import AuditAction
-
         entry = super().log_change(request, obj, message)
-        self._audit(request, obj, AuditAction.UPDATE, message)
+        self._audit(request, obj, "changed", message)
         return entry
 
     def log_deletions(self, request, queryset):
-        from stations.audit import audit
-        from stations.models.audit import AuditAction
+        from stations.audit import Actor, admin_action, audit
 
         entries = super().log_deletions(request, queryset)
+        actor = Actor.from_request(request)
         for obj in queryset:
-            audit(action=AuditAction.DELETE, request=request, target=obj, summary=str(obj))
+            audit(action=admin_action(obj, "deleted"), actor=actor, target=obj, summary=str(obj))
         return entries
 
 

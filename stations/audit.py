@@ -1,17 +1,29 @@
-"""Writing to the audit log. Call `audit()` from services and views for every auditable event."""
+"""Writing to the audit log, and who acts.
+
+`Actor` is who does something and from where: the signed-in user (or nobody: a voter, the system) and the
+client's address. Views, the admin and the sign-in signal receivers build it from the request
+(`Actor.from_request`); management commands and anything else without a client use `Actor.system()`.
+Services take it and never see the request. `audit()` writes one entry with a dotted
+action code (stations.models.audit.AuditAction): services for the changes they make, views only for what
+only a view knows (a page of personal data shown, a download, a refusal).
+"""
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 
-from stations.models.audit import AuditAction, AuditEntry
+from stations.models.audit import AuditAction, AuditEntry, action_label, admin_action
 from stations.privacy import mask_email, mask_name, mask_phone, redact_phones
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def client_address(request: HttpRequest | None) -> str | None:
@@ -42,11 +54,34 @@ def _masked(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and from where. `user` is None for a voter on the public pages and for the system (a
+    management command, the demo); `address` is None when there is no client (the system, a test)."""
+
+    user: User | None
+    address: str | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest, *, user: User | None = None) -> Actor:
+        """The request's signed-in user (or `user`, when a signal names the account before the request
+        knows it) and the client's address as stations.audit.client_address reads it."""
+        if user is None:
+            request_user = getattr(request, "user", None)
+            if request_user is not None and request_user.is_authenticated:
+                user = request_user
+        return cls(user=user, address=client_address(request))
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The portal itself: management commands, the demo, scheduled jobs."""
+        return cls(user=None, address=None)
+
+
 def audit(
     *,
-    action: str,
-    actor=None,
-    request: HttpRequest | None = None,
+    action: AuditAction | str,
+    actor: Actor,
     target: models.Model | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
@@ -54,16 +89,14 @@ def audit(
     """Record one event. `changes` must already have personal data masked (see stations.privacy); as a
     second line of defence any phone number left in the summary or the changes (mobile, landline, any run of
     7 or more digits, as on the pages: stations.privacy.redact_phones) is masked here."""
-    request_user = getattr(request, "user", None)
-    if actor is None and request_user is not None and request_user.is_authenticated:
-        actor = request_user
-    signed_in = actor is not None and actor.is_authenticated
+    user = actor.user
+    signed_in = user is not None and user.is_authenticated
     return AuditEntry.objects.create(
-        actor=actor if signed_in else None,
-        actor_name=actor.get_username() if signed_in else "",
-        address=client_address(request),
-        action=action,
-        object_type=target._meta.model_name if target is not None else "",
+        actor=user if signed_in else None,
+        actor_name=user.get_username() if user is not None and signed_in else "",
+        address=actor.address,
+        action=str(action),
+        object_type=target._meta.model_name or "" if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
         summary=redact_phones(summary)[:300],
         changes=_masked(changes or {}),
@@ -105,4 +138,4 @@ def masked_value(field_name: str, value: Any, *, free_text: bool = False) -> Any
     return redact_phones(str(value))[:100]
 
 
-__all__ = ["AuditAction", "audit", "client_address", "masked_value"]
+__all__ = ["Actor", "AuditAction", "action_label", "admin_action", "audit", "client_address", "masked_value"]

@@ -10,8 +10,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.utils.translation import gettext_noop
 
-from stations.audit import audit
-from stations.models.audit import AuditAction
+from stations.audit import Actor, AuditAction, audit, client_address
 
 # The moment of sign-in, for the 12-hour limit of stations.middleware.SessionAbsoluteTimeoutMiddleware.
 SESSION_STARTED_KEY = "liaison_signed_in_at"
@@ -23,7 +22,7 @@ def record_login(sender, request, user, **kwargs) -> None:
         return
     if hasattr(request, "session"):
         request.session[SESSION_STARTED_KEY] = int(time.time())
-    audit(action=AuditAction.LOGIN, actor=user, request=request)
+    audit(action=AuditAction.LOGIN, actor=Actor.from_request(request, user=user))
 
 
 @receiver(user_login_failed, dispatch_uid="stations_audit_login_failed")
@@ -36,7 +35,8 @@ def record_login_failed(sender, credentials, request=None, **kwargs) -> None:
     )
     audit(
         action=AuditAction.LOGIN_FAILED,
-        request=request,
+        # Nobody is signed in yet: the account tried is in the changes.
+        actor=Actor(user=None, address=client_address(request)),
         # Summaries are stored in English (the log outlives a language switch) and shown translated.
         summary=gettext_noop("refused: locked out") if refused_during_lock else gettext_noop("wrong password"),
         changes={"username": attempted},
@@ -50,9 +50,8 @@ def record_locked_out(sender, request, username, ip_address, **kwargs) -> None:
     if getattr(request, "axes_failures_since_start", None) is None:
         return
     audit(
-        action=AuditAction.ACCESS_DENIED,
-        request=request,
-        summary=gettext_noop("sign-in locked for 30 minutes after repeated failures"),
+        action=AuditAction.LOCKED_OUT,
+        actor=Actor(user=None, address=client_address(request)),
         changes={"username": str(username or "")[:150]},
     )
 
@@ -61,4 +60,8 @@ def record_locked_out(sender, request, username, ip_address, **kwargs) -> None:
 def record_logout(sender, request, user, **kwargs) -> None:
     if user is None or request is None:
         return
-    audit(action=AuditAction.LOGOUT, actor=user, request=request, summary=getattr(request, "liaison_logout_reason", ""))
+    audit(
+        action=AuditAction.LOGOUT,
+        actor=Actor.from_request(request, user=user),
+        summary=getattr(request, "liaison_logout_reason", ""),
+    )

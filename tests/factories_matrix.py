@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from stations.audit import Actor
 from stations.models import Deputy, Duty, DutyShift, Opinion, Site, Visit
 from stations.services import opinions as opinion_services
 from tests.factories_rosters import at, make_shift
@@ -107,6 +108,7 @@ def build_world(*, station, room, other_station, deputies, users) -> World:
         submitter_phone=OPINION_PHONE,
         submitter_email="wang@example.cn",
         consent=True,
+        actor=Actor.system(),
     )
     shift = make_shift(room, at(NEXT_YEAR, 3, 20), deputies=deputies[:2], published=True)
     other_shift = make_shift(room, at(NEXT_YEAR, 4, 20), deputies=deputies[2:], published=True)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from stations.audit import Actor
 from stations.models import Category, HandlingBody, Opinion, Satisfaction, Site, Source, State
 from stations.services import opinions as services
 
@@ -41,24 +42,27 @@ def make_opinion(
         category=fields.pop("category", Category.ENVIRONMENT),
         content=fields.pop("content", "村口河道有垃圾漂浮，希望尽快清理。"),
         source=source,
+        actor=Actor(user=actor),
         **fields,
     )
     body = make_body()
     for step in PATHS[state]:
         if step == "accept":
-            opinion = services.opinion_accept(opinion=opinion, actor=actor, note="属实，予以受理")
+            opinion = services.opinion_accept(opinion=opinion, actor=Actor(user=actor), note="属实，予以受理")
         elif step == "not_accept":
-            opinion = services.opinion_not_accept(opinion=opinion, actor=actor, reason="不属于本级人大职责范围")
+            opinion = services.opinion_not_accept(
+                opinion=opinion, actor=Actor(user=actor), reason="不属于本级人大职责范围"
+            )
         elif step == "refer":
-            opinion = services.opinion_refer(opinion=opinion, actor=actor, body=body)
+            opinion = services.opinion_refer(opinion=opinion, actor=Actor(user=actor), body=body)
         elif step == "reply":
-            opinion = services.opinion_reply(opinion=opinion, actor=actor, reply="已安排保洁公司清理河道。")
+            opinion = services.opinion_reply(opinion=opinion, actor=Actor(user=actor), reply="已安排保洁公司清理河道。")
         elif step == "resolve":
-            opinion = services.opinion_resolve(opinion=opinion, actor=actor)
+            opinion = services.opinion_resolve(opinion=opinion, actor=Actor(user=actor))
         elif step == "explain":
-            opinion = services.opinion_explain(opinion=opinion, actor=actor, explanation="需列入明年预算。")
+            opinion = services.opinion_explain(opinion=opinion, actor=Actor(user=actor), explanation="需列入明年预算。")
         elif step == "close":
-            opinion = services.opinion_close(opinion=opinion, actor=actor, satisfaction=satisfaction)
+            opinion = services.opinion_close(opinion=opinion, actor=Actor(user=actor), satisfaction=satisfaction)
     return opinion
 
 

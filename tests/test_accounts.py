@@ -143,7 +143,7 @@ def test_enrolment_confirms_the_device_with_a_real_code(client, admin_without_de
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/staff/").status_code == 200
-    assert AuditEntry.objects.filter(action=AuditAction.CREATE, object_type="totpdevice").exists()
+    assert AuditEntry.objects.filter(action=AuditAction.SECOND_FACTOR_ENROLLED, object_type="totpdevice").exists()
 
 
 def test_a_district_admin_with_a_device_must_enter_a_code_before_staff_and_admin_pages(client, dana, clock):
@@ -161,6 +161,11 @@ def test_a_district_admin_with_a_device_must_enter_a_code_before_staff_and_admin
     assert response["Location"] == "/staff/"
     assert client.get("/staff/").status_code == 200
     assert client.get("/admin/").status_code == 200
+    second_factor = AuditEntry.objects.filter(action__startswith="auth.second_factor.").order_by("pk")
+    assert list(second_factor.values_list("action", "actor_name", "address")) == [
+        ("auth.second_factor.failed", "dana", "127.0.0.1"),
+        ("auth.second_factor.passed", "dana", "127.0.0.1"),
+    ]
 
 
 def test_a_code_cannot_be_used_twice(client, dana, clock):

@@ -4,16 +4,17 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from stations.audit import audit, client_address
+from stations.audit import Actor, audit, client_address
 from stations.models import AuditAction, AuditEntry, Membership
-from stations.models.audit import AuditLogIsAppendOnly
+from stations.models.audit import AuditLogIsAppendOnly, action_label
 from stations.privacy import redact_phones
 from tests.conftest import PASSWORD
 
@@ -29,14 +30,15 @@ def test_audit_records_actor_address_object_and_masks_phone_numbers(alice, stati
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.7")
     request.user = alice
     recorded = audit(
-        action=AuditAction.UPDATE,
-        request=request,
+        action=AuditAction.VISIT_UPDATED,
+        actor=Actor.from_request(request),
         target=station,
         summary="visitor 13812345678 changed",
         changes={"phone": {"from": "13912345678", "to": "13812345678"}, "people": 2},
     )
     recorded.refresh_from_db()
     assert (recorded.actor, recorded.actor_name, recorded.address) == (alice, "alice", "10.0.0.7")
+    assert recorded.action == "visit.updated"
     assert (recorded.object_type, recorded.object_id) == ("site", str(station.pk))
     assert recorded.summary == "visitor 138****5678 changed"
     assert recorded.changes == {"phone": {"from": "139****5678", "to": "138****5678"}, "people": 2}
@@ -47,9 +49,12 @@ def test_audit_masks_landline_and_other_phone_numbers_in_free_text_like_the_page
     from stations.services.visits import visit_create
 
     visit = visit_create(
-        site=room, actor=alice, occurred_at=timezone.now(), summary="请回电 0571-88881234 或 +86 139 1234 5678"
+        site=room,
+        actor=Actor(user=alice),
+        occurred_at=timezone.now(),
+        summary="请回电 0571-88881234 或 +86 139 1234 5678",
     )
-    recorded = AuditEntry.objects.get(action=AuditAction.CREATE, object_id=str(visit.pk))
+    recorded = AuditEntry.objects.get(action=AuditAction.VISIT_CREATED, object_id=str(visit.pk))
     assert "88881234" not in str(recorded.changes)
     assert "1234 5678" not in str(recorded.changes)
     assert recorded.changes["summary"] == redact_phones(visit.summary)
@@ -83,7 +88,7 @@ def test_an_entry_cannot_be_changed_or_deleted(db):
 
 
 def test_a_user_with_an_audit_trail_cannot_be_deleted(alice):
-    audit(action=AuditAction.LOGIN, actor=alice)
+    audit(action=AuditAction.LOGIN, actor=Actor(user=alice))
     with pytest.raises(ProtectedError):
         alice.delete()
 
@@ -129,7 +134,8 @@ def test_purge_with_more_days_keeps_more(aged_entries):
 def test_purge_is_itself_recorded(aged_entries):
     call_command("purge_audit")
     purge = AuditEntry.objects.get(summary__startswith="purge_audit")
-    assert purge.action == AuditAction.DELETE
+    assert purge.action == "audit.purged"
+    assert (purge.actor, purge.address) == (None, None)
     assert purge.changes == {"deleted": 2, "kept_days": 180}
 
 
@@ -153,9 +159,9 @@ def test_sign_in_failure_lockout_and_sign_out_are_recorded(client, alice):
     client.post(reverse("logout"), REMOTE_ADDR="10.0.0.8")
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", "actor_name", "address"))
     assert actions == [
-        (AuditAction.LOGIN_FAILED, "", "10.0.0.8"),
-        (AuditAction.LOGIN, "alice", "10.0.0.8"),
-        (AuditAction.LOGOUT, "alice", "10.0.0.8"),
+        ("auth.login_failed", "", "10.0.0.8"),
+        ("auth.login", "alice", "10.0.0.8"),
+        ("auth.logout", "alice", "10.0.0.8"),
     ]
     assert AuditEntry.objects.get(action=AuditAction.LOGIN_FAILED).changes == {"username": "alice"}
 
@@ -164,7 +170,7 @@ def test_a_lockout_is_recorded_once_and_each_refusal_during_it(client, alice):
     for _ in range(5):
         client.post(reverse("login"), {"username": "alice", "password": "wrong"})
     client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
-    assert AuditEntry.objects.filter(action=AuditAction.ACCESS_DENIED, summary__contains="locked").count() == 1
+    assert AuditEntry.objects.filter(action="auth.locked_out", changes={"username": "alice"}).count() == 1
     assert AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED, summary="wrong password").count() == 5
     assert AuditEntry.objects.filter(action=AuditAction.LOGIN_FAILED, summary="refused: locked out").count() == 1
 
@@ -190,7 +196,7 @@ def test_a_change_to_a_user_in_the_admin_is_recorded_with_the_changed_fields(adm
     }
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    recorded = AuditEntry.objects.get(action=AuditAction.UPDATE, object_type="user")
+    recorded = AuditEntry.objects.get(action="admin.user.changed", object_type="user")
     assert recorded.actor_name == "admin"
     assert recorded.object_id == str(alice.pk)
     assert recorded.changes["email"] == {"from": "", "to": "a***@example.cn"}
@@ -203,11 +209,11 @@ def test_adding_and_deleting_in_the_admin_is_recorded(admin_client, bob):
     membership = bob.membership
     response = admin_client.post(reverse("admin:stations_membership_delete", args=[membership.pk]), {"post": "yes"})
     assert response.status_code == 302
-    deleted = AuditEntry.objects.get(action=AuditAction.DELETE)
+    deleted = AuditEntry.objects.get(action="admin.membership.deleted")
     assert (deleted.object_type, deleted.object_id) == ("membership", str(membership.pk))
 
     admin_client.post(reverse("admin:stations_membership_add"), {"user": bob.pk, "role": "district_admin"})
-    created = AuditEntry.objects.get(action=AuditAction.CREATE)
+    created = AuditEntry.objects.get(action="admin.membership.created")
     assert created.object_type == "membership"
     assert created.changes["role"] == {"from": None, "to": "district_admin"}
 
@@ -228,7 +234,7 @@ def test_a_change_to_a_deputy_in_the_admin_is_recorded_with_the_phone_masked(adm
     }
     response = admin_client.post(reverse("admin:stations_deputy_change", args=[deputy.pk]), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    recorded = AuditEntry.objects.get(action=AuditAction.UPDATE, object_type="deputy")
+    recorded = AuditEntry.objects.get(action="admin.deputy.changed", object_type="deputy")
     assert recorded.summary == "顾海明"
     assert recorded.changes["phone"] == {"from": "", "to": "139****5678"}
     assert recorded.changes["occupation"] == {"from": "", "to": "村支书"}
@@ -264,7 +270,9 @@ def test_the_viewer_is_for_district_administrators_only(client, alice, bob, erin
 def test_the_viewer_filters_by_actor_action_object_type_and_dates(dana_client):
     now = timezone.now()
     entry(actor_name="alice", action=AuditAction.LOGIN, at=now - dt.timedelta(days=10), summary="old-login")
-    entry(actor_name="alice", action=AuditAction.UPDATE, object_type="visit", object_id="7", summary="visit-change")
+    entry(
+        actor_name="alice", action=AuditAction.VISIT_UPDATED, object_type="visit", object_id="7", summary="visit-change"
+    )
     entry(actor_name="bob", action=AuditAction.LOGIN, summary="bob-login")
     url = reverse("stations:audit_log")
 
@@ -274,7 +282,8 @@ def test_the_viewer_filters_by_actor_action_object_type_and_dates(dana_client):
 
     assert shown() == {"old-login", "visit-change", "bob-login"}
     assert shown(actor="alice") == {"old-login", "visit-change"}
-    assert shown(action="login") == {"old-login", "bob-login"}
+    assert shown(action="auth.login") == {"old-login", "bob-login"}
+    assert shown(action="visit.") == {"visit-change"}  # a whole group
     assert shown(object_type="visit") == {"visit-change"}
     today = timezone.localdate()
     assert shown(date_from=today.isoformat()) == {"visit-change", "bob-login"}
@@ -294,6 +303,79 @@ def test_the_viewer_pages_with_a_bounded_number_of_queries(dana_client, django_a
 
 
 def test_a_user_deleted_from_the_database_is_impossible_but_deactivation_keeps_the_trail(alice):
-    audit(action=AuditAction.LOGIN, actor=alice)
+    audit(action=AuditAction.LOGIN, actor=Actor(user=alice))
     get_user_model().objects.filter(pk=alice.pk).update(is_active=False)
     assert AuditEntry.objects.get().actor_name == "alice"
+
+
+# --- who acts ----------------------------------------------------------------------------------------------------
+
+
+def test_it_builds_the_actor_from_the_request_user_and_client_address(alice, settings):
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9")
+    request.user = alice
+    assert Actor.from_request(request) == Actor(user=alice, address="10.0.0.9")
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    behind_proxy = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 198.51.100.7")
+    behind_proxy.user = AnonymousUser()
+    assert Actor.from_request(behind_proxy) == Actor(user=None, address="198.51.100.7")
+
+
+def test_it_records_the_system_with_no_user_and_no_address(db):
+    recorded = audit(action=AuditAction.ROSTER_GENERATED, actor=Actor.system())
+    assert (recorded.actor, recorded.actor_name, recorded.address) == (None, "", None)
+
+
+# --- codes and their labels ---------------------------------------------------------------------------------------
+
+
+def test_it_reads_every_code_as_words_new_admin_and_legacy_alike(db):
+    with translation.override("en"):
+        assert action_label("opinion.referred") == "opinion referred"
+        assert action_label("admin.deputy.changed") == "deputy changed in the admin"
+        assert action_label("update") == "changed"  # written before the dotted codes
+        assert action_label("no.such.code") == "no.such.code"
+    with translation.override("zh-hans"):
+        assert action_label("opinion.referred") == "交办意见建议"
+        assert action_label("login") == "登录"
+
+
+def test_it_shows_old_entries_with_readable_labels_in_the_viewer_and_the_admin(dana_client, admin_client):
+    # On PostgreSQL the old rows cannot be rewritten: their codes must keep reading as words.
+    entry(actor_name="alice", action="view_personal", summary="legacy-row")
+    entry(actor_name="alice", action="admin.deputy.changed", summary="admin-row")
+    with translation.override("zh-hans"):
+        legacy, admin = action_label("view_personal"), action_label("admin.deputy.changed")
+    viewer = dana_client.get(reverse("stations:audit_log")).text
+    assert f"<td>{legacy}</td>" in viewer and f"<td>{admin}</td>" in viewer
+    changelist = admin_client.get(reverse("admin:stations_auditentry_changelist")).text
+    assert legacy in changelist and admin in changelist
+    assert ">view_personal<" not in viewer + changelist
+
+
+def test_it_offers_the_codes_grouped_by_their_first_part_and_filters_old_codes_too(dana_client):
+    entry(actor_name="alice", action="update", object_type="visit", summary="legacy-change")
+    entry(actor_name="alice", action=AuditAction.OPINION_REFERRED, summary="new-referral")
+    url = reverse("stations:audit_log")
+    page = dana_client.get(url).text
+    assert '<optgroup label="意见建议">' in page
+    assert '<option value="opinion.referred">' in page and '<option value="opinion.">' in page
+    assert '<option value="update">' in page  # old entries stay findable
+
+    def shown(action: str) -> set[str]:
+        text = dana_client.get(url, {"action": action}).text
+        return {name for name in ("legacy-change", "new-referral") if name in text}
+
+    assert shown("update") == {"legacy-change"}
+    assert shown("opinion.") == {"new-referral"}
+    assert shown("opinion.referred") == {"new-referral"}
+    assert shown("visit.") == set()
+
+
+def test_it_filters_the_admin_changelist_by_a_group_of_codes(admin_client):
+    entry(action=AuditAction.DUTY_SWAPPED, summary="swap-row")
+    entry(action=AuditAction.LOGIN, summary="login-row")
+    changelist = reverse("admin:stations_auditentry_changelist")
+    text = admin_client.get(changelist, {"action": "duty."}).text
+    assert "swap-row" in text and "login-row" not in text

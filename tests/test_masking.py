@@ -389,9 +389,9 @@ def test_a_deputys_private_phone_stays_in_the_admin_form(world: World, admin_cli
 @pytest.mark.parametrize("role", ["alice", "dana"])
 def test_opening_the_edit_form_which_holds_the_full_number_is_recorded(role, world: World, client):
     client.force_login(world.users[role])
-    before = AuditEntry.objects.filter(action=AuditAction.VIEW_PERSONAL, object_id=str(world.visit.pk)).count()
+    before = AuditEntry.objects.filter(action=AuditAction.PERSONAL_DATA_VIEWED, object_id=str(world.visit.pk)).count()
     text = client.get(reverse("stations:visit_update", args=[world.visit.pk])).text
     assert EDITED_PHONE in text
-    entries = AuditEntry.objects.filter(action=AuditAction.VIEW_PERSONAL, object_id=str(world.visit.pk))
+    entries = AuditEntry.objects.filter(action=AuditAction.PERSONAL_DATA_VIEWED, object_id=str(world.visit.pk))
     assert entries.count() == before + 1
     assert entries.latest("at").actor == world.users[role]

@@ -13,6 +13,7 @@ from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 
+from stations.audit import Actor
 from stations.models import AuditEntry, Category, Opinion, OpinionAction, OpinionEvent, Satisfaction, State
 from stations.services import opinions as services
 from tests.conftest import make_user
@@ -30,6 +31,17 @@ ALLOWED = [
     ("close", State.EXPLAINED, State.CLOSED),
     ("reopen", State.CLOSED, State.REFERRED),  # after an unsatisfied close
 ]
+# The audit code each step writes.
+CODES = {
+    "accept": "opinion.accepted",
+    "not_accept": "opinion.not_accepted",
+    "refer": "opinion.referred",
+    "reply": "opinion.replied",
+    "resolve": "opinion.resolved",
+    "explain": "opinion.explained",
+    "close": "opinion.closed",
+    "reopen": "opinion.reopened",
+}
 ACTIONS = ["accept", "not_accept", "refer", "reply", "resolve", "explain", "close", "reopen"]
 FORBIDDEN = [
     (action, state)
@@ -43,16 +55,26 @@ def run(action: str, opinion: Opinion, actor, **extra) -> Opinion:
     """Call the service for `action` with plausible arguments."""
     body = make_body("区交通运输局")
     calls = {
-        "accept": lambda: services.opinion_accept(opinion=opinion, actor=actor, note="予以受理", **extra),
-        "not_accept": lambda: services.opinion_not_accept(opinion=opinion, actor=actor, reason="已有判决", **extra),
-        "refer": lambda: services.opinion_refer(opinion=opinion, actor=actor, body=body, note="请尽快办理", **extra),
-        "reply": lambda: services.opinion_reply(opinion=opinion, actor=actor, reply="已修复路灯", **extra),
-        "resolve": lambda: services.opinion_resolve(opinion=opinion, actor=actor, note="经回访已解决", **extra),
-        "explain": lambda: services.opinion_explain(opinion=opinion, actor=actor, explanation="资金待落实", **extra),
-        "close": lambda: services.opinion_close(
-            opinion=opinion, actor=actor, satisfaction=Satisfaction.SATISFIED, note="电话回访", **extra
+        "accept": lambda: services.opinion_accept(opinion=opinion, actor=Actor(user=actor), note="予以受理", **extra),
+        "not_accept": lambda: services.opinion_not_accept(
+            opinion=opinion, actor=Actor(user=actor), reason="已有判决", **extra
         ),
-        "reopen": lambda: services.opinion_reopen(opinion=opinion, actor=actor, body=body, note="再次交办", **extra),
+        "refer": lambda: services.opinion_refer(
+            opinion=opinion, actor=Actor(user=actor), body=body, note="请尽快办理", **extra
+        ),
+        "reply": lambda: services.opinion_reply(opinion=opinion, actor=Actor(user=actor), reply="已修复路灯", **extra),
+        "resolve": lambda: services.opinion_resolve(
+            opinion=opinion, actor=Actor(user=actor), note="经回访已解决", **extra
+        ),
+        "explain": lambda: services.opinion_explain(
+            opinion=opinion, actor=Actor(user=actor), explanation="资金待落实", **extra
+        ),
+        "close": lambda: services.opinion_close(
+            opinion=opinion, actor=Actor(user=actor), satisfaction=Satisfaction.SATISFIED, note="电话回访", **extra
+        ),
+        "reopen": lambda: services.opinion_reopen(
+            opinion=opinion, actor=Actor(user=actor), body=body, note="再次交办", **extra
+        ),
     }
     return calls[action]()
 
@@ -77,8 +99,46 @@ def test_every_allowed_step_moves_the_state_and_records_who_when_and_a_note(acti
     assert AuditEntry.objects.count() == before_audit + 1
     entry = AuditEntry.objects.first()
     assert entry.actor == alice
+    assert entry.action == CODES[action]
     assert entry.changes["from"] == from_state
     assert entry.changes["to"] == to_state
+
+
+def test_it_audits_a_step_with_the_actors_address_without_any_request(room, alice):
+    opinion = make_opinion(room, actor=alice)
+
+    services.opinion_accept(opinion=opinion, actor=Actor(user=alice, address="192.0.2.44"), note="予以受理")
+
+    entry = AuditEntry.objects.get(action="opinion.accepted")
+    assert (entry.actor, entry.address, entry.object_id) == (alice, "192.0.2.44", str(opinion.pk))
+
+
+def test_it_audits_the_flags_with_codes_of_their_own(room, alice):
+    opinion = make_opinion(room, State.ACCEPTED, actor=alice)
+    actor = Actor(user=alice)
+    opinion = services.opinion_set_supervision(
+        opinion=opinion, actor=actor, next_review=timezone.localdate() + dt.timedelta(days=30)
+    )
+    opinion = services.opinion_end_supervision(opinion=opinion, actor=actor)
+    opinion = services.opinion_report_important(opinion=opinion, actor=actor, note="涉及群众安全")
+    services.opinion_withdraw_report(opinion=opinion, actor=actor)
+
+    codes = list(AuditEntry.objects.filter(object_id=str(opinion.pk)).order_by("pk").values_list("action", flat=True))
+    assert codes[-4:] == [
+        "opinion.supervised",
+        "opinion.supervision_ended",
+        "opinion.reported",
+        "opinion.report_withdrawn",
+    ]
+
+
+def test_it_audits_a_registration_with_its_reference(room, alice):
+    opinion = services.opinion_register(
+        site=room, category=Category.OTHER, content="建议增设公交站", actor=Actor(user=alice, address="192.0.2.5")
+    )
+
+    entry = AuditEntry.objects.get(action="opinion.registered")
+    assert (entry.actor, entry.address, entry.summary) == (alice, "192.0.2.5", opinion.reference)
 
 
 @pytest.mark.parametrize(("action", "state"), FORBIDDEN, ids=[f"{a}-from-{s}" for a, s in FORBIDDEN])
@@ -110,7 +170,7 @@ def test_reopening_refers_again_and_keeps_the_first_round_in_the_timeline(room, 
     opinion = make_opinion(room, State.CLOSED, actor=alice, satisfaction=Satisfaction.UNSATISFIED)
     other_body = make_body("区水利局")
 
-    reopened = services.opinion_reopen(opinion=opinion, actor=alice, body=other_body, note="选民仍不满意")
+    reopened = services.opinion_reopen(opinion=opinion, actor=Actor(user=alice), body=other_body, note="选民仍不满意")
 
     assert reopened.state == State.REFERRED
     assert reopened.handling_body == other_body
@@ -127,7 +187,7 @@ def test_refer_sets_the_body_and_a_30_day_deadline_by_default(room, alice):
     opinion = make_opinion(room, State.ACCEPTED, actor=alice)
     body = make_body("余新镇人民政府")
 
-    referred = services.opinion_refer(opinion=opinion, actor=alice, body=body)
+    referred = services.opinion_refer(opinion=opinion, actor=Actor(user=alice), body=body)
 
     assert referred.handling_body == body
     assert referred.deadline == timezone.localdate() + dt.timedelta(days=30)
@@ -139,10 +199,12 @@ def test_refer_takes_a_given_deadline_and_refuses_one_in_the_past(room, alice):
     opinion = make_opinion(room, State.ACCEPTED, actor=alice)
     body = make_body()
     with pytest.raises(services.OpinionError):
-        services.opinion_refer(opinion=opinion, actor=alice, body=body, deadline=timezone.localdate() - dt.timedelta(1))
+        services.opinion_refer(
+            opinion=opinion, actor=Actor(user=alice), body=body, deadline=timezone.localdate() - dt.timedelta(1)
+        )
     soon = timezone.localdate() + dt.timedelta(days=7)
 
-    referred = services.opinion_refer(opinion=opinion, actor=alice, body=body, deadline=soon)
+    referred = services.opinion_refer(opinion=opinion, actor=Actor(user=alice), body=body, deadline=soon)
 
     assert referred.deadline == soon
 
@@ -150,7 +212,7 @@ def test_refer_takes_a_given_deadline_and_refuses_one_in_the_past(room, alice):
 def test_refer_refuses_a_body_no_longer_in_use(room, alice):
     opinion = make_opinion(room, State.ACCEPTED, actor=alice)
     with pytest.raises(services.OpinionError):
-        services.opinion_refer(opinion=opinion, actor=alice, body=make_body("已撤销的局", is_active=False))
+        services.opinion_refer(opinion=opinion, actor=Actor(user=alice), body=make_body("已撤销的局", is_active=False))
     opinion.refresh_from_db()
     assert opinion.state == State.ACCEPTED
 
@@ -158,10 +220,10 @@ def test_refer_refuses_a_body_no_longer_in_use(room, alice):
 @pytest.mark.parametrize(
     ("state", "call"),
     [
-        (State.REGISTERED, lambda o, u: services.opinion_not_accept(opinion=o, actor=u, reason="  ")),
-        (State.REFERRED, lambda o, u: services.opinion_reply(opinion=o, actor=u, reply="")),
-        (State.REPLIED, lambda o, u: services.opinion_explain(opinion=o, actor=u, explanation="")),
-        (State.RESOLVED, lambda o, u: services.opinion_close(opinion=o, actor=u, satisfaction="meh")),
+        (State.REGISTERED, lambda o, u: services.opinion_not_accept(opinion=o, actor=Actor(user=u), reason="  ")),
+        (State.REFERRED, lambda o, u: services.opinion_reply(opinion=o, actor=Actor(user=u), reply="")),
+        (State.REPLIED, lambda o, u: services.opinion_explain(opinion=o, actor=Actor(user=u), explanation="")),
+        (State.RESOLVED, lambda o, u: services.opinion_close(opinion=o, actor=Actor(user=u), satisfaction="meh")),
     ],
     ids=["not-accept-without-reason", "reply-without-text", "explain-without-text", "close-without-satisfaction"],
 )
@@ -189,10 +251,10 @@ def test_overdue_means_referred_past_the_deadline_without_a_reply(room, alice):
 def test_a_stale_version_is_refused_with_the_current_state(room, alice, bob):
     opinion = make_opinion(room, State.REGISTERED, actor=alice)
     alices_view = Opinion.objects.get(pk=opinion.pk)
-    services.opinion_accept(opinion=opinion, actor=bob)
+    services.opinion_accept(opinion=opinion, actor=Actor(user=bob))
 
     with pytest.raises(services.OpinionChanged) as changed:
-        services.opinion_not_accept(opinion=alices_view, actor=alice, reason="重复")
+        services.opinion_not_accept(opinion=alices_view, actor=Actor(user=alice), reason="重复")
 
     assert changed.value.current.state == State.ACCEPTED
     assert "已受理" in changed.value.messages[0]
@@ -202,8 +264,11 @@ def test_a_stale_version_is_refused_with_the_current_state(room, alice, bob):
 def test_an_explicit_expected_version_is_what_counts(room, alice):
     opinion = make_opinion(room, State.REGISTERED, actor=alice)
     with pytest.raises(services.OpinionChanged):
-        services.opinion_accept(opinion=opinion, actor=alice, expected_version=opinion.version - 1)
-    assert services.opinion_accept(opinion=opinion, actor=alice, expected_version=opinion.version).state == "accepted"
+        services.opinion_accept(opinion=opinion, actor=Actor(user=alice), expected_version=opinion.version - 1)
+    assert (
+        services.opinion_accept(opinion=opinion, actor=Actor(user=alice), expected_version=opinion.version).state
+        == "accepted"
+    )
 
 
 # --- flags --------------------------------------------------------------------------------------------
@@ -213,27 +278,29 @@ def test_continued_supervision_needs_a_review_date_and_can_end(room, alice):
     opinion = make_opinion(room, State.EXPLAINED, actor=alice)
     with pytest.raises(services.OpinionError):
         services.opinion_set_supervision(
-            opinion=opinion, actor=alice, next_review=timezone.localdate() - dt.timedelta(days=1)
+            opinion=opinion, actor=Actor(user=alice), next_review=timezone.localdate() - dt.timedelta(days=1)
         )
     review = timezone.localdate() + dt.timedelta(days=60)
 
-    supervised = services.opinion_set_supervision(opinion=opinion, actor=alice, next_review=review, note="跟踪预算")
+    supervised = services.opinion_set_supervision(
+        opinion=opinion, actor=Actor(user=alice), next_review=review, note="跟踪预算"
+    )
 
     assert (supervised.supervised, supervised.next_review, supervised.state) == (True, review, State.EXPLAINED)
     event = supervised.events.last()
     assert (event.action, event.public) == (OpinionAction.SUPERVISE, False)
-    ended = services.opinion_end_supervision(opinion=supervised, actor=alice)
+    ended = services.opinion_end_supervision(opinion=supervised, actor=Actor(user=alice))
     assert (ended.supervised, ended.next_review) == (False, None)
     with pytest.raises(services.TransitionNotAllowed):
-        services.opinion_end_supervision(opinion=ended, actor=alice)
+        services.opinion_end_supervision(opinion=ended, actor=Actor(user=alice))
 
 
 def test_flags_are_refused_on_an_opinion_that_was_not_accepted(room, alice):
     opinion = make_opinion(room, State.NOT_ACCEPTED, actor=alice)
     with pytest.raises(services.TransitionNotAllowed):
-        services.opinion_report_important(opinion=opinion, actor=alice)
+        services.opinion_report_important(opinion=opinion, actor=Actor(user=alice))
     with pytest.raises(services.TransitionNotAllowed):
-        services.opinion_set_supervision(opinion=opinion, actor=alice, next_review=timezone.localdate())
+        services.opinion_set_supervision(opinion=opinion, actor=Actor(user=alice), next_review=timezone.localdate())
 
 
 def test_an_important_report_joins_the_queue_and_tells_the_district_administrators(
@@ -248,7 +315,9 @@ def test_an_important_report_joins_the_queue_and_tells_the_district_administrato
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        reported = services.opinion_report_important(opinion=opinion, actor=alice, note="涉及群体性诉求 13912345678")
+        reported = services.opinion_report_important(
+            opinion=opinion, actor=Actor(user=alice), note="涉及群体性诉求 13912345678"
+        )
 
     assert list(Opinion.objects.important()) == [reported]
     assert sorted(m.to[0] for m in mail.outbox) == ["dana@nanhu.gov.cn", "root@nanhu.gov.cn"]
@@ -257,7 +326,7 @@ def test_an_important_report_joins_the_queue_and_tells_the_district_administrato
     assert "138****5678" in body and "13812345678" not in body
     assert "139****5678" in body and "13912345678" not in body
     assert "王小明" not in body
-    withdrawn = services.opinion_withdraw_report(opinion=reported, actor=dana)
+    withdrawn = services.opinion_withdraw_report(opinion=reported, actor=Actor(user=dana))
     assert not Opinion.objects.important().exists()
     assert withdrawn.events.last().action == OpinionAction.WITHDRAW_REPORT
 
@@ -291,6 +360,7 @@ def test_an_online_opinion_tells_the_sites_staff_with_the_phone_masked(
             submitter_name="王小明",
             submitter_phone="138 1234 5678",
             consent=True,
+            actor=Actor(user=None),
         )
 
     assert [m.to for m in mail.outbox] == [["alice@yuxin.gov.cn"]]
@@ -305,13 +375,24 @@ def test_an_online_opinion_tells_the_sites_staff_with_the_phone_masked(
 def test_an_online_opinion_with_personal_data_needs_consent(room):
     with pytest.raises(services.OpinionError):
         services.opinion_submit_online(
-            site=room, category=Category.OTHER, content="建议增设公交站", submitter_phone="13812345678"
+            site=room,
+            category=Category.OTHER,
+            content="建议增设公交站",
+            submitter_phone="13812345678",
+            actor=Actor(user=None),
         )
     assert not Opinion.objects.exists()
-    anonymous = services.opinion_submit_online(site=room, category=Category.OTHER, content="建议增设公交站")
+    anonymous = services.opinion_submit_online(
+        site=room, category=Category.OTHER, content="建议增设公交站", actor=Actor(user=None)
+    )
     assert anonymous.consent_at is None
     named = services.opinion_submit_online(
-        site=room, category=Category.OTHER, content="建议增设公交站", submitter_name="王小明", consent=True
+        site=room,
+        category=Category.OTHER,
+        content="建议增设公交站",
+        submitter_name="王小明",
+        consent=True,
+        actor=Actor(user=None),
     )
     assert named.consent_at is not None
     assert named.source == "online"
@@ -319,7 +400,7 @@ def test_an_online_opinion_with_personal_data_needs_consent(room):
 
 def test_a_site_that_is_not_online_takes_no_online_opinions(other_room):
     with pytest.raises(services.OpinionError):
-        services.opinion_submit_online(site=other_room, category=Category.OTHER, content="建议")
+        services.opinion_submit_online(site=other_room, category=Category.OTHER, content="建议", actor=Actor(user=None))
     assert not Opinion.objects.exists()
 
 
@@ -334,14 +415,17 @@ def test_the_voter_is_told_of_each_state_change_when_they_left_an_e_mail(
             submitter_phone="13812345678",
             submitter_email="voter@example.com",
             consent=True,
+            actor=Actor(user=None),
         )
         mail.outbox.clear()
-        opinion = services.opinion_accept(opinion=opinion, actor=alice)
-        opinion = services.opinion_refer(opinion=opinion, actor=alice, body=make_body())
+        opinion = services.opinion_accept(opinion=opinion, actor=Actor(user=alice))
+        opinion = services.opinion_refer(opinion=opinion, actor=Actor(user=alice), body=make_body())
         opinion = services.opinion_set_supervision(
-            opinion=opinion, actor=alice, next_review=timezone.localdate() + dt.timedelta(days=9)
+            opinion=opinion, actor=Actor(user=alice), next_review=timezone.localdate() + dt.timedelta(days=9)
         )
-        opinion = services.opinion_reply(opinion=opinion, actor=alice, reply="已清理，联系电话0573-82345678")
+        opinion = services.opinion_reply(
+            opinion=opinion, actor=Actor(user=alice), reply="已清理，联系电话0573-82345678"
+        )
 
     to_voter = [m for m in mail.outbox if m.to == ["voter@example.com"]]
     assert len(to_voter) == 3  # accept, refer, reply; the supervision flag is internal
@@ -355,7 +439,7 @@ def test_the_voter_is_told_of_each_state_change_when_they_left_an_e_mail(
 def test_no_notice_to_a_voter_without_an_e_mail(room, alice, django_capture_on_commit_callbacks):
     opinion = make_opinion(room, State.REGISTERED, actor=alice, submitter_phone="13812345678", consent=True)
     with django_capture_on_commit_callbacks(execute=True):
-        services.opinion_accept(opinion=opinion, actor=alice)
+        services.opinion_accept(opinion=opinion, actor=Actor(user=alice))
     assert mail.outbox == []
 
 
@@ -363,7 +447,7 @@ def test_a_failing_mail_server_does_not_undo_the_step(room, alice, settings, dja
     settings.EMAIL_BACKEND = "tests.test_opinion_services.BrokenBackend"
     opinion = make_opinion(room, State.REGISTERED, actor=alice, submitter_email="voter@example.com", consent=True)
     with django_capture_on_commit_callbacks(execute=True):
-        accepted = services.opinion_accept(opinion=opinion, actor=alice)
+        accepted = services.opinion_accept(opinion=opinion, actor=Actor(user=alice))
     accepted.refresh_from_db()
     assert accepted.state == State.ACCEPTED
 
@@ -407,7 +491,7 @@ def test_while_one_step_is_being_saved_a_second_one_waits_and_is_then_refused(ro
 
     def alice_accepts():
         with transaction.atomic():  # holds the lock until Bob's attempt is under way
-            outcome["alice"] = services.opinion_accept(opinion=alices_view, actor=alice)
+            outcome["alice"] = services.opinion_accept(opinion=alices_view, actor=Actor(user=alice))
             first_saved.set()
             second_started.wait(5)
             time.sleep(0.3)
@@ -416,7 +500,7 @@ def test_while_one_step_is_being_saved_a_second_one_waits_and_is_then_refused(ro
         first_saved.wait(5)
         second_started.set()
         try:
-            outcome["bob"] = services.opinion_not_accept(opinion=bobs_view, actor=bob, reason="重复")
+            outcome["bob"] = services.opinion_not_accept(opinion=bobs_view, actor=Actor(user=bob), reason="重复")
         except services.OpinionChanged as changed:
             outcome["bob"] = changed
 
@@ -444,7 +528,9 @@ def test_two_staff_racing_on_the_same_opinions_never_lose_or_double_a_step(room,
         def reply(name, user, view, pk=opinion.pk, start=start):
             start.wait(5)
             try:
-                outcomes[(name, pk)] = services.opinion_reply(opinion=view, actor=user, reply=f"{name}的答复")
+                outcomes[(name, pk)] = services.opinion_reply(
+                    opinion=view, actor=Actor(user=user), reply=f"{name}的答复"
+                )
             except services.OpinionChanged as changed:
                 outcomes[(name, pk)] = changed
 
@@ -468,7 +554,7 @@ def test_fifty_parallel_online_submissions_get_fifty_distinct_codes_and_referenc
     def submit(i: int) -> tuple[str, str]:
         try:
             opinion = services.opinion_submit_online(
-                site=room, category=Category.OTHER, content=f"并发提交的第{i}条意见"
+                site=room, category=Category.OTHER, content=f"并发提交的第{i}条意见", actor=Actor(user=None)
             )
             return opinion.tracking_code, opinion.reference
         finally:

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from stations.audit import Actor
 from stations.models import (
     AuditAction,
     AuditEntry,
@@ -209,7 +210,10 @@ def test_the_tracking_page_shows_the_whole_public_timeline_and_no_personal_data(
         content="我是王小明，电话13812345678，村口路灯坏了",
     )
     services.opinion_set_supervision(
-        opinion=opinion, actor=alice, next_review=timezone.localdate() + dt.timedelta(days=5), note="内部：难点问题"
+        opinion=opinion,
+        actor=Actor(user=alice),
+        next_review=timezone.localdate() + dt.timedelta(days=5),
+        note="内部：难点问题",
     )
 
     response = client.get(track_url(opinion))
@@ -229,7 +233,7 @@ def test_the_tracking_page_shows_the_whole_public_timeline_and_no_personal_data(
 
 def test_a_phone_number_in_a_public_note_is_masked_on_the_tracking_page(client, room, alice):
     opinion = make_opinion(room, State.REFERRED, actor=alice)
-    services.opinion_reply(opinion=opinion, actor=alice, reply="请致电承办人 13912345678 了解详情")
+    services.opinion_reply(opinion=opinion, actor=Actor(user=alice), reply="请致电承办人 13912345678 了解详情")
 
     html = client.get(track_url(opinion)).text
 
@@ -329,9 +333,9 @@ def test_the_list_filters(params, expected, client, alice, station, room):
         "water": make_opinion(room, State.ACCEPTED, actor=alice),
     }
     Opinion.objects.filter(pk=made["late"].pk).update(deadline=today - dt.timedelta(days=1))
-    services.opinion_set_supervision(opinion=made["supervised"], actor=alice, next_review=today)
-    services.opinion_report_important(opinion=made["important"], actor=alice)
-    made["water"] = services.opinion_refer(opinion=made["water"], actor=alice, body=water)
+    services.opinion_set_supervision(opinion=made["supervised"], actor=Actor(user=alice), next_review=today)
+    services.opinion_report_important(opinion=made["important"], actor=Actor(user=alice))
+    made["water"] = services.opinion_refer(opinion=made["water"], actor=Actor(user=alice), body=water)
     values = {"station": station.pk, "water": water.pk}
     query = {key: values.get(value, value) for key, value in params.items()}
     client.force_login(alice)
@@ -346,7 +350,7 @@ def test_district_administrators_see_every_station_and_the_important_queue(clien
     other_station.is_online = True
     other_station.save()
     elsewhere = make_opinion(other_station, State.ACCEPTED)
-    reported = services.opinion_report_important(opinion=elsewhere, actor=dana, note="需区里协调")
+    reported = services.opinion_report_important(opinion=elsewhere, actor=Actor(user=dana), note="需区里协调")
     local = make_opinion(room)
     client.force_login(dana)
 
@@ -399,7 +403,7 @@ def test_showing_the_voters_phone_is_recorded(client, alice, room):
     response = client.get(detail_url(opinion), {"contact": "show"})
 
     assert "13812345678" in response.text and "王小明" in response.text
-    entry = AuditEntry.objects.get(action=AuditAction.VIEW_PERSONAL)
+    entry = AuditEntry.objects.get(action=AuditAction.PERSONAL_DATA_VIEWED)
     assert (entry.actor, entry.object_id) == (alice, str(opinion.pk))
 
 
@@ -482,10 +486,30 @@ def test_staff_accept_refer_reply_resolve_and_close_through_the_page(client, ali
     assert "已完成" in page.text
 
 
+def test_it_records_a_step_taken_on_the_page_with_the_staff_members_address(client, alice, room):
+    opinion = make_opinion(room)
+    client.force_login(alice)
+    data = {"action": "accept", "accept-version": opinion.version, "accept-note": "属实"}
+
+    response = client.post(detail_url(opinion), data, REMOTE_ADDR="10.1.2.3")
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(object_type="opinion", object_id=str(opinion.pk), action="opinion.accepted")
+    assert (entry.actor, entry.address, entry.summary) == (alice, "10.1.2.3", opinion.reference)
+
+
+def test_it_records_an_online_submission_with_the_voters_address_and_no_account(client, room):
+    client.post(NEW, valid_post(room), REMOTE_ADDR="203.0.113.9")
+
+    opinion = Opinion.objects.get()
+    entry = AuditEntry.objects.get(action="opinion.registered")
+    assert (entry.object_id, entry.actor, entry.actor_name, entry.address) == (str(opinion.pk), None, "", "203.0.113.9")
+
+
 def test_a_step_on_a_stale_page_is_refused_and_the_new_state_is_shown(client, alice, bob, room):
     opinion = make_opinion(room)
     shown_version = opinion.version
-    services.opinion_accept(opinion=opinion, actor=bob)  # Bob was quicker
+    services.opinion_accept(opinion=opinion, actor=Actor(user=bob))  # Bob was quicker
     client.force_login(alice)
 
     response = client.post(

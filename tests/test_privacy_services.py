@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 from openpyxl import load_workbook
 
+from stations.audit import Actor
 from stations.models import AuditAction, AuditEntry, Opinion, State, Visit
 from stations.selectors.privacy import voter_records
 from stations.services.privacy import voter_anonymise, voter_export_xlsx
@@ -49,7 +50,7 @@ def figures() -> dict:
 
 
 def test_anonymisation_erases_names_phones_and_emails_of_that_voter_only(records, dana):
-    result = voter_anonymise(phone=VOTER, actor=dana, reason="选民 3 月 5 日书面申请")
+    result = voter_anonymise(phone=VOTER, actor=Actor(user=dana), reason="选民 3 月 5 日书面申请")
     assert (result.visits, result.opinions) == (2, 2)
     visits, opinions = records
     for visit in visits[:2]:
@@ -66,7 +67,7 @@ def test_anonymisation_erases_names_phones_and_emails_of_that_voter_only(records
 
 def test_anonymisation_keeps_the_statistics_unchanged(records, dana):
     before = figures()
-    voter_anonymise(phone=VOTER, actor=dana, reason="申请")
+    voter_anonymise(phone=VOTER, actor=Actor(user=dana), reason="申请")
     assert figures() == before
     assert Visit.objects.aggregate(people=Sum("people"))["people"] == 10
 
@@ -79,7 +80,7 @@ def test_anonymisation_reaches_the_history_too(room, alice, dana):
     corrected.visitor_name, corrected.visitor_phone = "张山", NEIGHBOUR  # the number was typed wrong at first
     corrected.save()
 
-    result = voter_anonymise(phone=VOTER, actor=dana, reason="申请")
+    result = voter_anonymise(phone=VOTER, actor=Actor(user=dana), reason="申请")
 
     assert not Visit.history.filter(visitor_phone=VOTER).exists()
     assert not visit.history.exclude(visitor_name="").exists()
@@ -90,8 +91,8 @@ def test_anonymisation_reaches_the_history_too(room, alice, dana):
 
 
 def test_anonymisation_is_recorded_with_the_phone_masked(records, dana):
-    voter_anonymise(phone=VOTER, actor=dana, reason="选民申请")
-    recorded = AuditEntry.objects.get(action=AuditAction.ANONYMISE)
+    voter_anonymise(phone=VOTER, actor=Actor(user=dana), reason="选民申请")
+    recorded = AuditEntry.objects.get(action=AuditAction.VOTER_ANONYMISED)
     assert recorded.actor == dana
     assert recorded.changes == {
         "phone": "138****5678",
@@ -106,24 +107,24 @@ def test_anonymisation_is_recorded_with_the_phone_masked(records, dana):
 @pytest.mark.parametrize("phone, reason", [("", "申请"), (VOTER, "  ")], ids=["no-phone", "no-reason"])
 def test_anonymisation_needs_a_phone_and_a_reason(records, dana, phone, reason):
     with pytest.raises(ValidationError):
-        voter_anonymise(phone=phone, actor=dana, reason=reason)
+        voter_anonymise(phone=phone, actor=Actor(user=dana), reason=reason)
     assert Visit.objects.filter(visitor_phone=VOTER).exists()
-    assert not AuditEntry.objects.filter(action=AuditAction.ANONYMISE).exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.VOTER_ANONYMISED).exists()
 
 
 def test_the_export_holds_every_record_of_the_voter_and_is_recorded(records, dana):
-    content = voter_export_xlsx(phone=VOTER, records=voter_records(phone=VOTER), actor=dana)
+    content = voter_export_xlsx(phone=VOTER, records=voter_records(phone=VOTER), actor=Actor(user=dana))
     book = load_workbook(io.BytesIO(content))
     visits, opinions = book.worksheets
     assert visits.max_row == 3 and opinions.max_row == 3  # a header and two rows each
     assert {row[3] for row in visits.iter_rows(min_row=2, values_only=True)} == {VOTER, f"+86{VOTER}"}
-    recorded = AuditEntry.objects.get(action=AuditAction.EXPORT_PERSONAL)
+    recorded = AuditEntry.objects.get(action=AuditAction.VOTER_EXPORTED)
     assert recorded.changes == {"phone": "138****5678", "visits": 2, "opinions": 2}
 
 
 def test_the_export_writes_formula_looking_text_as_text(room, alice, dana):
     make_visit(room, alice, summary='=HYPERLINK("http://evil.example","点击")')
-    content = voter_export_xlsx(phone=VOTER, records=voter_records(phone=VOTER), actor=dana)
+    content = voter_export_xlsx(phone=VOTER, records=voter_records(phone=VOTER), actor=Actor(user=dana))
     cell = load_workbook(io.BytesIO(content)).worksheets[0]["H2"]
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://evil.example","点击")'

@@ -41,7 +41,7 @@ def test_a_district_admin_finds_the_voters_records_by_phone(dana_client, voter):
     response = dana_client.post(reverse(LOOKUP), {"phone": "+86 138 1234 5678"})
     assert response.status_code == 200
     assert "道路破损" in response.text and "增设路灯" in response.text
-    recorded = AuditEntry.objects.get(action=AuditAction.VIEW_PERSONAL)
+    recorded = AuditEntry.objects.get(action=AuditAction.PERSONAL_DATA_VIEWED)
     assert recorded.changes == {"phone": "138****5678", "visits": 1, "opinions": 1}
 
 
@@ -54,7 +54,7 @@ def test_a_malformed_number_is_a_form_error(dana_client, voter):
     response = dana_client.post(reverse(LOOKUP), {"phone": "12345"})
     assert response.status_code == 200
     assert "请输入大陆手机号码" in response.text
-    assert not AuditEntry.objects.filter(action=AuditAction.VIEW_PERSONAL).exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.PERSONAL_DATA_VIEWED).exists()
 
 
 def test_the_lookup_stays_within_a_fixed_number_of_queries(dana_client, room, alice, django_assert_max_num_queries):
@@ -84,7 +84,7 @@ def test_the_export_is_a_workbook_named_with_the_masked_number(dana_client, vote
     assert "138xxxx5678" in response["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.content))
     assert book.worksheets[0]["H2"].value == "道路破损"
-    assert AuditEntry.objects.filter(action=AuditAction.EXPORT_PERSONAL).count() == 1
+    assert AuditEntry.objects.filter(action=AuditAction.VOTER_EXPORTED).count() == 1
 
 
 def test_the_export_and_the_erasure_take_no_get_requests(dana_client, voter):
@@ -106,4 +106,4 @@ def test_the_erasure_removes_the_voters_data_and_says_what_it_did(dana_client, v
     assert "138****5678" in response.text
     assert not Visit.objects.filter(visitor_phone=VOTER).exists()
     assert Visit.objects.get().summary == "道路破损"
-    assert AuditEntry.objects.get(action=AuditAction.ANONYMISE).address == "127.0.0.1"
+    assert AuditEntry.objects.get(action=AuditAction.VOTER_ANONYMISED).address == "127.0.0.1"

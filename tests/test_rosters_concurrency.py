@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection
 
 import stations.services.rosters as services
+from stations.audit import Actor
 from stations.models import Duty
 from tests.factories_rosters import at, make_shift
 
@@ -35,7 +36,7 @@ def test_simultaneous_assignments_of_one_deputy_cannot_both_pass(room, other_roo
     def assign(shift):
         start.wait()
         try:
-            services.duty_assign(shift=shift, deputy=deputy, actor=dana)
+            services.duty_assign(shift=shift, deputy=deputy, actor=Actor(user=dana))
             outcomes.append("ok")
         except ValidationError as error:
             outcomes.append(" ".join(error.messages))

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from stations.audit import Actor
 from stations.models import Duty, DutyShift, Roster
 from stations.services.rosters import roster_generate_station, roster_publish
 from tests.conftest import make_deputy
@@ -22,14 +23,14 @@ def login(client, user):
 
 @pytest.fixture
 def draft_station(station, room, point, deputies):
-    roster_generate_station(station=station, year=YEAR)
+    roster_generate_station(station=station, year=YEAR, actor=Actor.system())
     return station
 
 
 @pytest.fixture
 def published(draft_station, room):
     roster = Roster.objects.get(site=room, year=YEAR)
-    roster_publish(roster=roster)
+    roster_publish(roster=roster, actor=Actor.system())
     return roster
 
 
@@ -62,7 +63,7 @@ def test_grid_offers_generate_and_publish_to_the_head(client, bob, draft_station
 def test_grid_runs_a_bounded_number_of_queries(client, bob, station, room, district, django_assert_max_num_queries):
     for n in range(12):
         make_deputy(district, f"代表{n}", sites=[station, room])
-    roster_generate_station(station=station, year=YEAR)
+    roster_generate_station(station=station, year=YEAR, actor=Actor.system())
     client = login(client, bob)
     with django_assert_max_num_queries(16):
         response = client.get(GRID, {"year": YEAR})

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
+from stations.audit import Actor
 from stations.models import DutyShift, Roster
 from stations.services.rosters import roster_generate, roster_publish, shift_move, shift_swap
 from tests.conftest import make_deputy
@@ -31,8 +32,8 @@ def published_year(room, deputies):
     deputy has coming duties even in December)."""
     year = next_20th().year
     for each in (year, year + 1):
-        roster_generate(site=room, year=each)
-        roster_publish(roster=Roster.objects.get(site=room, year=each))
+        roster_generate(site=room, year=each, actor=Actor.system())
+        roster_publish(roster=Roster.objects.get(site=room, year=each), actor=Actor.system())
     return Roster.objects.get(site=room, year=year)
 
 
@@ -81,7 +82,7 @@ def test_a_day_without_receptions_is_explained(client, published_year):
 
 
 def test_a_site_without_a_published_roster_is_explained(client, room, deputies):
-    roster_generate(site=room, year=next_20th().year)  # a draft: not public
+    roster_generate(site=room, year=next_20th().year, actor=Actor.system())  # a draft: not public
     response = client.get(SCHEDULE, {"site": room.slug})
     assert response.context["shifts"] == []
     assert "尚未公布" in response.text
@@ -89,7 +90,7 @@ def test_a_site_without_a_published_roster_is_explained(client, room, deputies):
 
 
 def test_drafts_never_show_publicly(client, room, deputies):
-    roster_generate(site=room, year=next_20th().year)
+    roster_generate(site=room, year=next_20th().year, actor=Actor.system())
     response = client.get(SCHEDULE, {"date": next_20th().isoformat()})
     assert response.context["shifts"] == []
 
@@ -109,7 +110,9 @@ def test_a_bad_date_is_reported_in_chinese_and_the_next_day_shown(client, publis
 def test_a_moved_reception_is_shown_as_moved(client, published_year, bob):
     shift = DutyShift.objects.get(roster=published_year, start__date=next_20th())
     new_day = shift.start + dt.timedelta(days=1)
-    shift_move(shift=shift, start=new_day, end=new_day + dt.timedelta(hours=2), actor=bob, reason="村委会换届")
+    shift_move(
+        shift=shift, start=new_day, end=new_day + dt.timedelta(hours=2), actor=Actor(user=bob), reason="村委会换届"
+    )
 
     response = client.get(SCHEDULE, {"date": timezone.localtime(new_day).date().isoformat()})
 
@@ -162,7 +165,7 @@ def test_calendar_sequence_rises_after_a_swap(client, published_year, room, bob)
     first, second = DutyShift.objects.filter(roster__site=room, end__gte=timezone.now()).order_by("start")[:2]
     duty = first.duties.exclude(deputy__in=second.deputies.all()).first()
     other = second.duties.exclude(deputy__in=first.deputies.all()).first()
-    shift_swap(duty=duty, other_duty=other, actor=bob, reason="出差")
+    shift_swap(duty=duty, other_duty=other, actor=Actor(user=bob), reason="出差")
 
     _, events = events_of(client.get(reverse("stations:site_calendar", args=[room.slug])))
 
@@ -256,7 +259,7 @@ def test_deputy_duties_tag_lists_coming_duties_and_marks_moved_ones(published_ye
         shift=shift,
         start=shift.start + dt.timedelta(hours=5),
         end=shift.end + dt.timedelta(hours=5),
-        actor=bob,
+        actor=Actor(user=bob),
         reason="改下午",
     )
 

@@ -214,7 +214,7 @@ def test_a_script_in_a_visit_summary_and_an_opinion_is_shown_as_text(dana_client
 
 
 def test_a_script_in_an_audit_summary_is_shown_as_text(dana_client, admin_client, db):
-    AuditEntry.objects.create(action=AuditAction.UPDATE, actor_name=XSS, summary=XSS, changes={"note": XSS})
+    AuditEntry.objects.create(action=AuditAction.VISIT_UPDATED, actor_name=XSS, summary=XSS, changes={"note": XSS})
     for response in (
         dana_client.get(reverse("stations:audit_log")),
         admin_client.get(reverse("admin:stations_auditentry_changelist")),

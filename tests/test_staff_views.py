@@ -5,6 +5,7 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
+from stations.audit import Actor
 from stations.models import State
 from stations.services.opinions import opinion_register
 from tests.factories_visits import make_shift, make_visit, shift_now
@@ -40,8 +41,8 @@ def test_staff_home_shows_the_stations_day(alice_client, alice, room, deputies):
     make_shift(room, start=timezone.now() - dt.timedelta(days=1), deputies=deputies[2:])
     make_visit(room, alice, summary="今天的来访", occurred_at=timezone.now() - dt.timedelta(minutes=1))
     make_visit(room, alice, summary="上个月的来访", occurred_at=timezone.now() - dt.timedelta(days=40))
-    waiting = opinion_register(site=room, category="environment", content="河道有垃圾", actor=alice)
-    accepted = opinion_register(site=room, category="environment", content="已受理的意见", actor=alice)
+    waiting = opinion_register(site=room, category="environment", content="河道有垃圾", actor=Actor(user=alice))
+    accepted = opinion_register(site=room, category="environment", content="已受理的意见", actor=Actor(user=alice))
     accepted.state = State.ACCEPTED
     accepted.save()
 
@@ -61,7 +62,7 @@ def test_staff_home_shows_the_stations_day(alice_client, alice, room, deputies):
 def test_staff_home_shows_nothing_of_another_station(client, charlie, alice, room, deputies):
     shift_now(room, deputies=deputies)
     make_visit(room, alice, summary="余新镇今天的来访", occurred_at=timezone.now() - dt.timedelta(minutes=1))
-    opinion = opinion_register(site=room, category="other", content="余新镇的意见", actor=alice)
+    opinion = opinion_register(site=room, category="other", content="余新镇的意见", actor=Actor(user=alice))
     client.force_login(charlie)
     html = client.get(URL).text
     assert "余新镇今天的来访" not in html

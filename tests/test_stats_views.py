@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from stations.models import AuditEntry, Site, SiteKind
+from stations.models import AuditAction, AuditEntry, Site, SiteKind
 from stations.selectors.stats import Period, Scope, headline
 from stations.stats_tables import display
 from tests.conftest import make_deputy, make_user
@@ -116,7 +116,7 @@ def test_the_xlsx_export_opens_and_matches_every_table_on_the_page(client, dana,
     for sheet, table_id in zip(workbook.worksheets, table_ids, strict=False):
         shown = [[_as_page_shows(cell) for cell in row] for row in sheet.iter_rows(min_row=2)]
         assert shown == page[table_id], table_id
-    assert AuditEntry.objects.filter(action="export", actor=dana).exists()
+    assert AuditEntry.objects.filter(action=AuditAction.EXPORT_STATS, actor=dana).exists()
 
 
 def _as_page_shows(cell) -> str:

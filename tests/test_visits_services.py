@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from stations.audit import Actor
 from stations.models import (
     Attendance,
     AuditAction,
@@ -40,7 +41,7 @@ def _counts():
 def _create(site, actor, **overrides):
     data = {
         "site": site,
-        "actor": actor,
+        "actor": Actor(user=actor),
         "occurred_at": timezone.now() - dt.timedelta(minutes=5),
         "summary": "反映村道坑洼，雨天积水",
         "people": 2,
@@ -144,18 +145,34 @@ def test_visit_create_normalises_the_phone_and_matches_the_village_to_an_area(ro
 
 def test_visit_create_is_audited_with_the_phone_masked(room, alice):
     visit = _create(room, alice, visitor_phone=PHONE, visitor_name="王小明")
-    entry = AuditEntry.objects.get(action=AuditAction.CREATE, object_id=str(visit.pk))
+    entry = AuditEntry.objects.get(action=AuditAction.VISIT_CREATED, object_id=str(visit.pk))
     assert entry.actor == alice
     assert entry.changes["visitor_phone"] == "138****5678"
     assert PHONE not in str(entry.changes)
     assert "王小明" not in str(entry.changes)
 
 
+def test_it_audits_with_the_actors_address_when_called_without_a_request(room, alice, dana):
+    actor = Actor(user=alice, address="192.0.2.20")
+    visit = visit_create(site=room, actor=actor, occurred_at=timezone.now(), summary="反映路灯损坏")
+    visit_update(visit=visit, actor=actor, deputies=[], people=2)
+    visit_archive(visit=visit, actor=actor)
+    visit_restore(visit=visit, actor=Actor(user=dana, address="192.0.2.21"))
+
+    entries = AuditEntry.objects.filter(object_type="visit", object_id=str(visit.pk)).order_by("pk")
+    assert list(entries.values_list("action", "actor_name", "address")) == [
+        ("visit.created", "alice", "192.0.2.20"),
+        ("visit.updated", "alice", "192.0.2.20"),
+        ("visit.archived", "alice", "192.0.2.20"),
+        ("visit.restored", "dana", "192.0.2.21"),
+    ]
+
+
 def test_visit_update_is_kept_in_the_history_with_actor_and_changed_fields(room, deputies, alice, bob):
     visit = _create(room, alice, deputies=deputies[:1], visitor_phone=PHONE)
     visit_update(
         visit=visit,
-        actor=bob,
+        actor=Actor(user=bob),
         deputies=deputies[:2],
         village="金星村",
         people=5,
@@ -184,7 +201,7 @@ def test_visit_update_is_kept_in_the_history_with_actor_and_changed_fields(room,
     assert labels["deputies present"] == ("顾海明", "顾海明、黄美勤")
     assert entries[1].user == "爱丽丝"
 
-    audited = AuditEntry.objects.get(action=AuditAction.UPDATE, object_id=str(visit.pk))
+    audited = AuditEntry.objects.get(action=AuditAction.VISIT_UPDATED, object_id=str(visit.pk))
     assert audited.actor == bob
     assert audited.changes["people"] == [2, 5]
     assert "13900001111" not in str(audited.changes)
@@ -194,7 +211,7 @@ def test_an_update_that_changes_nothing_adds_no_history(room, alice):
     visit = _create(room, alice)
     versions = visit.history.count()
     fields = {name: getattr(visit, name) for name in ("site", "occurred_at", "people", "channel", "category")}
-    visit_update(visit=visit, actor=alice, deputies=[], summary=visit.summary, **fields)
+    visit_update(visit=visit, actor=Actor(user=alice), deputies=[], summary=visit.summary, **fields)
     assert visit.history.count() == versions
 
 
@@ -202,7 +219,7 @@ def test_an_invalid_update_changes_nothing(room, alice):
     visit = _create(room, alice)
     before = _counts()
     with pytest.raises(ValidationError):
-        visit_update(visit=visit, actor=alice, deputies=[], people=0)
+        visit_update(visit=visit, actor=Actor(user=alice), deputies=[], people=0)
     visit.refresh_from_db()
     assert visit.people == 2
     assert _counts() == before
@@ -210,15 +227,15 @@ def test_an_invalid_update_changes_nothing(room, alice):
 
 def test_archive_takes_a_visit_out_of_the_book_and_a_district_admin_restores_it(room, alice, dana):
     visit = _create(room, alice)
-    visit_archive(visit=visit, actor=alice)
+    visit_archive(visit=visit, actor=Actor(user=alice))
     assert not Visit.objects.current().filter(pk=visit.pk).exists()
     with pytest.raises(ValidationError):
-        visit_update(visit=visit, actor=alice, deputies=[], people=3)
+        visit_update(visit=visit, actor=Actor(user=alice), deputies=[], people=3)
     with pytest.raises(PermissionDenied):
-        visit_restore(visit=visit, actor=alice)
+        visit_restore(visit=visit, actor=Actor(user=alice))
 
-    visit_restore(visit=visit, actor=dana)
+    visit_restore(visit=visit, actor=Actor(user=dana))
     assert Visit.objects.current().filter(pk=visit.pk).exists()
     assert [e.kind for e in visit_history(visit)] == ["restored", "archived", "created"]
-    assert AuditEntry.objects.filter(action=AuditAction.ARCHIVE, actor=alice, object_id=str(visit.pk)).exists()
-    assert AuditEntry.objects.filter(action=AuditAction.RESTORE, actor=dana, object_id=str(visit.pk)).exists()
+    assert AuditEntry.objects.filter(action=AuditAction.VISIT_ARCHIVED, actor=alice, object_id=str(visit.pk)).exists()
+    assert AuditEntry.objects.filter(action=AuditAction.VISIT_RESTORED, actor=dana, object_id=str(visit.pk)).exists()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from stations.audit import Actor
 from stations.models import AuditAction, AuditEntry, Opinion, OpinionEvent, State, Visit, VisitDeputy
 from stations.services.opinions import opinion_register
 from tests.conftest import make_deputy
@@ -254,7 +255,7 @@ def test_the_record_book_filters(alice_client, alice, station, room, deputies):
     by_date = make_visit(station, alice, occurred_at=now - dt.timedelta(days=10), summary="十天前")
     at_room = make_visit(room, alice, deputies=[deputies[0]], channel="walk_in", category="environment", summary="甲")
     with_opinion = make_visit(room, alice, summary="乙", area_text="竹林村")
-    opinion_register(site=room, category="other", content="意见", visit=with_opinion, actor=alice)
+    opinion_register(site=room, category="other", content="意见", visit=with_opinion, actor=Actor(user=alice))
 
     def listed(**params):
         return set(alice_client.get(LIST_URL, params).context["page"].object_list)
@@ -287,7 +288,7 @@ def test_the_record_book_runs_a_bounded_number_of_queries(
     alice_client, alice, room, deputies, count, django_assert_max_num_queries
 ):
     visits = bulk_visits(room, alice, count, deputies=deputies[:2])
-    opinion_register(site=room, category="other", content="意见", visit=visits[0], actor=alice)
+    opinion_register(site=room, category="other", content="意见", visit=visits[0], actor=Actor(user=alice))
     with django_assert_max_num_queries(12):
         response = alice_client.get(LIST_URL)
     assert response.status_code == 200
@@ -317,7 +318,7 @@ def test_the_xlsx_export_has_the_filtered_rows_masked(alice_client, alice, room,
     assert PHONE not in flat
     assert "王小明" not in flat
     assert "电话反映" not in flat
-    entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT_VISITS)
     assert entry.actor == alice
     assert entry.changes["rows"] == 1
 
@@ -343,7 +344,7 @@ def test_only_a_district_admin_gets_the_unmasked_export_and_it_is_recorded(clien
     make_visit(room, alice, visitor_phone=PHONE, visitor_name="王小明")
     client.force_login(alice)
     assert client.get(_export("xlsx"), {"unmasked": "1"}).status_code == 403
-    assert not AuditEntry.objects.filter(action=AuditAction.EXPORT_PERSONAL).exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.EXPORT_VISITS_UNMASKED).exists()
 
     client.force_login(dana)
     masked = " ".join(str(cell) for row in _xlsx_rows(client.get(_export("xlsx"))) for cell in row)
@@ -352,12 +353,12 @@ def test_only_a_district_admin_gets_the_unmasked_export_and_it_is_recorded(clien
     flat = " ".join(str(cell) for row in _xlsx_rows(response) for cell in row)
     assert PHONE in flat
     assert "王小明" in flat
-    entry = AuditEntry.objects.get(action=AuditAction.EXPORT_PERSONAL)
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT_VISITS_UNMASKED)
     assert entry.actor == dana
     assert PHONE not in str(entry.changes)
     csv_text = client.get(_export("csv"), {"unmasked": "1"}).content.decode("utf-8-sig")
     assert PHONE in csv_text
-    assert AuditEntry.objects.filter(action=AuditAction.EXPORT_PERSONAL).count() == 2
+    assert AuditEntry.objects.filter(action=AuditAction.EXPORT_VISITS_UNMASKED).count() == 2
 
 
 def test_an_unknown_export_format_is_404(alice_client):
@@ -369,12 +370,14 @@ def test_an_unknown_export_format_is_404(alice_client):
 
 def test_the_detail_shows_the_phone_to_the_stations_staff_and_records_it(alice_client, alice, room):
     visit = make_visit(room, alice, visitor_phone=PHONE, visitor_name="王小明")
-    opinion_register(site=room, category="environment", content="河道有垃圾", visit=visit, actor=alice)
+    opinion_register(site=room, category="environment", content="河道有垃圾", visit=visit, actor=Actor(user=alice))
     response = alice_client.get(_detail(visit))
     assert PHONE in response.text
     assert "王小明" in response.text
     assert "河道有垃圾" in response.text
-    assert AuditEntry.objects.filter(action=AuditAction.VIEW_PERSONAL, actor=alice, object_id=str(visit.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action=AuditAction.PERSONAL_DATA_VIEWED, actor=alice, object_id=str(visit.pk)
+    ).exists()
 
 
 def test_the_detail_masks_the_phone_for_a_district_admin_until_revealed(client, dana, alice, room):
@@ -384,10 +387,10 @@ def test_the_detail_masks_the_phone_for_a_district_admin_until_revealed(client, 
     assert response.status_code == 200
     assert PHONE not in response.text
     assert MASKED in response.text
-    assert not AuditEntry.objects.filter(action=AuditAction.VIEW_PERSONAL).exists()
+    assert not AuditEntry.objects.filter(action=AuditAction.PERSONAL_DATA_VIEWED).exists()
     revealed = client.get(_detail(visit), {"reveal": "1"})
     assert PHONE in revealed.text
-    assert AuditEntry.objects.filter(action=AuditAction.VIEW_PERSONAL, actor=dana).exists()
+    assert AuditEntry.objects.filter(action=AuditAction.PERSONAL_DATA_VIEWED, actor=dana).exists()
 
 
 def test_editing_a_visit_is_shown_in_its_history_with_the_phone_masked(client, alice, bob, room, deputies, dana):
@@ -474,7 +477,7 @@ def test_the_history_masks_a_phone_typed_into_the_summary_for_a_district_admin(c
 
     visit = make_visit(room, alice, summary=f"请回电 {PHONE}")
     visit.record_version(history_type="+")
-    visit_update(visit=visit, actor=alice, deputies=[], summary="村道坑洼")
+    visit_update(visit=visit, actor=Actor(user=alice), deputies=[], summary="村道坑洼")
 
     client.force_login(dana)
     page = client.get(_detail(visit)).text

@@ -15,6 +15,7 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from stations.audit import Actor
 from stations.models import Deputy, DutyShift, HandlingBody, Opinion, Site, Visit
 from stations.services import opinions as opinion_services
 from tests.factories_matrix import VISITOR_PHONE, World, build_world
@@ -60,11 +61,13 @@ def world(station, room, point, other_station, deputies, alice, bob, charlie, da
         original_start=world.shift.start - dt.timedelta(days=1), change_note=FIELDS["change_note"]
     )
     # A second opinion, answered: its reply and a staff note reach the tracking page and the staff page.
-    answered = opinion_services.opinion_register(site=room, category="environment", content=FIELDS["content"])
-    answered = opinion_services.opinion_accept(opinion=answered, actor=alice, note=FIELDS["note"])
+    answered = opinion_services.opinion_register(
+        site=room, category="environment", content=FIELDS["content"], actor=Actor.system()
+    )
+    answered = opinion_services.opinion_accept(opinion=answered, actor=Actor(user=alice), note=FIELDS["note"])
     body = HandlingBody.objects.create(name="区住房和城乡建设局")
-    answered = opinion_services.opinion_refer(opinion=answered, actor=alice, body=body)
-    answered = opinion_services.opinion_reply(opinion=answered, actor=alice, reply=FIELDS["reply"])
+    answered = opinion_services.opinion_refer(opinion=answered, actor=Actor(user=alice), body=body)
+    answered = opinion_services.opinion_reply(opinion=answered, actor=Actor(user=alice), reply=FIELDS["reply"])
     world.extra["answered"] = answered
     return world
 

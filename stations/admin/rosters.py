@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from stations.audit import AuditAction, audit
+from stations.audit import Actor, AuditAction, audit
 from stations.forms.rosters import GenerateYearForm
 from stations.models import Attendance, Deputy, Duty, DutyShift, ReceptionRule, Roster, Site, Unavailability
 from stations.policy import can_use_admin_by_role
@@ -67,7 +67,7 @@ def _report(request: HttpRequest, result: GenerationResult, year: int) -> None:
 
 def _generate(request: HttpRequest, sites, year: int) -> None:
     try:
-        result = rosters_generate(sites=sites, year=year, actor=request.user)
+        result = rosters_generate(sites=sites, year=year, actor=Actor.from_request(request))
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
@@ -124,7 +124,7 @@ class RosterAdmin(DistrictAdminAccess, SimpleHistoryAdmin):
         for roster in queryset.select_related("site"):
             try:
                 if not roster.is_published:
-                    roster_publish(roster=roster, actor=request.user)
+                    roster_publish(roster=roster, actor=Actor.from_request(request))
                     done += 1
             except (ValidationError, PermissionDenied) as error:
                 messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
@@ -245,8 +245,8 @@ class DutyShiftAdmin(DistrictAdminAccess, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
         if change and form.changed_data:
             audit(
-                action=AuditAction.UPDATE,
-                actor=request.user,
+                action=AuditAction.SHIFT_CHANGED,
+                actor=Actor.from_request(request),
                 target=obj,
                 summary=f"changed shift {obj.pk} in the admin: {', '.join(form.changed_data)}",
             )
@@ -259,8 +259,8 @@ class DutyShiftAdmin(DistrictAdminAccess, SimpleHistoryAdmin):
             shift.manually_changed = True
             shift.save(update_fields=["sequence", "manually_changed"])
             audit(
-                action=AuditAction.UPDATE,
-                actor=request.user,
+                action=AuditAction.SHIFT_CHANGED,
+                actor=Actor.from_request(request),
                 target=shift,
                 summary=f"changed duties of shift {shift.pk} in the admin",
             )

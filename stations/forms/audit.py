@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from stations.models.audit import AuditAction, AuditEntry
+from stations.models.audit import AuditEntry, action_filter_choices
 
 
 def object_type_choices() -> list[tuple[str, str]]:
@@ -27,7 +27,8 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 class AuditFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_name", lookup_expr="iexact", label=_("User name"))
-    action = django_filters.ChoiceFilter(choices=AuditAction.choices, label=_("Action"))
+    # A code ("visit.updated"), or a group of them by their first part ("visit."); old codes too.
+    action = django_filters.ChoiceFilter(choices=action_filter_choices, method="filter_action", label=_("Action"))
     object_type = django_filters.ChoiceFilter(choices=object_type_choices, label=_("Object type"))
     date_from = django_filters.DateFilter(
         method="filter_from", label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
@@ -39,6 +40,11 @@ class AuditFilter(django_filters.FilterSet):
     class Meta:
         model = AuditEntry
         fields: list[str] = []
+
+    def filter_action(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value.endswith("."):
+            return queryset.filter(action__startswith=value)
+        return queryset.filter(action=value)
 
     # Bounds on the indexed timestamp itself (not on its date), in the portal's time zone.
     def filter_from(self, queryset: QuerySet, name: str, value: dt.date) -> QuerySet:

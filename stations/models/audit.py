@@ -13,11 +13,15 @@ production the portal should connect as a role that does not own the table.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 # The legal minimum: entries younger than this are never deleted, whatever `purge_audit --days` says.
 MIN_RETENTION_DAYS = 180
@@ -28,19 +32,145 @@ class AuditLogIsAppendOnly(RuntimeError):
 
 
 class AuditAction(models.TextChoices):
-    LOGIN = "login", _("signed in")
-    LOGIN_FAILED = "login_failed", _("sign-in failed")
-    LOGOUT = "logout", _("signed out")
-    ACCESS_DENIED = "access_denied", _("access refused")
-    VIEW_PERSONAL = "view_personal", _("viewed personal data")
-    EXPORT = "export", _("exported")
-    EXPORT_PERSONAL = "export_personal", _("exported personal data")
-    CREATE = "create", _("created")
-    UPDATE = "update", _("changed")
-    DELETE = "delete", _("deleted")
-    ARCHIVE = "archive", _("archived")
-    RESTORE = "restore", _("restored")
-    ANONYMISE = "anonymise", _("anonymised")
+    """Every event the log records, as a dotted code: `<domain>.<event>`. The code says what happened; an
+    entry's summary only adds what the code cannot (an opinion's reference, a site's name). Admin changes
+    have codes of their own, built per model: see `admin_action()`."""
+
+    LOGIN = "auth.login", _("signed in")
+    LOGIN_FAILED = "auth.login_failed", _("sign-in failed")
+    LOGOUT = "auth.logout", _("signed out")
+    LOCKED_OUT = "auth.locked_out", _("sign-in locked after repeated failures")
+    SECOND_FACTOR_ENROLLED = "auth.second_factor.enrolled", _("two-factor device enrolled")
+    SECOND_FACTOR_PASSED = "auth.second_factor.passed", _("second factor passed")
+    SECOND_FACTOR_FAILED = "auth.second_factor.failed", _("wrong second-factor code")
+    ACCESS_DENIED = "access.denied", _("access refused")
+    PERSONAL_DATA_VIEWED = "personal_data.viewed", _("viewed personal data")
+    EXPORT_VISITS = "export.visits", _("exported visits (masked)")
+    EXPORT_VISITS_UNMASKED = "export.visits.unmasked", _("exported visits with personal data")
+    EXPORT_STATS = "export.stats", _("exported figures")
+    VISIT_CREATED = "visit.created", _("visit logged")
+    VISIT_UPDATED = "visit.updated", _("visit changed")
+    VISIT_ARCHIVED = "visit.archived", _("visit archived")
+    VISIT_RESTORED = "visit.restored", _("visit restored")
+    OPINION_REGISTERED = "opinion.registered", _("opinion registered")
+    OPINION_ACCEPTED = "opinion.accepted", _("opinion accepted")
+    OPINION_NOT_ACCEPTED = "opinion.not_accepted", _("opinion not accepted")
+    OPINION_REFERRED = "opinion.referred", _("opinion referred")
+    OPINION_REPLIED = "opinion.replied", _("reply to an opinion recorded")
+    OPINION_RESOLVED = "opinion.resolved", _("opinion marked as resolved")
+    OPINION_EXPLAINED = "opinion.explained", _("opinion marked as explained")
+    OPINION_CLOSED = "opinion.closed", _("opinion closed")
+    OPINION_REOPENED = "opinion.reopened", _("opinion reopened")
+    OPINION_SUPERVISED = "opinion.supervised", _("opinion put under continued supervision")
+    OPINION_SUPERVISION_ENDED = "opinion.supervision_ended", _("continued supervision ended")
+    OPINION_REPORTED = "opinion.reported", _("opinion reported as an important situation")
+    OPINION_REPORT_WITHDRAWN = "opinion.report_withdrawn", _("important report withdrawn")
+    ROSTER_GENERATED = "roster.generated", _("roster generated")
+    ROSTER_PUBLISHED = "roster.published", _("roster published")
+    DUTY_ASSIGNED = "duty.assigned", _("deputy put on a shift")
+    DUTY_REMOVED = "duty.removed", _("deputy taken off a shift")
+    DUTY_SWAPPED = "duty.swapped", _("deputies swapped shifts")
+    DUTY_SUBSTITUTED = "duty.substituted", _("deputy replaced on a shift")
+    SHIFT_MOVED = "shift.moved", _("reception moved")
+    SHIFT_CHANGED = "shift.changed", _("reception changed in the admin")
+    ATTENDANCE_MARKED = "attendance.marked", _("attendance marked")
+    VOTER_ANONYMISED = "voter.anonymised", _("voter's personal data erased")
+    VOTER_EXPORTED = "voter.exported", _("voter's records exported")
+    AUDIT_PURGED = "audit.purged", _("old audit entries deleted")
+
+
+# Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so
+# old rows keep their codes for as long as they are kept; they still read as words in the viewer.
+LEGACY_ACTIONS: dict[str, Promise] = {
+    "login": _("signed in"),
+    "login_failed": _("sign-in failed"),
+    "logout": _("signed out"),
+    "access_denied": _("access refused"),
+    "view_personal": _("viewed personal data"),
+    "export": _("exported"),
+    "export_personal": _("exported personal data"),
+    "create": _("created"),
+    "update": _("changed"),
+    "delete": _("deleted"),
+    "archive": _("archived"),
+    "restore": _("restored"),
+    "anonymise": _("anonymised"),
+}
+
+# Summaries written before the dotted codes; the viewer still translates them (`{% translate entry.summary %}`),
+# so they stay in the message catalogue.
+LEGACY_SUMMARIES = (
+    gettext_noop("sign-in locked for 30 minutes after repeated failures"),
+    gettext_noop("voter's personal data erased on request"),
+    gettext_noop("voter's records exported on request"),
+)
+
+# Changes made in the Django admin: `admin.<model name>.<verb>`, e.g. "admin.deputy.changed".
+ADMIN_PREFIX = "admin."
+ADMIN_VERBS: dict[str, Promise] = {
+    "created": _("%(model)s created in the admin"),
+    "changed": _("%(model)s changed in the admin"),
+    "deleted": _("%(model)s deleted in the admin"),
+}
+
+# The groups of the viewer's filter, by the first part of the code.
+ACTION_GROUPS: dict[str, Promise] = {
+    "auth": _("Sign-in"),
+    "access": _("Refusals"),
+    "personal_data": _("Personal data"),
+    "export": _("Exports"),
+    "visit": _("Visits"),
+    "opinion": _("Opinions"),
+    "roster": _("Rosters"),
+    "duty": _("Duties"),
+    "shift": _("Receptions"),
+    "attendance": _("Attendance"),
+    "voter": _("Voters' rights"),
+    "audit": _("Audit log"),
+}
+
+
+def admin_action(model: type[models.Model] | models.Model, verb: str) -> str:
+    """The code of a change made in the admin; `verb` is one of ADMIN_VERBS."""
+    if verb not in ADMIN_VERBS:
+        raise ValueError(f"unknown admin verb {verb!r}")
+    return f"{ADMIN_PREFIX}{model._meta.model_name}.{verb}"
+
+
+def _model_label(model_name: str) -> str:
+    for model in apps.get_models():
+        if model._meta.model_name == model_name:
+            return str(model._meta.verbose_name)
+    return model_name
+
+
+def action_label(code: str) -> str:
+    """What an action code reads as, in the current language: the dotted codes, the admin's and the legacy ones.
+    An unknown code reads as itself."""
+    if code in AuditAction.values:
+        return str(AuditAction(code).label)
+    if code in LEGACY_ACTIONS:
+        return str(LEGACY_ACTIONS[code])
+    if code.startswith(ADMIN_PREFIX):
+        model_name, _dot, verb = code[len(ADMIN_PREFIX) :].rpartition(".")
+        if verb in ADMIN_VERBS and model_name:
+            return str(ADMIN_VERBS[verb]) % {"model": _model_label(model_name)}
+    return code
+
+
+def action_filter_choices() -> list[tuple[str, Any]]:
+    """The viewer's filter: every code grouped by its first part, each group led by an option for all of it
+    (value "<prefix>."), then the admin's changes and the codes of old entries."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for code, label in AuditAction.choices:
+        grouped.setdefault(code.split(".", 1)[0], []).append((code, str(label)))
+    choices: list[tuple[str, Any]] = []
+    for prefix, options in grouped.items():
+        group = str(ACTION_GROUPS.get(prefix, prefix))
+        choices.append((group, [(f"{prefix}.", _("All: %(group)s") % {"group": group}), *options]))
+    choices.append((str(_("Administration")), [(ADMIN_PREFIX, _("All changes in the admin"))]))
+    choices.append((str(_("Older entries")), [(code, str(label)) for code, label in LEGACY_ACTIONS.items()]))
+    return choices
 
 
 class AuditEntryQuerySet(models.QuerySet):
@@ -77,7 +207,8 @@ class AuditEntry(models.Model):
     )
     actor_name = models.CharField(_("user name"), max_length=150, blank=True)
     address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices, db_index=True)
+    # No `choices`: the admin's codes are built per model and the legacy codes stay readable (action_label).
+    action = models.CharField(_("action"), max_length=60, db_index=True)
     object_type = models.CharField(_("object type"), max_length=50, blank=True)
     object_id = models.CharField(_("object"), max_length=50, blank=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
@@ -92,7 +223,7 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["actor_name", "-at"]), models.Index(fields=["object_type", "-at"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action_label}"
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
@@ -101,3 +232,7 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("audit entries cannot be deleted; use manage.py purge_audit")
+
+    @property
+    def action_label(self) -> str:
+        return action_label(self.action)

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from stations.audit import AuditAction, audit
+from stations.audit import Actor, AuditAction, audit
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
     District,
@@ -81,9 +81,10 @@ def opinion_register(
     submitter_phone: str = "",
     submitter_email: str = "",
     consent: bool = False,
-    actor=None,
+    actor: Actor,
 ) -> Opinion:
-    """Register a new opinion with its staff reference, public tracking code and first timeline entry."""
+    """Register a new opinion with its staff reference, public tracking code and first timeline entry. The
+    actor is the staff member at a reception, or a voter (no user) on the online station."""
     now = timezone.now()
     opinion = Opinion(
         reference=_next_reference(site.district, timezone.localtime(now).year),
@@ -103,7 +104,19 @@ def opinion_register(
     opinion.full_clean()
     opinion.save()
     OpinionEvent.objects.create(
-        opinion=opinion, action=OpinionAction.REGISTER, from_state="", to_state=State.REGISTERED, actor=actor, at=now
+        opinion=opinion,
+        action=OpinionAction.REGISTER,
+        from_state="",
+        to_state=State.REGISTERED,
+        actor=actor.user,
+        at=now,
+    )
+    audit(
+        action=AuditAction.OPINION_REGISTERED,
+        actor=actor,
+        target=opinion,
+        summary=opinion.reference,
+        changes={"source": opinion.source, "visit": opinion.visit_id},
     )
     return opinion
 
@@ -121,8 +134,10 @@ def opinion_submit_online(
     submitter_phone: str = "",
     submitter_email: str = "",
     consent: bool = False,
+    actor: Actor,
 ) -> Opinion:
-    """A voter's opinion from the online station; the site's staff are told once it is saved."""
+    """A voter's opinion from the online station; the site's staff are told once it is saved. The actor is
+    the voter: no user, the client's address."""
     if not site.accepts_online:
         raise OpinionError(_("This site does not take opinions online."), code="not_online")
     gives_personal_data = any(value.strip() for value in (submitter_name, submitter_phone, submitter_email))
@@ -140,6 +155,7 @@ def opinion_submit_online(
         submitter_phone=submitter_phone,
         submitter_email=submitter_email,
         consent=consent and gives_personal_data,
+        actor=actor,
     )
     transaction.on_commit(partial(_notify_staff_of_new_opinion, opinion.pk))
     return opinion
@@ -232,6 +248,23 @@ def allowed_actions(opinion: Opinion) -> list[str]:
     return [action for action in (*TRANSITIONS, *FLAGS) if _refusal(opinion, action) is None]
 
 
+# The audit code of each step of the workflow.
+AUDIT_ACTIONS: dict[str, AuditAction] = {
+    OpinionAction.REGISTER: AuditAction.OPINION_REGISTERED,
+    OpinionAction.ACCEPT: AuditAction.OPINION_ACCEPTED,
+    OpinionAction.NOT_ACCEPT: AuditAction.OPINION_NOT_ACCEPTED,
+    OpinionAction.REFER: AuditAction.OPINION_REFERRED,
+    OpinionAction.REPLY: AuditAction.OPINION_REPLIED,
+    OpinionAction.RESOLVE: AuditAction.OPINION_RESOLVED,
+    OpinionAction.EXPLAIN: AuditAction.OPINION_EXPLAINED,
+    OpinionAction.CLOSE: AuditAction.OPINION_CLOSED,
+    OpinionAction.REOPEN: AuditAction.OPINION_REOPENED,
+    OpinionAction.SUPERVISE: AuditAction.OPINION_SUPERVISED,
+    OpinionAction.END_SUPERVISION: AuditAction.OPINION_SUPERVISION_ENDED,
+    OpinionAction.REPORT: AuditAction.OPINION_REPORTED,
+    OpinionAction.WITHDRAW_REPORT: AuditAction.OPINION_REPORT_WITHDRAWN,
+}
+
 # Timeline entries that name the handling body: the referral, its reply, a new referral.
 _BODY_ACTIONS = {OpinionAction.REFER, OpinionAction.REPLY, OpinionAction.REOPEN}
 
@@ -240,7 +273,7 @@ def _change(
     *,
     opinion: Opinion,
     action: str,
-    actor,
+    actor: Actor,
     expected_version: int | None,
     note: str = "",
     apply: Callable[[Opinion], None] | None = None,
@@ -271,17 +304,17 @@ def _change(
             action=action,
             from_state=from_state,
             to_state=current.state,
-            actor=actor,
+            actor=actor.user,
             note=note.strip(),
             public=transition is not None,
             handling_body=current.handling_body if action in _BODY_ACTIONS else None,
             satisfaction=current.satisfaction if action == OpinionAction.CLOSE else "",
         )
         audit(
-            action=AuditAction.UPDATE,
+            action=AUDIT_ACTIONS[action],
             actor=actor,
             target=current,
-            summary=f"{current.reference} {action}",
+            summary=current.reference,
             changes={"action": action, "from": from_state, "to": current.state, "version": current.version},
         )
         if transition is not None:
@@ -309,13 +342,13 @@ def _check_body(body: HandlingBody) -> HandlingBody:
     return body
 
 
-def opinion_accept(*, opinion: Opinion, actor, note: str = "", expected_version: int | None = None) -> Opinion:
+def opinion_accept(*, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None) -> Opinion:
     return _change(
         opinion=opinion, action=OpinionAction.ACCEPT, actor=actor, expected_version=expected_version, note=note
     )
 
 
-def opinion_not_accept(*, opinion: Opinion, actor, reason: str, expected_version: int | None = None) -> Opinion:
+def opinion_not_accept(*, opinion: Opinion, actor: Actor, reason: str, expected_version: int | None = None) -> Opinion:
     """Not accepted, with the reason the voter sees on the tracking page."""
     reason = _required(reason, _("Give the reason the voter will see."))
     return _change(
@@ -334,7 +367,7 @@ def _set_referral(body: HandlingBody, deadline: dt.date) -> Callable[[Opinion], 
 def opinion_refer(
     *,
     opinion: Opinion,
-    actor,
+    actor: Actor,
     body: HandlingBody,
     deadline: dt.date | None = None,
     note: str = "",
@@ -352,7 +385,7 @@ def opinion_refer(
     )
 
 
-def opinion_reply(*, opinion: Opinion, actor, reply: str, expected_version: int | None = None) -> Opinion:
+def opinion_reply(*, opinion: Opinion, actor: Actor, reply: str, expected_version: int | None = None) -> Opinion:
     """The handling body's reply, as the voter will read it."""
     reply = _required(reply, _("Enter the reply."))
 
@@ -370,13 +403,15 @@ def opinion_reply(*, opinion: Opinion, actor, reply: str, expected_version: int 
     )
 
 
-def opinion_resolve(*, opinion: Opinion, actor, note: str = "", expected_version: int | None = None) -> Opinion:
+def opinion_resolve(*, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None) -> Opinion:
     return _change(
         opinion=opinion, action=OpinionAction.RESOLVE, actor=actor, expected_version=expected_version, note=note
     )
 
 
-def opinion_explain(*, opinion: Opinion, actor, explanation: str, expected_version: int | None = None) -> Opinion:
+def opinion_explain(
+    *, opinion: Opinion, actor: Actor, explanation: str, expected_version: int | None = None
+) -> Opinion:
     """Cannot be resolved now: the explanation the voter is given."""
     explanation = _required(explanation, _("Enter the explanation given to the voter."))
     return _change(
@@ -385,7 +420,7 @@ def opinion_explain(*, opinion: Opinion, actor, explanation: str, expected_versi
 
 
 def opinion_close(
-    *, opinion: Opinion, actor, satisfaction: str, note: str = "", expected_version: int | None = None
+    *, opinion: Opinion, actor: Actor, satisfaction: str, note: str = "", expected_version: int | None = None
 ) -> Opinion:
     """Closed with the voter's satisfaction."""
     if satisfaction not in Satisfaction.values:
@@ -408,7 +443,7 @@ def opinion_close(
 def opinion_reopen(
     *,
     opinion: Opinion,
-    actor,
+    actor: Actor,
     body: HandlingBody,
     deadline: dt.date | None = None,
     note: str = "",
@@ -436,7 +471,7 @@ def opinion_reopen(
 
 
 def opinion_set_supervision(
-    *, opinion: Opinion, actor, next_review: dt.date, note: str = "", expected_version: int | None = None
+    *, opinion: Opinion, actor: Actor, next_review: dt.date, note: str = "", expected_version: int | None = None
 ) -> Opinion:
     """Put under continued supervision (or move the next review), for a hard problem that stays open."""
     if next_review is None or next_review < timezone.localdate():
@@ -456,7 +491,9 @@ def opinion_set_supervision(
     )
 
 
-def opinion_end_supervision(*, opinion: Opinion, actor, note: str = "", expected_version: int | None = None) -> Opinion:
+def opinion_end_supervision(
+    *, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None
+) -> Opinion:
     def apply(current: Opinion) -> None:
         current.supervised = False
         current.next_review = None
@@ -472,7 +509,7 @@ def opinion_end_supervision(*, opinion: Opinion, actor, note: str = "", expected
 
 
 def opinion_report_important(
-    *, opinion: Opinion, actor, note: str = "", expected_version: int | None = None
+    *, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Opinion:
     """Report as an important situation: it joins the district administrators' queue and they are told."""
 
@@ -491,7 +528,9 @@ def opinion_report_important(
     return changed
 
 
-def opinion_withdraw_report(*, opinion: Opinion, actor, note: str = "", expected_version: int | None = None) -> Opinion:
+def opinion_withdraw_report(
+    *, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None
+) -> Opinion:
     """Take the opinion off the important reports queue (dealt with, or reported by mistake)."""
 
     def apply(current: Opinion) -> None:

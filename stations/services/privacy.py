@@ -9,10 +9,9 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from openpyxl import Workbook
 
-from stations.audit import audit
+from stations.audit import Actor, audit
 from stations.exports import xlsx_append, xlsx_bytes
 from stations.models import AuditAction, Opinion, Visit
 from stations.privacy import mask_phone
@@ -55,7 +54,7 @@ def _erase(model: type[models.Model], rows: models.QuerySet, phone_field: str, v
 
 
 @transaction.atomic
-def voter_anonymise(*, phone: str, actor, reason: str, request=None) -> AnonymiseResult:
+def voter_anonymise(*, phone: str, actor: Actor, reason: str) -> AnonymiseResult:
     """Erase a voter's name, phone and e-mail from every visit and opinion that carries the phone number,
     history included. Counts, dates, places and what was raised are kept, so every figure stays the same."""
     normalised = normalise_phone(phone)
@@ -68,10 +67,8 @@ def voter_anonymise(*, phone: str, actor, reason: str, request=None) -> Anonymis
     opinions, opinion_history = _erase(Opinion, voter_opinions(phone=normalised), "submitter_phone", variants)
     result = AnonymiseResult(visits=visits, opinions=opinions, history_rows=visit_history + opinion_history)
     audit(
-        action=AuditAction.ANONYMISE,
+        action=AuditAction.VOTER_ANONYMISED,
         actor=actor,
-        request=request,
-        summary=gettext_noop("voter's personal data erased on request"),
         changes={
             "phone": mask_phone(normalised),
             "visits": result.visits,
@@ -83,7 +80,7 @@ def voter_anonymise(*, phone: str, actor, reason: str, request=None) -> Anonymis
     return result
 
 
-def voter_export_xlsx(*, phone: str, records: VoterRecords, actor, request=None) -> bytes:
+def voter_export_xlsx(*, phone: str, records: VoterRecords, actor: Actor) -> bytes:
     """The voter's records as a workbook (one sheet for visits, one for opinions); the export is recorded."""
     book = Workbook()
     visits = book.active
@@ -121,10 +118,8 @@ def voter_export_xlsx(*, phone: str, records: VoterRecords, actor, request=None)
         xlsx_append(opinions, row)
     content = xlsx_bytes(book)
     audit(
-        action=AuditAction.EXPORT_PERSONAL,
+        action=AuditAction.VOTER_EXPORTED,
         actor=actor,
-        request=request,
-        summary=gettext_noop("voter's records exported on request"),
         changes={
             "phone": mask_phone(normalise_phone(phone)),
             "visits": len(records.visits),

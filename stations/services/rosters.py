@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from stations.audit import AuditAction, audit
+from stations.audit import Actor, AuditAction, audit
 from stations.models import (
     AbsenceReason,
     Attendance,
@@ -42,6 +43,9 @@ from stations.selectors.rosters import (
     format_day,
     format_span,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
 
@@ -119,9 +123,9 @@ def refuse_conflicts(
         )
 
 
-def _require_manager(actor, *sites: Site) -> None:
-    # actor None is the system itself (a management command); people always come with their account.
-    if actor is not None and not all(can_manage_roster(actor, site) for site in sites):
+def _require_manager(actor: Actor, *sites: Site) -> None:
+    # No user is the system itself (a management command); people always come with their account.
+    if actor.user is not None and not all(can_manage_roster(actor.user, site) for site in sites):
         raise PermissionDenied(_("Only the station head or a district administrator can change the roster."))
 
 
@@ -149,15 +153,15 @@ def _locked_duty(duty: Duty) -> Duty:
     return Duty.objects.select_for_update().select_related("shift__roster__site", "deputy").get(pk=duty.pk)
 
 
-def _save_with_history(obj, *, actor, reason: str) -> None:
+def _save_with_history(obj, *, actor: Actor, reason: str) -> None:
     obj.full_clean()
     # simple_history records who and why with the row's new version.
-    obj._history_user = actor if actor is not None and actor.is_authenticated else None
+    obj._history_user = _user(actor)
     obj._change_reason = reason or None
     obj.save()
 
 
-def _bump(shift: DutyShift, *, actor, reason: str) -> None:
+def _bump(shift: DutyShift, *, actor: Actor, reason: str) -> None:
     """A change subscribers should see: RFC 5545 wants SEQUENCE to rise; regeneration must leave it alone."""
     shift.sequence += 1
     shift.manually_changed = True
@@ -200,14 +204,13 @@ def _untouched(shift: DutyShift) -> bool:
 
 
 @transaction.atomic
-def roster_generate(*, site: Site, year: int, actor=None) -> GenerationResult:
+def roster_generate(*, site: Site, year: int, actor: Actor) -> GenerationResult:
     """Create or complete `site`'s roster for `year` from its reception rules and spread its deputies fairly.
 
     Safe to run again: it adds the receptions and duties that are missing and never touches a shift changed by
     hand or with attendance marked. In a draft, an untouched shift that no rule plans any more is removed.
     """
-    if actor is not None:
-        _require_manager(actor, site)
+    _require_manager(actor, site)
     result = GenerationResult(sites=1)
     roster, created = Roster.objects.get_or_create(site=site, year=year)
     # Serialises two generations of the same roster (PostgreSQL); the unique planned start is the backstop.
@@ -239,21 +242,26 @@ def roster_generate(*, site: Site, year: int, actor=None) -> GenerationResult:
     result.shifts_created = len(new_shifts)
 
     _assign_fairly(roster=roster, year=year, actor=actor, result=result)
-    if actor is not None and result.changed:
+    if result.changed:
         audit(
-            action=AuditAction.CREATE,
+            action=AuditAction.ROSTER_GENERATED,
             actor=actor,
             target=roster,
-            summary=f"roster {site.slug} {year}: +{result.shifts_created} shifts, +{result.duties_created} duties",
+            summary=f"{site.slug} {year}",
+            changes={
+                "shifts_created": result.shifts_created,
+                "shifts_removed": result.shifts_removed,
+                "duties_created": result.duties_created,
+            },
         )
     return result
 
 
-def _user(actor):
-    return actor if actor is not None and actor.is_authenticated else None
+def _user(actor: Actor) -> User | None:
+    return actor.user if actor.user is not None and actor.user.is_authenticated else None
 
 
-def _assign_fairly(*, roster: Roster, year: int, actor, result: GenerationResult) -> None:
+def _assign_fairly(*, roster: Roster, year: int, actor: Actor, result: GenerationResult) -> None:
     """Fill every untouched shift to the site's size from the deputies assigned to the site.
 
     Greedy in date order, always taking the deputies with the fewest shifts at this site so far (then the one
@@ -366,7 +374,7 @@ def _ordered(sites: Iterable[Site]) -> list[Site]:
 
 
 @transaction.atomic
-def rosters_generate(*, sites: Iterable[Site], year: int, actor=None) -> GenerationResult:
+def rosters_generate(*, sites: Iterable[Site], year: int, actor: Actor) -> GenerationResult:
     """Generate `year` for several sites as one change: all of them or, on an error, none."""
     total = GenerationResult()
     for site in _ordered(sites):
@@ -374,12 +382,12 @@ def rosters_generate(*, sites: Iterable[Site], year: int, actor=None) -> Generat
     return total
 
 
-def roster_generate_station(*, station: Site, year: int, actor=None) -> GenerationResult:
+def roster_generate_station(*, station: Site, year: int, actor: Actor) -> GenerationResult:
     """The station with every room and point under it."""
     return rosters_generate(sites=Site.objects.active().under_station(station), year=year, actor=actor)
 
 
-def roster_generate_district(*, district: District, year: int, actor=None) -> GenerationResult:
+def roster_generate_district(*, district: District, year: int, actor: Actor) -> GenerationResult:
     return rosters_generate(sites=Site.objects.active().filter(district=district), year=year, actor=actor)
 
 
@@ -387,7 +395,7 @@ def roster_generate_district(*, district: District, year: int, actor=None) -> Ge
 
 
 @transaction.atomic
-def roster_publish(*, roster: Roster, actor=None) -> Roster:
+def roster_publish(*, roster: Roster, actor: Actor) -> Roster:
     """Make the roster public. Publishing twice changes nothing."""
     roster = Roster.objects.select_for_update().select_related("site").get(pk=roster.pk)
     _require_manager(actor, roster.site)
@@ -401,12 +409,7 @@ def roster_publish(*, roster: Roster, actor=None) -> Roster:
     roster.published_at = timezone.now()
     roster.published_by = _user(actor)
     _save_with_history(roster, actor=actor, reason="published")
-    audit(
-        action=AuditAction.UPDATE,
-        actor=actor,
-        target=roster,
-        summary=f"published roster {roster.site.slug} {roster.year}",
-    )
+    audit(action=AuditAction.ROSTER_PUBLISHED, actor=actor, target=roster, summary=f"{roster.site.slug} {roster.year}")
     return roster
 
 
@@ -414,7 +417,7 @@ def roster_publish(*, roster: Roster, actor=None) -> Roster:
 
 
 @transaction.atomic
-def duty_assign(*, shift: DutyShift, deputy: Deputy, actor, reason: str = "") -> Duty:
+def duty_assign(*, shift: DutyShift, deputy: Deputy, actor: Actor, reason: str = "") -> Duty:
     """Put a deputy on a shift (the head completing or adjusting the roster)."""
     _lock_deputies([deputy.pk])
     shift = _locked_shift(shift)
@@ -427,16 +430,17 @@ def duty_assign(*, shift: DutyShift, deputy: Deputy, actor, reason: str = "") ->
     _save_with_history(duty, actor=actor, reason=reason)
     _bump(shift, actor=actor, reason=reason)
     audit(
-        action=AuditAction.UPDATE,
+        action=AuditAction.DUTY_ASSIGNED,
         actor=actor,
         target=shift,
-        summary=f"assigned deputy {deputy.pk} to shift {shift.pk}" + (f": {reason}" if reason else ""),
+        summary=reason,
+        changes={"deputy": deputy.pk},
     )
     return duty
 
 
 @transaction.atomic
-def duty_remove(*, duty: Duty, actor, reason: str = "") -> None:
+def duty_remove(*, duty: Duty, actor: Actor, reason: str = "") -> None:
     duty = _locked_duty(duty)
     shift = _locked_shift(duty.shift)
     _require_manager(actor, shift.site)
@@ -447,15 +451,16 @@ def duty_remove(*, duty: Duty, actor, reason: str = "") -> None:
     duty.delete()
     _bump(shift, actor=actor, reason=reason)
     audit(
-        action=AuditAction.UPDATE,
+        action=AuditAction.DUTY_REMOVED,
         actor=actor,
         target=shift,
-        summary=f"removed deputy {duty.deputy_id} from shift {shift.pk}" + (f": {reason}" if reason else ""),
+        summary=reason,
+        changes={"deputy": duty.deputy_id},
     )
 
 
 @transaction.atomic
-def shift_swap(*, duty: Duty, other_duty: Duty, actor, reason: str = "") -> tuple[Duty, Duty]:
+def shift_swap(*, duty: Duty, other_duty: Duty, actor: Actor, reason: str = "") -> tuple[Duty, Duty]:
     """Two deputies exchange their shifts: `duty`'s deputy takes `other_duty`'s shift and the other way round."""
     _lock_deputies([duty.deputy_id, other_duty.deputy_id])
     duty, other_duty = _locked_duty(duty), _locked_duty(other_duty)
@@ -482,16 +487,17 @@ def shift_swap(*, duty: Duty, other_duty: Duty, actor, reason: str = "") -> tupl
     _bump(shift, actor=actor, reason=reason)
     _bump(other_shift, actor=actor, reason=reason)
     audit(
-        action=AuditAction.UPDATE,
+        action=AuditAction.DUTY_SWAPPED,
         actor=actor,
         target=shift,
-        summary=f"swapped deputies {first.pk} (shift {shift.pk}) and {second.pk} (shift {other_shift.pk}): {reason}",
+        summary=reason,
+        changes={"deputies": [first.pk, second.pk], "shifts": [shift.pk, other_shift.pk]},
     )
     return duty, other_duty
 
 
 @transaction.atomic
-def duty_substitute(*, duty: Duty, substitute: Deputy, actor, reason: str = "") -> Duty:
+def duty_substitute(*, duty: Duty, substitute: Deputy, actor: Actor, reason: str = "") -> Duty:
     """Another deputy takes this duty (planned in advance; on the day itself use attendance "substituted")."""
     _lock_deputies([duty.deputy_id, substitute.pk])
     duty = _locked_duty(duty)
@@ -508,16 +514,17 @@ def duty_substitute(*, duty: Duty, substitute: Deputy, actor, reason: str = "") 
     _save_with_history(duty, actor=actor, reason=reason)
     _bump(shift, actor=actor, reason=reason)
     audit(
-        action=AuditAction.UPDATE,
+        action=AuditAction.DUTY_SUBSTITUTED,
         actor=actor,
         target=shift,
-        summary=f"deputy {substitute.pk} replaces {replaced.pk} on shift {shift.pk}: {reason}",
+        summary=reason,
+        changes={"from": replaced.pk, "to": substitute.pk},
     )
     return duty
 
 
 @transaction.atomic
-def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor, reason: str = "") -> DutyShift:
+def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor: Actor, reason: str = "") -> DutyShift:
     """Move a reception to another day or time. It keeps where it was first planned, so the public pages say
     "moved from 20 Dec to 21 Dec", and its SEQUENCE rises so subscribed calendars follow."""
     shift = _locked_shift(shift)
@@ -542,11 +549,11 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor,
     shift.change_note = reason[:200]
     _bump(shift, actor=actor, reason=reason)
     audit(
-        action=AuditAction.UPDATE,
+        action=AuditAction.SHIFT_MOVED,
         actor=actor,
         target=shift,
-        summary=f"moved shift {shift.pk} of {shift.site.slug} from {format_day(before)} to {format_day(start)}: "
-        f"{reason}",
+        summary=reason,
+        changes={"site": shift.site.slug, "from": format_day(before), "to": format_day(start)},
     )
     return shift
 
@@ -556,7 +563,7 @@ def duty_mark_attendance(
     *,
     duty: Duty,
     attendance: str,
-    actor,
+    actor: Actor,
     absence_reason: str = "",
     substitute: Deputy | None = None,
     note: str = "",
@@ -566,7 +573,7 @@ def duty_mark_attendance(
         _lock_deputies([substitute.pk])
     duty = _locked_duty(duty)
     shift = duty.shift
-    if actor is not None and not can_mark_attendance(actor, shift.site):
+    if actor.user is not None and not can_mark_attendance(actor.user, shift.site):
         raise PermissionDenied(_("Only the station's staff can mark attendance."))
     if shift.start > timezone.now():
         raise ValidationError(_("Attendance can be marked once the reception has begun."))
@@ -591,9 +598,9 @@ def duty_mark_attendance(
     duty.note = note.strip()[:200]
     _save_with_history(duty, actor=actor, reason=note)
     audit(
-        action=AuditAction.UPDATE,
+        action=AuditAction.ATTENDANCE_MARKED,
         actor=actor,
         target=duty,
-        summary=f"attendance of deputy {duty.deputy_id} on shift {shift.pk}: {attendance}",
+        changes={"deputy": duty.deputy_id, "shift": shift.pk, "attendance": attendance},
     )
     return duty

@@ -6,13 +6,9 @@ from base64 import b32encode
 
 import segno
 from django.db import transaction
-from django.http import HttpRequest
-from django.utils.translation import gettext_noop
-from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from stations.audit import audit
-from stations.models.audit import AuditAction
+from stations.audit import Actor, AuditAction, audit
 
 DEVICE_NAME = "authenticator"
 
@@ -41,16 +37,10 @@ def device_qr_svg(device: TOTPDevice) -> str:
     return segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2)
 
 
-def _otp_login(request: HttpRequest, device: TOTPDevice) -> None:
-    # A new session key once the session gains the second factor, as Django does at password sign-in:
-    # a key seen before (on a shared computer, in a proxy log) is worth nothing afterwards.
-    request.session.cycle_key()
-    otp_login(request, device)
-
-
 @transaction.atomic
-def totp_enrol(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
-    """Confirm a pending device with a code from the app; the session then counts as verified."""
+def totp_enrol(*, device: TOTPDevice, token: str, actor: Actor) -> bool:
+    """Confirm a pending device with a code from the app. The caller (the view) then marks the session as
+    verified: sessions are HTTP, services know none."""
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if device.confirmed or not device.verify_token(token):
         return False
@@ -58,24 +48,17 @@ def totp_enrol(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
     device.save(update_fields=["confirmed"])
     # Other pending devices of the user are abandoned enrolments.
     TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
-    _otp_login(request, device)
-    audit(
-        action=AuditAction.CREATE,
-        request=request,
-        target=device,
-        summary=gettext_noop("two-factor device enrolled"),
-    )
+    audit(action=AuditAction.SECOND_FACTOR_ENROLLED, actor=actor, target=device)
     return True
 
 
 @transaction.atomic
-def totp_verify(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
-    """Check a code for a signed-in user's confirmed device. django-otp refuses a code used before and
-    slows down guessing (each failure doubles the wait)."""
+def totp_verify(*, device: TOTPDevice, token: str, actor: Actor) -> bool:
+    """Check a code for a signed-in user's confirmed device; the caller then marks the session as verified.
+    django-otp refuses a code used before and slows down guessing (each failure doubles the wait)."""
     device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     if device.verify_token(token):
-        _otp_login(request, device)
-        audit(action=AuditAction.LOGIN, request=request, summary=gettext_noop("second factor passed"))
+        audit(action=AuditAction.SECOND_FACTOR_PASSED, actor=actor)
         return True
-    audit(action=AuditAction.LOGIN_FAILED, request=request, summary=gettext_noop("wrong second-factor code"))
+    audit(action=AuditAction.SECOND_FACTOR_FAILED, actor=actor)
     return False

@@ -9,11 +9,10 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stations.audit import AuditAction, audit
+from stations.audit import Actor, AuditAction, audit
 from stations.models import Area, Category, Channel, Deputy, Site, Source, Visit, VisitDeputy
 from stations.policy import can_restore_visit
 from stations.privacy import mask_name, mask_phone
@@ -107,7 +106,7 @@ def _audit_summary(visit: Visit) -> str:
     return f"{visit.site} {timezone.localtime(visit.occurred_at):%Y-%m-%d %H:%M}"
 
 
-def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], actor) -> list:
+def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], actor: Actor) -> list:
     registered = []
     for opinion in opinions:
         registered.append(
@@ -127,7 +126,7 @@ def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], a
 def visit_create(
     *,
     site: Site,
-    actor,
+    actor: Actor,
     occurred_at: dt.datetime,
     summary: str,
     people: int = 1,
@@ -139,7 +138,6 @@ def visit_create(
     deputies: Iterable[Deputy] | None = None,
     visiting_deputies: Iterable[Deputy] = (),
     opinions: Sequence[Mapping[str, str]] = (),
-    request: HttpRequest | None = None,
 ) -> Visit:
     """Log a visit with the deputies present and the opinions raised, all or nothing.
 
@@ -159,7 +157,7 @@ def visit_create(
         channel=channel,
         category=category,
         summary=(summary or "").strip(),
-        recorded_by=actor,
+        recorded_by=actor.user,
     )
     if deputies is None:
         rows = _duty_rows(site=site, shift=visit.shift)
@@ -176,14 +174,13 @@ def visit_create(
     VisitDeputy.objects.bulk_create(
         VisitDeputy(visit=visit, deputy=deputy, is_visiting=visiting) for deputy, visiting in rows.values()
     )
-    visit._history_user = actor
+    visit._history_user = actor.user
     visit.record_version(history_type="+")
 
     registered = _register_opinions(visit=visit, opinions=opinions, actor=actor)
     audit(
-        action=AuditAction.CREATE,
+        action=AuditAction.VISIT_CREATED,
         actor=actor,
-        request=request,
         target=visit,
         summary=_audit_summary(visit),
         changes={
@@ -199,12 +196,11 @@ def visit_create(
 def visit_update(
     *,
     visit: Visit,
-    actor,
+    actor: Actor,
     deputies: Iterable[Deputy],
     visiting_deputies: Iterable[Deputy] = (),
     village: str | None = None,
     new_opinions: Sequence[Mapping[str, str]] = (),
-    request: HttpRequest | None = None,
     **fields: Any,
 ) -> Visit:
     """Change a visit. The history keeps who changed what and when; an archived visit cannot be changed."""
@@ -253,15 +249,14 @@ def visit_update(
         )
     if changed:
         # Saved after the deputies, so that the new history version lists the new deputies.
-        visit._history_user = actor
+        visit._history_user = actor.user
         visit.save()
 
     registered = _register_opinions(visit=visit, opinions=new_opinions, actor=actor)
     if changed or registered:
         audit(
-            action=AuditAction.UPDATE,
+            action=AuditAction.VISIT_UPDATED,
             actor=actor,
-            request=request,
             target=visit,
             summary=_audit_summary(visit),
             changes={**changed, "opinions": [opinion.reference for opinion in registered]},
@@ -270,30 +265,30 @@ def visit_update(
 
 
 @transaction.atomic
-def visit_archive(*, visit: Visit, actor, request: HttpRequest | None = None) -> Visit:
+def visit_archive(*, visit: Visit, actor: Actor) -> Visit:
     """Take a visit out of the record book. Nothing is ever deleted; a district administrator can restore it."""
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
     if visit.is_archived:
         raise ValidationError(_("This visit is already archived."))
     visit.archived_at = timezone.now()
-    visit.archived_by = actor
-    visit._history_user = actor
+    visit.archived_by = actor.user
+    visit._history_user = actor.user
     visit.save()
-    audit(action=AuditAction.ARCHIVE, actor=actor, request=request, target=visit, summary=str(visit.site))
+    audit(action=AuditAction.VISIT_ARCHIVED, actor=actor, target=visit, summary=str(visit.site))
     return visit
 
 
 @transaction.atomic
-def visit_restore(*, visit: Visit, actor, request: HttpRequest | None = None) -> Visit:
+def visit_restore(*, visit: Visit, actor: Actor) -> Visit:
     """Bring an archived visit back into the record book (district administrators only)."""
-    if not can_restore_visit(actor, visit):
+    if not can_restore_visit(actor.user, visit):
         raise PermissionDenied
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
     if not visit.is_archived:
         raise ValidationError(_("This visit is not archived."))
     visit.archived_at = None
     visit.archived_by = None
-    visit._history_user = actor
+    visit._history_user = actor.user
     visit.save()
-    audit(action=AuditAction.RESTORE, actor=actor, request=request, target=visit, summary=str(visit.site))
+    audit(action=AuditAction.VISIT_RESTORED, actor=actor, target=visit, summary=str(visit.site))
     return visit

@@ -12,9 +12,19 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from stations.audit import Actor
 from stations.forms.accounts import TokenForm
 from stations.services import two_factor
+
+
+def _otp_login(request: HttpRequest, device: TOTPDevice) -> None:
+    # A new session key once the session gains the second factor, as Django does at password sign-in:
+    # a key seen before (on a shared computer, in a proxy log) is worth nothing afterwards.
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -34,7 +44,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     device = two_factor.pending_device(request.user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if two_factor.totp_enrol(request=request, device=device, token=form.cleaned_data["token"]):
+        if two_factor.totp_enrol(device=device, token=form.cleaned_data["token"], actor=Actor.from_request(request)):
+            _otp_login(request, device)
             messages.success(request, _("Two-factor sign-in is set up."))
             return redirect(_next_url(request))
         form.add_error("token", _("The code is not right. Check the phone's time and try the newest code."))
@@ -57,7 +68,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_next_url(request))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if two_factor.totp_verify(request=request, device=device, token=form.cleaned_data["token"]):
+        if two_factor.totp_verify(device=device, token=form.cleaned_data["token"], actor=Actor.from_request(request)):
+            _otp_login(request, device)
             return redirect(_next_url(request))
         form.add_error("token", _("The code is not right or was already used. Wait for the next code."))
     return render(request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)})

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.translation import gettext_noop
 
-from stations.audit import audit
+from stations.audit import Actor, audit
 from stations.models.audit import AuditAction
 
 
@@ -20,7 +20,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def _record_refusal(request: HttpRequest, summary: str) -> None:
     # The path only: a query string may hold a search for a name or a phone number.
-    audit(action=AuditAction.ACCESS_DENIED, request=request, summary=summary, changes={"path": request.path[:200]})
+    audit(
+        action=AuditAction.ACCESS_DENIED,
+        actor=Actor.from_request(request),
+        summary=summary,
+        changes={"path": request.path[:200]},
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

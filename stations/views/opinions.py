@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from stations import throttle
-from stations.audit import AuditAction, audit
+from stations.audit import Actor, AuditAction, audit
 from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
 from stations.models import Opinion, OpinionAction, OpinionEvent, Site
 from stations.policy import can_review_important_opinions, opinion_for_user, staff_required, visible_opinions
@@ -68,6 +68,7 @@ def opinion_create(request: HttpRequest) -> HttpResponse:
                 submitter_phone=data["submitter_phone"],
                 submitter_email=data["submitter_email"],
                 consent=data["consent"],
+                actor=Actor.from_request(request),
             )
         except services.OpinionError as error:
             form.add_error(None, error)
@@ -187,8 +188,8 @@ def _render_detail(
     )
     if show_contact:
         audit(
-            action=AuditAction.VIEW_PERSONAL,
-            request=request,
+            action=AuditAction.PERSONAL_DATA_VIEWED,
+            actor=Actor.from_request(request),
             target=opinion,
             summary=f"{opinion.reference} contact details",
         )
@@ -218,7 +219,7 @@ def staff_opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         ACTION_SERVICES[action](
             opinion=opinion,
-            actor=request.user,
+            actor=Actor.from_request(request),
             expected_version=form.cleaned_data["version"],
             **form.service_kwargs(),
         )

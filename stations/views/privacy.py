@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from stations.audit import audit
+from stations.audit import Actor, audit
 from stations.exports import XLSX_CONTENT_TYPE, attachment
 from stations.forms.privacy import AnonymiseForm, VoterPhoneForm
 from stations.models import AuditAction
@@ -35,8 +35,8 @@ def voter_lookup(request: HttpRequest) -> HttpResponse:
         phone = form.cleaned_data["phone"]
         records = voter_records(phone=phone)
         audit(
-            action=AuditAction.VIEW_PERSONAL,
-            request=request,
+            action=AuditAction.PERSONAL_DATA_VIEWED,
+            actor=Actor.from_request(request),
             summary=gettext_noop("voter's records looked up by phone"),
             changes={"phone": mask_phone(phone), "visits": len(records.visits), "opinions": len(records.opinions)},
         )
@@ -56,7 +56,7 @@ def voter_export(request: HttpRequest) -> HttpResponse:
         return render(request, "stations/privacy/voter_lookup.html", {"form": form}, status=400)
     phone = form.cleaned_data["phone"]
     content = privacy_services.voter_export_xlsx(
-        phone=phone, records=voter_records(phone=phone), actor=request.user, request=request
+        phone=phone, records=voter_records(phone=phone), actor=Actor.from_request(request)
     )
     # The file name carries the masked number only: it shows up in download folders and mail.
     name = f"voter-{mask_phone(phone).replace('*', 'x')}-{timezone.localdate():%Y%m%d}.xlsx"
@@ -71,9 +71,8 @@ def voter_anonymise(request: HttpRequest) -> HttpResponse:
         try:
             result = privacy_services.voter_anonymise(
                 phone=form.cleaned_data["phone"],
-                actor=request.user,
+                actor=Actor.from_request(request),
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from stations.audit import Actor
 from stations.forms.rosters import (
     YEAR_MAX,
     YEAR_MIN,
@@ -159,7 +160,7 @@ def staff_roster_generate(request: HttpRequest) -> HttpResponseRedirect:
         return redirect(_grid_url(station, timezone.localdate().year))
     year = form.cleaned_data["year"]
     try:
-        result = roster_generate_station(station=station, year=year, actor=request.user)
+        result = roster_generate_station(station=station, year=year, actor=Actor.from_request(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(_grid_url(station, year))
@@ -189,7 +190,7 @@ def staff_roster_publish(request: HttpRequest) -> HttpResponseRedirect:
     published, refused = 0, []
     for roster in drafts:
         try:
-            roster_publish(roster=roster, actor=request.user)
+            roster_publish(roster=roster, actor=Actor.from_request(request))
             published += 1
         except ValidationError as error:
             refused.extend(error.messages)
@@ -304,7 +305,7 @@ def staff_shift_assign(request: HttpRequest, pk: int) -> HttpResponse:
         form_name="assign_form",
         build=lambda shift: AssignForm(request.POST, deputies=deputies_for_station(shift.site.station)),
         act=lambda shift, data: duty_assign(
-            shift=shift, deputy=data["deputy"], actor=request.user, reason=data["reason"]
+            shift=shift, deputy=data["deputy"], actor=Actor.from_request(request), reason=data["reason"]
         ),
         done=_("The deputy is on the shift."),
     )
@@ -318,7 +319,9 @@ def staff_shift_remove(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_name="remove_form",
         build=lambda shift: RemoveForm(request.POST, shift=shift),
-        act=lambda shift, data: duty_remove(duty=data["duty"], actor=request.user, reason=data["reason"]),
+        act=lambda shift, data: duty_remove(
+            duty=data["duty"], actor=Actor.from_request(request), reason=data["reason"]
+        ),
         done=_("The deputy was taken off the shift."),
     )
 
@@ -332,7 +335,7 @@ def staff_shift_swap(request: HttpRequest, pk: int) -> HttpResponse:
         form_name="swap_form",
         build=lambda shift: SwapForm(request.POST, shift=shift),
         act=lambda shift, data: shift_swap(
-            duty=data["duty"], other_duty=data["other_duty"], actor=request.user, reason=data["reason"]
+            duty=data["duty"], other_duty=data["other_duty"], actor=Actor.from_request(request), reason=data["reason"]
         ),
         done=_("The two deputies swapped their shifts."),
     )
@@ -349,7 +352,7 @@ def staff_shift_substitute(request: HttpRequest, pk: int) -> HttpResponse:
             request.POST, shift=shift, deputies=deputies_for_station(shift.site.station)
         ),
         act=lambda shift, data: duty_substitute(
-            duty=data["duty"], substitute=data["substitute"], actor=request.user, reason=data["reason"]
+            duty=data["duty"], substitute=data["substitute"], actor=Actor.from_request(request), reason=data["reason"]
         ),
         done=_("The substitute is on the shift."),
     )
@@ -365,7 +368,7 @@ def staff_shift_move(request: HttpRequest, pk: int) -> HttpResponse:
         tz = timezone.get_default_timezone()
         start = dt.datetime.combine(data["date"], data["start_time"], tzinfo=tz)
         end = dt.datetime.combine(data["date"], data["end_time"], tzinfo=tz)
-        shift_move(shift=shift, start=start, end=end, actor=request.user, reason=data["reason"])
+        shift_move(shift=shift, start=start, end=end, actor=Actor.from_request(request), reason=data["reason"])
 
     return _shift_write(
         request,
@@ -392,7 +395,7 @@ def staff_duty_attendance(request: HttpRequest, pk: int) -> HttpResponse:
                 absence_reason=data["absence_reason"],
                 substitute=data["substitute"],
                 note=data["note"],
-                actor=request.user,
+                actor=Actor.from_request(request),
             )
         except ValidationError as error:
             _add_errors(form, error)

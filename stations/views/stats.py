@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from stations.audit import AuditAction, audit
+from stations.audit import Actor, AuditAction, audit
 from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
 from stations.forms.stats import StatsForm, public_form, year_choices, year_from
 from stations.models import AbsenceReason, District
@@ -60,13 +60,21 @@ def staff_stats(request: HttpRequest) -> HttpResponse:
     filename = f"figures-{scope.key.replace(':', '-')}-{period.slug}"
     export = request.GET.get("export")
     if export == "xlsx":
-        audit(action=AuditAction.EXPORT, request=request, summary=f"figures {scope.key} {period.slug} xlsx")
+        audit(
+            action=AuditAction.EXPORT_STATS,
+            actor=Actor.from_request(request),
+            summary=f"figures {scope.key} {period.slug} xlsx",
+        )
         return attachment(to_xlsx(tables, heading=heading), filename=f"{filename}.xlsx", content_type=XLSX_CONTENT_TYPE)
     if export == "csv":
         table = next((t for t in tables if t.slug == request.GET.get("table")), None)
         if table is None:
             raise Http404
-        audit(action=AuditAction.EXPORT, request=request, summary=f"figures {scope.key} {period.slug} {table.slug}")
+        audit(
+            action=AuditAction.EXPORT_STATS,
+            actor=Actor.from_request(request),
+            summary=f"figures {scope.key} {period.slug} {table.slug}",
+        )
         return csv_attachment([table.columns, *table.display_rows], filename=f"{filename}-{table.slug}.csv")
     return render(
         request,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from stations.audit import AuditAction, audit
+from stations.audit import Actor, AuditAction, audit
 from stations.exports import csv_attachment, xlsx_append, xlsx_attachment
 from stations.forms.visits import OpinionFormSet, VisitFilter, VisitForm, opinions_from, visit_initial
 from stations.models import Assignment, Deputy, DutyShift, Site, Visit
@@ -117,7 +117,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
         if form.is_valid() and formset.is_valid():
             try:
                 visit = services.visit_create(
-                    actor=request.user, request=request, opinions=opinions_from(formset), **form.service_kwargs()
+                    actor=Actor.from_request(request), opinions=opinions_from(formset), **form.service_kwargs()
                 )
             except ValidationError as error:
                 _apply_service_errors(form, error)
@@ -172,8 +172,7 @@ def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.visit_update(
                     visit=visit,
-                    actor=request.user,
-                    request=request,
+                    actor=Actor.from_request(request),
                     deputies=kwargs.pop("deputies"),
                     visiting_deputies=kwargs.pop("visiting_deputies"),
                     village=kwargs.pop("village"),
@@ -191,9 +190,8 @@ def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
         if visit.visitor_phone or visit.visitor_name:
             # The form holds the name and phone in full, like the revealed visit page: the view is recorded alike.
             audit(
-                action=AuditAction.VIEW_PERSONAL,
-                actor=request.user,
-                request=request,
+                action=AuditAction.PERSONAL_DATA_VIEWED,
+                actor=Actor.from_request(request),
                 target=visit,
                 summary=gettext_noop("visitor's name and phone on the visit edit form"),
             )
@@ -245,9 +243,8 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     header, rows = export_rows(record_book(filterset.qs), unmasked=unmasked)
     params = {key: value for key, value in request.GET.items() if value and key != "unmasked"}
     audit(
-        action=AuditAction.EXPORT_PERSONAL if unmasked else AuditAction.EXPORT,
-        actor=request.user,
-        request=request,
+        action=AuditAction.EXPORT_VISITS_UNMASKED if unmasked else AuditAction.EXPORT_VISITS,
+        actor=Actor.from_request(request),
         summary=f"visits {fmt} {len(rows)}",
         changes={"format": fmt, "rows": len(rows), "filters": params, "unmasked": unmasked},
     )
@@ -272,9 +269,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     has_personal = bool(visit.visitor_phone or visit.visitor_name)
     if reveal and has_personal:
         audit(
-            action=AuditAction.VIEW_PERSONAL,
-            actor=request.user,
-            request=request,
+            action=AuditAction.PERSONAL_DATA_VIEWED,
+            actor=Actor.from_request(request),
             target=visit,
             summary=_("visitor's name and phone on the visit page"),
         )
@@ -299,7 +295,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_archive(request: HttpRequest, pk: int) -> HttpResponse:
     visit = visit_for_user(request.user, pk, write=True)
     try:
-        services.visit_archive(visit=visit, actor=request.user, request=request)
+        services.visit_archive(visit=visit, actor=Actor.from_request(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("stations:visit_detail", pk=visit.pk)
@@ -312,7 +308,7 @@ def visit_archive(request: HttpRequest, pk: int) -> HttpResponse:
 def visit_restore(request: HttpRequest, pk: int) -> HttpResponse:
     visit = visit_for_user(request.user, pk, write=True)
     try:
-        services.visit_restore(visit=visit, actor=request.user, request=request)
+        services.visit_restore(visit=visit, actor=Actor.from_request(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfReader
 
+from stations.audit import Actor
 from stations.models import DutyShift, Roster
 from stations.services.rosters import roster_generate, roster_publish, shift_move
 from tests.browser.conftest import assert_accessible
@@ -80,8 +81,8 @@ def test_voter_on_a_phone_finds_who_is_on_duty_on_the_next_20th_at_the_jinxing_r
     day = next_20th()
     for year in {day.year, day.year + 1}:
         for site in (room, other_room):
-            roster_generate(site=site, year=year)
-            roster_publish(roster=Roster.objects.get(site=site, year=year))
+            roster_generate(site=site, year=year, actor=Actor.system())
+            roster_publish(roster=Roster.objects.get(site=site, year=year), actor=Actor.system())
     shift = DutyShift.objects.get(roster__site=room, start__date=day)
     on_duty = sorted(duty.deputy.name for duty in shift.duties.all())
 
@@ -120,12 +121,14 @@ def test_the_poster_prints_on_exactly_one_a4_page(live_server, page, station, ro
     for index, deputy in enumerate([*deputies, *more]):
         deputy.photo.save("photo.png", _photo(("#8a8a8a", "#5a6f8a", "#7a5a4a")[index % 3]))
     year = next_20th().year
-    roster_generate(site=room, year=year)
+    roster_generate(site=room, year=year, actor=Actor.system())
     roster = Roster.objects.get(site=room, year=year)
-    roster_publish(roster=roster)
+    roster_publish(roster=roster, actor=Actor.system())
     december = roster.shifts.order_by("start").last()
     moved = december.start + dt.timedelta(days=1)
-    shift_move(shift=december, start=moved, end=moved + dt.timedelta(hours=2, minutes=30), actor=bob, reason="换届")
+    shift_move(
+        shift=december, start=moved, end=moved + dt.timedelta(hours=2, minutes=30), actor=Actor(user=bob), reason="换届"
+    )
 
     page.goto(live_server.url + reverse("stations:site_poster", args=[room.slug]))
     assert page.get_by_role("heading", level=1, name=room.name).is_visible()
@@ -148,8 +151,8 @@ def test_the_poster_prints_on_exactly_one_a4_page(live_server, page, station, ro
 
 def test_staff_mark_attendance_and_the_schedules_empty_states_pass_axe(live_server, page, alice, room, deputies):
     year = next_20th().year + 1
-    roster_generate(site=room, year=year)
-    roster_publish(roster=Roster.objects.get(site=room, year=year))
+    roster_generate(site=room, year=year, actor=Actor.system())
+    roster_publish(roster=Roster.objects.get(site=room, year=year), actor=Actor.system())
     past = DutyShift.objects.create(
         roster=Roster.objects.get(site=room, year=year),
         start=timezone.now() - dt.timedelta(days=1),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from stations.audit import Actor
 from stations.models import Roster, Site
 from stations.selectors.rosters import with_children
 from stations.services.rosters import roster_publish, rosters_generate
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             sites = list(with_children(chosen))
         else:
             sites = list(Site.objects.active())
-        result = rosters_generate(sites=sites, year=year)
+        result = rosters_generate(sites=sites, year=year, actor=Actor.system())
         self.stdout.write(
             f"{year}: {result.sites} sites, {result.rosters_created} new rosters, "
             f"{result.shifts_created} receptions and {result.duties_created} duties added"
@@ -43,6 +44,6 @@ class Command(BaseCommand):
             count = 0
             for roster in drafts.select_related("site"):
                 if roster.shifts.exists():
-                    roster_publish(roster=roster)
+                    roster_publish(roster=roster, actor=Actor.system())
                     count += 1
             self.stdout.write(f"{count} rosters published")

@@ -7,7 +7,7 @@ manage.py purge_audit --days 30   # still 180: the legal minimum wins
 
 from django.core.management.base import BaseCommand
 
-from stations.audit import audit
+from stations.audit import Actor, audit
 from stations.models.audit import MIN_RETENTION_DAYS, AuditAction, AuditEntry
 
 
@@ -22,7 +22,8 @@ class Command(BaseCommand):
         deleted = AuditEntry.objects.purge_older_than(kept_days)
         # The purge is itself an event of the log, and the newest entry after it.
         audit(
-            action=AuditAction.DELETE,
+            action=AuditAction.AUDIT_PURGED,
+            actor=Actor.system(),
             summary=f"purge_audit: {deleted} entries older than {kept_days} days deleted",
             changes={"deleted": deleted, "kept_days": kept_days},
         )
