@@ -19,6 +19,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from stations import policy
+from stations.audit import Actor
 from stations.models import District, Duty, DutyShift, Opinion, Role, Site, Visit
 from stations.services import opinions as opinion_services
 from tests.conftest import make_user
@@ -75,7 +76,9 @@ def world(district, station, room, point, other_station, other_room, deputies, a
     }
     visit, other_visit = _visit(room, alice), _visit(other_room, charlie)
     opinion, other_opinion = (
-        opinion_services.opinion_register(site=site, category="environment", content="河道有垃圾。")
+        opinion_services.opinion_register(
+            site=site, category="environment", content="河道有垃圾。", actor=Actor.system()
+        )
         for site in (room, other_room)
     )
     shift = make_shift(room, at(NEXT_YEAR, 3, 20), deputies=deputies[:2], published=True)
