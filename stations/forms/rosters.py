@@ -30,7 +30,7 @@ class TimeInput(forms.TimeInput):
 
 def site_choices(sites) -> list:
     """Sites grouped by town for a <select>: 88 options are easier to scan in groups."""
-    rows = sites.order_by("town", "kind", "name").values_list("town", "slug", "name")
+    rows = sites.in_network_order().values_list("town", "slug", "name")
     return [(town, [(slug, name) for _town, slug, name in group]) for town, group in groupby(rows, key=lambda r: r[0])]
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from stations.models import Attendance, Deputy, Duty, DutyShift, Site
 from stations.models.rosters import DEFAULT_RECEPTION_DAY
+from stations.models.sites import network_ordering
 from stations.selectors.rosters import NOT_THERE, shifts_with_duties
 
 
@@ -43,9 +44,7 @@ def published_shifts() -> QuerySet[DutyShift]:
 
 def shifts_on_day(day: dt.date) -> QuerySet[DutyShift]:
     """Every site open on `day`, grouped by station then site, with the deputies on duty."""
-    return shifts_with_duties(published_shifts().on_date(day)).order_by(
-        "roster__site__town", "roster__site__kind", "roster__site__name", "start"
-    )
+    return shifts_with_duties(published_shifts().on_date(day)).order_by(*network_ordering("roster__site__"), "start")
 
 
 def duties_of(deputy: Deputy) -> QuerySet[DutyShift]:

@@ -59,6 +59,7 @@ from stations.models import (
     Visit,
     VisitDeputy,
 )
+from stations.models.sites import kind_rank
 
 # The figures are the district's, and the district keeps Beijing time whatever a user's browser says.
 LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
@@ -631,11 +632,10 @@ def sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
     for row in rows:
         parent = row[3] if row[3] in ids else None
         children.setdefault(parent, []).append(row)
-    kind_order = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
     ordered: list[tuple[int, str]] = []
 
     def walk(parent: int | None) -> None:
-        for pk, name, _kind, _parent in sorted(children.get(parent, []), key=lambda r: (kind_order[r[2]], r[1])):
+        for pk, name, _kind, _parent in sorted(children.get(parent, []), key=lambda r: (kind_rank(r[2]), r[1])):
             ordered.append((pk, name))
             walk(pk)
 

@@ -31,10 +31,10 @@ from stations.models import (
     Roster,
     RuleKind,
     Site,
-    SiteKind,
     Unavailability,
 )
 from stations.models.rosters import DEFAULT_END, DEFAULT_RECEPTION_DAY, DEFAULT_START
+from stations.models.sites import kind_rank
 from stations.selectors.rosters import (
     busy_between,
     busy_map,
@@ -43,9 +43,6 @@ from stations.selectors.rosters import (
     format_day,
     format_span,
 )
-
-KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
-
 
 # --- results ---------------------------------------------------------------------------------------------
 
@@ -363,7 +360,7 @@ def _assign_fairly(*, roster: Roster, year: int, actor, result: GenerationResult
 
 def _ordered(sites: Iterable[Site]) -> list[Site]:
     # Stations first, then rooms, then points: a deputy assigned at two levels is planned at the station first.
-    return sorted(sites, key=lambda site: (KIND_ORDER.get(site.kind, 9), site.name, site.pk))
+    return sorted(sites, key=lambda site: (kind_rank(site.kind), site.name, site.pk))
 
 
 @transaction.atomic

@@ -43,7 +43,6 @@ from stations.selectors.rosters import (
     shifts_with_duties,
 )
 from stations.services.rosters import (
-    KIND_ORDER,
     duty_assign,
     duty_mark_attendance,
     duty_remove,
@@ -131,9 +130,7 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
     if station is None:
         return render(request, "stations/rosters/staff_rosters.html", context)
 
-    sites = sorted(
-        Site.objects.active().under_station(station), key=lambda s: (KIND_ORDER.get(s.kind, 9), s.name, s.pk)
-    )
+    sites = list(Site.objects.active().under_station(station).in_network_order())
     rosters = {roster.site_id: roster for roster in Roster.objects.filter(site__in=sites, year=year)}
     shifts = list(
         shifts_with_duties(DutyShift.objects.filter(roster__site__in=sites, roster__year=year)).order_by("start")
