@@ -7,10 +7,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-# Mainland mobile: 11 digits starting 13–19. Landline: area code 0xx or 0xxx, then 7–8 digits, optional
-# extension; written with or without a hyphen.
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+from stations.phones import LANDLINE, MOBILE
 
 
 def normalise_phone(value: str) -> str:
@@ -23,7 +20,7 @@ def normalise_phone(value: str) -> str:
 
 def validate_phone(value: str) -> None:
     value = normalise_phone(value)
-    if not (_MOBILE.match(value) or _LANDLINE.match(value)):
+    if not (MOBILE.match(value) or LANDLINE.match(value)):
         raise ValidationError(
             _(
                 "Enter a mainland mobile number (11 digits, e.g. 13812345678) or a landline with area code (e.g. 0573-82345678)."
