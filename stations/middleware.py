@@ -11,8 +11,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+
+from stations.clock import duration_text
 
 
 class ChineseFirstMiddleware:
@@ -32,9 +34,9 @@ class ChineseFirstMiddleware:
 
 
 class SessionAbsoluteTimeoutMiddleware:
-    """End a signed-in session SESSION_ABSOLUTE_AGE seconds (12 hours) after sign-in, however active.
+    """End a signed-in session SESSION_ABSOLUTE_AGE seconds after sign-in, however active.
 
-    The idle limit (30 minutes) is the session's own expiry, renewed on every request
+    The idle limit (SESSION_COOKIE_AGE) is the session's own expiry, renewed on every request
     (SESSION_SAVE_EVERY_REQUEST); this adds the upper bound an always-open browser tab would otherwise
     escape. The sign-in time is written by stations.audit_events.record_login; a session without it (one
     from before this middleware) starts counting now.
@@ -50,9 +52,16 @@ class SessionAbsoluteTimeoutMiddleware:
             now = int(time.time())
             started = request.session.setdefault(SESSION_STARTED_KEY, now)
             if now - int(started) > settings.SESSION_ABSOLUTE_AGE:
-                request.liaison_logout_reason = gettext_noop("session ended after 12 hours")
+                with translation.override("en"):
+                    # The audit log keeps its summaries in English, like every other entry's.
+                    limit = duration_text(settings.SESSION_ABSOLUTE_AGE)
+                request.liaison_logout_reason = f"session ended after {limit}"
                 logout(request)
-                messages.info(request, _("Your session has ended after 12 hours. Please sign in again."))
+                messages.info(
+                    request,
+                    _("Your session has ended after %(limit)s. Please sign in again.")
+                    % {"limit": duration_text(settings.SESSION_ABSOLUTE_AGE)},
+                )
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
