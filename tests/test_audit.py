@@ -1,6 +1,7 @@
 """The audit log: what is recorded, that it cannot be changed, how long it is kept, and its viewer."""
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from stations.audit import audit, client_address
 from stations.models import AuditAction, AuditEntry, Membership
-from stations.models.audit import AuditLogIsAppendOnly
+from stations.models.audit import MIN_RETENTION_DAYS, AuditLogIsAppendOnly
 from stations.privacy import redact_phones
 from tests.conftest import PASSWORD
 
@@ -297,3 +298,16 @@ def test_a_user_deleted_from_the_database_is_impossible_but_deactivation_keeps_t
     audit(action=AuditAction.LOGIN, actor=alice)
     get_user_model().objects.filter(pk=alice.pk).update(is_active=False)
     assert AuditEntry.objects.get().actor_name == "alice"
+
+
+def test_the_database_trigger_keeps_entries_as_long_as_the_application_does():
+    """Committed migrations are never edited: if MIN_RETENTION_DAYS changes, a new migration must change the
+    PostgreSQL trigger with it."""
+    migration = importlib.import_module("stations.migrations.0003_security_audit_append_only")
+    assert f"interval '{MIN_RETENTION_DAYS} days'" in migration.APPEND_ONLY_SQL
+
+
+def test_the_audit_log_page_states_the_retention_period(dana_client):
+    response = dana_client.get(reverse("stations:audit_log"))
+
+    assert f"保存不少于 {MIN_RETENTION_DAYS} 天" in response.text
