@@ -7,19 +7,20 @@ Reception days, periods of the figures, deadlines and file names all follow loca
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-
-def local_zone() -> dt.tzinfo:
-    """The portal's time zone (settings.TIME_ZONE, Asia/Shanghai)."""
-    return timezone.get_default_timezone()
+# The portal's time zone (settings.TIME_ZONE, Asia/Shanghai). Fixed for the process, like the settings; no view
+# activates another one.
+LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
 
 
 def local_now() -> dt.datetime:
     """Now, in local time."""
-    return timezone.localtime(timezone.now(), local_zone())
+    return timezone.localtime(timezone.now(), LOCAL_TZ)
 
 
 def local_today() -> dt.date:
@@ -29,7 +30,7 @@ def local_today() -> dt.date:
 
 def local_time(moment: dt.datetime) -> dt.datetime:
     """An aware moment in local time."""
-    return timezone.localtime(moment, local_zone())
+    return timezone.localtime(moment, LOCAL_TZ)
 
 
 def local_date(moment: dt.datetime) -> dt.date:
@@ -37,9 +38,14 @@ def local_date(moment: dt.datetime) -> dt.date:
     return local_time(moment).date()
 
 
+def local_moment(day: dt.date, time: dt.time) -> dt.datetime:
+    """The aware moment of a local day and clock time (a reception on the 20th at 9:00)."""
+    return dt.datetime.combine(day, time, tzinfo=LOCAL_TZ)
+
+
 def start_of_day(day: dt.date) -> dt.datetime:
     """Midnight at the start of a local day, as an aware moment."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=local_zone())
+    return local_moment(day, dt.time.min)
 
 
 def duration_text(seconds: int) -> str:

@@ -6,9 +6,9 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations.clock import local_today
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
     Category,
@@ -135,7 +135,7 @@ class NotAcceptForm(ActionForm):
 
 
 def _default_deadline() -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
+    return local_today() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
 
 
 class ReferForm(ActionForm):
@@ -150,7 +150,7 @@ class ReferForm(ActionForm):
 
     def clean_deadline(self) -> dt.date:
         deadline = self.cleaned_data["deadline"]
-        if deadline < timezone.localdate():
+        if deadline < local_today():
             raise forms.ValidationError(_("The reply deadline cannot be in the past."))
         return deadline
 
@@ -204,7 +204,7 @@ class SuperviseForm(InternalNoteForm):
 
     def clean_next_review(self) -> dt.date:
         next_review = self.cleaned_data["next_review"]
-        if next_review < timezone.localdate():
+        if next_review < local_today():
             raise forms.ValidationError(_("The next review date cannot be in the past."))
         return next_review
 

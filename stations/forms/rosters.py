@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from itertools import groupby
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations.clock import local_time
 from stations.models import AbsenceReason, Attendance, Deputy, District, Duty, DutyShift, Site
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -74,7 +73,7 @@ class AssignForm(forms.Form):
 
 class DutyChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Duty) -> str:
-        local = timezone.localtime(obj.shift.start)
+        local = local_time(obj.shift.start)
         return f"{obj.deputy.name} · {obj.shift.roster.site.name} {local:%Y-%m-%d %H:%M}"
 
 
@@ -125,14 +124,6 @@ class MoveForm(forms.Form):
         if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
             self.add_error("end_time", _("The reception must end after it starts."))
         return data
-
-    def moments(self) -> tuple[dt.datetime, dt.datetime]:
-        tz = timezone.get_default_timezone()
-        data = self.cleaned_data
-        return (
-            dt.datetime.combine(data["date"], data["start_time"], tzinfo=tz),
-            dt.datetime.combine(data["date"], data["end_time"], tzinfo=tz),
-        )
 
 
 class AttendanceForm(forms.Form):

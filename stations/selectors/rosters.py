@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import formats, timezone
+from django.utils import formats
 
 from stations.access import is_district_admin, role_of, station_of
+from stations.clock import local_date, local_time
 from stations.models import Attendance, Deputy, Duty, DutyShift, Role, Roster, Site
 from stations.models.rosters import month_day
 
@@ -39,14 +40,14 @@ def can_mark_attendance(user, site: Site) -> bool:
 
 def format_span(start: dt.datetime, end: dt.datetime) -> str:
     """`2027年12月20日 09:00–11:30` in Chinese, `Dec. 20, 2027 09:00–11:30` in English."""
-    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    local_start, local_end = local_time(start), local_time(end)
     day = formats.date_format(local_start.date(), "DATE_FORMAT")
     return f"{day} {local_start:%H:%M}–{local_end:%H:%M}"
 
 
 def format_day(moment: dt.datetime) -> str:
     """`12月20日` / `December 20`: short enough for "moved from … to …"."""
-    return month_day(timezone.localtime(moment).date())
+    return month_day(local_date(moment))
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
+from stations.clock import local_date, local_today, start_of_day
 from stations.models import Attendance, Deputy, Duty, DutyShift, Site
 from stations.models.rosters import DEFAULT_RECEPTION_DAY
 from stations.models.sites import network_ordering
@@ -24,18 +24,17 @@ def default_reception_day(today: dt.date) -> dt.date:
 
 def next_reception_day(today: dt.date | None = None) -> dt.date:
     """The next day on which a published shift starts; the next 20th when nothing is published yet."""
-    today = today or timezone.localdate()
-    tz = timezone.get_current_timezone()
+    today = today or local_today()
     first = (
         DutyShift.objects.published()
-        .filter(start__gte=dt.datetime.combine(today, dt.time.min, tzinfo=tz))
+        .filter(start__gte=start_of_day(today))
         .order_by("start")
         .values_list("start", flat=True)
         .first()
     )
     if first is None:
         return default_reception_day(today)
-    return timezone.localtime(first).date()
+    return local_date(first)
 
 
 def published_shifts() -> QuerySet[DutyShift]:
@@ -70,7 +69,7 @@ def year_roster(site: Site, year: int) -> list[DutyShift]:
 def roster_year_for(site: Site, today: dt.date | None = None) -> int:
     """The year whose roster a site's public pages show: this year, or next year once this year's receptions
     are over and next year's roster is out."""
-    today = today or timezone.localdate()
+    today = today or local_today()
     upcoming = published_shifts().filter(roster__site=site).upcoming().values_list("roster__year", flat=True).first()
     return upcoming or today.year
 

@@ -17,9 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import models
 from django.db.models import (
     Count,
@@ -40,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from stations.clock import LOCAL_TZ, local_date, local_today
 from stations.models import (
     AbsenceReason,
     Attendance,
@@ -62,7 +61,6 @@ from stations.models import (
 from stations.models.sites import kind_rank
 
 # The figures are the district's, and the district keeps Beijing time whatever a user's browser says.
-LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
 
 
 def _fixed_offset_modifier() -> str | None:
@@ -524,7 +522,7 @@ def _grouped(qs: QuerySet, group: Any, aggregates: dict[str, Any]) -> dict[Any, 
 
 def _normalise_key(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value, LOCAL_TZ).date() if timezone.is_aware(value) else value.date()
+        return local_date(value) if timezone.is_aware(value) else value.date()
     return value
 
 
@@ -555,7 +553,7 @@ def median_days(qs: QuerySet[Opinion], group: Any = None) -> dict[Any, float | N
 
 
 def _compute(scope: Scope, period: Period, group_name: str | None, today: dt.date | None = None) -> dict[Any, Figures]:
-    today = today or timezone.localdate()
+    today = today or local_today()
     groups = GROUPS[group_name] if group_name else dict.fromkeys(FAMILIES_FOR_HEADLINE)
     results: dict[Any, Figures] = {}
 
@@ -664,7 +662,7 @@ class DeputyRecord:
 
 def deputy_record(*, deputy: Deputy, year: int, today: dt.date | None = None) -> DeputyRecord:
     """履职档案: shifts, attendance, visits received, voters met, opinions raised at the deputy's receptions."""
-    today = today or timezone.localdate()
+    today = today or local_today()
     period = Period.year(year)
     figures = Figures()
     duties = Duty.objects.filter(

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from stations.audit import AuditAction, audit
+from stations.clock import local_date, local_moment, local_time, start_of_day
 from stations.models import (
     AbsenceReason,
     Attendance,
@@ -179,12 +180,10 @@ def default_rule(site: Site) -> ReceptionRule:
 def planned_slots(site: Site, year: int) -> list[tuple[dt.datetime, dt.datetime]]:
     """(start, end) of every reception the site's rules plan in `year`, in Asia/Shanghai, earliest first."""
     rules = list(site.reception_rules.all()) or [default_rule(site)]
-    tz = timezone.get_default_timezone()
     slots: dict[dt.datetime, dt.datetime] = {}
     for rule in rules:
         for day in rule.dates_in(year):
-            start = dt.datetime.combine(day, rule.start_time, tzinfo=tz)
-            slots.setdefault(start, dt.datetime.combine(day, rule.end_time, tzinfo=tz))
+            slots.setdefault(local_moment(day, rule.start_time), local_moment(day, rule.end_time))
     return sorted(slots.items())
 
 
@@ -273,9 +272,8 @@ def _assign_fairly(*, roster: Roster, year: int, actor, result: GenerationResult
     order = {pk: index for index, pk in enumerate(pool_ids)}
     _lock_deputies(pool_ids)
 
-    tz = timezone.get_default_timezone()
-    year_start = dt.datetime(year, 1, 1, tzinfo=tz) - dt.timedelta(days=1)
-    year_end = dt.datetime(year + 1, 1, 1, tzinfo=tz) + dt.timedelta(days=1)
+    year_start = start_of_day(dt.date(year, 1, 1)) - dt.timedelta(days=1)
+    year_end = start_of_day(dt.date(year + 1, 1, 1)) + dt.timedelta(days=1)
     busy = busy_map(deputy_ids=pool_ids, start=year_start, end=year_end)
     unavailable = set(
         Unavailability.objects.filter(
@@ -294,7 +292,7 @@ def _assign_fairly(*, roster: Roster, year: int, actor, result: GenerationResult
     def free(deputy_id: int, shift: DutyShift) -> bool:
         return (
             deputy_id not in on_shift[shift.pk]
-            and (deputy_id, timezone.localtime(shift.start, tz).date()) not in unavailable
+            and (deputy_id, local_date(shift.start)) not in unavailable
             and not any(
                 other.pk != shift.pk and other.start < shift.end and other.end > shift.start
                 for other in busy.get(deputy_id, ())
@@ -525,7 +523,7 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor,
     reason = _require_reason(shift.roster, reason)
     if end <= start:
         raise ValidationError({"end_time": _("The reception must end after it starts.")})
-    if timezone.localtime(start).year != shift.roster.year:
+    if local_time(start).year != shift.roster.year:
         raise ValidationError(
             {"date": _("A reception stays within its roster's year (%(year)s).") % {"year": shift.roster.year}}
         )

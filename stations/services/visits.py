@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from stations.access import is_district_admin
 from stations.audit import AuditAction, audit
+from stations.clock import local_time
 from stations.models import Area, Category, Channel, Deputy, Site, Source, Visit, VisitDeputy
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
@@ -91,7 +92,7 @@ def _snapshot(visit: Visit, rows: Mapping[int, tuple[Deputy, bool]]) -> dict[str
     """What the audit log keeps of a visit: never the voter's name or phone in clear."""
     return {
         "site": str(visit.site),
-        "occurred_at": timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
+        "occurred_at": local_time(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
         "visitor_name": mask_name(visit.visitor_name),
         "visitor_phone": mask_phone(visit.visitor_phone),
         "village": visit.area.name if visit.area_id else visit.area_text,
@@ -104,7 +105,7 @@ def _snapshot(visit: Visit, rows: Mapping[int, tuple[Deputy, bool]]) -> dict[str
 
 
 def _audit_summary(visit: Visit) -> str:
-    return f"{visit.site} {timezone.localtime(visit.occurred_at):%Y-%m-%d %H:%M}"
+    return f"{visit.site} {local_time(visit.occurred_at):%Y-%m-%d %H:%M}"
 
 
 def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], actor) -> list:

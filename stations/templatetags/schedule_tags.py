@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from stations.clock import local_date, local_today
 from stations.models import Deputy, DutyShift, Site
 from stations.models.rosters import DEFAULT_END, DEFAULT_START, month_day
 from stations.models.sites import LEVEL_ORDER
@@ -45,7 +46,7 @@ def site_schedule(site: Site) -> dict:
         "year_shifts": year_roster(site, year),
         "now": timezone.now(),
         # Until a roster is published, voters still learn the rule every site keeps: the 20th, 09:00–11:30.
-        "default_day": default_reception_day(timezone.localdate()),
+        "default_day": default_reception_day(local_today()),
         "default_start": DEFAULT_START,
         "default_end": DEFAULT_END,
     }
@@ -65,7 +66,7 @@ def span(shift: DutyShift) -> str:
 
 @register.filter
 def monthday(moment) -> str:
-    return month_day(timezone.localtime(moment).date())
+    return month_day(local_date(moment))
 
 
 @register.filter

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from stations import throttle
 from stations.access import is_district_admin, sites_for_user, staff_required
 from stations.audit import AuditAction, audit
+from stations.clock import local_time
 from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
 from stations.models import Opinion, OpinionAction, OpinionEvent, Site
 from stations.services import opinions as services
@@ -27,7 +27,7 @@ PAGE_SIZE = 25
 
 def _too_many(request: HttpRequest, refused: throttle.Throttled) -> HttpResponse:
     minutes = max(1, (refused.retry_after_seconds + 59) // 60)
-    context = {"retry_at": timezone.localtime(refused.retry_at), "minutes": minutes}
+    context = {"retry_at": local_time(refused.retry_at), "minutes": minutes}
     response = render(request, "stations/opinions/too_many.html", context, status=429)
     response["Retry-After"] = str(refused.retry_after_seconds)
     return response

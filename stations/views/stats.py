@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from stations.access import (
@@ -18,6 +17,7 @@ from stations.access import (
     staff_required,
 )
 from stations.audit import AuditAction, audit
+from stations.clock import local_now
 from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
 from stations.forms.stats import StatsForm, public_form, year_choices, year_from
 from stations.models import AbsenceReason, Assignment, Deputy, District, Role
@@ -122,7 +122,7 @@ def deputy_record(request: HttpRequest, slug: str) -> HttpResponse:
             "years": year_choices(),
             "levels": deputy.mandates.order_by("term_start"),
             "sites": deputy.assignments.select_related("site").order_by("site__name"),
-            "printed_at": timezone.localtime(),
+            "printed_at": local_now(),
             "definitions": [d for d in DEFINITIONS if d[0] in RECORD_TERMS],
         },
     )
