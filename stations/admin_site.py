@@ -26,6 +26,8 @@ def _field_is_free_text(model: type[models.Model], name: str) -> bool:
 
 
 class AuditedAdminMixin:
+    # The imports inside these methods are deferred on purpose: this module is loaded while apps are
+    # populated (LiaisonAdminConfig), before any model may be imported.
     def save_model(self, request, obj, form, change) -> None:
         from stations.audit import masked_value
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import BaseBackend
 
+from stations.access import is_district_admin
+
 # Apps a district administrator manages: the network, accounts and roles, lockouts, second-factor devices.
 MANAGED_APPS = {"stations", "auth", "axes", "otp_totp"}
 
 
 class DistrictAdminPermissionBackend(BaseBackend):
     def _is_district_admin(self, user_obj) -> bool:
-        from stations.access import is_district_admin
-
         return user_obj.is_active and is_district_admin(user_obj)
 
     def has_perm(self, user_obj, perm: str, obj=None) -> bool:

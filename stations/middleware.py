@@ -14,7 +14,10 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from stations.access import is_district_admin
+from stations.audit_events import SESSION_STARTED_KEY
 from stations.clock import duration_text
+from stations.services.two_factor import confirmed_device
 
 
 class ChineseFirstMiddleware:
@@ -47,8 +50,6 @@ class SessionAbsoluteTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            from stations.audit_events import SESSION_STARTED_KEY
-
             now = int(time.time())
             started = request.session.setdefault(SESSION_STARTED_KEY, now)
             if now - int(started) > settings.SESSION_ABSOLUTE_AGE:
@@ -78,13 +79,14 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._protected(request.path_info) and request.user.is_authenticated and not request.user.is_verified():
-            from stations.access import is_district_admin
-            from stations.services.two_factor import confirmed_device
-
-            if is_district_admin(request.user):
-                target = "stations:otp_verify" if confirmed_device(request.user) else "stations:otp_setup"
-                return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        if (
+            self._protected(request.path_info)
+            and request.user.is_authenticated
+            and not request.user.is_verified()
+            and is_district_admin(request.user)
+        ):
+            target = "stations:otp_verify" if confirmed_device(request.user) else "stations:otp_setup"
+            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
     @staticmethod

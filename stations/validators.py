@@ -6,6 +6,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
 from stations.phones import LANDLINE, MOBILE
 
@@ -32,8 +33,6 @@ def validate_phone(value: str) -> None:
 def validate_image_content(photo) -> None:
     """The upload really is an image (Pillow can read it), whatever its file name says. Forms check this
     through ImageField already; full_clean() on the model does not, so imports and services rely on this."""
-    from PIL import Image, UnidentifiedImageError
-
     position = photo.tell() if hasattr(photo, "tell") else None
     try:
         photo.open()

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from stations.access import sites_for_user
 from stations.clock import local_today
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
@@ -232,8 +233,6 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 
 
 def _scoped_sites(request):
-    from stations.access import sites_for_user
-
     if request is None:
         return Site.objects.none()
     return sites_for_user(request.user).in_network_order()

@@ -12,7 +12,7 @@ from django.utils import formats
 
 from stations.access import is_district_admin, role_of, station_of
 from stations.clock import local_date, local_time
-from stations.models import Attendance, Deputy, Duty, DutyShift, Role, Roster, Site
+from stations.models import Attendance, Deputy, Duty, DutyShift, Role, Site
 from stations.models.rosters import month_day
 
 # Deputies who did not come (absent, or replaced by a substitute) are not busy at that time.
@@ -112,7 +112,3 @@ def deputies_for_station(station: Site) -> QuerySet[Deputy]:
 def with_children(site: Site) -> QuerySet[Site]:
     """The site and every active room and point below it (the hierarchy is at most three deep)."""
     return Site.objects.active().filter(Q(pk=site.pk) | Q(parent_id=site.pk) | Q(parent__parent_id=site.pk))
-
-
-def rosters_for_station(station: Site, year: int) -> QuerySet[Roster]:
-    return Roster.objects.filter(site__in=Site.objects.under_station(station), year=year).select_related("site")

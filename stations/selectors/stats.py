@@ -194,7 +194,6 @@ DEFINITIONS: list[tuple[str, Any, Any]] = [
     ("unmarked", _("Not yet marked"), _("Duties whose attendance has not been recorded (including future shifts).")),
     ("attendance_rate", _("Attendance rate"), _("Present ÷ duties marked present, absent or substituted.")),
 ]
-DEFINITION_TEXT = {key: text for key, _term, text in DEFINITIONS}
 TERMS = {key: term for key, term, _text in DEFINITIONS}
 
 
@@ -245,9 +244,6 @@ class Scope:
         if self.kind == ScopeKind.STATION:
             return Site.objects.under_station(self.site)
         return Site.objects.filter(pk=self.site.pk)
-
-
-MONTH_NUMBERS = range(1, 13)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from stations.selectors.rosters import format_span
 from stations.selectors.schedule import (
     default_reception_day,
     roster_year_for,
-    site_page_url,
     upcoming_for_deputy,
     upcoming_for_site,
     year_roster,
@@ -80,8 +79,3 @@ def levels(deputy: Deputy) -> str:
 def list_sep() -> str:
     """Between translated words in a list: the enumeration comma in Chinese, a comma and a space in English."""
     return pgettext("list separator", ", ")
-
-
-@register.simple_tag
-def site_url(site: Site) -> str:
-    return site_page_url(site)
