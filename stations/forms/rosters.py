@@ -150,7 +150,7 @@ class GenerateYearForm(forms.Form):
 
     year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
     site = forms.ModelChoiceField(
-        label=_("Station, room or point"), required=False, queryset=Site.objects.active().order_by("town", "name")
+        label=_("Station, room or point"), required=False, queryset=Site.objects.active().in_network_order()
     )
     include_children = forms.BooleanField(label=_("With every room and point under it"), required=False, initial=True)
     district = forms.ModelChoiceField(label=_("Or the whole district"), required=False, queryset=District.objects.all())

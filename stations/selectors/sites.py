@@ -99,7 +99,7 @@ def public_deputies() -> QuerySet[Deputy]:
     """Active deputies with what their cards show (levels and sites) prefetched."""
     return Deputy.objects.active().prefetch_related(
         Prefetch("mandates", queryset=Mandate.objects.order_by("term_start")),
-        Prefetch("sites", queryset=Site.objects.active().order_by("name")),
+        Prefetch("sites", queryset=Site.objects.active().in_network_order()),
     )
 
 
