@@ -62,6 +62,7 @@ def recreate_database(url: str) -> None:
 def fill(*, visits: int, opinions: int, year: int) -> None:
     from django.contrib.auth import get_user_model
 
+    from stations.clock import LOCAL_TZ, local_time
     from stations.models import (
         Assignment,
         Category,
@@ -80,7 +81,6 @@ def fill(*, visits: int, opinions: int, year: int) -> None:
         Visit,
         VisitDeputy,
     )
-    from stations.selectors.stats import LOCAL_TZ
 
     rng = random.Random(2017)
     district = District.objects.create(name="南湖区", slug="nanhu", code="NH")
@@ -127,7 +127,7 @@ def fill(*, visits: int, opinions: int, year: int) -> None:
     duties = []
     for shift in shifts:
         pool = site_deputies[shift.roster.site_id]
-        month = shift.start.astimezone(LOCAL_TZ).month
+        month = local_time(shift.start).month
         for k in range(2):
             state = rng.choice(attendance)
             substitute = pool[(month + 2) % len(pool)] if state == "substituted" else None
@@ -141,7 +141,7 @@ def fill(*, visits: int, opinions: int, year: int) -> None:
                 )
             )
     Duty.objects.bulk_create(duties, batch_size=BATCH)
-    shift_of = {(s.roster.site_id, s.start.astimezone(LOCAL_TZ).month): s for s in shifts}
+    shift_of = {(s.roster.site_id, local_time(s.start).month): s for s in shifts}
     categories, channels = list(Category.values), list(Channel.values)
     weights = [4.0 if s.kind == SiteKind.STATION else 1.0 for s in sites]
     made = 0

@@ -15,6 +15,8 @@ from django.contrib.admin.apps import AdminConfig
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from stations.privacy import mask_phones_in_text
+
 
 def _field_is_free_text(model: type[models.Model], name: str) -> bool:
     try:
@@ -24,6 +26,8 @@ def _field_is_free_text(model: type[models.Model], name: str) -> bool:
 
 
 class AuditedAdminMixin:
+    # The imports inside these methods are deferred on purpose: this module is loaded while apps are
+    # populated (LiaisonAdminConfig), before any model may be imported.
     def save_model(self, request, obj, form, change) -> None:
         from stations.audit import masked_value
 
@@ -45,14 +49,13 @@ class AuditedAdminMixin:
 
     def _audit(self, request, obj, verb: str, message) -> None:
         from stations.audit import Actor, admin_action, audit
-        from stations.log_masking import mask_mobiles
 
         changes = dict(getattr(obj, "_liaison_audit_changes", None) or {})
         if isinstance(message, list):
             # Inline rows and forms that bypass save_model (the password form) are described by the
             # admin's own change message: field names and the related object's name, no values.
             related = [
-                {kind: {"name": str(detail["name"]), "object": mask_mobiles(str(detail["object"]))}}
+                {kind: {"name": str(detail["name"]), "object": mask_phones_in_text(str(detail["object"]))}}
                 for part in message
                 for kind, detail in part.items()
                 if isinstance(detail, dict) and "object" in detail

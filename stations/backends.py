@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import BaseBackend
 
+from stations.policy import can_administer_network
+
 # Apps a district administrator manages: the network, accounts and roles, lockouts, second-factor devices.
 MANAGED_APPS = {"stations", "auth", "axes", "otp_totp"}
 
 
 class DistrictAdminPermissionBackend(BaseBackend):
     def _by_role(self, user_obj) -> bool:
-        from stations.policy import can_administer_network
-
         return can_administer_network(user_obj)
 
     def has_perm(self, user_obj, perm: str, obj=None) -> bool:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone
 
+from stations.clock import local_time
 from stations.models import DutyShift
 
 PRODID = "-//Deputy Liaison Station Portal//Duty rosters//ZH"
@@ -41,8 +42,8 @@ def build_calendar(*, name: str, shifts: Iterable[DutyShift], url_for: Callable[
         event = Event()
         event.add("uid", shift.ical_uid)
         event.add("dtstamp", stamp)
-        event.add("dtstart", timezone.localtime(shift.start))
-        event.add("dtend", timezone.localtime(shift.end))
+        event.add("dtstart", local_time(shift.start))
+        event.add("dtend", local_time(shift.end))
         event.add("sequence", shift.sequence)
         event.add("summary", _("Deputies receive voters: %(site)s") % {"site": site.name})
         event.add("location", "，".join(part for part in (site.name, site.address) if part))

@@ -8,25 +8,13 @@ and `MaskingFormatter` masks the final formatted text, tracebacks included, for 
 from __future__ import annotations
 
 import logging
-import re
 
-from stations.privacy import mask_phone
-
-# A mainland mobile number (11 digits from 13… to 19…), optionally written +86 / 86, not inside a longer
-# digit string (order numbers, timestamps). Spaces or hyphens in 3-4-4 groups are matched too.
-_MOBILE_IN_TEXT = re.compile(r"(?<![\d])(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?![\d])")
-
-
-def mask_mobiles(text: str) -> str:
-    """Replace every mobile number in free text with its masked form (138****1234)."""
-    if not text:
-        return text
-    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone("".join(match.groups())), text)
+from stations.privacy import mask_phones_in_text
 
 
 class MaskingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return mask_mobiles(super().format(record))
+        return mask_phones_in_text(super().format(record))
 
 
 def _mask_record(record: logging.LogRecord) -> logging.LogRecord:
@@ -34,7 +22,7 @@ def _mask_record(record: logging.LogRecord) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # noqa: BLE001  (a broken format string is reported by the handler, as usual)
         return record
-    masked = mask_mobiles(message)
+    masked = mask_phones_in_text(message)
     if masked != message:
         record.msg, record.args = masked, ()
     return record

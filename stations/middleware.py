@@ -11,8 +11,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+
+from stations.audit_events import SESSION_STARTED_KEY
+from stations.clock import duration_text
+from stations.policy import requires_second_factor
+from stations.services.two_factor import confirmed_device
 
 
 class ChineseFirstMiddleware:
@@ -32,9 +37,9 @@ class ChineseFirstMiddleware:
 
 
 class SessionAbsoluteTimeoutMiddleware:
-    """End a signed-in session SESSION_ABSOLUTE_AGE seconds (12 hours) after sign-in, however active.
+    """End a signed-in session SESSION_ABSOLUTE_AGE seconds after sign-in, however active.
 
-    The idle limit (30 minutes) is the session's own expiry, renewed on every request
+    The idle limit (SESSION_COOKIE_AGE) is the session's own expiry, renewed on every request
     (SESSION_SAVE_EVERY_REQUEST); this adds the upper bound an always-open browser tab would otherwise
     escape. The sign-in time is written by stations.audit_events.record_login; a session without it (one
     from before this middleware) starts counting now.
@@ -45,14 +50,19 @@ class SessionAbsoluteTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
-            from stations.audit_events import SESSION_STARTED_KEY
-
             now = int(time.time())
             started = request.session.setdefault(SESSION_STARTED_KEY, now)
             if now - int(started) > settings.SESSION_ABSOLUTE_AGE:
-                request.liaison_logout_reason = gettext_noop("session ended after 12 hours")
+                with translation.override("en"):
+                    # The audit log keeps its summaries in English, like every other entry's.
+                    limit = duration_text(settings.SESSION_ABSOLUTE_AGE)
+                request.liaison_logout_reason = f"session ended after {limit}"
                 logout(request)
-                messages.info(request, _("Your session has ended after 12 hours. Please sign in again."))
+                messages.info(
+                    request,
+                    _("Your session has ended after %(limit)s. Please sign in again.")
+                    % {"limit": duration_text(settings.SESSION_ABSOLUTE_AGE)},
+                )
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
@@ -69,13 +79,14 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._protected(request.path_info) and request.user.is_authenticated and not request.user.is_verified():
-            from stations.policy import requires_second_factor
-            from stations.services.two_factor import confirmed_device
-
-            if requires_second_factor(request.user):
-                target = "stations:otp_verify" if confirmed_device(request.user) else "stations:otp_setup"
-                return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        if (
+            self._protected(request.path_info)
+            and request.user.is_authenticated
+            and not request.user.is_verified()
+            and requires_second_factor(request.user)
+        ):
+            target = "stations:otp_verify" if confirmed_device(request.user) else "stations:otp_setup"
+            return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
     @staticmethod

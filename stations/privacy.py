@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from stations.phones import COUNTRY_CODE, PHONE_IN_TEXT, PHONE_OR_LONG_NUMBER_IN_TEXT
+
 _DIGITS = re.compile(r"\d")
 
 
@@ -26,17 +28,22 @@ def mask_name(value: str) -> str:
     return value[0] + "*" * max(len(value) - 1, 1)
 
 
-# What looks like a phone number in free text, as a voter or a clerk may type one: a mobile number (spaces or
-# hyphens allowed between groups, optional +86), a landline with its area code, or any bare run of 7 or more
-# digits (which also catches identity-card numbers). Years, amounts and references such as NH-2027-00042
-# have shorter runs and stay as they are.
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,8}|\d{7,})(?!\d)")
-_COUNTRY_PREFIX = re.compile(r"^\+?86[\s-]?")
+def _mask_match(match: re.Match) -> str:
+    return mask_phone(COUNTRY_CODE.sub("", match.group(0)))
 
 
 def redact_phones(text: str) -> str:
-    """Free text with every phone-like number masked, for pages and messages outside the station."""
-    return _PHONE_IN_TEXT.sub(lambda match: mask_phone(_COUNTRY_PREFIX.sub("", match.group(0))), text or "")
+    """Free text with every phone-like number (and any other long run of digits) masked, for pages and
+    messages outside the station."""
+    return PHONE_OR_LONG_NUMBER_IN_TEXT.sub(_mask_match, text or "")
+
+
+def mask_phones_in_text(text: str) -> str:
+    """Free text with every mobile and landline number masked (138****5678, 057*****5678); other numbers stay
+    as they are. For the logs, where order numbers and timestamps must stay readable."""
+    if not text:
+        return text
+    return PHONE_IN_TEXT.sub(_mask_match, text)
 
 
 def mask_email(value: str) -> str:

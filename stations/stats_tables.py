@@ -3,7 +3,7 @@ export always matches what the page shows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -64,7 +64,6 @@ class Table:
     columns: list[str]
     rows: list[list[Any]]
     chart_column: int | None = None
-    notes: list[str] = field(default_factory=list)
     # The first row is the total of the others (the district above its stations): it stays in the table but
     # not in the chart, where it would dwarf every station's bar.
     total_first: bool = False

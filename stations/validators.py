@@ -6,11 +6,9 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
 
-# Mainland mobile: 11 digits starting 13–19. Landline: area code 0xx or 0xxx, then 7–8 digits, optional
-# extension; written with or without a hyphen.
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+from stations.phones import LANDLINE, MOBILE
 
 
 def normalise_phone(value: str) -> str:
@@ -23,7 +21,7 @@ def normalise_phone(value: str) -> str:
 
 def validate_phone(value: str) -> None:
     value = normalise_phone(value)
-    if not (_MOBILE.match(value) or _LANDLINE.match(value)):
+    if not (MOBILE.match(value) or LANDLINE.match(value)):
         raise ValidationError(
             _(
                 "Enter a mainland mobile number (11 digits, e.g. 13812345678) or a landline with area code (e.g. 0573-82345678)."
@@ -35,8 +33,6 @@ def validate_phone(value: str) -> None:
 def validate_image_content(photo) -> None:
     """The upload really is an image (Pillow can read it), whatever its file name says. Forms check this
     through ImageField already; full_clean() on the model does not, so imports and services rely on this."""
-    from PIL import Image, UnidentifiedImageError
-
     position = photo.tell() if hasattr(photo, "tell") else None
     try:
         photo.open()

@@ -282,6 +282,26 @@ def test_a_session_ends_twelve_hours_after_sign_in_however_active(client, alice,
     assert AuditEntry.objects.filter(action=AuditAction.LOGOUT, summary__contains="12 hours").exists()
 
 
+@pytest.mark.parametrize(
+    ("limit", "told"),
+    [(40 * 60, "您已连续登录 40 分钟，会话已结束"), (2 * 60 * 60, "您已连续登录 2 小时，会话已结束")],
+    ids=["40-minutes", "2-hours"],
+)
+def test_the_session_limit_the_user_is_told_is_the_one_in_the_settings(client, alice, clock, settings, limit, told):
+    settings.SESSION_ABSOLUTE_AGE = limit
+    sign_in(client, "alice", PASSWORD)
+    for _ in range(limit // (20 * 60)):
+        clock.shift(dt.timedelta(minutes=20))
+        assert client.get("/staff/").status_code == 200
+    clock.shift(dt.timedelta(minutes=1))
+
+    response = client.get("/staff/", follow=True)
+
+    assert told in response.text
+    assert "12 小时" not in response.text
+    assert not is_signed_in(client)
+
+
 def test_logout_ends_the_server_side_session(client, alice):
     sign_in(client, "alice", PASSWORD)
     session_key = client.session.session_key

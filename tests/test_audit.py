@@ -1,6 +1,7 @@
 """The audit log: what is recorded, that it cannot be changed, how long it is kept, and its viewer."""
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,7 +15,7 @@ from django.utils import timezone, translation
 
 from stations.audit import Actor, audit, client_address
 from stations.models import AuditAction, AuditEntry, Membership
-from stations.models.audit import AuditLogIsAppendOnly, action_label
+from stations.models.audit import MIN_RETENTION_DAYS, AuditLogIsAppendOnly, action_label
 from stations.privacy import redact_phones
 from tests.conftest import PASSWORD
 
@@ -379,3 +380,16 @@ def test_it_filters_the_admin_changelist_by_a_group_of_codes(admin_client):
     changelist = reverse("admin:stations_auditentry_changelist")
     text = admin_client.get(changelist, {"action": "duty."}).text
     assert "swap-row" in text and "login-row" not in text
+
+
+def test_the_database_trigger_keeps_entries_as_long_as_the_application_does():
+    """Committed migrations are never edited: if MIN_RETENTION_DAYS changes, a new migration must change the
+    PostgreSQL trigger with it."""
+    migration = importlib.import_module("stations.migrations.0003_security_audit_append_only")
+    assert f"interval '{MIN_RETENTION_DAYS} days'" in migration.APPEND_ONLY_SQL
+
+
+def test_the_audit_log_page_states_the_retention_period(dana_client):
+    response = dana_client.get(reverse("stations:audit_log"))
+
+    assert f"保存不少于 {MIN_RETENTION_DAYS} 天" in response.text

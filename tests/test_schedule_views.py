@@ -291,3 +291,23 @@ def test_a_deputys_levels_are_listed_with_the_languages_own_separator(district, 
     with translation.override(language):
         rendered = Template("{% load schedule_tags %}{{ deputy|levels }}").render(Context({"deputy": deputy}))
     assert rendered == expected
+
+
+def test_schedule_lists_a_station_before_its_rooms_and_points(client, station, room, point, deputies):
+    day = at(next_20th().year, 3, 20)
+    # Created in the reverse order, and named so that neither the alphabet nor the kind's code puts them right.
+    for site in (point, room, station):
+        make_shift(site, day, deputies=deputies[:1], published=True)
+
+    response = client.get(SCHEDULE, {"date": day.date().isoformat()})
+
+    assert [shift.roster.site for shift in response.context["shifts"]] == [station, room, point]
+    text = response.text
+    assert text.index(station.name) < text.index(room.name) < text.index(point.name)
+
+
+def test_the_schedule_site_select_lists_a_station_before_its_rooms_and_points(client, station, room, point):
+    response = client.get(SCHEDULE)
+
+    select = re.search(r'<select name="site".*?</select>', response.text, re.S).group(0)
+    assert re.findall(r'<option value="([^"]+)"', select) == [station.slug, room.slug, point.slug]

@@ -290,3 +290,16 @@ def test_the_log_formatter_masks_tracebacks(caplog):
     formatted = MaskingFormatter("%(message)s").format(caplog.records[0])
     assert "13812345678" not in formatted
     assert "138****5678" in formatted
+
+
+def test_landline_numbers_never_reach_the_logs_either(caplog):
+    logger = logging.getLogger("stations.anything")
+    with caplog.at_level(logging.INFO):
+        logger.info("the voter called back from %s", "0573-82345678")
+        logger.info("and gave the office number 0573 8234567 too")
+        logger.info("request 20261130 took 1234567 microseconds")
+    text = caplog.text
+    assert "82345678" not in text and "8234567 " not in text
+    assert "057*****5678" in text
+    assert "057****4567" in text
+    assert "request 20261130 took 1234567 microseconds" in text

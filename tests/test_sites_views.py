@@ -286,3 +286,10 @@ def test_deputy_pages_run_a_bounded_number_of_queries(client, district, django_a
     deputy = sites[0].deputies.first()
     with django_assert_max_num_queries(4):
         assert client.get(deputy.get_absolute_url()).status_code == 200
+
+
+def test_the_deputy_list_site_select_lists_a_station_before_its_rooms_and_points(client, station, room, point):
+    response = client.get(reverse("stations:deputy_list"))
+
+    select = re.search(r'<select name="site".*?</select>', response.text, re.S).group(0)
+    assert re.findall(r'<option value="([^"]+)"', select) == [station.slug, room.slug, point.slug]

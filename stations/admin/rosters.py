@@ -11,12 +11,12 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from stations.audit import Actor, AuditAction, audit
+from stations.clock import local_today
 from stations.forms.rosters import GenerateYearForm
 from stations.models import Attendance, Deputy, Duty, DutyShift, ReceptionRule, Roster, Site, Unavailability
 from stations.policy import can_use_admin_by_role
@@ -76,7 +76,7 @@ def _generate(request: HttpRequest, sites, year: int) -> None:
 
 @admin.action(description=gettext_lazy("Generate next year's roster (with rooms and points under them)"))
 def generate_next_year_for_sites(modeladmin, request: HttpRequest, queryset: QuerySet[Site]) -> None:
-    year = timezone.localdate().year + 1
+    year = local_today().year + 1
     sites = {site.pk: site for chosen in queryset for site in with_children(chosen)}
     _generate(request, sites.values(), year)
 
@@ -151,7 +151,7 @@ class RosterAdmin(DistrictAdminAccess, SimpleHistoryAdmin):
         """A small page: a year for one site (with what is under it) or for a whole district."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        form = GenerateYearForm(request.POST or None, initial={"year": timezone.localdate().year + 1})
+        form = GenerateYearForm(request.POST or None, initial={"year": local_today().year + 1})
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             if data["district"]:

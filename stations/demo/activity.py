@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from stations.clock import LOCAL_TZ, local_date, local_time
 from stations.models import (
     AbsenceReason,
     Attendance,
@@ -47,7 +48,7 @@ from stations.models import (
     VisitDeputy,
 )
 from stations.models.rosters import DEFAULT_END, DEFAULT_RECEPTION_DAY, DEFAULT_START
-from stations.selectors.stats import LOCAL_TZ, Period, Scope, headline
+from stations.selectors.stats import Period, Scope, headline
 from stations.services.opinions import TRANSITIONS, new_tracking_code
 
 # The seed's January–August figures and its count of reception events for the year.
@@ -145,7 +146,7 @@ GIVEN_NAMES = [
 
 def demo_year(now: dt.datetime | None = None) -> int:
     """The latest year whose August is over in Beijing time."""
-    local_now = timezone.localtime(now or timezone.now(), LOCAL_TZ)
+    local_now = local_time(now or timezone.now())
     return local_now.year if local_now.month > 8 else local_now.year - 1
 
 
@@ -259,7 +260,7 @@ class _Builder:
         booked: dict[int, set[int]] = defaultdict(set)  # month → deputies already on duty somewhere
         duties = []
         for shift in shifts:
-            month = timezone.localtime(shift.start, LOCAL_TZ).month
+            month = local_time(shift.start).month
             pool = self.site_deputies.get(shift.roster.site_id, [])
             on_shift: list[int] = []
             offset = ((month - 1) * DEPUTIES_PER_SHIFT) % len(pool) if pool else 0
@@ -281,7 +282,7 @@ class _Builder:
                 present[duty.shift_id].append(duty.substitute_id)
         self.present_at = present
         return {
-            (shift.roster.site_id, timezone.localtime(shift.start, LOCAL_TZ).month): shift
+            (shift.roster.site_id, local_time(shift.start).month): shift
             for shift in DutyShift.objects.filter(roster__site__in=self.sites, roster__year=self.year).select_related(
                 "roster"
             )
@@ -529,7 +530,7 @@ class _Builder:
         referred = [when for state, when in plan.path if state == State.REFERRED]
         if referred:
             plan.body_id = self.rng.choice(self.bodies[plan.category])
-            plan.deadline = timezone.localtime(referred[0], LOCAL_TZ).date() + dt.timedelta(days=DEADLINE_DAYS)
+            plan.deadline = local_date(referred[0]) + dt.timedelta(days=DEADLINE_DAYS)
 
     def save_opinions(self, plans: list[_Plan], visits: list[Visit]) -> int:
         bodies = dict(
@@ -538,7 +539,7 @@ class _Builder:
         numbers: dict[int, int] = defaultdict(int)
         opinions = []
         for plan in plans:
-            year = timezone.localtime(plan.registered_at, LOCAL_TZ).year
+            year = local_time(plan.registered_at).year
             numbers[year] += 1
             state, replied_at, closed_at = State.REGISTERED, None, None
             for to_state, when in plan.path:
@@ -574,9 +575,7 @@ class _Builder:
                     replied_at=replied_at,
                     closed_at=closed_at,
                     supervised=supervised,
-                    next_review=(timezone.localtime(self.now, LOCAL_TZ).date() + dt.timedelta(days=14))
-                    if supervised
-                    else None,
+                    next_review=(local_date(self.now) + dt.timedelta(days=14)) if supervised else None,
                     version=len(plan.path),
                 )
             )

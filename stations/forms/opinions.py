@@ -6,9 +6,9 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations.clock import local_today
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
     Category,
@@ -19,6 +19,7 @@ from stations.models import (
     Site,
     State,
 )
+from stations.policy import visible_sites
 from stations.validators import normalise_phone, validate_phone
 
 CONTENT_MAX = 2000
@@ -135,7 +136,7 @@ class NotAcceptForm(ActionForm):
 
 
 def _default_deadline() -> dt.date:
-    return timezone.localdate() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
+    return local_today() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
 
 
 class ReferForm(ActionForm):
@@ -150,7 +151,7 @@ class ReferForm(ActionForm):
 
     def clean_deadline(self) -> dt.date:
         deadline = self.cleaned_data["deadline"]
-        if deadline < timezone.localdate():
+        if deadline < local_today():
             raise forms.ValidationError(_("The reply deadline cannot be in the past."))
         return deadline
 
@@ -204,7 +205,7 @@ class SuperviseForm(InternalNoteForm):
 
     def clean_next_review(self) -> dt.date:
         next_review = self.cleaned_data["next_review"]
-        if next_review < timezone.localdate():
+        if next_review < local_today():
             raise forms.ValidationError(_("The next review date cannot be in the past."))
         return next_review
 
@@ -232,8 +233,6 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 
 
 def _scoped_sites(request):
-    from stations.policy import visible_sites
-
     if request is None:
         return Site.objects.none()
     return visible_sites(request.user).in_network_order()

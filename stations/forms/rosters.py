@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from itertools import groupby
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations.clock import local_time
 from stations.models import AbsenceReason, Attendance, Deputy, District, Duty, DutyShift, Site
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
@@ -30,7 +29,7 @@ class TimeInput(forms.TimeInput):
 
 def site_choices(sites) -> list:
     """Sites grouped by town for a <select>: 88 options are easier to scan in groups."""
-    rows = sites.order_by("town", "kind", "name").values_list("town", "slug", "name")
+    rows = sites.in_network_order().values_list("town", "slug", "name")
     return [(town, [(slug, name) for _town, slug, name in group]) for town, group in groupby(rows, key=lambda r: r[0])]
 
 
@@ -74,7 +73,7 @@ class AssignForm(forms.Form):
 
 class DutyChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Duty) -> str:
-        local = timezone.localtime(obj.shift.start)
+        local = local_time(obj.shift.start)
         return f"{obj.deputy.name} · {obj.shift.roster.site.name} {local:%Y-%m-%d %H:%M}"
 
 
@@ -126,14 +125,6 @@ class MoveForm(forms.Form):
             self.add_error("end_time", _("The reception must end after it starts."))
         return data
 
-    def moments(self) -> tuple[dt.datetime, dt.datetime]:
-        tz = timezone.get_default_timezone()
-        data = self.cleaned_data
-        return (
-            dt.datetime.combine(data["date"], data["start_time"], tzinfo=tz),
-            dt.datetime.combine(data["date"], data["end_time"], tzinfo=tz),
-        )
-
 
 class AttendanceForm(forms.Form):
     attendance = forms.ChoiceField(
@@ -159,7 +150,7 @@ class GenerateYearForm(forms.Form):
 
     year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
     site = forms.ModelChoiceField(
-        label=_("Station, room or point"), required=False, queryset=Site.objects.active().order_by("town", "name")
+        label=_("Station, room or point"), required=False, queryset=Site.objects.active().in_network_order()
     )
     include_children = forms.BooleanField(label=_("With every room and point under it"), required=False, initial=True)
     district = forms.ModelChoiceField(label=_("Or the whole district"), required=False, queryset=District.objects.all())

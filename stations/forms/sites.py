@@ -41,7 +41,7 @@ class DeputyFilter(django_filters.FilterSet):
     )
     site = django_filters.ModelChoiceFilter(
         label=_("Station, room or point"),
-        queryset=Site.objects.active().order_by("town", "kind", "name").only("pk", "slug", "name"),
+        queryset=Site.objects.active().in_network_order().only("pk", "slug", "name"),
         to_field_name="slug",
         method="filter_site",
         empty_label=_("All"),

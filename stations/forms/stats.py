@@ -7,10 +7,10 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
+from stations.clock import local_today
 from stations.models import SiteKind
 from stations.policy import User, stats_districts, visible_sites
 from stations.selectors.stats import Period, Scope, sites_in_tree_order
@@ -20,7 +20,7 @@ MAX_RANGE_DAYS = 366 * 10
 
 
 def year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
-    this_year = (today or timezone.localdate()).year
+    this_year = (today or local_today()).year
     return [(year, str(year)) for year in range(this_year, this_year - YEARS_BACK - 1, -1)]
 
 
@@ -44,7 +44,7 @@ class PeriodForm(forms.Form):
 
     @staticmethod
     def defaults() -> dict[str, Any]:
-        return {"year": timezone.localdate().year, "month_from": 1, "month_to": 12}
+        return {"year": local_today().year, "month_from": 1, "month_to": 12}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

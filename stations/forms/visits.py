@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations.clock import local_time
 from stations.models import Category, Channel, Deputy, Site, Visit
 from stations.models.visits import MAX_PEOPLE
 from stations.selectors.visits import assigned_deputy_ids, with_open_opinions
@@ -196,7 +197,7 @@ def visit_initial(visit: Visit) -> dict:
     presences = list(visit.visit_deputies.all())
     return {
         "site": visit.site,
-        "occurred_at": timezone.localtime(visit.occurred_at),
+        "occurred_at": local_time(visit.occurred_at),
         "deputies": [presence.deputy_id for presence in presences if not presence.is_visiting],
         "visiting_deputies": [presence.deputy_id for presence in presences if presence.is_visiting],
         "visitor_name": visit.visitor_name,

@@ -4,9 +4,9 @@ Append-only is enforced twice. In the application, an entry cannot be saved a se
 the queryset refuses `update()` and `delete()`; on PostgreSQL a trigger (migration
 `0003_security_audit_append_only`) also refuses UPDATE and DELETE from any client, so a bug or a shell
 session cannot rewrite history either. The only way out is `manage.py purge_audit`, which deletes entries
-older than the retention period (at least 180 days, the Cybersecurity Law's minimum for network logs)
+older than the retention period (at least MIN_RETENTION_DAYS, the Cybersecurity Law's minimum for network logs)
 after announcing itself to the trigger with `SET LOCAL liaison.purge = 'on'`; the trigger still refuses
-rows younger than 180 days. TRUNCATE is left to the table owner (test database flushes use it); in
+rows younger than that (the migration writes the number; a test keeps the two equal). TRUNCATE is left to the table owner (test database flushes use it); in
 production the portal should connect as a role that does not own the table.
 """
 
@@ -181,7 +181,7 @@ class AuditEntryQuerySet(models.QuerySet):
         raise AuditLogIsAppendOnly("audit entries cannot be deleted; use manage.py purge_audit")
 
     def purge_older_than(self, days: int) -> int:
-        """Delete entries older than max(days, 180) days; the only deletion the log allows."""
+        """Delete entries older than max(days, MIN_RETENTION_DAYS) days; the only deletion the log allows."""
         cutoff = timezone.now() - dt.timedelta(days=max(days, MIN_RETENTION_DAYS))
         with transaction.atomic(using=self.db):
             if connections[self.db].vendor == "postgresql":

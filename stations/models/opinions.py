@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from stations.clock import local_today
 from stations.models.sites import Site
 from stations.models.visits import Category, Visit
 
@@ -76,7 +77,7 @@ class OpinionAction(models.TextChoices):
 class OpinionQuerySet(models.QuerySet):
     def overdue(self, today: dt.date | None = None) -> OpinionQuerySet:
         """Referred and past the deadline without a reply."""
-        return self.filter(state=State.REFERRED, deadline__lt=today or timezone.localdate())
+        return self.filter(state=State.REFERRED, deadline__lt=today or local_today())
 
     def open(self) -> OpinionQuerySet:
         return self.exclude(state__in=[State.CLOSED, State.NOT_ACCEPTED])
@@ -149,7 +150,7 @@ class Opinion(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.state == State.REFERRED and self.deadline is not None and self.deadline < timezone.localdate()
+        return self.state == State.REFERRED and self.deadline is not None and self.deadline < local_today()
 
 
 class OpinionEvent(models.Model):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.models import HistoricalRecords
 
+from stations.clock import local_time, start_of_day
 from stations.models.sites import Deputy, Site
 
 # "每月20日，不见不散": the rule every site has unless it is given others.
@@ -165,12 +166,8 @@ class DutyShiftQuerySet(models.QuerySet):
         return self.filter(end__gte=now or timezone.now()).order_by("start")
 
     def on_date(self, day: dt.date) -> DutyShiftQuerySet:
-        tz = timezone.get_current_timezone()
-        start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+        start = start_of_day(day)
         return self.filter(start__gte=start, start__lt=start + dt.timedelta(days=1))
-
-    def overlapping(self, start: dt.datetime, end: dt.datetime) -> DutyShiftQuerySet:
-        return self.filter(start__lt=end, end__gt=start)
 
 
 class DutyShift(models.Model):
@@ -219,7 +216,7 @@ class DutyShift(models.Model):
         ]
 
     def __str__(self) -> str:
-        local = timezone.localtime(self.start)
+        local = local_time(self.start)
         return f"{self.roster.site} {local:%Y-%m-%d %H:%M}"
 
     @property
@@ -235,7 +232,7 @@ class DutyShift(models.Model):
         """What the public pages say about a moved reception: "Moved from 20 Dec to 21 Dec"."""
         if not self.was_moved:
             return ""
-        before, after = timezone.localtime(self.original_start), timezone.localtime(self.start)
+        before, after = local_time(self.original_start), local_time(self.start)
         if before.date() != after.date():
             values = {"before": month_day(before.date()), "after": month_day(after.date())}
         else:

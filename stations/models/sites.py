@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -38,6 +39,29 @@ class SiteKind(models.TextChoices):
     POINT = "point", _("liaison point")
 
 
+# The network's reading order of site kinds: a station, then its rooms, then its points. Every list of sites and
+# every site choice follows it (through `network_ordering()` in queries); the one definition.
+KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
+
+
+def kind_rank(kind: str) -> int:
+    return KIND_ORDER.get(kind, len(KIND_ORDER))
+
+
+def network_ordering(prefix: str = "") -> list:
+    """Order-by terms for the network's reading order: by station (its town, then its name), the station before
+    its rooms before its points, then by name. `prefix` reaches the site from another model ("roster__site__")."""
+    # The hierarchy is at most three deep: a site's station is itself, its parent or its grandparent.
+    station_town = Coalesce(f"{prefix}parent__parent__town", f"{prefix}parent__town", f"{prefix}town")
+    station_name = Coalesce(f"{prefix}parent__parent__name", f"{prefix}parent__name", f"{prefix}name")
+    kind = Case(
+        *(When(**{f"{prefix}kind": value}, then=Value(rank)) for value, rank in KIND_ORDER.items()),
+        default=Value(len(KIND_ORDER)),
+        output_field=IntegerField(),
+    )
+    return [station_town.asc(), station_name.asc(), kind.asc(), F(f"{prefix}name").asc()]
+
+
 class Sector(models.TextChoices):
     GENERAL = "general", _("general")
     ENTERPRISE = "enterprise", _("enterprise")
@@ -59,15 +83,9 @@ class SiteQuerySet(models.QuerySet):
         return self.active().filter(online)
 
     def in_network_order(self) -> SiteQuerySet:
-        """By town, then the station before its rooms before its points, then by name: how lists and site
-        choices read for a person who knows the network."""
-        kind_order = Case(
-            When(kind=SiteKind.STATION, then=Value(0)),
-            When(kind=SiteKind.ROOM, then=Value(1)),
-            default=Value(2),
-            output_field=IntegerField(),
-        )
-        return self.alias(kind_order=kind_order).order_by("town", "kind_order", "name")
+        """By station, the station before its rooms before its points, then by name: how lists and site choices
+        read for a person who knows the network."""
+        return self.order_by(*network_ordering())
 
     def stations(self) -> SiteQuerySet:
         return self.filter(kind=SiteKind.STATION)

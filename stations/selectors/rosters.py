@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import formats, timezone
+from django.utils import formats
 
-from stations.models import Attendance, Deputy, Duty, DutyShift, Roster, Site
+from stations.clock import local_date, local_time
+from stations.models import Attendance, Deputy, Duty, DutyShift, Site
 from stations.models.rosters import month_day
 
 # Deputies who did not come (absent, or replaced by a substitute) are not busy at that time.
@@ -19,14 +20,14 @@ NOT_THERE = (Attendance.ABSENT, Attendance.SUBSTITUTED)
 
 def format_span(start: dt.datetime, end: dt.datetime) -> str:
     """`2027年12月20日 09:00–11:30` in Chinese, `Dec. 20, 2027 09:00–11:30` in English."""
-    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    local_start, local_end = local_time(start), local_time(end)
     day = formats.date_format(local_start.date(), "DATE_FORMAT")
     return f"{day} {local_start:%H:%M}–{local_end:%H:%M}"
 
 
 def format_day(moment: dt.datetime) -> str:
     """`12月20日` / `December 20`: short enough for "moved from … to …"."""
-    return month_day(timezone.localtime(moment).date())
+    return month_day(local_date(moment))
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,3 @@ def deputies_for_station(station: Site) -> QuerySet[Deputy]:
 def with_children(site: Site) -> QuerySet[Site]:
     """The site and every active room and point below it (the hierarchy is at most three deep)."""
     return Site.objects.active().filter(Q(pk=site.pk) | Q(parent_id=site.pk) | Q(parent__parent_id=site.pk))
-
-
-def rosters_for_station(station: Site, year: int) -> QuerySet[Roster]:
-    return Roster.objects.filter(site__in=Site.objects.under_station(station), year=year).select_related("site")

@@ -6,10 +6,11 @@ import datetime as dt
 
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
+from stations.clock import local_date, local_today, start_of_day
 from stations.models import Attendance, Deputy, Duty, DutyShift, Site
 from stations.models.rosters import DEFAULT_RECEPTION_DAY
+from stations.models.sites import network_ordering
 from stations.selectors.rosters import NOT_THERE, shifts_with_duties
 
 
@@ -23,18 +24,17 @@ def default_reception_day(today: dt.date) -> dt.date:
 
 def next_reception_day(today: dt.date | None = None) -> dt.date:
     """The next day on which a published shift starts; the next 20th when nothing is published yet."""
-    today = today or timezone.localdate()
-    tz = timezone.get_current_timezone()
+    today = today or local_today()
     first = (
         DutyShift.objects.published()
-        .filter(start__gte=dt.datetime.combine(today, dt.time.min, tzinfo=tz))
+        .filter(start__gte=start_of_day(today))
         .order_by("start")
         .values_list("start", flat=True)
         .first()
     )
     if first is None:
         return default_reception_day(today)
-    return timezone.localtime(first).date()
+    return local_date(first)
 
 
 def published_shifts() -> QuerySet[DutyShift]:
@@ -43,9 +43,7 @@ def published_shifts() -> QuerySet[DutyShift]:
 
 def shifts_on_day(day: dt.date) -> QuerySet[DutyShift]:
     """Every site open on `day`, grouped by station then site, with the deputies on duty."""
-    return shifts_with_duties(published_shifts().on_date(day)).order_by(
-        "roster__site__town", "roster__site__kind", "roster__site__name", "start"
-    )
+    return shifts_with_duties(published_shifts().on_date(day)).order_by(*network_ordering("roster__site__"), "start")
 
 
 def duties_of(deputy: Deputy) -> QuerySet[DutyShift]:
@@ -71,7 +69,7 @@ def year_roster(site: Site, year: int) -> list[DutyShift]:
 def roster_year_for(site: Site, today: dt.date | None = None) -> int:
     """The year whose roster a site's public pages show: this year, or next year once this year's receptions
     are over and next year's roster is out."""
-    today = today or timezone.localdate()
+    today = today or local_today()
     upcoming = published_shifts().filter(roster__site=site).upcoming().values_list("roster__year", flat=True).first()
     return upcoming or today.year
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from stations.models import Deputy, Mandate, Site, SiteKind
+from stations.models.sites import kind_rank
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,11 @@ class SiteNode:
         )
 
 
-_KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
-
-
 def _tree_order(site: Site) -> tuple:
     # Rooms before points (the model's default ordering sorts kinds alphabetically), then by slug: slugs are
     # written in pinyin, which gives the alphabetical order Chinese readers expect, where sorting the names
     # themselves would follow Unicode code points.
-    return (_KIND_ORDER[site.kind], site.slug)
+    return (kind_rank(site.kind), site.slug)
 
 
 def site_tree() -> list[SiteNode]:
@@ -101,7 +99,7 @@ def public_deputies() -> QuerySet[Deputy]:
     """Active deputies with what their cards show (levels and sites) prefetched."""
     return Deputy.objects.active().prefetch_related(
         Prefetch("mandates", queryset=Mandate.objects.order_by("term_start")),
-        Prefetch("sites", queryset=Site.objects.active().order_by("name")),
+        Prefetch("sites", queryset=Site.objects.active().in_network_order()),
     )
 
 

@@ -17,9 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import models
 from django.db.models import (
     Count,
@@ -40,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from stations.clock import LOCAL_TZ, local_date, local_today
 from stations.models import (
     AbsenceReason,
     Attendance,
@@ -59,9 +58,9 @@ from stations.models import (
     Visit,
     VisitDeputy,
 )
+from stations.models.sites import kind_rank
 
 # The figures are the district's, and the district keeps Beijing time whatever a user's browser says.
-LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
 
 
 def _fixed_offset_modifier() -> str | None:
@@ -195,7 +194,6 @@ DEFINITIONS: list[tuple[str, Any, Any]] = [
     ("unmarked", _("Not yet marked"), _("Duties whose attendance has not been recorded (including future shifts).")),
     ("attendance_rate", _("Attendance rate"), _("Present ÷ duties marked present, absent or substituted.")),
 ]
-DEFINITION_TEXT = {key: text for key, _term, text in DEFINITIONS}
 TERMS = {key: term for key, term, _text in DEFINITIONS}
 
 
@@ -246,9 +244,6 @@ class Scope:
         if self.kind == ScopeKind.STATION:
             return Site.objects.under_station(self.site)
         return Site.objects.filter(pk=self.site.pk)
-
-
-MONTH_NUMBERS = range(1, 13)
 
 
 @dataclass(frozen=True)
@@ -523,7 +518,7 @@ def _grouped(qs: QuerySet, group: Any, aggregates: dict[str, Any]) -> dict[Any, 
 
 def _normalise_key(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value, LOCAL_TZ).date() if timezone.is_aware(value) else value.date()
+        return local_date(value) if timezone.is_aware(value) else value.date()
     return value
 
 
@@ -554,7 +549,7 @@ def median_days(qs: QuerySet[Opinion], group: Any = None) -> dict[Any, float | N
 
 
 def _compute(scope: Scope, period: Period, group_name: str | None, today: dt.date | None = None) -> dict[Any, Figures]:
-    today = today or timezone.localdate()
+    today = today or local_today()
     groups = GROUPS[group_name] if group_name else dict.fromkeys(FAMILIES_FOR_HEADLINE)
     results: dict[Any, Figures] = {}
 
@@ -631,11 +626,10 @@ def sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
     for row in rows:
         parent = row[3] if row[3] in ids else None
         children.setdefault(parent, []).append(row)
-    kind_order = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
     ordered: list[tuple[int, str]] = []
 
     def walk(parent: int | None) -> None:
-        for pk, name, _kind, _parent in sorted(children.get(parent, []), key=lambda r: (kind_order[r[2]], r[1])):
+        for pk, name, _kind, _parent in sorted(children.get(parent, []), key=lambda r: (kind_rank(r[2]), r[1])):
             ordered.append((pk, name))
             walk(pk)
 
@@ -664,7 +658,7 @@ class DeputyRecord:
 
 def deputy_record(*, deputy: Deputy, year: int, today: dt.date | None = None) -> DeputyRecord:
     """履职档案: shifts, attendance, visits received, voters met, opinions raised at the deputy's receptions."""
-    today = today or timezone.localdate()
+    today = today or local_today()
     period = Period.year(year)
     figures = Figures()
     duties = Duty.objects.filter(

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from stations.clock import local_time, local_today, start_of_day
 from stations.models import (
     Area,
     Attendance,
@@ -67,7 +67,7 @@ def areas_for_site(site: Site | None, sites: QuerySet[Site]) -> list[Area]:
 
 
 def todays_shifts(*, sites: QuerySet[Site], day: dt.date | None = None) -> list[DutyShift]:
-    day = day or timezone.localdate()
+    day = day or local_today()
     return list(
         DutyShift.objects.for_sites(sites)
         .on_date(day)
@@ -148,7 +148,7 @@ def _history_value(record, name: str) -> str:
     if name == "village":
         return record.area.name if record.area_id else record.area_text
     if name == "occurred_at":
-        return timezone.localtime(record.occurred_at).strftime("%Y-%m-%d %H:%M")
+        return local_time(record.occurred_at).strftime("%Y-%m-%d %H:%M")
     if name == "visitor_name":
         return mask_name(record.visitor_name)
     if name == "visitor_phone":
@@ -224,9 +224,8 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
 
 
 def visits_today(*, sites: QuerySet[Site], day: dt.date | None = None) -> QuerySet[Visit]:
-    day = day or timezone.localdate()
-    tz = timezone.get_current_timezone()
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    day = day or local_today()
+    start = start_of_day(day)
     return record_book(
         Visit.objects.current().filter(site__in=sites, occurred_at__gte=start, occurred_at__lt=start + dt.timedelta(1))
     )
@@ -262,7 +261,7 @@ def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str]
         recorder = visit.recorded_by.get_full_name() or visit.recorded_by.get_username()
         rows.append(
             [
-                timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                local_time(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
                 visit.site.name,
                 visit.village,
                 visit.visitor_name if unmasked else mask_name(visit.visitor_name),

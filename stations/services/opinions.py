@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from stations.audit import Actor, AuditAction, audit
+from stations.clock import local_time, local_today
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
     District,
@@ -87,7 +88,7 @@ def opinion_register(
     actor is the staff member at a reception, or a voter (no user) on the online station."""
     now = timezone.now()
     opinion = Opinion(
-        reference=_next_reference(site.district, timezone.localtime(now).year),
+        reference=_next_reference(site.district, local_time(now).year),
         tracking_code=new_tracking_code(),
         site=site,
         visit=visit,
@@ -329,7 +330,7 @@ def _required(text: str, message) -> str:
 
 
 def _check_deadline(deadline: dt.date | None) -> dt.date:
-    today = timezone.localdate()
+    today = local_today()
     deadline = deadline or today + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
     if deadline < today:
         raise OpinionError(_("The reply deadline cannot be in the past."), code="deadline_past")
@@ -474,7 +475,7 @@ def opinion_set_supervision(
     *, opinion: Opinion, actor: Actor, next_review: dt.date, note: str = "", expected_version: int | None = None
 ) -> Opinion:
     """Put under continued supervision (or move the next review), for a hard problem that stays open."""
-    if next_review is None or next_review < timezone.localdate():
+    if next_review is None or next_review < local_today():
         raise OpinionError(_("The next review date cannot be in the past."), code="review_past")
 
     def apply(current: Opinion) -> None:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from stations.audit import Actor, audit
+from stations.clock import local_time
 from stations.exports import xlsx_append, xlsx_bytes
 from stations.models import AuditAction, Opinion, Visit
 from stations.privacy import mask_phone
@@ -90,7 +90,7 @@ def voter_export_xlsx(*, phone: str, records: VoterRecords, actor: Actor) -> byt
     )
     for visit in records.visits:
         row = [
-            timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
+            local_time(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
             visit.site.name,
             visit.visitor_name,
             visit.visitor_phone,
@@ -107,7 +107,7 @@ def voter_export_xlsx(*, phone: str, records: VoterRecords, actor: Actor) -> byt
     for opinion in records.opinions:
         row = [
             opinion.reference,
-            timezone.localtime(opinion.registered_at).strftime("%Y-%m-%d %H:%M"),
+            local_time(opinion.registered_at).strftime("%Y-%m-%d %H:%M"),
             opinion.site.name,
             opinion.submitter_name,
             opinion.submitter_phone,

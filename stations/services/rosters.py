@@ -9,7 +9,6 @@ cannot both pass the check; on SQLite the IMMEDIATE transactions serialise write
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from stations.audit import Actor, AuditAction, audit
+from stations.clock import local_date, local_moment, local_time, start_of_day
 from stations.models import (
     AbsenceReason,
     Attendance,
@@ -32,10 +32,11 @@ from stations.models import (
     Roster,
     RuleKind,
     Site,
-    SiteKind,
     Unavailability,
 )
 from stations.models.rosters import DEFAULT_END, DEFAULT_RECEPTION_DAY, DEFAULT_START
+from stations.models.sites import kind_rank
+from stations.planning.rosters import Commitment, Slot, plan_duties
 from stations.policy import can_manage_roster, can_mark_attendance
 from stations.selectors.rosters import (
     busy_between,
@@ -46,8 +47,6 @@ from stations.selectors.rosters import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
 
 
 # --- results ---------------------------------------------------------------------------------------------
@@ -185,12 +184,10 @@ def default_rule(site: Site) -> ReceptionRule:
 def planned_slots(site: Site, year: int) -> list[tuple[dt.datetime, dt.datetime]]:
     """(start, end) of every reception the site's rules plan in `year`, in Asia/Shanghai, earliest first."""
     rules = list(site.reception_rules.all()) or [default_rule(site)]
-    tz = timezone.get_default_timezone()
     slots: dict[dt.datetime, dt.datetime] = {}
     for rule in rules:
         for day in rule.dates_in(year):
-            start = dt.datetime.combine(day, rule.start_time, tzinfo=tz)
-            slots.setdefault(start, dt.datetime.combine(day, rule.end_time, tzinfo=tz))
+            slots.setdefault(local_moment(day, rule.start_time), local_moment(day, rule.end_time))
     return sorted(slots.items())
 
 
@@ -262,115 +259,76 @@ def _user(actor: Actor) -> User | None:
 
 
 def _assign_fairly(*, roster: Roster, year: int, actor: Actor, result: GenerationResult) -> None:
-    """Fill every untouched shift to the site's size from the deputies assigned to the site.
-
-    Greedy in date order, always taking the deputies with the fewest shifts at this site so far (then the one
-    who served least recently), which keeps max − min ≤ 1; unavailable dates and other commitments can push
-    it apart, so a last pass moves new duties from the busiest to the least busy deputy wherever the latter
-    is free. Existing duties are never moved.
-    """
+    """Fill every untouched shift to the site's size from the deputies assigned to the site: loads the roster,
+    the deputies and what keeps them busy, lets `plan_duties` decide, and writes its duties."""
     site = roster.site
     shifts = list(roster.shifts.filter(cancelled=False).prefetch_related("duties").order_by("start"))
     if not shifts:
         return
-    pool = list(Deputy.objects.active().filter(assignments__site=site).distinct().order_by("name", "pk"))
-    if not pool:
-        result.short.extend(
-            ShortShift(shift, site.deputies_per_shift, len(shift.duties.all())) for shift in shifts if _untouched(shift)
-        )
-        return
-    pool_ids = [deputy.pk for deputy in pool]
-    order = {pk: index for index, pk in enumerate(pool_ids)}
-    _lock_deputies(pool_ids)
-
-    tz = timezone.get_default_timezone()
-    year_start = dt.datetime(year, 1, 1, tzinfo=tz) - dt.timedelta(days=1)
-    year_end = dt.datetime(year + 1, 1, 1, tzinfo=tz) + dt.timedelta(days=1)
-    busy = busy_map(deputy_ids=pool_ids, start=year_start, end=year_end)
-    unavailable = set(
-        Unavailability.objects.filter(
-            deputy_id__in=pool_ids, date__gte=year_start.date(), date__lte=year_end.date()
-        ).values_list("deputy_id", "date")
+    pool_ids = list(
+        Deputy.objects.active()
+        .filter(assignments__site=site)
+        .distinct()
+        .order_by("name", "pk")
+        .values_list("pk", flat=True)
     )
-    on_shift = {shift.pk: {duty.deputy_id for duty in shift.duties.all()} for shift in shifts}
-    counts = Counter(dict.fromkeys(pool_ids, 0))
-    last_served = dict.fromkeys(pool_ids, -1)
-    for index, shift in enumerate(shifts):
-        for deputy_id in on_shift[shift.pk]:
-            if deputy_id in counts:
-                counts[deputy_id] += 1
-                last_served[deputy_id] = index
+    busy: dict[int, list[Commitment]] = {}
+    unavailable: set[tuple[int, dt.date]] = set()
+    if pool_ids:
+        _lock_deputies(pool_ids)
+        busy, unavailable = _commitments(pool_ids, year)
+    plan = plan_duties(
+        slots=[_slot(shift) for shift in shifts],
+        deputies=pool_ids,
+        size=site.deputies_per_shift,
+        busy=busy,
+        unavailable=unavailable,
+    )
 
-    def free(deputy_id: int, shift: DutyShift) -> bool:
-        return (
-            deputy_id not in on_shift[shift.pk]
-            and (deputy_id, timezone.localtime(shift.start, tz).date()) not in unavailable
-            and not any(
-                other.pk != shift.pk and other.start < shift.end and other.end > shift.start
-                for other in busy.get(deputy_id, ())
-            )
-        )
-
-    # Each shift needs the site's number (fewer if the site has fewer deputies); when there are more deputies
-    # than places, some shifts take one more so that every deputy serves ("代表进站全员化").
-    per_shift = min(site.deputies_per_shift, len(pool))
-    fillable = [shift for shift in shifts if _untouched(shift)]
-    total = max(len(shifts) * per_shift, len(pool))
-    base, extra = divmod(total, len(shifts))
-    extra_at = {round(i * len(fillable) / extra) for i in range(extra)} if extra and fillable else set()
-
-    new: list[tuple[DutyShift, int]] = []
-    for index, shift in enumerate(fillable):
-        target = min(base + (1 if index in extra_at else 0), len(pool))
-        need = target - len(on_shift[shift.pk])
-        if need <= 0:
-            continue
-        candidates = sorted(
-            (pk for pk in pool_ids if free(pk, shift)), key=lambda pk: (counts[pk], last_served[pk], order[pk])
-        )
-        for deputy_id in candidates[:need]:
-            on_shift[shift.pk].add(deputy_id)
-            busy.setdefault(deputy_id, []).append(shift)
-            counts[deputy_id] += 1
-            last_served[deputy_id] = shifts.index(shift)
-            new.append((shift, deputy_id))
-        if len(candidates) < need:
-            result.short.append(ShortShift(shift, target, len(on_shift[shift.pk])))
-
-    def move_one() -> bool:
-        ranked = sorted(pool_ids, key=lambda pk: (counts[pk], order[pk]))
-        for low in ranked:
-            for high in reversed(ranked):
-                if counts[high] - counts[low] <= 1:
-                    break
-                for position, (shift, deputy_id) in enumerate(new):
-                    if deputy_id == high and free(low, shift):
-                        on_shift[shift.pk].discard(high)
-                        on_shift[shift.pk].add(low)
-                        busy[high] = [s for s in busy[high] if s.pk != shift.pk]
-                        busy.setdefault(low, []).append(shift)
-                        counts[high] -= 1
-                        counts[low] += 1
-                        new[position] = (shift, low)
-                        return True
-        return False
-
-    while move_one():
-        pass
-
-    duties = [Duty(shift=shift, deputy_id=deputy_id) for shift, deputy_id in new]
+    by_pk = {shift.pk: shift for shift in shifts}
+    result.short.extend(ShortShift(by_pk[short.shift], short.needed, short.got) for short in plan.short)
+    duties = [Duty(shift=by_pk[new.shift], deputy_id=new.deputy) for new in plan.assignments]
     if duties:
         bulk_create_with_history(duties, Duty, default_user=_user(actor))
     result.duties_created = len(duties)
     if roster.is_published:
-        for shift in {shift.pk: shift for shift, _pk in new}.values():
+        for pk in dict.fromkeys(new.shift for new in plan.assignments):
+            shift = by_pk[pk]
             shift.sequence += 1
             shift.save(update_fields=["sequence"])
 
 
+def _slot(shift: DutyShift) -> Slot:
+    return Slot(
+        key=shift.pk,
+        start=shift.start,
+        end=shift.end,
+        day=local_date(shift.start),
+        on_duty=frozenset(duty.deputy_id for duty in shift.duties.all()),
+        fillable=_untouched(shift),
+    )
+
+
+def _commitments(deputy_ids: list[int], year: int) -> tuple[dict[int, list[Commitment]], set[tuple[int, dt.date]]]:
+    """What keeps the deputies from a reception of `year` (a day either side, for time zones): the shifts they
+    already serve anywhere, and the dates they said they are unavailable."""
+    year_start = start_of_day(dt.date(year, 1, 1)) - dt.timedelta(days=1)
+    year_end = start_of_day(dt.date(year + 1, 1, 1)) + dt.timedelta(days=1)
+    busy = {
+        pk: [Commitment(shift.pk, shift.start, shift.end) for shift in shifts]
+        for pk, shifts in busy_map(deputy_ids=deputy_ids, start=year_start, end=year_end).items()
+    }
+    unavailable = set(
+        Unavailability.objects.filter(
+            deputy_id__in=deputy_ids, date__gte=year_start.date(), date__lte=year_end.date()
+        ).values_list("deputy_id", "date")
+    )
+    return busy, unavailable
+
+
 def _ordered(sites: Iterable[Site]) -> list[Site]:
     # Stations first, then rooms, then points: a deputy assigned at two levels is planned at the station first.
-    return sorted(sites, key=lambda site: (KIND_ORDER.get(site.kind, 9), site.name, site.pk))
+    return sorted(sites, key=lambda site: (kind_rank(site.kind), site.name, site.pk))
 
 
 @transaction.atomic
@@ -534,7 +492,7 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor:
     reason = _require_reason(shift.roster, reason)
     if end <= start:
         raise ValidationError({"end_time": _("The reception must end after it starts.")})
-    if timezone.localtime(start).year != shift.roster.year:
+    if local_time(start).year != shift.roster.year:
         raise ValidationError(
             {"date": _("A reception stays within its roster's year (%(year)s).") % {"year": shift.roster.year}}
         )

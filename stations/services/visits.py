@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from stations.audit import Actor, AuditAction, audit
+from stations.clock import local_time
 from stations.models import Area, Category, Channel, Deputy, Site, Source, Visit, VisitDeputy
+from stations.planning.visits import Person, cleaned_fields, kept_present, plan_presence, plan_visit_change
 from stations.policy import can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
@@ -42,29 +44,22 @@ def _presence_rows(
     visiting_deputies: Iterable[Deputy],
     already_present: AbstractSet[int] = frozenset(),
 ) -> tuple[dict[int, tuple[Deputy, bool]], list[str]]:
-    """The deputies present with whether each is visiting, and the reasons to refuse the list, if any.
+    """The deputies present with whether each is visiting, and the reasons to refuse the list, if any (the rules
+    are `plan_presence`'s)."""
+    deputies, visiting_deputies = list(deputies), list(visiting_deputies)
+    presence = plan_presence(
+        deputies=[_person(deputy) for deputy in deputies],
+        visiting_deputies=[_person(deputy) for deputy in visiting_deputies],
+        assigned=assigned_deputy_ids(site),
+        district=site.district_id,
+        already_present=already_present,
+    )
+    by_pk = {deputy.pk: deputy for deputy in [*visiting_deputies, *deputies]}
+    return {pk: (by_pk[pk], visiting) for pk, visiting in presence.visiting.items()}, presence.errors
 
-    A deputy ticked as present must be assigned to the site; anybody else has to be added explicitly as a
-    visiting deputy. A visiting deputy who turns out to be assigned is simply recorded as present.
-    `already_present` are deputies the record already lists as present: an assignment ended since then
-    must not stop anybody from correcting a typo in the record.
-    """
-    assigned = assigned_deputy_ids(site) | set(already_present)
-    rows: dict[int, tuple[Deputy, bool]] = {}
-    errors: list[str] = []
-    for deputy in deputies:
-        if deputy.pk not in assigned:
-            errors.append(
-                _("%(name)s is not assigned to this site; add them as a visiting deputy.") % {"name": deputy.name}
-            )
-        rows[deputy.pk] = (deputy, False)
-    for deputy in visiting_deputies:
-        if deputy.pk in rows:
-            continue
-        if deputy.district_id != site.district_id:
-            errors.append(_("%(name)s is a deputy of another district.") % {"name": deputy.name})
-        rows[deputy.pk] = (deputy, deputy.pk not in assigned)
-    return rows, errors
+
+def _person(deputy: Deputy) -> Person:
+    return Person(pk=deputy.pk, name=deputy.name, district=deputy.district_id)
 
 
 def _duty_rows(*, site: Site, shift) -> dict[int, tuple[Deputy, bool]]:
@@ -90,7 +85,7 @@ def _snapshot(visit: Visit, rows: Mapping[int, tuple[Deputy, bool]]) -> dict[str
     """What the audit log keeps of a visit: never the voter's name or phone in clear."""
     return {
         "site": str(visit.site),
-        "occurred_at": timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
+        "occurred_at": local_time(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
         "visitor_name": mask_name(visit.visitor_name),
         "visitor_phone": mask_phone(visit.visitor_phone),
         "village": visit.area.name if visit.area_id else visit.area_text,
@@ -103,7 +98,7 @@ def _snapshot(visit: Visit, rows: Mapping[int, tuple[Deputy, bool]]) -> dict[str
 
 
 def _audit_summary(visit: Visit) -> str:
-    return f"{visit.site} {timezone.localtime(visit.occurred_at):%Y-%m-%d %H:%M}"
+    return f"{visit.site} {local_time(visit.occurred_at):%Y-%m-%d %H:%M}"
 
 
 def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], actor: Actor) -> list:
@@ -218,36 +213,30 @@ def visit_update(
     before = _snapshot(visit, old_rows)
     before_site_id = visit.site_id
 
-    if "visitor_phone" in fields:
-        fields["visitor_phone"] = normalise_phone(fields["visitor_phone"])
-    for name in ("visitor_name", "summary"):
-        if name in fields:
-            fields[name] = (fields[name] or "").strip()
-    for name, value in fields.items():
+    for name, value in cleaned_fields(fields).items():
         setattr(visit, name, value)
     if village is not None:
         visit.area, visit.area_text = _resolve_village(site=visit.site, village=village)
     visit.shift = shift_at(site=visit.site, at=visit.occurred_at)
 
-    same_site = visit.site_id == before_site_id
     rows, deputy_errors = _presence_rows(
         site=visit.site,
         deputies=deputies,
         visiting_deputies=visiting_deputies,
-        already_present={pk for pk, (_deputy, visiting) in old_rows.items() if not visiting} if same_site else set(),
+        already_present=kept_present(
+            {pk: visiting for pk, (_deputy, visiting) in old_rows.items()}, same_site=visit.site_id == before_site_id
+        ),
     )
     _validate(visit, {"deputies": deputy_errors})
 
-    after = _snapshot(visit, rows)
-    changed = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
-    if "summary" in changed:
-        changed["summary"] = [text[:100] for text in changed["summary"]]
-    if "deputies" in changed:
+    change = plan_visit_change(before, _snapshot(visit, rows))
+    changed = change.changed
+    if change.deputies_changed:
         visit.visit_deputies.all().delete()
         VisitDeputy.objects.bulk_create(
             VisitDeputy(visit=visit, deputy=deputy, is_visiting=visiting) for deputy, visiting in rows.values()
         )
-    if changed:
+    if change.needs_saving:
         # Saved after the deputies, so that the new history version lists the new deputies.
         visit._history_user = actor.user
         visit.save()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
+from stations.clock import local_date, local_today
 from stations.models import Deputy, DutyShift, Site
 from stations.models.rosters import DEFAULT_END, DEFAULT_START, month_day
 from stations.models.sites import LEVEL_ORDER
@@ -15,7 +16,6 @@ from stations.selectors.rosters import format_span
 from stations.selectors.schedule import (
     default_reception_day,
     roster_year_for,
-    site_page_url,
     upcoming_for_deputy,
     upcoming_for_site,
     year_roster,
@@ -45,7 +45,7 @@ def site_schedule(site: Site) -> dict:
         "year_shifts": year_roster(site, year),
         "now": timezone.now(),
         # Until a roster is published, voters still learn the rule every site keeps: the 20th, 09:00–11:30.
-        "default_day": default_reception_day(timezone.localdate()),
+        "default_day": default_reception_day(local_today()),
         "default_start": DEFAULT_START,
         "default_end": DEFAULT_END,
     }
@@ -65,7 +65,7 @@ def span(shift: DutyShift) -> str:
 
 @register.filter
 def monthday(moment) -> str:
-    return month_day(timezone.localtime(moment).date())
+    return month_day(local_date(moment))
 
 
 @register.filter
@@ -79,8 +79,3 @@ def levels(deputy: Deputy) -> str:
 def list_sep() -> str:
     """Between translated words in a list: the enumeration comma in Chinese, a comma and a space in English."""
     return pgettext("list separator", ", ")
-
-
-@register.simple_tag
-def site_url(site: Site) -> str:
-    return site_page_url(site)

@@ -9,13 +9,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from stations import throttle
 from stations.audit import Actor, AuditAction, audit
+from stations.clock import local_time
 from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
 from stations.models import Opinion, OpinionAction, OpinionEvent, Site
 from stations.policy import can_review_important_opinions, opinion_for_user, staff_required, visible_opinions
@@ -27,7 +27,7 @@ PAGE_SIZE = 25
 
 def _too_many(request: HttpRequest, refused: throttle.Throttled) -> HttpResponse:
     minutes = max(1, (refused.retry_after_seconds + 59) // 60)
-    context = {"retry_at": timezone.localtime(refused.retry_at), "minutes": minutes}
+    context = {"retry_at": local_time(refused.retry_at), "minutes": minutes}
     response = render(request, "stations/opinions/too_many.html", context, status=429)
     response["Retry-After"] = str(refused.retry_after_seconds)
     return response

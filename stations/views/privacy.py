@@ -10,13 +10,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from stations.audit import Actor, audit
+from stations.clock import local_today
 from stations.exports import XLSX_CONTENT_TYPE, attachment
 from stations.forms.privacy import AnonymiseForm, VoterPhoneForm
 from stations.models import AuditAction
@@ -59,7 +59,7 @@ def voter_export(request: HttpRequest) -> HttpResponse:
         phone=phone, records=voter_records(phone=phone), actor=Actor.from_request(request)
     )
     # The file name carries the masked number only: it shows up in download folders and mail.
-    name = f"voter-{mask_phone(phone).replace('*', 'x')}-{timezone.localdate():%Y%m%d}.xlsx"
+    name = f"voter-{mask_phone(phone).replace('*', 'x')}-{local_today():%Y%m%d}.xlsx"
     return attachment(content, filename=name, content_type=XLSX_CONTENT_TYPE)
 
 

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from stations.audit import Actor
+from stations.clock import local_moment, local_time, local_today
 from stations.forms.rosters import (
     YEAR_MAX,
     YEAR_MIN,
@@ -49,7 +50,6 @@ from stations.policy import (
 )
 from stations.selectors.rosters import deputies_for_station, shifts_with_duties
 from stations.services.rosters import (
-    KIND_ORDER,
     duty_assign,
     duty_mark_attendance,
     duty_remove,
@@ -108,7 +108,7 @@ def _add_errors(form: django_forms.Form, error: ValidationError) -> None:
 @staff_required
 def staff_rosters(request: HttpRequest) -> HttpResponse:
     """A station's year at a glance (sites × months) and the chosen month's receptions in detail."""
-    today = timezone.localdate()
+    today = local_today()
     station = station_for_user(request.user, request.GET.get("station"))
     year = _int(request.GET.get("year"), today.year, YEAR_MIN, YEAR_MAX)
     month = _int(request.GET.get("month"), today.month if year == today.year else 1, 1, 12)
@@ -116,16 +116,14 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
     if station is None:
         return render(request, "stations/rosters/staff_rosters.html", context)
 
-    sites = sorted(
-        Site.objects.active().under_station(station), key=lambda s: (KIND_ORDER.get(s.kind, 9), s.name, s.pk)
-    )
+    sites = list(Site.objects.active().under_station(station).in_network_order())
     rosters = {roster.site_id: roster for roster in Roster.objects.filter(site__in=sites, year=year)}
     shifts = list(
         shifts_with_duties(DutyShift.objects.filter(roster__site__in=sites, roster__year=year)).order_by("start")
     )
     by_cell: dict[tuple[int, int], list[DutyShift]] = defaultdict(list)
     for shift in shifts:
-        by_cell[(shift.roster.site_id, timezone.localtime(shift.start).month)].append(shift)
+        by_cell[(shift.roster.site_id, local_time(shift.start).month)].append(shift)
     grid = [(site, rosters.get(site.pk), [by_cell.get((site.pk, m), []) for m in MONTHS]) for site in sites]
     month_rows = [(site, rosters.get(site.pk), by_cell.get((site.pk, month), [])) for site in sites]
     drafts = [r for r in rosters.values() if not r.is_published]
@@ -157,7 +155,7 @@ def staff_roster_generate(request: HttpRequest) -> HttpResponseRedirect:
     form = YearForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a year between %(low)s and %(high)s.") % {"low": YEAR_MIN, "high": YEAR_MAX})
-        return redirect(_grid_url(station, timezone.localdate().year))
+        return redirect(_grid_url(station, local_today().year))
     year = form.cleaned_data["year"]
     try:
         result = roster_generate_station(station=station, year=year, actor=Actor.from_request(request))
@@ -242,7 +240,7 @@ def _render_shift(request: HttpRequest, shift: DutyShift, *, status: int = 200, 
                 },
             )
             attendance_forms.append((duty, form))
-    local_start, local_end = timezone.localtime(shift.start), timezone.localtime(shift.end)
+    local_start, local_end = local_time(shift.start), local_time(shift.end)
     context = {
         "shift": shift,
         "site": site,
@@ -365,9 +363,8 @@ def staff_shift_move(request: HttpRequest, pk: int) -> HttpResponse:
         return MoveForm(request.POST)
 
     def act(shift: DutyShift, data: dict) -> None:
-        tz = timezone.get_default_timezone()
-        start = dt.datetime.combine(data["date"], data["start_time"], tzinfo=tz)
-        end = dt.datetime.combine(data["date"], data["end_time"], tzinfo=tz)
+        start = local_moment(data["date"], data["start_time"])
+        end = local_moment(data["date"], data["end_time"])
         shift_move(shift=shift, start=start, end=end, actor=Actor.from_request(request), reason=data["reason"])
 
     return _shift_write(

@@ -3,8 +3,8 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
+from stations.clock import local_today
 from stations.policy import deputy_of, staff_required, station_of
 from stations.selectors.visits import scoped_sites, todays_shifts, visits_today, waiting_opinions
 
@@ -31,7 +31,7 @@ def _station_day(request: HttpRequest) -> HttpResponse:
         "stations/staff/home.html",
         {
             "station": station_of(request.user),
-            "today": timezone.localdate(),
+            "today": local_today(),
             "shifts": todays_shifts(sites=sites),
             "visits": visits_today(sites=sites),
             "waiting": waiting[:WAITING_SHOWN],

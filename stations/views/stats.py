@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from stations.audit import Actor, AuditAction, audit
+from stations.clock import local_now
 from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
 from stations.forms.stats import StatsForm, public_form, year_choices, year_from
 from stations.models import AbsenceReason, District
@@ -112,7 +112,7 @@ def deputy_record(request: HttpRequest, slug: str) -> HttpResponse:
             "years": year_choices(),
             "levels": deputy.mandates.order_by("term_start"),
             "sites": deputy.assignments.select_related("site").order_by("site__name"),
-            "printed_at": timezone.localtime(),
+            "printed_at": local_now(),
             "definitions": [d for d in DEFINITIONS if d[0] in RECORD_TERMS],
         },
     )

@@ -11,13 +11,13 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from stations.audit import Actor, AuditAction, audit
+from stations.clock import local_now
 from stations.exports import csv_attachment, xlsx_append, xlsx_attachment
 from stations.forms.visits import OpinionFormSet, VisitFilter, VisitForm, opinions_from, visit_initial
 from stations.models import Assignment, Deputy, DutyShift, Site, Visit
@@ -105,7 +105,7 @@ def _form_page(request: HttpRequest, *, form: VisitForm, formset, visit: Visit |
 def visit_create(request: HttpRequest) -> HttpResponse:
     """Log a visit, pre-filled with the user's station, now, today's shift and its deputies."""
     sites = scoped_sites(request.user).filter(is_active=True)
-    now = timezone.localtime().replace(second=0, microsecond=0)
+    now = local_now().replace(second=0, microsecond=0)
     shifts = todays_shifts(sites=sites)
     if request.method == "POST":
         posted = request.POST.get("site", "")
@@ -248,7 +248,7 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
         summary=f"visits {fmt} {len(rows)}",
         changes={"format": fmt, "rows": len(rows), "filters": params, "unmasked": unmasked},
     )
-    filename = f"visits-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
+    filename = f"visits-{local_now():%Y%m%d-%H%M}.{fmt}"
     if fmt == "csv":
         return csv_attachment([header, *rows], filename=filename)
     workbook = Workbook()

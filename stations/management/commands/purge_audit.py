@@ -1,8 +1,8 @@
-"""Delete audit entries past the retention period: never younger than 180 days.
+"""Delete audit entries past the retention period: never younger than MIN_RETENTION_DAYS (180 days).
 
-manage.py purge_audit             # entries older than 180 days
+manage.py purge_audit             # entries older than the minimum
 manage.py purge_audit --days 365  # entries older than a year
-manage.py purge_audit --days 30   # still 180: the legal minimum wins
+manage.py purge_audit --days 30   # still the minimum: the legal minimum wins
 """
 
 from django.core.management.base import BaseCommand
@@ -12,10 +12,15 @@ from stations.models.audit import MIN_RETENTION_DAYS, AuditAction, AuditEntry
 
 
 class Command(BaseCommand):
-    help = "Delete audit log entries older than max(--days, 180) days."
+    help = f"Delete audit log entries older than max(--days, {MIN_RETENTION_DAYS}) days."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--days", type=int, default=MIN_RETENTION_DAYS, help="Keep this many days (at least 180).")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=MIN_RETENTION_DAYS,
+            help=f"Keep this many days (at least {MIN_RETENTION_DAYS}).",
+        )
 
     def handle(self, *args, days: int, **options) -> None:
         kept_days = max(days, MIN_RETENTION_DAYS)
