@@ -12,10 +12,10 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from stations.models import Membership, Role, Site
+from stations.models.sites import SiteQuerySet
 
 WRITE_ROLES = {Role.DISTRICT_ADMIN, Role.STATION_HEAD, Role.STAFF}
 STATION_ROLES = {Role.STATION_HEAD, Role.STAFF}
@@ -57,14 +57,15 @@ def station_of(user) -> Site | None:
     return membership.station if membership is not None else None
 
 
-def sites_for_user(user) -> QuerySet[Site]:
+def sites_for_user(user) -> SiteQuerySet:
     """The sites whose records the user may see: all for district administrators, the own station's for
     station staff and heads, none for anybody else."""
     role = role_of(user)
     if role == Role.DISTRICT_ADMIN:
         return Site.objects.all()
-    if role in STATION_ROLES:
-        return Site.objects.under_station(station_of(user))
+    station = station_of(user)
+    if role in STATION_ROLES and station is not None:  # a constraint gives every station role a station
+        return Site.objects.under_station(station)
     return Site.objects.none()
 
 

@@ -43,7 +43,7 @@ class AuditAction(models.TextChoices):
     ANONYMISE = "anonymise", _("anonymised")
 
 
-class AuditEntryQuerySet(models.QuerySet):
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs):
         raise AuditLogIsAppendOnly("audit entries cannot be changed")
 
