@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from stations.models import (
     AbsenceReason,
+    Assignment,
     Attendance,
     Category,
     Channel,
@@ -90,7 +91,7 @@ CATEGORY_WEIGHTS = {
     Category.SAFETY: 5,
     Category.OTHER: 4,
 }
-TOPICS = {
+TOPICS: dict[str, list[str]] = {
     Category.URBAN: [
         "老旧小区加装电梯进展缓慢",
         "小区停车位不足，车辆乱停",
@@ -185,12 +186,12 @@ class _Builder:
         self.station_of: dict[int, int] = {}
         for site in self.sites:
             station = site.pk
-            while parents.get(station):
-                station = parents[station]
+            while (parent := parents.get(station)) is not None:
+                station = parent
             self.station_of[site.pk] = station
         self.site_deputies: dict[int, list[int]] = defaultdict(list)
         for site_id, deputy_id in (
-            Site.deputies.through.objects.filter(site__in=self.sites, deputy__is_active=True)
+            Assignment.objects.filter(site__in=self.sites, deputy__is_active=True)
             .order_by("site_id", "deputy_id")
             .values_list("site_id", "deputy_id")
         ):
@@ -314,7 +315,8 @@ class _Builder:
     # --- visits ---------------------------------------------------------------------------------------------
 
     def _site_weights(self) -> list[float]:
-        return [{SiteKind.STATION: 4.0, SiteKind.ROOM: 1.0, SiteKind.POINT: 0.5}[site.kind] for site in self.sites]
+        weights: dict[str, float] = {SiteKind.STATION: 4.0, SiteKind.ROOM: 1.0, SiteKind.POINT: 0.5}
+        return [weights[site.kind] for site in self.sites]
 
     def _category(self) -> str:
         return self.rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
@@ -385,7 +387,7 @@ class _Builder:
                 total -= 1
 
     def visit_deputies(self, visits: list[Visit]) -> list[VisitDeputy]:
-        rows = []
+        rows: list[VisitDeputy] = []
         for visit in visits:
             if visit.shift_id is not None:
                 deputy_ids = self.present_at.get(visit.shift_id, [])
@@ -532,7 +534,7 @@ class _Builder:
             plan.deadline = timezone.localtime(referred[0], LOCAL_TZ).date() + dt.timedelta(days=DEADLINE_DAYS)
 
     def save_opinions(self, plans: list[_Plan], visits: list[Visit]) -> int:
-        bodies = dict(
+        bodies: dict[int | None, str] = dict(
             HandlingBody.objects.filter(pk__in={p.body_id for p in plans if p.body_id}).values_list("pk", "name")
         )
         numbers: dict[int, int] = defaultdict(int)
@@ -540,7 +542,8 @@ class _Builder:
         for plan in plans:
             year = timezone.localtime(plan.registered_at, LOCAL_TZ).year
             numbers[year] += 1
-            state, replied_at, closed_at = State.REGISTERED, None, None
+            state: str = State.REGISTERED
+            replied_at, closed_at = None, None
             for to_state, when in plan.path:
                 if to_state == State.REPLIED:
                     replied_at = when

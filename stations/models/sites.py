@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
@@ -123,7 +123,7 @@ class Site(models.Model):
     deputies_per_shift = models.PositiveSmallIntegerField(
         _("deputies per shift"), default=2, help_text=_("How many deputies a duty shift needs.")
     )
-    areas: models.ManyToManyField[Area, models.Model] = models.ManyToManyField(
+    areas: models.ManyToManyField[Area, Any] = models.ManyToManyField(
         "Area", blank=True, related_name="sites", verbose_name=_("areas served")
     )
 
