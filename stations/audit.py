@@ -63,7 +63,7 @@ def audit(
         actor_name=actor.get_username() if signed_in else "",
         address=client_address(request),
         action=action,
-        object_type=target._meta.model_name if target is not None else "",
+        object_type=(target._meta.model_name or "") if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
         summary=redact_phones(summary)[:300],
         changes=_masked(changes or {}),

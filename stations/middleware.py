@@ -50,7 +50,8 @@ class SessionAbsoluteTimeoutMiddleware:
             now = int(time.time())
             started = request.session.setdefault(SESSION_STARTED_KEY, now)
             if now - int(started) > settings.SESSION_ABSOLUTE_AGE:
-                request.liaison_logout_reason = gettext_noop("session ended after 12 hours")
+                # Read by the sign-out receiver that writes the audit entry.
+                request.liaison_logout_reason = gettext_noop("session ended after 12 hours")  # type: ignore[attr-defined]
                 logout(request)
                 messages.info(request, _("Your session has ended after 12 hours. Please sign in again."))
                 return redirect_to_login(request.get_full_path())
@@ -69,7 +70,7 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._protected(request.path_info) and request.user.is_authenticated and not request.user.is_verified():
+        if self._protected(request.path_info) and request.user.is_authenticated and not request.user.is_verified():  # type: ignore[attr-defined]  # added by OTPMiddleware
             from stations.access import is_district_admin
             from stations.services.two_factor import confirmed_device
 

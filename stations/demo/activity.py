@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from django.contrib.auth import get_user_model
+from django.core.management.base import OutputWrapper
 from django.db import transaction
 from django.utils import timezone
 
@@ -170,7 +171,7 @@ class _Plan:
 
 
 class _Builder:
-    def __init__(self, *, district: District, now: dt.datetime, stdout: TextIO) -> None:
+    def __init__(self, *, district: District, now: dt.datetime, stdout: TextIO | OutputWrapper) -> None:
         self.district = district
         self.now = now
         self.year = demo_year(now)
@@ -661,7 +662,7 @@ def activity_exists(district: District) -> bool:
     )
 
 
-def build_activity(*, district: District, stdout: TextIO, now: dt.datetime | None = None) -> bool:
+def build_activity(*, district: District, stdout: TextIO | OutputWrapper, now: dt.datetime | None = None) -> bool:
     """Create the demo year's rosters, attendance, visits and opinions; skip when the district has activity.
 
     Returns whether anything was built.

@@ -44,7 +44,7 @@ from stations.selectors.rosters import (
     format_span,
 )
 
-KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
+KIND_ORDER: dict[str, int] = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
 
 
 # --- results ---------------------------------------------------------------------------------------------

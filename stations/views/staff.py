@@ -17,7 +17,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     """Where everyone lands after signing in. A deputy's read-only account goes to their own performance
     record (their duties, attendance and the opinions raised at their receptions); staff see their day."""
     membership = membership_of(request.user)
-    if membership is not None and membership.role == Role.DEPUTY:
+    if membership is not None and membership.role == Role.DEPUTY and membership.deputy is not None:
         return redirect("stations:deputy_record", slug=membership.deputy.slug)
     return _station_day(request)
 
