@@ -48,10 +48,10 @@ class SiteNode:
         )
 
 
-_KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
+_KIND_ORDER: dict[str, int] = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
 
 
-def _tree_order(site: Site) -> tuple:
+def _tree_order(site: Site) -> tuple[int, str]:
     # Rooms before points (the model's default ordering sorts kinds alphabetically), then by slug: slugs are
     # written in pinyin, which gives the alphabetical order Chinese readers expect, where sorting the names
     # themselves would follow Unicode code points.
@@ -78,7 +78,7 @@ def site_tree() -> list[SiteNode]:
             "district__slug",
         )
     )
-    nodes = {site.pk: SiteNode(site) for site in sorted(sites, key=_tree_order)}
+    nodes: dict[int | None, SiteNode] = {site.pk: SiteNode(site) for site in sorted(sites, key=_tree_order)}
     roots: list[SiteNode] = []
     for node in nodes.values():
         parent = nodes.get(node.site.parent_id)
@@ -122,7 +122,7 @@ def site_with_relations(slug: str) -> Site | None:
         .first()
     )
     if site is not None:
-        site.active_children.sort(key=_tree_order)
+        site.active_children.sort(key=_tree_order)  # type: ignore[attr-defined]  # Prefetch(to_attr=...) sets it
     return site
 
 

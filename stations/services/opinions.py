@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,6 +43,9 @@ from stations.models import (
 from stations.notifications import Notice, Recipient, notify
 from stations.privacy import mask_name, mask_phone, redact_phones
 from stations.validators import normalise_phone
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Easy to read aloud and to type from a phone call: no 0/O, 1/I/L, no lower case.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -202,7 +206,7 @@ FLAGS: dict[str, frozenset[str]] = {
 }
 
 
-def _refusal(opinion: Opinion, action: str) -> str | None:
+def _refusal(opinion: Opinion, action: str) -> StrOrPromise | None:
     """Why `action` cannot be taken on the opinion now, or None when it can."""
     label, state = OpinionAction(action).label, opinion.get_state_display()
     if action in TRANSITIONS:

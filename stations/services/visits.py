@@ -94,7 +94,7 @@ def _snapshot(visit: Visit, rows: Mapping[int, tuple[Deputy, bool]]) -> dict[str
         "occurred_at": timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
         "visitor_name": mask_name(visit.visitor_name),
         "visitor_phone": mask_phone(visit.visitor_phone),
-        "village": visit.area.name if visit.area_id else visit.area_text,
+        "village": visit.area.name if visit.area is not None else visit.area_text,
         "people": visit.people,
         "channel": visit.channel,
         "category": visit.category,
