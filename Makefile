@@ -64,7 +64,7 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 
 # mypy with django-stubs; what it checks and how strictly is in pyproject.toml ([tool.mypy]).
-typecheck: $(VENV)/.installed-dev .env
+typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
 # Regenerate requirements.lock (runtime) and requirements-dev.lock (runtime + dev) from the ranges in
