@@ -9,19 +9,21 @@ WORKERS ?= 3
 # Access log without query strings or referrers: a search (?q=) may hold a voter's name or phone number.
 ACCESS_LOG_FORMAT := '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
-.PHONY: run test lint format messages translations migrations-check browser clean
+.PHONY: run test lint format typecheck lock messages translations migrations-check browser clean
 
 # --- set-up steps (each redone only when its inputs change) ---------------------------------------
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt $(VENV)/bin/activate
-	$(PIP) install --quiet -r requirements.txt
+# Installs come from the lock files (exact versions, every file's hash checked); the ranges live in
+# requirements*.txt and `make lock` turns them into the locks. A changed lock re-installs.
+$(VENV)/.installed: requirements.lock $(VENV)/bin/activate
+	$(PIP) install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
-	$(PIP) install --quiet -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements-dev.lock $(VENV)/.installed
+	$(PIP) install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 .env: .env.example
@@ -60,6 +62,22 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# mypy with django-stubs; what it checks and how strictly is in pyproject.toml ([tool.mypy]).
+typecheck: $(VENV)/.installed-dev
+	$(VENV)/bin/mypy
+
+# Regenerate requirements.lock (runtime) and requirements-dev.lock (runtime + dev) from the ranges in
+# requirements.txt and requirements-dev.txt, with hashes. Versions already locked are kept while they
+# still fit the ranges; `make lock LOCK_ARGS=--upgrade` (or `LOCK_ARGS="--upgrade-package Django"`) moves
+# them. The dev lock is constrained by the runtime lock, so both pin the same runtime versions. Index
+# and find-links options are left out of the files: they come from each machine's pip configuration.
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.installed-dev
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) $(LOCK_ARGS) \
+	  --output-file requirements.lock requirements.txt
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile $(LOCK_FLAGS) $(LOCK_ARGS) \
+	  --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
 
 migrations-check: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run

@@ -10,6 +10,8 @@ data masked). Nothing here may import models at module level: it is loaded while
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.db import models
@@ -25,7 +27,14 @@ def _field_is_free_text(model: type[models.Model], name: str) -> bool:
         return False
 
 
-class AuditedAdminMixin:
+if TYPE_CHECKING:
+    # The mixin's super() calls reach ModelAdmin in the classes that use it; tell the type checker so.
+    _ModelAdminBase = admin.ModelAdmin[Any]
+else:
+    _ModelAdminBase = object
+
+
+class AuditedAdminMixin(_ModelAdminBase):
     # The imports inside these methods are deferred on purpose: this module is loaded while apps are
     # populated (LiaisonAdminConfig), before any model may be imported.
     def save_model(self, request, obj, form, change) -> None:

@@ -96,7 +96,7 @@ def audit(
         actor_name=user.get_username() if user is not None and signed_in else "",
         address=actor.address,
         action=str(action),
-        object_type=target._meta.model_name or "" if target is not None else "",
+        object_type=(target._meta.model_name or "") if target is not None else "",
         object_id=str(target.pk) if target is not None else "",
         summary=redact_phones(summary)[:300],
         changes=_masked(changes or {}),

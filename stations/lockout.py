@@ -26,11 +26,11 @@ from django.utils import timezone
 class WindowedLockoutHandler(AxesDatabaseHandler):
     def _failure_log(self, request: HttpRequest, credentials: dict | None) -> QuerySet[AccessFailureLog]:
         username = get_client_username(request, credentials)
-        return AccessFailureLog.objects.filter(username=username, ip_address=request.axes_ip_address)
+        return AccessFailureLog.objects.filter(username=username, ip_address=request.axes_ip_address)  # type: ignore[attr-defined]  # set by django-axes
 
     def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
         limit = get_failure_limit(request, credentials)
-        now = request.axes_attempt_time or timezone.now()
+        now = request.axes_attempt_time or timezone.now()  # type: ignore[attr-defined]  # set by django-axes
         failures = self._failure_log(request, credentials)
         if failures.filter(locked_out=True, attempt_time__gt=now - get_cool_off(request)).exists():
             return limit

@@ -56,7 +56,7 @@ class SessionAbsoluteTimeoutMiddleware:
                 with translation.override("en"):
                     # The audit log keeps its summaries in English, like every other entry's.
                     limit = duration_text(settings.SESSION_ABSOLUTE_AGE)
-                request.liaison_logout_reason = f"session ended after {limit}"
+                request.liaison_logout_reason = f"session ended after {limit}"  # type: ignore[attr-defined]
                 logout(request)
                 messages.info(
                     request,
@@ -82,7 +82,7 @@ class TwoFactorRequiredMiddleware:
         if (
             self._protected(request.path_info)
             and request.user.is_authenticated
-            and not request.user.is_verified()
+            and not request.user.is_verified()  # type: ignore[attr-defined]  # added by OTPMiddleware
             and requires_second_factor(request.user)
         ):
             target = "stations:otp_verify" if confirmed_device(request.user) else "stations:otp_setup"

@@ -31,10 +31,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as DjangoUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -53,6 +53,9 @@ from stations.models import (
     SiteKind,
     Visit,
 )
+from stations.models.opinions import OpinionQuerySet
+from stations.models.sites import SiteQuerySet
+from stations.models.visits import VisitQuerySet
 
 User = AbstractBaseUser | AnonymousUser
 P = ParamSpec("P")
@@ -126,24 +129,22 @@ def requires_second_factor(user: User) -> bool:
     return is_district_admin(user)
 
 
-def district_admin_users() -> QuerySet[AbstractBaseUser]:
+def district_admin_users() -> QuerySet[DjangoUser]:
     """Active accounts with the district administrator's role (superusers without a membership included)."""
-    return get_user_model().objects.filter(
+    return DjangoUser.objects.filter(
         Q(membership__role=Role.DISTRICT_ADMIN) | Q(is_superuser=True, membership__isnull=True), is_active=True
     )
 
 
-def station_team_users(station: Site) -> QuerySet[AbstractBaseUser]:
+def station_team_users(station: Site) -> QuerySet[DjangoUser]:
     """Active heads and staff of the station: the people who handle its records."""
-    return get_user_model().objects.filter(
-        membership__station=station, membership__role__in=STATION_ROLES, is_active=True
-    )
+    return DjangoUser.objects.filter(membership__station=station, membership__role__in=STATION_ROLES, is_active=True)
 
 
 # --- scopes ------------------------------------------------------------------------------------------------
 
 
-def visible_sites(user: User) -> QuerySet[Site]:
+def visible_sites(user: User) -> SiteQuerySet:
     """The sites whose records the user may see: all for district administrators, the own station's for
     station staff and heads, none for anybody else."""
     role = role_of(user)
@@ -155,17 +156,17 @@ def visible_sites(user: User) -> QuerySet[Site]:
     return Site.objects.none()
 
 
-def visible_stations(user: User) -> QuerySet[Site]:
+def visible_stations(user: User) -> SiteQuerySet:
     """The stations among the visible sites (a head's or staff member's own; every one for administrators)."""
     return visible_sites(user).filter(kind=SiteKind.STATION)
 
 
-def visible_visits(user: User) -> QuerySet[Visit]:
+def visible_visits(user: User) -> VisitQuerySet:
     """Every visit (archived ones too) of the sites the user may see."""
     return Visit.objects.filter(site__in=visible_sites(user))
 
 
-def visible_opinions(user: User) -> QuerySet[Opinion]:
+def visible_opinions(user: User) -> OpinionQuerySet:
     """Every opinion registered at the sites the user may see (at receptions and online)."""
     return Opinion.objects.filter(site__in=visible_sites(user))
 

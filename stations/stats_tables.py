@@ -231,7 +231,7 @@ def _sheet_title(title: str, used: set[str]) -> str:
 def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
     """One sheet per table, numbers as numbers (rates with a percentage format), then the definitions."""
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook.remove(workbook.worksheets[0])  # the empty sheet a new workbook starts with
     used: set[str] = set()
     bold = Font(bold=True)
     for table in tables:

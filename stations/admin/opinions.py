@@ -19,8 +19,18 @@ class OpinionEventInline(admin.TabularInline):
     model = OpinionEvent
     extra = 0
     can_delete = False
-    fields = ["at", "action", "from_state", "to_state", "actor", "handling_body", "satisfaction", "public", "note"]
-    readonly_fields = fields
+    readonly_fields = (
+        "at",
+        "action",
+        "from_state",
+        "to_state",
+        "actor",
+        "handling_body",
+        "satisfaction",
+        "public",
+        "note",
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, QuerySet
@@ -14,7 +16,10 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from stations.models import Area, Assignment, Deputy, District, Mandate, Site, SiteKind
-from stations.models.sites import DEPUTY_TITLES
+from stations.models.sites import DEPUTY_TITLES, DeputyQuerySet
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
@@ -43,12 +48,12 @@ class SurfaceModelErrorsForm(ModelForm):
                 visible = name == NON_FIELD_ERRORS or (field is not None and not field.widget.is_hidden)
                 moved.setdefault(name if visible else NON_FIELD_ERRORS, []).extend(field_errors)
             errors = ValidationError(moved)
-        super()._update_errors(errors)
+        super()._update_errors(errors)  # type: ignore[misc]  # a private ModelForm hook the stubs leave out
 
 
 class ChildSiteForm(SurfaceModelErrorsForm):
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # a private ModelForm hook the stubs leave out
         # Django leaves an inline's parent out of model validation (it may not be saved yet), which skips the
         # "unique name among siblings" constraint. With a saved parent, check it here, in Chinese, rather
         # than let the database refuse the row with an error page.
@@ -77,11 +82,11 @@ class DistrictAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("sites"), ordering="site_count")
     def site_count(self, obj: District) -> int:
-        return obj.site_count
+        return obj.site_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("deputies"), ordering="deputy_count")
     def deputy_count(self, obj: District) -> int:
-        return obj.deputy_count
+        return obj.deputy_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 # --- sites -----------------------------------------------------------------------------------------------
@@ -164,7 +169,8 @@ class AreaAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("sites"))
     def site_names(self, obj: Area) -> str:
-        return "、".join(site.name for site in obj.sites.all())
+        # Site.areas' reverse accessor, which the django-stubs plugin does not add to Area.
+        return "、".join(site.name for site in obj.sites.all())  # type: ignore[attr-defined]
 
 
 # --- deputies --------------------------------------------------------------------------------------------
@@ -191,7 +197,7 @@ class LevelFilter(admin.SimpleListFilter):
     title = _("level")
     parameter_name = "level"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [(level.value, title) for level, title in DEPUTY_TITLES.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Deputy]) -> QuerySet[Deputy]:
@@ -206,7 +212,7 @@ class AssignmentFilter(admin.SimpleListFilter):
     title = _("site assignment")
     parameter_name = "assignment"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return [
             ("unassigned", _("active, not yet assigned to a site")),
             ("assigned", _("assigned to a site")),
@@ -214,7 +220,7 @@ class AssignmentFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Deputy]) -> QuerySet[Deputy]:
         if self.value() == "unassigned":
-            return queryset.unassigned()
+            return cast(DeputyQuerySet, queryset).unassigned()  # the admin passes Deputy.objects' queryset
         if self.value() == "assigned":
             return queryset.filter(assignments__isnull=False).distinct()
         return queryset

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from django.contrib.auth import get_user_model
+from django.core.management.base import OutputWrapper
 from django.db import transaction
 
 from stations.demo.network import DISTRICT, build_network
@@ -28,7 +29,7 @@ ACTIVITY_MODULE = "stations.demo.activity"
 class DemoAccount:
     username: str
     password: str  # Fixed and printed on purpose: these accounts exist only in the demo database.
-    role: str
+    role: Role
     display_name: str
     station_slug: str | None = None
     deputy_slug: str | None = None
@@ -100,7 +101,7 @@ def create_accounts() -> None:
         membership.save()
 
 
-def load_demo(*, stdout: TextIO) -> bool:
+def load_demo(*, stdout: TextIO | OutputWrapper) -> bool:
     """Load the demo into an empty database. Returns False, touching nothing, when it is already loaded;
     raises ForeignDataError, touching nothing, when the database holds anything else."""
     if demo_is_loaded():

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from django.contrib.auth import get_user_model
+from django.core.management.base import OutputWrapper
 from django.db import transaction
 from django.utils import timezone
 
 from stations.clock import LOCAL_TZ, local_date, local_time
 from stations.models import (
     AbsenceReason,
+    Assignment,
     Attendance,
     Category,
     Channel,
@@ -91,7 +93,7 @@ CATEGORY_WEIGHTS = {
     Category.SAFETY: 5,
     Category.OTHER: 4,
 }
-TOPICS = {
+TOPICS: dict[str, list[str]] = {
     Category.URBAN: [
         "老旧小区加装电梯进展缓慢",
         "小区停车位不足，车辆乱停",
@@ -170,7 +172,7 @@ class _Plan:
 
 
 class _Builder:
-    def __init__(self, *, district: District, now: dt.datetime, stdout: TextIO) -> None:
+    def __init__(self, *, district: District, now: dt.datetime, stdout: TextIO | OutputWrapper) -> None:
         self.district = district
         self.now = now
         self.year = demo_year(now)
@@ -186,12 +188,12 @@ class _Builder:
         self.station_of: dict[int, int] = {}
         for site in self.sites:
             station = site.pk
-            while parents.get(station):
-                station = parents[station]
+            while (parent := parents.get(station)) is not None:
+                station = parent
             self.station_of[site.pk] = station
         self.site_deputies: dict[int, list[int]] = defaultdict(list)
         for site_id, deputy_id in (
-            Site.deputies.through.objects.filter(site__in=self.sites, deputy__is_active=True)
+            Assignment.objects.filter(site__in=self.sites, deputy__is_active=True)
             .order_by("site_id", "deputy_id")
             .values_list("site_id", "deputy_id")
         ):
@@ -315,7 +317,8 @@ class _Builder:
     # --- visits ---------------------------------------------------------------------------------------------
 
     def _site_weights(self) -> list[float]:
-        return [{SiteKind.STATION: 4.0, SiteKind.ROOM: 1.0, SiteKind.POINT: 0.5}[site.kind] for site in self.sites]
+        weights: dict[str, float] = {SiteKind.STATION: 4.0, SiteKind.ROOM: 1.0, SiteKind.POINT: 0.5}
+        return [weights[site.kind] for site in self.sites]
 
     def _category(self) -> str:
         return self.rng.choices(list(CATEGORY_WEIGHTS), weights=list(CATEGORY_WEIGHTS.values()))[0]
@@ -386,7 +389,7 @@ class _Builder:
                 total -= 1
 
     def visit_deputies(self, visits: list[Visit]) -> list[VisitDeputy]:
-        rows = []
+        rows: list[VisitDeputy] = []
         for visit in visits:
             if visit.shift_id is not None:
                 deputy_ids = self.present_at.get(visit.shift_id, [])
@@ -533,7 +536,7 @@ class _Builder:
             plan.deadline = local_date(referred[0]) + dt.timedelta(days=DEADLINE_DAYS)
 
     def save_opinions(self, plans: list[_Plan], visits: list[Visit]) -> int:
-        bodies = dict(
+        bodies: dict[int | None, str] = dict(
             HandlingBody.objects.filter(pk__in={p.body_id for p in plans if p.body_id}).values_list("pk", "name")
         )
         numbers: dict[int, int] = defaultdict(int)
@@ -541,7 +544,8 @@ class _Builder:
         for plan in plans:
             year = local_time(plan.registered_at).year
             numbers[year] += 1
-            state, replied_at, closed_at = State.REGISTERED, None, None
+            state: str = State.REGISTERED
+            replied_at, closed_at = None, None
             for to_state, when in plan.path:
                 if to_state == State.REPLIED:
                     replied_at = when
@@ -657,7 +661,7 @@ def activity_exists(district: District) -> bool:
     )
 
 
-def build_activity(*, district: District, stdout: TextIO, now: dt.datetime | None = None) -> bool:
+def build_activity(*, district: District, stdout: TextIO | OutputWrapper, now: dt.datetime | None = None) -> bool:
     """Create the demo year's rosters, attendance, visits and opinions; skip when the district has activity.
 
     Returns whether anything was built.

@@ -508,8 +508,8 @@ def build_network(*, network: NetworkPlan | None = None) -> District:
     area_rows: dict[tuple[str, str], Area] = {}
     links: list[tuple[str, tuple[str, str]]] = []
     for item in network.sites:
-        for name, kind in item.areas:
-            area_rows.setdefault((item.town, name), Area(district=district, town=item.town, name=name, kind=kind))
+        for name, area_kind in item.areas:
+            area_rows.setdefault((item.town, name), Area(district=district, town=item.town, name=name, kind=area_kind))
             links.append((item.slug, (item.town, name)))
     Area.objects.bulk_create(area_rows.values())
     Site.areas.through.objects.bulk_create(
@@ -517,16 +517,16 @@ def build_network(*, network: NetworkPlan | None = None) -> District:
     )
 
     deputies = []
-    for item in network.deputies:
+    for deputy_plan in network.deputies:
         deputy = Deputy(
             district=district,
-            name=item.name,
-            slug=item.slug,
-            gender=item.gender,
-            sector=item.sector,
-            occupation=item.occupation,
-            biography=item.biography,
-            phone=item.phone,
+            name=deputy_plan.name,
+            slug=deputy_plan.slug,
+            gender=deputy_plan.gender,
+            sector=deputy_plan.sector,
+            occupation=deputy_plan.occupation,
+            biography=deputy_plan.biography,
+            phone=deputy_plan.phone,
         )
         deputy.full_clean(validate_unique=False, validate_constraints=False)
         deputies.append(deputy)
@@ -536,8 +536,9 @@ def build_network(*, network: NetworkPlan | None = None) -> District:
         for deputy, item in zip(deputies, network.deputies, strict=True)
         for level, electoral in item.mandates
     )
+    established = {site_plan.slug: site_plan.established for site_plan in network.sites}
     Assignment.objects.bulk_create(
-        Assignment(deputy=deputy, site=sites_by_slug[slug], since=max(sites_by_slug[slug].established, TERMS["town"]))
+        Assignment(deputy=deputy, site=sites_by_slug[slug], since=max(established[slug], TERMS["town"]))
         for deputy, item in zip(deputies, network.deputies, strict=True)
         for slug in item.site_slugs
     )

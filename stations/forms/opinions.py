@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import django_filters
 from django import forms
@@ -75,7 +76,7 @@ class OpinionSubmitForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = Site.objects.accepting_online().in_network_order()
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = Site.objects.accepting_online().in_network_order()
 
     @property
     def is_spam(self) -> bool:
@@ -85,7 +86,8 @@ class OpinionSubmitForm(forms.Form):
         return normalise_phone(self.cleaned_data["submitter_phone"])
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         personal = any(cleaned.get(name) for name in ("submitter_name", "submitter_phone", "submitter_email"))
         if personal and not cleaned.get("consent"):
             self.add_error(
@@ -111,7 +113,7 @@ class TrackForm(forms.Form):
 
 class ActionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
-    note = forms.CharField(
+    note: forms.CharField | None = forms.CharField(
         label=_("Note (shown to the voter)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
@@ -252,7 +254,8 @@ class OnlyWhenTickedFilter(django_filters.BooleanFilter):
 class OpinionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Reference"), field_name="reference", lookup_expr="icontains")
     state = django_filters.ChoiceFilter(label=_("State"), choices=State.choices, empty_label=_("All states"))
-    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=_scoped_sites, empty_label=_("All sites"))
+    # django-filter documents a callable taking the request as the queryset; the stubs know only a QuerySet.
+    site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=_scoped_sites, empty_label=_("All sites"))  # type: ignore[arg-type]
     category = django_filters.ChoiceFilter(label=_("Topic"), choices=Category.choices, empty_label=_("All topics"))
     handling_body = django_filters.ModelChoiceFilter(
         label=_("Handling body"), queryset=HandlingBody.objects.all(), empty_label=_("All bodies")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +69,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, deputies, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["deputy"].queryset = deputies
+        cast(forms.ModelChoiceField, self.fields["deputy"]).queryset = deputies
 
 
 class DutyChoiceField(forms.ModelChoiceField):
@@ -83,7 +84,7 @@ class RemoveForm(forms.Form):
 
     def __init__(self, *args, shift: DutyShift, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["duty"].queryset = shift.duties.all()
+        cast(forms.ModelChoiceField, self.fields["duty"]).queryset = shift.duties.all()
 
 
 class SwapForm(forms.Form):
@@ -94,10 +95,10 @@ class SwapForm(forms.Form):
     def __init__(self, *args, shift: DutyShift, **kwargs):
         super().__init__(*args, **kwargs)
         related = Duty.objects.select_related("deputy", "shift__roster__site").order_by("shift__start", "deputy__name")
-        self.fields["duty"].queryset = related.filter(shift=shift)
+        cast(forms.ModelChoiceField, self.fields["duty"]).queryset = related.filter(shift=shift)
         # Swaps stay within the station: its heads plan its sites together.
         station_sites = Site.objects.under_station(shift.site.station)
-        self.fields["other_duty"].queryset = related.filter(
+        cast(forms.ModelChoiceField, self.fields["other_duty"]).queryset = related.filter(
             shift__roster__site__in=station_sites, shift__roster__year=shift.roster.year, shift__cancelled=False
         ).exclude(shift=shift)
 
@@ -109,8 +110,10 @@ class SubstituteForm(forms.Form):
 
     def __init__(self, *args, shift: DutyShift, deputies, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["duty"].queryset = shift.duties.select_related("deputy", "shift__roster__site")
-        self.fields["substitute"].queryset = deputies
+        cast(forms.ModelChoiceField, self.fields["duty"]).queryset = shift.duties.select_related(
+            "deputy", "shift__roster__site"
+        )
+        cast(forms.ModelChoiceField, self.fields["substitute"]).queryset = deputies
 
 
 class MoveForm(forms.Form):
@@ -120,7 +123,8 @@ class MoveForm(forms.Form):
     reason = ReasonField()
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start_time") and data.get("end_time") and data["end_time"] <= data["start_time"]:
             self.add_error("end_time", _("The reception must end after it starts."))
         return data
@@ -139,7 +143,7 @@ class AttendanceForm(forms.Form):
 
     def __init__(self, *args, deputies, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["substitute"].queryset = deputies
+        cast(forms.ModelChoiceField, self.fields["substitute"]).queryset = deputies
 
 
 # --- admin -----------------------------------------------------------------------------------------------
@@ -156,7 +160,8 @@ class GenerateYearForm(forms.Form):
     district = forms.ModelChoiceField(label=_("Or the whole district"), required=False, queryset=District.objects.all())
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("site")) == bool(data.get("district")):
             raise forms.ValidationError(_("Choose either a site or a district."))
         return data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import QueryDict
@@ -26,7 +26,7 @@ def year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
 
 def with_defaults(query: QueryDict, defaults: dict[str, Any]) -> dict[str, Any]:
     """The query string on top of the defaults, so that `?year=2025` alone is a complete request."""
-    data = {key: str(value) for key, value in defaults.items()}
+    data: dict[str, Any] = {key: str(value) for key, value in defaults.items()}
     data.update({key: value for key, value in query.items() if value != ""})
     return data
 
@@ -40,14 +40,15 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = year_choices()
+        cast(forms.ChoiceField, self.fields["year"]).choices = year_choices()
 
     @staticmethod
     def defaults() -> dict[str, Any]:
         return {"year": local_today().year, "month_from": 1, "month_to": 12}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, last = data.get("month_from"), data.get("month_to")
         if first and last and last < first:
             self.add_error("month_to", _("The last month must be the same as or later than the first."))
@@ -81,7 +82,7 @@ class StatsForm(PeriodForm):
         if query is not None:
             data = with_defaults(query, {**self.defaults(), "scope": next(iter(self.scopes), "")})
         super().__init__(data)
-        self.fields["scope"].choices = choices
+        cast(forms.ChoiceField, self.fields["scope"]).choices = choices
 
     def _scope_choices(self, user: User) -> list[tuple[str, list[tuple[str, str]]]]:
         choices: list[tuple[str, list[tuple[str, str]]]] = []
@@ -104,7 +105,8 @@ class StatsForm(PeriodForm):
         return [(scope.key, scope.site.name if scope.site else scope.district.name) for scope in scopes]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, last = data.get("date_from"), data.get("date_to")
         if (first is None) != (last is None):
             missing = "date_to" if last is None else "date_from"

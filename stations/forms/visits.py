@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
@@ -99,10 +101,10 @@ class VisitForm(forms.Form):
         # (site id, deputy ids) of a record being changed: those deputies stay acceptable at that site even
         # if their assignment ended since.
         self.already_present = already_present
-        self.fields["site"].queryset = sites
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
         district_deputies = Deputy.objects.filter(district_id__in=sites.values("district_id")).order_by("name")
-        self.fields["deputies"].queryset = district_deputies
-        self.fields["visiting_deputies"].queryset = district_deputies
+        cast(forms.ModelChoiceField, self.fields["deputies"]).queryset = district_deputies
+        cast(forms.ModelChoiceField, self.fields["visiting_deputies"]).queryset = district_deputies
         self.render_site = self._bound_site(sites) or site
         self._limit_deputy_choices(district_deputies, on_duty or [])
 
@@ -160,7 +162,8 @@ class VisitForm(forms.Form):
         return normalise_phone(value)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         site = cleaned.get("site")
         if site is None:
             return cleaned
@@ -224,7 +227,8 @@ class OpinionForm(forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "content" in cleaned and not cleaned["content"]:
             self.add_error("content", _("Write the opinion, or leave this box and its category empty."))
         return cleaned
@@ -301,8 +305,8 @@ class VisitFilter(django_filters.FilterSet):
 
     def __init__(self, *args, sites: QuerySet[Site], deputies: QuerySet[Deputy], can_see_archived: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["site"].queryset = sites
-        self.filters["deputy"].queryset = deputies
+        cast(django_filters.ModelChoiceFilter, self.filters["site"]).queryset = sites
+        cast(django_filters.ModelChoiceFilter, self.filters["deputy"]).queryset = deputies
         self.can_see_archived = can_see_archived
         if not can_see_archived:
             del self.filters["archived"]

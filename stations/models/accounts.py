@@ -67,5 +67,5 @@ class Membership(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.station_id and self.station.kind != SiteKind.STATION:
+        if self.station is not None and self.station.kind != SiteKind.STATION:
             raise ValidationError({"station": _("Choose a liaison station; its rooms and points come with it.")})

@@ -173,7 +173,7 @@ def action_filter_choices() -> list[tuple[str, Any]]:
     return choices
 
 
-class AuditEntryQuerySet(models.QuerySet):
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs):
         raise AuditLogIsAppendOnly("audit entries cannot be changed")
 

@@ -74,7 +74,7 @@ class OpinionAction(models.TextChoices):
     WITHDRAW_REPORT = "withdraw_report", _("Take off the important reports")
 
 
-class OpinionQuerySet(models.QuerySet):
+class OpinionQuerySet(models.QuerySet["Opinion"]):
     def overdue(self, today: dt.date | None = None) -> OpinionQuerySet:
         """Referred and past the deadline without a reply."""
         return self.filter(state=State.REFERRED, deadline__lt=today or local_today())

@@ -96,11 +96,14 @@ class ReceptionRule(models.Model):
 
     def dates_in(self, year: int) -> list[dt.date]:
         """The days of `year` on which this rule opens the site, within its validity."""
+        # clean() requires the field each kind reads (day, weekday, week), so they are set here.
         if self.kind == RuleKind.MONTHLY_DAY:
+            assert self.day_of_month is not None
             days = [dt.date(year, month, self.day_of_month) for month in range(1, 13)]
         elif self.kind == RuleKind.MONTHLY_WEEKDAY:
             days = [self._weekday_of_month(year, month) for month in range(1, 13)]
         elif self.kind == RuleKind.WEEKLY:
+            assert self.weekday is not None
             first = dt.date(year, 1, 1)
             first += dt.timedelta(days=(self.weekday - first.weekday()) % 7)
             days = [first + dt.timedelta(weeks=n) for n in range(53) if (first + dt.timedelta(weeks=n)).year == year]
@@ -114,6 +117,7 @@ class ReceptionRule(models.Model):
         ]
 
     def _weekday_of_month(self, year: int, month: int) -> dt.date:
+        assert self.weekday is not None and self.week_of_month is not None
         first = dt.date(year, month, 1)
         first_match = first + dt.timedelta(days=(self.weekday - first.weekday()) % 7)
         if self.week_of_month == 5:  # the last such weekday of the month
@@ -155,7 +159,7 @@ class Roster(models.Model):
         return self.published_at is not None
 
 
-class DutyShiftQuerySet(models.QuerySet):
+class DutyShiftQuerySet(models.QuerySet["DutyShift"]):
     def for_sites(self, sites) -> DutyShiftQuerySet:
         return self.filter(roster__site__in=sites)
 
@@ -188,7 +192,7 @@ class DutyShift(models.Model):
         _("changed by hand"), default=False, help_text=_("Regenerating the roster leaves such shifts alone.")
     )
     sequence = models.PositiveIntegerField(_("revision"), default=0)
-    deputies = models.ManyToManyField(
+    deputies: models.ManyToManyField[Deputy, Duty] = models.ManyToManyField(
         Deputy, through="Duty", through_fields=("shift", "deputy"), related_name="shifts", verbose_name=_("deputies")
     )
 
@@ -230,7 +234,7 @@ class DutyShift(models.Model):
     @property
     def move_note(self) -> str:
         """What the public pages say about a moved reception: "Moved from 20 Dec to 21 Dec"."""
-        if not self.was_moved:
+        if not self.was_moved or self.original_start is None:
             return ""
         before, after = local_time(self.original_start), local_time(self.start)
         if before.date() != after.date():

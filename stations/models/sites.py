@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
@@ -12,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from stations.validators import validate_image_content
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a lazy translation or a str; django-stubs is a dev tool only
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
@@ -41,7 +46,7 @@ class SiteKind(models.TextChoices):
 
 # The network's reading order of site kinds: a station, then its rooms, then its points. Every list of sites and
 # every site choice follows it (through `network_ordering()` in queries); the one definition.
-KIND_ORDER = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
+KIND_ORDER: dict[str, int] = {SiteKind.STATION: 0, SiteKind.ROOM: 1, SiteKind.POINT: 2}
 
 
 def kind_rank(kind: str) -> int:
@@ -72,7 +77,7 @@ class Sector(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class SiteQuerySet(models.QuerySet):
+class SiteQuerySet(models.QuerySet["Site"]):
     def active(self) -> SiteQuerySet:
         return self.filter(is_active=True)
 
@@ -136,7 +141,9 @@ class Site(models.Model):
     deputies_per_shift = models.PositiveSmallIntegerField(
         _("deputies per shift"), default=2, help_text=_("How many deputies a duty shift needs.")
     )
-    areas = models.ManyToManyField("Area", blank=True, related_name="sites", verbose_name=_("areas served"))
+    areas: models.ManyToManyField[Area, Any] = models.ManyToManyField(
+        "Area", blank=True, related_name="sites", verbose_name=_("areas served")
+    )
 
     history = HistoricalRecords()
     objects = SiteQuerySet.as_manager()
@@ -195,7 +202,7 @@ class Site(models.Model):
             raise ValidationError({"parent": _("A liaison room must belong to a liaison station.")})
         if self.kind == SiteKind.POINT and parent.kind not in (SiteKind.STATION, SiteKind.ROOM):
             raise ValidationError({"parent": _("A liaison point must belong to a station or a room.")})
-        ancestor = parent
+        ancestor: Site | None = parent
         while ancestor is not None:
             if self.pk is not None and ancestor.pk == self.pk:
                 raise ValidationError({"parent": _("A site cannot be placed under itself or its own children.")})
@@ -217,7 +224,7 @@ class Site(models.Model):
     def station(self) -> Site:
         """The station this site belongs to (itself for a station)."""
         site = self
-        while site.parent_id is not None:
+        while site.parent is not None:
             site = site.parent
         return site
 
@@ -279,7 +286,7 @@ def validate_photo_size(photo) -> None:
         raise ValidationError(_("The photo is larger than 2 MB; please upload a smaller image."))
 
 
-class DeputyQuerySet(models.QuerySet):
+class DeputyQuerySet(models.QuerySet["Deputy"]):
     def active(self) -> DeputyQuerySet:
         return self.filter(is_active=True)
 
@@ -313,7 +320,9 @@ class Deputy(models.Model):
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True, help_text=_("Private: shown to staff only."))
     is_active = models.BooleanField(_("active"), default=True)
-    sites = models.ManyToManyField(Site, through="Assignment", related_name="deputies", verbose_name=_("sites"))
+    sites: models.ManyToManyField[Site, Assignment] = models.ManyToManyField(
+        Site, through="Assignment", related_name="deputies", verbose_name=_("sites")
+    )
 
     history = HistoricalRecords(excluded_fields=["phone"])
     objects = DeputyQuerySet.as_manager()
@@ -336,7 +345,7 @@ class Deputy(models.Model):
         return sorted(found, key=LEVEL_ORDER.__getitem__)
 
     @property
-    def titles(self) -> list[str]:
+    def titles(self) -> list[StrOrPromise]:
         """How pages name the deputy ("区人大代表"), one title per level, highest first."""
         return [DEPUTY_TITLES[Level(level)] for level in self.levels]
 
@@ -367,7 +376,7 @@ class Mandate(models.Model):
         return f"{self.deputy} · {self.get_level_display()}"
 
     @property
-    def title(self) -> str:
+    def title(self) -> StrOrPromise:
         return DEPUTY_TITLES[Level(self.level)]
 
 

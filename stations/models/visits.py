@@ -41,7 +41,7 @@ class Category(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class VisitQuerySet(models.QuerySet):
+class VisitQuerySet(models.QuerySet["Visit"]):
     def current(self) -> VisitQuerySet:
         """Visits not archived: the record book as staff see it."""
         return self.filter(archived_at__isnull=True)
@@ -166,4 +166,4 @@ class Visit(models.Model):
 
     @property
     def village(self) -> str:
-        return self.area.name if self.area_id else self.area_text
+        return self.area.name if self.area is not None else self.area_text

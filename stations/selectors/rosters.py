@@ -12,7 +12,7 @@ from django.utils import formats
 
 from stations.clock import local_date, local_time
 from stations.models import Attendance, Deputy, Duty, DutyShift, Site
-from stations.models.rosters import month_day
+from stations.models.rosters import DutyShiftQuerySet, month_day
 
 # Deputies who did not come (absent, or replaced by a substitute) are not busy at that time.
 NOT_THERE = (Attendance.ABSENT, Attendance.SUBSTITUTED)
@@ -69,7 +69,7 @@ def busy_map(*, deputy_ids: Iterable[int], start: dt.datetime, end: dt.datetime)
     return result
 
 
-def shifts_with_duties(queryset: QuerySet[DutyShift]) -> QuerySet[DutyShift]:
+def shifts_with_duties(queryset: DutyShiftQuerySet) -> DutyShiftQuerySet:
     """Shifts with their site (and its parents, for grouping by station) and deputies, in a fixed number of
     queries however many shifts there are."""
     duties = Duty.objects.select_related("deputy", "substitute").order_by("deputy__name", "pk")

@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 
 from stations.clock import local_date, local_today, start_of_day
 from stations.models import Attendance, Deputy, Duty, DutyShift, Site
-from stations.models.rosters import DEFAULT_RECEPTION_DAY
+from stations.models.rosters import DEFAULT_RECEPTION_DAY, DutyShiftQuerySet
 from stations.models.sites import network_ordering
 from stations.selectors.rosters import NOT_THERE, shifts_with_duties
 
@@ -37,7 +37,7 @@ def next_reception_day(today: dt.date | None = None) -> dt.date:
     return local_date(first)
 
 
-def published_shifts() -> QuerySet[DutyShift]:
+def published_shifts() -> DutyShiftQuerySet:
     return DutyShift.objects.published()
 
 
@@ -46,7 +46,7 @@ def shifts_on_day(day: dt.date) -> QuerySet[DutyShift]:
     return shifts_with_duties(published_shifts().on_date(day)).order_by(*network_ordering("roster__site__"), "start")
 
 
-def duties_of(deputy: Deputy) -> QuerySet[DutyShift]:
+def duties_of(deputy: Deputy) -> DutyShiftQuerySet:
     """Published shifts the deputy serves on: their own duties, or standing in for someone."""
     served = Duty.objects.filter(
         Q(deputy=deputy) & ~Q(attendance__in=NOT_THERE) | Q(substitute=deputy, attendance=Attendance.SUBSTITUTED)

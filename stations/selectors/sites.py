@@ -49,7 +49,7 @@ class SiteNode:
         )
 
 
-def _tree_order(site: Site) -> tuple:
+def _tree_order(site: Site) -> tuple[int, str]:
     # Rooms before points (the model's default ordering sorts kinds alphabetically), then by slug: slugs are
     # written in pinyin, which gives the alphabetical order Chinese readers expect, where sorting the names
     # themselves would follow Unicode code points.
@@ -76,7 +76,7 @@ def site_tree() -> list[SiteNode]:
             "district__slug",
         )
     )
-    nodes = {site.pk: SiteNode(site) for site in sorted(sites, key=_tree_order)}
+    nodes: dict[int | None, SiteNode] = {site.pk: SiteNode(site) for site in sorted(sites, key=_tree_order)}
     roots: list[SiteNode] = []
     for node in nodes.values():
         parent = nodes.get(node.site.parent_id)
@@ -120,7 +120,7 @@ def site_with_relations(slug: str) -> Site | None:
         .first()
     )
     if site is not None:
-        site.active_children.sort(key=_tree_order)
+        site.active_children.sort(key=_tree_order)  # type: ignore[attr-defined]  # Prefetch(to_attr=...) sets it
     return site
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Count,
     Exists,
@@ -34,6 +35,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat, TruncDate, TruncMonth
 from django.db.models.functions.window import RowNumber
 from django.db.models.lookups import LessThanOrEqual
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -83,7 +85,7 @@ class LocalDate(TruncDate):
     def __init__(self, expression: Any, **extra: Any) -> None:
         super().__init__(expression, tzinfo=LOCAL_TZ, **extra)
 
-    def as_sqlite(self, compiler, connection, **extra):
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> tuple[str, Any]:
         if SQLITE_LOCAL is None:
             return self.as_sql(compiler, connection, **extra)
         sql, params = compiler.compile(self.lhs)
@@ -96,7 +98,7 @@ class LocalMonth(TruncMonth):
     def __init__(self, expression: Any, **extra: Any) -> None:
         super().__init__(expression, tzinfo=LOCAL_TZ, output_field=models.DateField(), **extra)
 
-    def as_sqlite(self, compiler, connection, **extra):
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> tuple[str, Any]:
         if SQLITE_LOCAL is None:
             return self.as_sql(compiler, connection, **extra)
         sql, params = compiler.compile(self.lhs)
@@ -111,7 +113,7 @@ class DaysBetween(Func):
     template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
     output_field = models.FloatField()
 
-    def as_sqlite(self, compiler, connection, **extra):
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> tuple[str, Any]:
         return super().as_sql(
             compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday(", **extra
         )
@@ -241,6 +243,8 @@ class Scope:
     def sites(self) -> QuerySet[Site]:
         if self.kind == ScopeKind.DISTRICT:
             return Site.objects.filter(district=self.district)
+        # A station's or a site's scope always names its site (for_station, for_site).
+        assert self.site is not None
         if self.kind == ScopeKind.STATION:
             return Site.objects.under_station(self.site)
         return Site.objects.filter(pk=self.site.pk)
@@ -419,7 +423,7 @@ GROUPS: dict[str, dict[str, Any]] = {
 FAMILIES_FOR_HEADLINE = ("shifts", "visits", "opinions", "duties")
 
 
-def _site_ids(scope: Scope) -> QuerySet:
+def _site_ids(scope: Scope) -> QuerySet[Site, Any]:
     return scope.sites().values("pk")
 
 
@@ -477,7 +481,7 @@ def _visit_aggregates() -> dict[str, Any]:
 
 
 def opinion_aggregates(today: dt.date) -> dict[str, Any]:
-    replied_by_deadline = LessThanOrEqual(LocalDate("replied_at"), F("deadline"))
+    replied_by_deadline: LessThanOrEqual[Any] = LessThanOrEqual(LocalDate("replied_at"), F("deadline"))
     return {
         "opinions": Count("pk"),
         "not_accepted": Count("pk", filter=Q(state=State.NOT_ACCEPTED)),
@@ -508,7 +512,7 @@ def duty_aggregates(*, distinct: bool = False) -> dict[str, Any]:
     return aggregates
 
 
-def _grouped(qs: QuerySet, group: Any, aggregates: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+def _grouped(qs: QuerySet[Any], group: Any, aggregates: dict[str, Any]) -> dict[Any, dict[str, Any]]:
     """{group key: {name: value}}; a single group keyed None when `group` is None."""
     if group is None:
         return {None: qs.aggregate(**aggregates)}

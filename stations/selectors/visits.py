@@ -188,7 +188,8 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
         presences[history_id].add((deputy_id, visiting))
     deputy_ids = {deputy_id for rows in presences.values() for deputy_id, _visiting in rows}
     names = dict(Deputy.objects.filter(pk__in=deputy_ids).values_list("pk", "name"))
-    labels = {name: str(Visit._meta.get_field(name).verbose_name) for name in _HISTORY_FIELDS if name != "village"}
+    # Concrete fields, each with a verbose_name; get_field() is typed to return reverse relations too.
+    labels = {name: str(Visit._meta.get_field(name).verbose_name) for name in _HISTORY_FIELDS if name != "village"}  # type: ignore[union-attr]
     labels["village"] = str(Visit._meta.get_field("area").verbose_name)
     labels["deputies"] = str(Visit._meta.get_field("deputies").verbose_name)
 
@@ -271,8 +272,8 @@ def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str]
                 str(visit.get_category_display()),
                 deputies,
                 visit.summary if unmasked else redact_phones(visit.summary),
-                visit.opinion_count,
-                visit.open_opinion_count,
+                visit.opinion_count,  # type: ignore[attr-defined]  # annotated by with_open_opinions
+                visit.open_opinion_count,  # type: ignore[attr-defined]
                 recorder,
                 _("yes") if visit.archived_at else "",
             ]

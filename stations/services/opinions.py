@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,6 +41,9 @@ from stations.notifications import Notice, Recipient, notify
 from stations.policy import district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
 from stations.validators import normalise_phone
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Easy to read aloud and to type from a phone call: no 0/O, 1/I/L, no lower case.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -216,7 +220,7 @@ FLAGS: dict[str, frozenset[str]] = {
 }
 
 
-def _refusal(opinion: Opinion, action: str) -> str | None:
+def _refusal(opinion: Opinion, action: str) -> StrOrPromise | None:
     """Why `action` cannot be taken on the opinion now, or None when it can."""
     label, state = OpinionAction(action).label, opinion.get_state_display()
     if action in TRANSITIONS:

@@ -39,7 +39,7 @@ def _erase(model: type[models.Model], rows: models.QuerySet, phone_field: str, v
     fields = PERSONAL_FIELDS[model]
     ids = list(rows.values_list("pk", flat=True))
     # A plain UPDATE: no new history row, no signals; the audit entry below records the act.
-    current = model.objects.filter(pk__in=ids).update(**dict.fromkeys(fields, ""))
+    current = model._default_manager.filter(pk__in=ids).update(**dict.fromkeys(fields, ""))
     history_rows = 0
     history = getattr(model, "history", None)
     if history is not None:
@@ -83,7 +83,7 @@ def voter_anonymise(*, phone: str, actor: Actor, reason: str) -> AnonymiseResult
 def voter_export_xlsx(*, phone: str, records: VoterRecords, actor: Actor) -> bytes:
     """The voter's records as a workbook (one sheet for visits, one for opinions); the export is recorded."""
     book = Workbook()
-    visits = book.active
+    visits = book.worksheets[0]
     visits.title = _("Visits")[:31]
     visits.append(
         [_("Date"), _("Site"), _("Name"), _("Phone"), _("Village or community"), _("People"), _("Topic"), _("Summary")]

@@ -114,12 +114,10 @@ def refuse_conflicts(
     exclude_shift_ids: Iterable[int] = (),
 ) -> None:
     """Raise a ValidationError naming the deputy, both sites and both times if any deputy is busy then."""
-    deputies = {deputy.pk: deputy for deputy in deputies}
-    busy = busy_between(deputy_ids=deputies, start=start, end=end, exclude_shift_ids=exclude_shift_ids)
+    by_pk = {deputy.pk: deputy for deputy in deputies}
+    busy = busy_between(deputy_ids=by_pk, start=start, end=end, exclude_shift_ids=exclude_shift_ids)
     if busy:
-        raise ValidationError(
-            [_conflict_message(deputies[item.deputy_id], item.shift, site, start, end) for item in busy]
-        )
+        raise ValidationError([_conflict_message(by_pk[item.deputy_id], item.shift, site, start, end) for item in busy])
 
 
 def _require_manager(actor: Actor, *sites: Site) -> None:
@@ -404,8 +402,8 @@ def duty_remove(*, duty: Duty, actor: Actor, reason: str = "") -> None:
     _require_manager(actor, shift.site)
     reason = _require_reason(shift.roster, reason)
     _require_unmarked(duty)
-    duty._history_user = _user(actor)
-    duty._change_reason = reason or None
+    duty._history_user = _user(actor)  # type: ignore[attr-defined]  # read by simple_history
+    duty._change_reason = reason or None  # type: ignore[attr-defined]
     duty.delete()
     _bump(shift, actor=actor, reason=reason)
     audit(

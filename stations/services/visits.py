@@ -88,7 +88,7 @@ def _snapshot(visit: Visit, rows: Mapping[int, tuple[Deputy, bool]]) -> dict[str
         "occurred_at": local_time(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
         "visitor_name": mask_name(visit.visitor_name),
         "visitor_phone": mask_phone(visit.visitor_phone),
-        "village": visit.area.name if visit.area_id else visit.area_text,
+        "village": visit.area.name if visit.area is not None else visit.area_text,
         "people": visit.people,
         "channel": visit.channel,
         "category": visit.category,
@@ -270,7 +270,7 @@ def visit_archive(*, visit: Visit, actor: Actor) -> Visit:
 @transaction.atomic
 def visit_restore(*, visit: Visit, actor: Actor) -> Visit:
     """Bring an archived visit back into the record book (district administrators only)."""
-    if not can_restore_visit(actor.user, visit):
+    if actor.user is None or not can_restore_visit(actor.user, visit):
         raise PermissionDenied
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
     if not visit.is_archived:

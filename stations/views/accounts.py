@@ -64,7 +64,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     device = two_factor.confirmed_device(request.user)
     if device is None:
         return redirect(f"{reverse('stations:otp_setup')}?{urlencode({'next': _next_url(request)})}")
-    if request.user.is_verified():
+    if request.user.is_verified():  # type: ignore[union-attr]  # added by django_otp's OTPMiddleware
         return redirect(_next_url(request))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -20,6 +21,9 @@ from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitFo
 from stations.models import Opinion, OpinionAction, OpinionEvent, Site
 from stations.policy import can_review_important_opinions, opinion_for_user, staff_required, visible_opinions
 from stations.services import opinions as services
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SUBMITTED_SESSION_KEY = "opinion_submitted"
 PAGE_SIZE = 25
@@ -179,7 +183,7 @@ def _render_detail(
             form = bound[1]
         else:
             form = ACTION_FORMS[action](prefix=action, initial={"version": opinion.version})
-        label = OpinionAction(action).label
+        label: StrOrPromise = OpinionAction(action).label
         if action == OpinionAction.SUPERVISE and opinion.supervised:
             label = _("Change the next review date")
         actions.append({"action": action, "label": label, "form": form})

@@ -6,6 +6,8 @@ history or a Referer header.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -88,7 +90,7 @@ def voter_anonymise(request: HttpRequest) -> HttpResponse:
             )
             return redirect("stations:voter_lookup")
     phone = form.data.get("phone", "")
-    context = {"form": VoterPhoneForm(initial={"phone": phone}), "anonymise_form": form}
+    context: dict[str, Any] = {"form": VoterPhoneForm(initial={"phone": phone}), "anonymise_form": form}
     if "phone" in form.cleaned_data:
         context.update(records=voter_records(phone=form.cleaned_data["phone"]), phone=form.cleaned_data["phone"])
     return render(request, "stations/privacy/voter_lookup.html", context, status=400)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms as django_forms
@@ -112,7 +113,7 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
     station = station_for_user(request.user, request.GET.get("station"))
     year = _int(request.GET.get("year"), today.year, YEAR_MIN, YEAR_MAX)
     month = _int(request.GET.get("month"), today.month if year == today.year else 1, 1, 12)
-    context = {"station": station, "year": year, "month": month, "months": MONTHS}
+    context: dict[str, Any] = {"station": station, "year": year, "month": month, "months": MONTHS}
     if station is None:
         return render(request, "stations/rosters/staff_rosters.html", context)
 
@@ -399,4 +400,4 @@ def staff_duty_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Attendance of %(deputy)s saved.") % {"deputy": duty.deputy.name})
             return redirect("stations:staff_shift", pk=shift.pk)
-    return _render_shift(request, shift, **{f"attendance_{duty.pk}": form})
+    return _render_shift(request, shift, **{f"attendance_{duty.pk}": form})  # type: ignore[arg-type]  # never `status`

@@ -49,7 +49,11 @@ def schedule(request: HttpRequest) -> HttpResponse:
 
     if day is None and (site or deputy):
         # A site's or a deputy's own schedule: their coming receptions rather than one day.
-        shifts = upcoming_for_site(site) if site and not deputy else upcoming_for_deputy(deputy)
+        if site and not deputy:
+            shifts = upcoming_for_site(site)
+        else:
+            assert deputy is not None  # site or deputy, and not the site alone
+            shifts = upcoming_for_deputy(deputy)
         if site and deputy:
             shifts = [shift for shift in shifts if shift.roster.site_id == site.pk]
         mode = "upcoming"

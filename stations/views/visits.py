@@ -252,7 +252,7 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt == "csv":
         return csv_attachment([header, *rows], filename=filename)
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.title = _("Record book")[:31]
     for row in [header, *rows]:
         xlsx_append(sheet, row)
