@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
@@ -24,6 +25,7 @@ from stations.models import (
     Visit,
     VisitDeputy,
 )
+from stations.models.opinions import OpinionQuerySet
 from stations.policy import User, visible_sites
 from stations.privacy import mask_name, mask_phone, redact_phones
 
@@ -77,7 +79,7 @@ def todays_shifts(*, sites: QuerySet[Site], day: dt.date | None = None) -> list[
     )
 
 
-def _open_opinions():
+def _open_opinions() -> OpinionQuerySet:
     return Opinion.objects.open().filter(visit=OuterRef("pk"))
 
 
@@ -140,13 +142,13 @@ _HISTORY_FIELDS = (
 )
 
 
-def _history_value(record, name: str) -> str:
+def _history_value(record: Any, name: str) -> str:
     if name == "site":
         return str(record.site) if record.site_id else ""
     if name == "shift":
         return str(record.shift) if record.shift_id else ""
     if name == "village":
-        return record.area.name if record.area_id else record.area_text
+        return str(record.area.name if record.area_id else record.area_text)
     if name == "occurred_at":
         return local_time(record.occurred_at).strftime("%Y-%m-%d %H:%M")
     if name == "visitor_name":
@@ -235,7 +237,7 @@ def visits_today(*, sites: QuerySet[Site], day: dt.date | None = None) -> QueryS
 # --- exports ------------------------------------------------------------------------------------------
 
 
-def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str], list[list]]:
+def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of the record book for a spreadsheet; the voter's name and phone masked unless asked."""
     header = [
         _("Date and time"),

@@ -37,6 +37,7 @@ from stations.models import (
     Source,
     State,
 )
+from stations.models.visits import Visit
 from stations.notifications import Notice, Recipient, notify
 from stations.policy import district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
@@ -81,7 +82,7 @@ def opinion_register(
     category: str,
     content: str,
     source: str = Source.RECEPTION,
-    visit=None,
+    visit: Visit | None = None,
     submitter_name: str = "",
     submitter_phone: str = "",
     submitter_email: str = "",
@@ -327,7 +328,7 @@ def _change(
     return current
 
 
-def _required(text: str, message) -> str:
+def _required(text: str, message: StrOrPromise) -> str:
     if not (text or "").strip():
         raise OpinionError(message, code="required")
     return text.strip()
@@ -556,11 +557,11 @@ def opinion_withdraw_report(
 # every message, also those inside the text a voter typed; messages are in Chinese, the portal's language.
 
 
-def _absolute(name: str, **kwargs) -> str:
-    return settings.PORTAL_URL.rstrip("/") + reverse(name, kwargs=kwargs)
+def _absolute(name: str, **kwargs: object) -> str:
+    return str(settings.PORTAL_URL).rstrip("/") + reverse(name, kwargs=kwargs)
 
 
-def _render_notice(template: str, subject, context: dict) -> Notice:
+def _render_notice(template: str, subject: StrOrPromise, context: dict[str, object]) -> Notice:
     with translation.override(settings.LANGUAGE_CODE):
         return Notice(subject=str(subject), body=render_to_string(template, context))
 
@@ -575,7 +576,7 @@ def _administrator_recipients() -> list[Recipient]:
     return [Recipient(email=email) for email in emails]
 
 
-def _staff_context(opinion: Opinion) -> dict:
+def _staff_context(opinion: Opinion) -> dict[str, object]:
     return {
         "opinion": opinion,
         "content": redact_phones(opinion.content),

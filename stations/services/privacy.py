@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -33,7 +34,9 @@ class AnonymiseResult:
     history_rows: int
 
 
-def _erase(model: type[models.Model], rows: models.QuerySet, phone_field: str, variants: list[str]) -> tuple[int, int]:
+def _erase(
+    model: type[models.Model], rows: models.QuerySet[Any], phone_field: str, variants: list[str]
+) -> tuple[int, int]:
     """Blank the personal fields on the current rows and on every historical version of them (and on any
     historical version that carried the number, even if the record was later corrected)."""
     fields = PERSONAL_FIELDS[model]

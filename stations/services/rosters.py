@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -150,7 +150,7 @@ def _locked_duty(duty: Duty) -> Duty:
     return Duty.objects.select_for_update().select_related("shift__roster__site", "deputy").get(pk=duty.pk)
 
 
-def _save_with_history(obj, *, actor: Actor, reason: str) -> None:
+def _save_with_history(obj: Any, *, actor: Actor, reason: str) -> None:
     obj.full_clean()
     # simple_history records who and why with the row's new version.
     obj._history_user = _user(actor)

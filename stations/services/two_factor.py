@@ -5,6 +5,8 @@ from __future__ import annotations
 from base64 import b32encode
 
 import segno
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -13,11 +15,11 @@ from stations.audit import Actor, AuditAction, audit
 DEVICE_NAME = "authenticator"
 
 
-def confirmed_device(user) -> TOTPDevice | None:
+def confirmed_device(user: AbstractBaseUser | AnonymousUser) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def pending_device(user) -> TOTPDevice:
+def pending_device(user: AbstractBaseUser | AnonymousUser) -> TOTPDevice:
     """The user's unconfirmed device, created on first call; the same secret until it is confirmed, so a
     reload of the enrolment page does not invalidate the QR code already scanned."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_time
-from stations.models import Area, Category, Channel, Deputy, Site, Source, Visit, VisitDeputy
+from stations.models import Area, Category, Channel, Deputy, DutyShift, Opinion, Site, Source, Visit, VisitDeputy
 from stations.planning.visits import Person, cleaned_fields, kept_present, plan_presence, plan_visit_change
 from stations.policy import can_restore_visit
 from stations.privacy import mask_name, mask_phone
@@ -62,7 +62,7 @@ def _person(deputy: Deputy) -> Person:
     return Person(pk=deputy.pk, name=deputy.name, district=deputy.district_id)
 
 
-def _duty_rows(*, site: Site, shift) -> dict[int, tuple[Deputy, bool]]:
+def _duty_rows(*, site: Site, shift: DutyShift | None) -> dict[int, tuple[Deputy, bool]]:
     if shift is None:
         return {}
     assigned = assigned_deputy_ids(site)
@@ -101,7 +101,7 @@ def _audit_summary(visit: Visit) -> str:
     return f"{visit.site} {local_time(visit.occurred_at):%Y-%m-%d %H:%M}"
 
 
-def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], actor: Actor) -> list:
+def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], actor: Actor) -> list[Opinion]:
     registered = []
     for opinion in opinions:
         registered.append(
@@ -163,13 +163,13 @@ def visit_create(
     _validate(visit, {"deputies": deputy_errors})
 
     # The first history version is written once the deputies are saved, so that it lists them.
-    visit.skip_history_when_saving = True
+    visit.skip_history_when_saving = True  # type: ignore[attr-defined]  # read by django-simple-history
     visit.save()
-    del visit.skip_history_when_saving
+    del visit.skip_history_when_saving  # type: ignore[attr-defined]
     VisitDeputy.objects.bulk_create(
         VisitDeputy(visit=visit, deputy=deputy, is_visiting=visiting) for deputy, visiting in rows.values()
     )
-    visit._history_user = actor.user
+    visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
     visit.record_version(history_type="+")
 
     registered = _register_opinions(visit=visit, opinions=opinions, actor=actor)
@@ -238,7 +238,7 @@ def visit_update(
         )
     if change.needs_saving:
         # Saved after the deputies, so that the new history version lists the new deputies.
-        visit._history_user = actor.user
+        visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
         visit.save()
 
     registered = _register_opinions(visit=visit, opinions=new_opinions, actor=actor)
@@ -261,7 +261,7 @@ def visit_archive(*, visit: Visit, actor: Actor) -> Visit:
         raise ValidationError(_("This visit is already archived."))
     visit.archived_at = timezone.now()
     visit.archived_by = actor.user
-    visit._history_user = actor.user
+    visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
     visit.save()
     audit(action=AuditAction.VISIT_ARCHIVED, actor=actor, target=visit, summary=str(visit.site))
     return visit
@@ -277,7 +277,7 @@ def visit_restore(*, visit: Visit, actor: Actor) -> Visit:
         raise ValidationError(_("This visit is not archived."))
     visit.archived_at = None
     visit.archived_by = None
-    visit._history_user = actor.user
+    visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
     visit.save()
     audit(action=AuditAction.VISIT_RESTORED, actor=actor, target=visit, summary=str(visit.site))
     return visit
