@@ -95,11 +95,6 @@ def is_district_admin(user: User) -> bool:
     return role_of(user) == Role.DISTRICT_ADMIN
 
 
-def is_station_head(user: User) -> bool:
-    """A station head, or a district administrator (who may do whatever a head may)."""
-    return role_of(user) in (Role.STATION_HEAD, Role.DISTRICT_ADMIN)
-
-
 def works_at_station(user: User) -> bool:
     """Station staff or head: the people whose scope is one station."""
     return role_of(user) in STATION_ROLES
