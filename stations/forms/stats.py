@@ -12,6 +12,7 @@ from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from stations.access import is_district_admin, sites_for_user
+from stations.bounds import BoundedDateField
 from stations.models import District, SiteKind
 from stations.selectors.stats import Period, Scope, sites_in_tree_order
 
@@ -62,10 +63,10 @@ class StatsForm(PeriodForm):
     """Staff: a scope among the sites the user may see, and a year, months of a year or any date range."""
 
     scope = forms.ChoiceField(label=_("Scope"))
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    date_to = forms.DateField(
+    date_to = BoundedDateField(
         label=_("To date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
