@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2099, 12, 31)
+# Roster years, and any other year a person picks, lie wholly within the range.
+FIRST_YEAR, LAST_YEAR = EARLIEST.year, LATEST.year
 # Midnight at the start of EARLIEST and the end of LATEST in UTC: as datetimes, the range is a little wider
 # than in Beijing time, which the validators check exactly; the database only has to refuse the absurd.
 EARLIEST_MOMENT = dt.datetime.combine(EARLIEST, dt.time.min, tzinfo=dt.UTC)

@@ -9,10 +9,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from stations.bounds import BoundedDateField
+from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
 from stations.models import AbsenceReason, Attendance, Deputy, District, Duty, DutyShift, Site
 
-YEAR_MIN, YEAR_MAX = 2000, 2100
+YEAR_MIN, YEAR_MAX = FIRST_YEAR, LAST_YEAR
 
 
 class DateInput(forms.DateInput):
