@@ -19,6 +19,7 @@ urlpatterns = [
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media, name="media"),
 ]
 
+handler400 = "stations.views.errors.bad_request"
 handler404 = "stations.views.errors.page_not_found"
 handler500 = "stations.views.errors.server_error"
 handler403 = "stations.views.errors.permission_denied"

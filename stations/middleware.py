@@ -1,5 +1,6 @@
 """Request middleware of the portal."""
 
+import re
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from stations.audit_events import SESSION_STARTED_KEY
 from stations.clock import duration_text
 from stations.policy import requires_second_factor
 from stations.services.two_factor import confirmed_device
+from stations.views.errors import bad_request
 
 
 class ChineseFirstMiddleware:
@@ -33,6 +35,41 @@ class ChineseFirstMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
+# A query value longer than this is nonsense (the longest real one, a search, is a few words); a NUL or other
+# control character is never typed by a person and PostgreSQL refuses it in any string.
+MAX_QUERY_VALUE = 1000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def malformed_input(request: HttpRequest) -> bool:
+    """True when the query string, or a posted form, holds what no person types."""
+    for key, values in request.GET.lists():
+        for text in (key, *values):
+            if len(text) > MAX_QUERY_VALUE or _CONTROL.search(text):
+                return True
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        for key, values in request.POST.lists():
+            if any("\x00" in text for text in (key, *values)):
+                return True
+    return False
+
+
+class RejectMalformedInputMiddleware:
+    """Answer 400 with the portal's own page when a request carries nonsense (issue 14), before any view, form
+    or query sees it. Forms still validate what a person can type (dates within bounds, lengths, choices)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if malformed_input(request):
+            return bad_request(request)
         return self.get_response(request)
 
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations.bounds import validate_in_bounds
 from stations.models.audit import AuditEntry, action_filter_choices
 
 
@@ -31,10 +32,16 @@ class AuditFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(choices=action_filter_choices, method="filter_action", label=_("Action"))
     object_type = django_filters.ChoiceFilter(choices=object_type_choices, label=_("Object type"))
     date_from = django_filters.DateFilter(
-        method="filter_from", label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_from",
+        label=_("From"),
+        validators=[validate_in_bounds],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
-        method="filter_to", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
+        method="filter_to",
+        label=_("To"),
+        validators=[validate_in_bounds],
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:

@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from stations.bounds import BoundedDateField
 from stations.clock import local_today
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
@@ -143,7 +144,7 @@ def _default_deadline() -> dt.date:
 
 class ReferForm(ActionForm):
     body = forms.ModelChoiceField(label=_("Handling body"), queryset=HandlingBody.objects.filter(is_active=True))
-    deadline = forms.DateField(
+    deadline = BoundedDateField(
         label=_("Reply deadline"),
         initial=_default_deadline,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -200,7 +201,7 @@ class CloseForm(ActionForm):
 
 
 class SuperviseForm(InternalNoteForm):
-    next_review = forms.DateField(
+    next_review = BoundedDateField(
         label=_("Next review"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     field_order = ["next_review", "note"]

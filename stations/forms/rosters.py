@@ -8,10 +8,11 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
 from stations.clock import local_time
 from stations.models import AbsenceReason, Attendance, Deputy, District, Duty, DutyShift, Site
 
-YEAR_MIN, YEAR_MAX = 2000, 2100
+YEAR_MIN, YEAR_MAX = FIRST_YEAR, LAST_YEAR
 
 
 class DateInput(forms.DateInput):
@@ -35,7 +36,7 @@ def site_choices(sites) -> list:
 
 
 class ScheduleFilterForm(forms.Form):
-    date = forms.DateField(label=_("Date"), required=False, widget=DateInput())
+    date = BoundedDateField(label=_("Date"), required=False, widget=DateInput())
     # Slugs: an unknown one is a 404 in the view, so printed links that go stale say so plainly.
     site = forms.CharField(label=_("Station, room or point"), required=False, max_length=80)
     deputy = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
@@ -117,7 +118,7 @@ class SubstituteForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    date = forms.DateField(label=_("New date"), widget=DateInput())
+    date = BoundedDateField(label=_("New date"), widget=DateInput())
     start_time = forms.TimeField(label=_("Starts at"), widget=TimeInput())
     end_time = forms.TimeField(label=_("Ends at"), widget=TimeInput())
     reason = ReasonField()

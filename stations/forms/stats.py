@@ -10,6 +10,7 @@ from django.http import QueryDict
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
+from stations.bounds import BoundedDateField
 from stations.clock import local_today
 from stations.models import SiteKind
 from stations.policy import User, stats_districts, visible_sites
@@ -63,10 +64,10 @@ class StatsForm(PeriodForm):
     """Staff: a scope among the sites the user may see, and a year, months of a year or any date range."""
 
     scope = forms.ChoiceField(label=_("Scope"))
-    date_from = forms.DateField(
+    date_from = BoundedDateField(
         label=_("From date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    date_to = forms.DateField(
+    date_to = BoundedDateField(
         label=_("To date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations.bounds import BoundedDateTimeField, validate_in_bounds
 from stations.clock import local_time
 from stations.models import Category, Channel, Deputy, Site, Visit
 from stations.models.visits import MAX_PEOPLE
@@ -30,7 +31,7 @@ class VisitForm(forms.Form):
     """One entry of the record book. The view hands the cleaned data to the record-book service."""
 
     site = SiteChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=_("Choose the site"))
-    occurred_at = forms.DateTimeField(
+    occurred_at = BoundedDateTimeField(
         label=_("Date and time"),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
@@ -268,12 +269,14 @@ class VisitFilter(django_filters.FilterSet):
         field_name="occurred_at",
         lookup_expr="date__gte",
         label=_("From"),
+        validators=[validate_in_bounds],
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = django_filters.DateFilter(
         field_name="occurred_at",
         lookup_expr="date__lte",
         label=_("To"),
+        validators=[validate_in_bounds],
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=Site.objects.none(), empty_label=_("All sites"))

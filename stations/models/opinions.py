@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from stations.bounds import in_bounds, validate_in_bounds
 from stations.clock import local_today
 from stations.models.sites import Site
 from stations.models.visits import Category, Visit
@@ -112,14 +113,14 @@ class Opinion(models.Model):
         related_name="opinions",
         verbose_name=_("handling body"),
     )
-    deadline = models.DateField(_("reply deadline"), null=True, blank=True)
+    deadline = models.DateField(_("reply deadline"), null=True, blank=True, validators=[validate_in_bounds])
     reply = models.TextField(_("public reply"), blank=True)
     satisfaction = models.CharField(_("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
-    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
-    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now, validators=[validate_in_bounds])
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True, validators=[validate_in_bounds])
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, validators=[validate_in_bounds])
     supervised = models.BooleanField(_("continued supervision"), default=False)
-    next_review = models.DateField(_("next review"), null=True, blank=True)
+    next_review = models.DateField(_("next review"), null=True, blank=True, validators=[validate_in_bounds])
     important = models.BooleanField(_("important situation report"), default=False)
     # Optimistic lock: every transition bumps it; a stale form's transition is refused.
     version = models.PositiveIntegerField(default=0)
@@ -138,6 +139,14 @@ class Opinion(models.Model):
             models.Index(fields=["site", "registered_at"], name="opinion_site_registered_idx"),
         ]
         constraints = [
+            models.CheckConstraint(condition=in_bounds("next_review"), name="opinion_next_review_in_bounds"),
+            models.CheckConstraint(condition=in_bounds("closed_at", moment=True), name="opinion_closed_at_in_bounds"),
+            models.CheckConstraint(condition=in_bounds("replied_at", moment=True), name="opinion_replied_at_in_bounds"),
+            models.CheckConstraint(
+                condition=in_bounds("registered_at", moment=True, nullable=False),
+                name="opinion_registered_at_in_bounds",
+            ),
+            models.CheckConstraint(condition=in_bounds("deadline"), name="opinion_deadline_in_bounds"),
             models.CheckConstraint(
                 condition=Q(supervised=False) | Q(next_review__isnull=False),
                 name="opinion_supervision_has_review_date",
@@ -168,7 +177,7 @@ class OpinionEvent(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
-    at = models.DateTimeField(_("at"), default=timezone.now)
+    at = models.DateTimeField(_("at"), default=timezone.now, validators=[validate_in_bounds])
     note = models.TextField(_("note"), blank=True)
     public = models.BooleanField(_("shown to the voter"), default=True)
     handling_body = models.ForeignKey(
@@ -186,6 +195,11 @@ class OpinionEvent(models.Model):
         verbose_name = _("opinion event")
         verbose_name_plural = _("opinion events")
         ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=in_bounds("at", moment=True, nullable=False), name="opinionevent_at_in_bounds"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.opinion} → {self.get_to_state_display()}"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.models import HistoricalRecords
 
+from stations.bounds import in_bounds, validate_in_bounds
 from stations.clock import local_time, start_of_day
 from stations.models.sites import Deputy, Site
 
@@ -54,16 +55,21 @@ class ReceptionRule(models.Model):
     week_of_month = models.PositiveSmallIntegerField(
         _("week of the month"), null=True, blank=True, help_text=_("1 to 4, or 5 for the last week.")
     )
-    date = models.DateField(_("date"), null=True, blank=True, help_text=_("For a one-off extra date."))
+    date = models.DateField(
+        _("date"), null=True, blank=True, help_text=_("For a one-off extra date."), validators=[validate_in_bounds]
+    )
     start_time = models.TimeField(_("start time"), default=DEFAULT_START)
     end_time = models.TimeField(_("end time"), default=DEFAULT_END)
-    valid_from = models.DateField(_("valid from"), null=True, blank=True)
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    valid_from = models.DateField(_("valid from"), null=True, blank=True, validators=[validate_in_bounds])
+    valid_until = models.DateField(_("valid until"), null=True, blank=True, validators=[validate_in_bounds])
 
     class Meta:
         verbose_name = _("reception rule")
         verbose_name_plural = _("reception rules")
         constraints = [
+            models.CheckConstraint(condition=in_bounds("valid_until"), name="receptionrule_valid_until_in_bounds"),
+            models.CheckConstraint(condition=in_bounds("valid_from"), name="receptionrule_valid_from_in_bounds"),
+            models.CheckConstraint(condition=in_bounds("date"), name="receptionrule_date_in_bounds"),
             models.CheckConstraint(
                 condition=Q(end_time__gt=models.F("start_time")),
                 name="rule_ends_after_start",
@@ -183,9 +189,11 @@ class DutyShift(models.Model):
     """
 
     roster = models.ForeignKey(Roster, on_delete=models.CASCADE, related_name="shifts", verbose_name=_("roster"))
-    start = models.DateTimeField(_("start"))
-    end = models.DateTimeField(_("end"))
-    original_start = models.DateTimeField(_("originally planned start"), null=True, blank=True)
+    start = models.DateTimeField(_("start"), validators=[validate_in_bounds])
+    end = models.DateTimeField(_("end"), validators=[validate_in_bounds])
+    original_start = models.DateTimeField(
+        _("originally planned start"), null=True, blank=True, validators=[validate_in_bounds]
+    )
     change_note = models.CharField(_("reason for the change"), max_length=200, blank=True)
     cancelled = models.BooleanField(_("cancelled"), default=False)
     manually_changed = models.BooleanField(
@@ -205,6 +213,15 @@ class DutyShift(models.Model):
         ordering = ["start", "roster"]
         indexes = [models.Index(fields=["start"])]
         constraints = [
+            models.CheckConstraint(
+                condition=in_bounds("original_start", moment=True), name="dutyshift_original_start_in_bounds"
+            ),
+            models.CheckConstraint(
+                condition=in_bounds("end", moment=True, nullable=False), name="dutyshift_end_in_bounds"
+            ),
+            models.CheckConstraint(
+                condition=in_bounds("start", moment=True, nullable=False), name="dutyshift_start_in_bounds"
+            ),
             models.CheckConstraint(
                 condition=Q(end__gt=models.F("start")),
                 name="shift_ends_after_start",
@@ -314,13 +331,16 @@ class Unavailability(models.Model):
     deputy = models.ForeignKey(
         Deputy, on_delete=models.CASCADE, related_name="unavailable_dates", verbose_name=_("deputy")
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_in_bounds])
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("unavailable date")
         verbose_name_plural = _("unavailable dates")
-        constraints = [models.UniqueConstraint(fields=["deputy", "date"], name="unavailability_unique")]
+        constraints = [
+            models.CheckConstraint(condition=in_bounds("date", nullable=False), name="unavailability_date_in_bounds"),
+            models.UniqueConstraint(fields=["deputy", "date"], name="unavailability_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deputy} {self.date}"

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from stations.bounds import in_bounds, validate_in_bounds
 from stations.validators import validate_image_content
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class Site(models.Model):
     opening_notes = models.TextField(_("opening notes"), blank=True)
     sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices, default=Sector.GENERAL)
     head_name = models.CharField(_("head of the site"), max_length=50, blank=True)
-    established = models.DateField(_("date established"), null=True, blank=True)
+    established = models.DateField(_("date established"), null=True, blank=True, validators=[validate_in_bounds])
     is_active = models.BooleanField(_("active"), default=True)
     is_online = models.BooleanField(
         _("online station"), default=False, help_text=_("The site accepts opinions on the web.")
@@ -153,6 +154,7 @@ class Site(models.Model):
         verbose_name_plural = _("sites")
         ordering = ["district", "town", "kind", "name"]
         constraints = [
+            models.CheckConstraint(condition=in_bounds("established"), name="site_established_in_bounds"),
             models.UniqueConstraint(
                 fields=["parent", "name"],
                 name="site_name_unique_among_siblings",
@@ -356,14 +358,18 @@ class Mandate(models.Model):
     deputy = models.ForeignKey(Deputy, on_delete=models.CASCADE, related_name="mandates", verbose_name=_("deputy"))
     level = models.CharField(_("level"), max_length=10, choices=Level.choices)
     electoral_district = models.CharField(_("electoral district"), max_length=100, blank=True)
-    term_start = models.DateField(_("term start"))
-    term_end = models.DateField(_("term end"), null=True, blank=True)
+    term_start = models.DateField(_("term start"), validators=[validate_in_bounds])
+    term_end = models.DateField(_("term end"), null=True, blank=True, validators=[validate_in_bounds])
 
     class Meta:
         verbose_name = _("mandate")
         verbose_name_plural = _("mandates")
         ordering = ["deputy", "level"]
         constraints = [
+            models.CheckConstraint(condition=in_bounds("term_end"), name="mandate_term_end_in_bounds"),
+            models.CheckConstraint(
+                condition=in_bounds("term_start", nullable=False), name="mandate_term_start_in_bounds"
+            ),
             models.UniqueConstraint(fields=["deputy", "level", "term_start"], name="mandate_unique_per_term"),
             models.CheckConstraint(
                 condition=Q(term_end__isnull=True) | Q(term_end__gt=models.F("term_start")),
@@ -385,12 +391,15 @@ class Assignment(models.Model):
 
     deputy = models.ForeignKey(Deputy, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("deputy"))
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("site"))
-    since = models.DateField(_("assigned since"), null=True, blank=True)
+    since = models.DateField(_("assigned since"), null=True, blank=True, validators=[validate_in_bounds])
 
     class Meta:
         verbose_name = _("site assignment")
         verbose_name_plural = _("site assignments")
-        constraints = [models.UniqueConstraint(fields=["deputy", "site"], name="assignment_unique")]
+        constraints = [
+            models.CheckConstraint(condition=in_bounds("since"), name="assignment_since_in_bounds"),
+            models.UniqueConstraint(fields=["deputy", "site"], name="assignment_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deputy} @ {self.site}"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from stations.bounds import in_bounds, validate_in_bounds
 from stations.models.rosters import DutyShift
 from stations.models.sites import Area, Deputy, Site
 from stations.validators import validate_phone
@@ -76,7 +77,7 @@ class Visit(models.Model):
     """One entry of the record book: who came, how many, what they raised."""
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="visits", verbose_name=_("site"))
-    occurred_at = models.DateTimeField(_("date and time"))
+    occurred_at = models.DateTimeField(_("date and time"), validators=[validate_in_bounds])
     shift = models.ForeignKey(
         DutyShift,
         on_delete=models.SET_NULL,
@@ -141,6 +142,9 @@ class Visit(models.Model):
             models.Index(fields=["archived_at"], condition=Q(archived_at__isnull=False), name="visit_archived_idx"),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=in_bounds("occurred_at", moment=True, nullable=False), name="visit_occurred_at_in_bounds"
+            ),
             models.CheckConstraint(
                 condition=Q(people__gte=1, people__lte=MAX_PEOPLE),
                 name="visit_people_range",

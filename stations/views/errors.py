@@ -13,6 +13,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return HttpResponse(loader.render_to_string("404.html", {}, request), status=404)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return HttpResponse(loader.render_to_string("400.html", {}, request), status=400)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # Rendered without a request context: the failure may lie in a context processor or the database.
     return HttpResponse(loader.render_to_string("500.html"), status=500)

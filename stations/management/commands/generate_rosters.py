@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from stations.audit import Actor
+from stations.bounds import FIRST_YEAR, LAST_YEAR
 from stations.models import Roster, Site
 from stations.selectors.rosters import with_children
 from stations.services.rosters import roster_publish, rosters_generate
@@ -23,8 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--publish", action="store_true", help="publish the rosters as well")
 
     def handle(self, *args, year: int, site: str | None, publish: bool, **options) -> None:
-        if not 2000 <= year <= 2100:
-            raise CommandError("--year must be between 2000 and 2100")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise CommandError(f"--year must be between {FIRST_YEAR} and {LAST_YEAR}")
         if site:
             chosen = Site.objects.active().filter(slug=site).first()
             if chosen is None:
