@@ -93,6 +93,13 @@ class LiaisonAdminSite(admin.AdminSite):
     site_title = _("Deputy Liaison Station Portal")
     index_title = _("Administration")
 
+    @property
+    def login_form(self):
+        # Imported late: this module is loaded while apps are populated.
+        from stations.forms.accounts import AdminSignInForm
+
+        return AdminSignInForm
+
     def register(self, model_or_iterable, admin_class=None, **options) -> None:
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, AuditedAdminMixin):
