@@ -288,3 +288,14 @@ def test_a_deputys_levels_are_listed_with_the_languages_own_separator(district, 
     with translation.override(language):
         rendered = Template("{% load schedule_tags %}{{ deputy|levels }}").render(Context({"deputy": deputy}))
     assert rendered == expected
+
+
+def test_the_poster_and_the_site_schedule_give_photos_a_width_and_height(client, published_year, room, deputies):
+    for deputy in deputies:
+        deputy.photo.name = f"deputies/{deputy.slug}.jpg"
+        deputy.save()
+    for page in (reverse("stations:site_poster", args=[room.slug]), room.get_absolute_url()):
+        imgs = [tag for tag in re.findall(r"<img\b[^>]*>", client.get(page).text) if "/media/deputies/" in tag]
+        assert any("poster-photo" in tag or "deputy-thumb" in tag for tag in imgs), page
+        for tag in imgs:
+            assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), (page, tag)

@@ -286,3 +286,20 @@ def test_deputy_pages_run_a_bounded_number_of_queries(client, district, django_a
     deputy = sites[0].deputies.first()
     with django_assert_max_num_queries(4):
         assert client.get(deputy.get_absolute_url()).status_code == 200
+
+
+def _photo_imgs(html: str) -> list[str]:
+    return [tag for tag in re.findall(r"<img\b[^>]*>", html) if "/media/deputies/" in tag]
+
+
+def test_pages_showing_a_deputy_photo_give_its_width_and_height(client, deputies, room):
+    # The browser reserves the photo's box before it arrives, and never lays out an upload at its own size.
+    for deputy in deputies:
+        deputy.photo.name = f"deputies/{deputy.slug}.jpg"
+        deputy.save()
+    pages = [deputies[0].get_absolute_url(), room.get_absolute_url(), reverse("stations:deputy_list")]
+    for page in pages:
+        imgs = _photo_imgs(client.get(page).text)
+        assert imgs, page
+        for tag in imgs:
+            assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), (page, tag)
