@@ -6,6 +6,7 @@ import os
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from PIL import Image
 
 from stations.models import Area, Deputy, District, Site, SiteKind
@@ -236,3 +237,33 @@ def test_saving_a_deputy_again_leaves_the_stored_photo_alone(district):
     deputy.save()
     deputy.refresh_from_db()
     assert deputy.photo.name == name
+
+
+def test_normalise_photos_brings_photos_stored_before_the_rules_to_them(district, settings):
+    folder = settings.MEDIA_ROOT / "deputies"
+    folder.mkdir(parents=True)
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    Image.new("RGB", (4000, 3000), (10, 20, 30)).save(folder / "big.jpg", format="JPEG", exif=exif)
+    Image.new("1", (12000, 12000), 1).save(folder / "bomb.png", format="PNG")
+    Image.new("RGB", (150, 200), (10, 20, 30)).save(folder / "fine.jpg", format="JPEG")
+    big = make_deputy(district, "大图", slug="big", photo="deputies/big.jpg")
+    bomb = make_deputy(district, "炸弹", slug="bomb", photo="deputies/bomb.png")
+    fine = make_deputy(district, "正常", slug="fine", photo="deputies/fine.jpg")
+
+    call_command("normalise_photos", stdout=io.StringIO())
+
+    big.refresh_from_db()
+    with Image.open(big.photo.path) as image:
+        assert image.size == (600, 450)
+        assert not image.getexif()
+    assert not (folder / "big.jpg").exists()
+    bomb.refresh_from_db()
+    assert not bomb.photo
+    assert not (folder / "bomb.png").exists()  # no longer served at /media/ either
+    fine.refresh_from_db()
+    assert fine.photo.name == "deputies/fine.jpg"
+
+    stored = sorted(path.name for path in folder.iterdir())
+    call_command("normalise_photos", stdout=io.StringIO())
+    assert sorted(path.name for path in folder.iterdir()) == stored
