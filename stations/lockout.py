@@ -22,6 +22,8 @@ so the lock ends 30 minutes after it began, right password or not in between.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from axes.models import AccessAttempt, AccessFailureLog
@@ -53,7 +55,7 @@ class WindowedLockoutHandler(AxesDatabaseHandler):
             counted += 1
         return counted
 
-    def _address_locked(self, request: HttpRequest, *, now, recording: bool) -> bool:
+    def _address_locked(self, request: HttpRequest, *, now: datetime, recording: bool) -> bool:
         if request.axes_ip_address is None:
             return False
         limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
