@@ -129,13 +129,18 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Login lockout (django-axes): 5 failed attempts for one user name from one address within 15 minutes lock
-# that pair for 30 minutes, even with the right password; a refused attempt during the lock does not
-# extend it. Axes itself has no separate failure window, so stations.lockout.WindowedLockoutHandler
-# counts the failures of the last LOGIN_FAILURE_WINDOW from axes' failure log. Administrators unlock in
-# the admin (delete the access attempt) or with `manage.py axes_reset_username <name>`.
+# that pair for 30 minutes (and 20 from one address, any user names, lock the address: see below), even
+# with the right password; a refused attempt during the lock does not extend it. Axes itself has no
+# separate failure window, so stations.lockout.WindowedLockoutHandler counts the failures of the last
+# LOGIN_FAILURE_WINDOW from axes' failure log. Administrators unlock in the admin (delete the access
+# attempt) or with `manage.py axes_reset_username <name>` (`axes_reset_ip <address>` for an address).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+# Against password spraying (one password tried against many user names): this many failures from one
+# address within LOGIN_FAILURE_WINDOW, whatever the user names, lock the address for AXES_COOLOFF_TIME for
+# every user name. Raise it when many staff sign in from behind one NAT address.
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "stations.lockout.WindowedLockoutHandler"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True

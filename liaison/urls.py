@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
+
+from stations.forms.accounts import SignInForm
 
 
 def media(request, path: str):
@@ -12,7 +15,13 @@ def media(request, path: str):
 
 urlpatterns = [
     path("", include("stations.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Only these of django.contrib.auth.urls: no self-service password reset. Its link would travel by e-mail
+    # (with the default backend, into the server log) and let whoever reads it take over a station account,
+    # which has no second factor. A district administrator sets a new password in the admin (audited).
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     # Uploaded deputy photos. A small intranet portal has no separate file server; gunicorn serves them.

@@ -107,6 +107,14 @@ class LiaisonAdminSite(admin.AdminSite):
     site_title = _("Deputy Liaison Station Portal")
     index_title = _("Administration")
 
+    # A property, so that the form is imported once apps are ready; AdminSite declares a plain attribute.
+    @property
+    def login_form(self):  # type: ignore[override]
+        # Imported late: this module is loaded while apps are populated.
+        from stations.forms.accounts import AdminSignInForm
+
+        return AdminSignInForm
+
     def register(self, model_or_iterable, admin_class=None, **options) -> None:
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, AuditedAdminMixin):

@@ -30,9 +30,44 @@ def validate_phone(value: str) -> None:
         )
 
 
+# A photo's pixel count bounds what opening it costs: decoding takes about 4 bytes a pixel, so 40 megapixels
+# is some 160 MB on the server once, while the stored copy is re-encoded small (stations.photos). A PNG of a
+# few hundred KB can claim 144 megapixels (12000 × 12000); it is refused from its header, before decoding.
+# Pillow's own bomb guard (Image.MAX_IMAGE_PIXELS) is set to the same number in StationsConfig.ready().
+PHOTO_MAX_PIXELS = 40_000_000
+
+
+def _too_many_pixels() -> ValidationError:
+    return ValidationError(
+        _("The image has too many pixels (at most 40 megapixels, e.g. 5000 × 8000); please upload a smaller one."),
+        code="too_many_pixels",
+    )
+
+
+def validate_image_pixels(photo) -> None:
+    """Refuse an image whose header claims more than PHOTO_MAX_PIXELS, without decoding it. A file Pillow
+    cannot identify passes here and is refused by validate_image_content."""
+    position = photo.tell() if hasattr(photo, "tell") else None
+    try:
+        photo.open()
+        with Image.open(photo) as image:
+            width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise _too_many_pixels() from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return
+    finally:
+        if position is not None:
+            photo.seek(position)
+    if width * height > PHOTO_MAX_PIXELS:
+        raise _too_many_pixels()
+
+
 def validate_image_content(photo) -> None:
-    """The upload really is an image (Pillow can read it), whatever its file name says. Forms check this
-    through ImageField already; full_clean() on the model does not, so imports and services rely on this."""
+    """The upload really is an image (Pillow can read it), whatever its file name says, and not too many
+    pixels to open. Forms check readability through ImageField already; full_clean() on the model does not,
+    so imports and services rely on this."""
+    validate_image_pixels(photo)
     position = photo.tell() if hasattr(photo, "tell") else None
     try:
         photo.open()

@@ -111,6 +111,123 @@ def test_the_login_page_announces_the_lockout_rule(client, db):
     assert "15 分钟内" in client.get(LOGIN).text
 
 
+# Password spraying: one address trying a password against many user names.
+SPRAYER = "10.9.8.7"
+
+
+def spray(client, count: int, *, start: int = 0) -> list[int]:
+    return [
+        sign_in(client, f"user{n}", "Spring2026!", REMOTE_ADDR=SPRAYER).status_code for n in range(start, start + count)
+    ]
+
+
+def test_twenty_failures_from_one_address_lock_it_for_every_user_name(client, alice, bob, clock):
+    assert spray(client, 19) == [200] * 19
+    assert spray(client, 1, start=19) == [429]
+
+    refused = sign_in(client, "alice", PASSWORD, REMOTE_ADDR=SPRAYER)
+    assert refused.status_code == 429
+    assert not is_signed_in(client)
+    assert "该地址登录所有账号均已锁定 30 分钟" in refused.text
+    clock.shift(dt.timedelta(minutes=29))
+    assert sign_in(client, "bob", PASSWORD, REMOTE_ADDR=SPRAYER).status_code == 429
+
+    # Another address is not affected.
+    other = django.test.Client(REMOTE_ADDR="10.1.2.3")
+    assert sign_in(other, "alice", PASSWORD).status_code == 302
+
+
+def test_an_address_lock_ends_thirty_minutes_after_it_began(client, alice, clock):
+    spray(client, 20)
+    clock.shift(dt.timedelta(minutes=20))
+    assert sign_in(client, "alice", PASSWORD, REMOTE_ADDR=SPRAYER).status_code == 429
+    clock.shift(dt.timedelta(minutes=10, seconds=1))
+    assert sign_in(client, "alice", PASSWORD, REMOTE_ADDR=SPRAYER).status_code == 302
+
+
+def test_failures_from_one_address_spread_over_more_than_fifteen_minutes_do_not_lock_it(client, alice, clock):
+    assert spray(client, 15) == [200] * 15
+    clock.shift(dt.timedelta(minutes=16))
+    assert spray(client, 15, start=15) == [200] * 15
+    assert sign_in(client, "alice", PASSWORD, REMOTE_ADDR=SPRAYER).status_code == 302
+
+
+def test_an_administrator_unlocks_an_address_with_axes_reset_ip(client, alice):
+    spray(client, 20)
+    call_command("axes_reset_ip", SPRAYER)
+    assert sign_in(client, "alice", PASSWORD, REMOTE_ADDR=SPRAYER).status_code == 302
+
+
+def test_the_address_limit_comes_from_the_settings(client, alice, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 3
+    assert spray(client, 3) == [200, 200, 429]
+    assert sign_in(client, "alice", PASSWORD, REMOTE_ADDR=SPRAYER).status_code == 429
+
+
+def test_a_user_name_longer_than_any_account_is_a_form_error_not_a_failure(client, db):
+    response = sign_in(client, "a" * 300, "wrong-password")
+    assert response.status_code == 200
+    assert "150" in response.context["form"].errors["username"][0]
+    assert not AccessAttempt.objects.exists()  # not counted: no account has such a name
+
+
+def test_the_admin_sign_in_refuses_an_overlong_user_name_too(client, db):
+    response = client.post(reverse("admin:login"), {"username": "a" * 300, "password": "wrong-password"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"]
+    assert not AccessAttempt.objects.exists()
+
+
+# --- passwords forgotten: no self-service reset, a district administrator sets a new one --------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+    ],
+)
+def test_it_has_no_self_service_password_reset(client, alice, path):
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"email": "alice@example.org"}).status_code == 404
+
+
+def test_the_sign_in_page_says_whom_to_ask_for_a_forgotten_password(client, db):
+    assert "忘记密码？请联系区人大工委管理员重新设置。" in client.get(LOGIN).text
+
+
+def test_it_records_a_password_set_by_a_district_administrator_without_the_password(client, dana, alice):
+    client.force_login(dana)
+    new_password = "a-new-long-password-7"
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[alice.pk]),
+        {"password1": new_password, "password2": new_password},
+    )
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert alice.check_password(new_password)
+    entry = AuditEntry.objects.get(action=AuditAction.PASSWORD_SET, object_type="user", object_id=str(alice.pk))
+    assert entry.actor == dana
+    assert entry.summary == "password set by an administrator"
+    assert entry.changes == {"user": "alice", "fields": ["password"]}
+    assert new_password not in str(entry.changes) + entry.summary
+    assert not AuditEntry.objects.filter(summary__contains=new_password).exists()
+
+
+def test_station_staff_cannot_set_another_users_password(client, alice, bob):
+    client.force_login(bob)
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[alice.pk]),
+        {"password1": "a-new-long-password-7", "password2": "a-new-long-password-7"},
+    )
+    assert response.status_code in (302, 403)
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
+
+
 # --- two-factor sign-in -------------------------------------------------------------------------------------
 
 

@@ -158,13 +158,6 @@ ROWS: list[Row] = [
         to("home"), to("home"), to("home"), to("home"), to("home"), to("home")),
     row("password_change", GET, url("password_change"),            LOGIN, 200,   200,   200,   200,   200),
     row("password_change_done", GET, url("password_change_done"),  LOGIN, 200,   200,   200,   200,   200),
-    row("password_reset", GET, url("password_reset"),              200,   200,   200,   200,   200,   200),
-    row("password_reset_done", GET, url("password_reset_done"),    200,   200,   200,   200,   200,   200),
-    # A link with a wrong token shows "this link is no longer valid" (200), never a form.
-    row("password_reset_confirm", GET, url("password_reset_confirm", uidb64="MQ", token="set-password"),
-                                                                   200,   200,   200,   200,   200,   200),
-    row("password_reset_complete", GET, url("password_reset_complete"),
-                                                                   200,   200,   200,   200,   200,   200),
     row("set_language", POST, url("set_language"),
         to("home"), to("home"), to("home"), to("home"), to("home"), to("home"),
         data=lambda w: {"language": "en", "next": "/"}),

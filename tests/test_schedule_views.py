@@ -311,3 +311,14 @@ def test_the_schedule_site_select_lists_a_station_before_its_rooms_and_points(cl
 
     select = re.search(r'<select name="site".*?</select>', response.text, re.S).group(0)
     assert re.findall(r'<option value="([^"]+)"', select) == [station.slug, room.slug, point.slug]
+
+
+def test_the_poster_and_the_site_schedule_give_photos_a_width_and_height(client, published_year, room, deputies):
+    for deputy in deputies:
+        deputy.photo.name = f"deputies/{deputy.slug}.jpg"
+        deputy.save()
+    for page in (reverse("stations:site_poster", args=[room.slug]), room.get_absolute_url()):
+        imgs = [tag for tag in re.findall(r"<img\b[^>]*>", client.get(page).text) if "/media/deputies/" in tag]
+        assert any("poster-photo" in tag or "deputy-thumb" in tag for tag in imgs), page
+        for tag in imgs:
+            assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), (page, tag)

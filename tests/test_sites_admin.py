@@ -255,3 +255,66 @@ def test_admin_refuses_a_file_that_is_not_an_image(admin_client, deputies):
     assert "请上传一张有效的图片" in response.text
     deputies[0].refresh_from_db()
     assert not deputies[0].photo
+
+
+# --- deputy photos: bounded pixels, stored at the size the pages show ------------------------------------
+
+
+def _bomb(size=(12000, 12000)) -> bytes:
+    """A PNG of some 40 KB that claims 144 megapixels: a browser showing it would decode about 576 MB."""
+    buffer = io.BytesIO()
+    Image.new("1", size, 1).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("size", [(12000, 12000), (7000, 7000)])
+def test_admin_refuses_a_photo_with_too_many_pixels_next_to_the_field(admin_client, deputies, settings, size):
+    # 12000 × 12000 is past Pillow's own bomb limit (twice MAX_IMAGE_PIXELS), 7000 × 7000 only past ours.
+    response = _deputy_post(admin_client, deputies[0], SimpleUploadedFile("bomb.png", _bomb(size), "image/png"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["photo"] == [
+        "图片像素过多（最多4000万像素，如5000×8000），请上传较小的图片。"
+    ]
+    deputies[0].refresh_from_db()
+    assert not deputies[0].photo
+    assert not (settings.MEDIA_ROOT / "deputies").exists()
+
+
+def _jpeg_with_exif(size=(4000, 3000)) -> bytes:
+    image = Image.new("RGB", size, (120, 160, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0132] = "2026:11:20 09:30:00"  # DateTime
+    exif.get_ifd(0x8825).update({1: "N", 2: (30.0, 45.0, 0.0), 3: "E", 4: (120.0, 45.0, 0.0)})  # GPS
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif, quality=80)
+    return buffer.getvalue()
+
+
+def test_admin_stores_a_large_photo_at_display_size_without_its_exif(admin_client, deputies, settings):
+    upload = _jpeg_with_exif()
+    with Image.open(io.BytesIO(upload)) as original:
+        assert original.getexif()  # the test photo does carry EXIF, GPS included
+        assert original.getexif().get_ifd(0x8825)
+    response = _deputy_post(admin_client, deputies[0], SimpleUploadedFile("gu.jpg", upload, "image/jpeg"))
+    assert response.status_code == 302
+    deputies[0].refresh_from_db()
+    stored = settings.MEDIA_ROOT / deputies[0].photo.name
+    with Image.open(stored) as image:
+        assert image.format == "JPEG"
+        assert image.size == (600, 450)  # fits 600 × 800, proportions kept
+        assert not image.getexif()
+        assert "exif" not in image.info
+    assert stored.stat().st_size < len(upload)
+
+
+def test_admin_stores_a_transparent_png_as_a_jpeg_on_white(admin_client, deputies, settings):
+    buffer = io.BytesIO()
+    Image.new("RGBA", (300, 400), (0, 0, 0, 0)).save(buffer, format="PNG")
+    response = _deputy_post(admin_client, deputies[0], SimpleUploadedFile("gu.png", buffer.getvalue(), "image/png"))
+    assert response.status_code == 302
+    deputies[0].refresh_from_db()
+    assert deputies[0].photo.name.endswith(".jpg")
+    with Image.open(settings.MEDIA_ROOT / deputies[0].photo.name) as image:
+        assert image.size == (300, 400)  # a small photo keeps its size
+        assert image.getpixel((10, 10)) == (255, 255, 255)

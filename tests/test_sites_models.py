@@ -6,6 +6,7 @@ import os
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from PIL import Image
 
 from stations.models import Area, Deputy, District, Site, SiteKind
@@ -194,3 +195,75 @@ def test_a_file_named_like_a_photo_but_not_an_image_is_refused(district):
 def test_sites_in_network_order_put_the_station_before_its_rooms_before_its_points(station, room, point):
     names = list(Site.objects.under_station(station).in_network_order().values_list("kind", flat=True))
     assert names == ["station", "room", "point"]
+
+
+def test_a_photo_claiming_too_many_pixels_is_refused_from_its_header(district):
+    buffer = io.BytesIO()
+    Image.new("1", (12000, 12000), 1).save(buffer, format="PNG")
+    assert len(buffer.getvalue()) < 100 * 1024  # small on disk, 144 megapixels once decoded
+    deputy = Deputy(district=district, name="沈建华", slug="shen", gender="m")
+    deputy.photo = SimpleUploadedFile("bomb.png", buffer.getvalue(), "image/png")
+    with pytest.raises(ValidationError) as refused:
+        deputy.full_clean()
+    assert refused.value.message_dict["photo"] == ["图片像素过多（最多4000万像素，如5000×8000），请上传较小的图片。"]
+
+
+def test_full_clean_keeps_a_new_photo_at_display_size_upright_and_without_metadata(district):
+    image = Image.new("RGB", (3000, 4000), (200, 100, 50))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; shown rotated by 90°
+    exif[0x010F] = "PhoneMaker"
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    deputy = Deputy(district=district, name="沈建华", slug="shen", gender="m")
+    deputy.photo = SimpleUploadedFile("shen.jpeg", buffer.getvalue(), "image/jpeg")
+    deputy.full_clean()
+    deputy.save()
+    deputy.refresh_from_db()
+    assert deputy.photo.name.startswith("deputies/shen") and deputy.photo.name.endswith(".jpg")
+    with Image.open(deputy.photo.path) as stored:
+        assert stored.size == (600, 450)  # turned upright, then fitted into 600 × 800
+        assert not stored.getexif()
+
+
+def test_saving_a_deputy_again_leaves_the_stored_photo_alone(district):
+    deputy = Deputy(district=district, name="沈建华", slug="shen", gender="m")
+    deputy.photo = SimpleUploadedFile("shen.jpg", _image("JPEG", (150, 200)), "image/jpeg")
+    deputy.full_clean()
+    deputy.save()
+    name = deputy.photo.name
+    deputy.occupation = "教师"
+    deputy.full_clean()
+    deputy.save()
+    deputy.refresh_from_db()
+    assert deputy.photo.name == name
+
+
+def test_normalise_photos_brings_photos_stored_before_the_rules_to_them(district, settings):
+    folder = settings.MEDIA_ROOT / "deputies"
+    folder.mkdir(parents=True)
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    Image.new("RGB", (4000, 3000), (10, 20, 30)).save(folder / "big.jpg", format="JPEG", exif=exif)
+    Image.new("1", (12000, 12000), 1).save(folder / "bomb.png", format="PNG")
+    Image.new("RGB", (150, 200), (10, 20, 30)).save(folder / "fine.jpg", format="JPEG")
+    big = make_deputy(district, "大图", slug="big", photo="deputies/big.jpg")
+    bomb = make_deputy(district, "炸弹", slug="bomb", photo="deputies/bomb.png")
+    fine = make_deputy(district, "正常", slug="fine", photo="deputies/fine.jpg")
+
+    call_command("normalise_photos", stdout=io.StringIO())
+
+    big.refresh_from_db()
+    with Image.open(big.photo.path) as image:
+        assert image.size == (600, 450)
+        assert not image.getexif()
+    assert not (folder / "big.jpg").exists()
+    bomb.refresh_from_db()
+    assert not bomb.photo
+    assert not (folder / "bomb.png").exists()  # no longer served at /media/ either
+    fine.refresh_from_db()
+    assert fine.photo.name == "deputies/fine.jpg"
+
+    stored = sorted(path.name for path in folder.iterdir())
+    call_command("normalise_photos", stdout=io.StringIO())
+    assert sorted(path.name for path in folder.iterdir()) == stored

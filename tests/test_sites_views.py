@@ -293,3 +293,20 @@ def test_the_deputy_list_site_select_lists_a_station_before_its_rooms_and_points
 
     select = re.search(r'<select name="site".*?</select>', response.text, re.S).group(0)
     assert re.findall(r'<option value="([^"]+)"', select) == [station.slug, room.slug, point.slug]
+
+
+def _photo_imgs(html: str) -> list[str]:
+    return [tag for tag in re.findall(r"<img\b[^>]*>", html) if "/media/deputies/" in tag]
+
+
+def test_pages_showing_a_deputy_photo_give_its_width_and_height(client, deputies, room):
+    # The browser reserves the photo's box before it arrives, and never lays out an upload at its own size.
+    for deputy in deputies:
+        deputy.photo.name = f"deputies/{deputy.slug}.jpg"
+        deputy.save()
+    pages = [deputies[0].get_absolute_url(), room.get_absolute_url(), reverse("stations:deputy_list")]
+    for page in pages:
+        imgs = _photo_imgs(client.get(page).text)
+        assert imgs, page
+        for tag in imgs:
+            assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), (page, tag)

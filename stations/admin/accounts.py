@@ -6,9 +6,12 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from stations.admin.sites import ReadOnlyHistoryAdmin, SurfaceModelErrorsForm
-from stations.models import Membership
+from stations.admin_site import AuditedAdminMixin
+from stations.audit import Actor, audit
+from stations.models import AuditAction, Membership
 
 User = get_user_model()
 
@@ -44,8 +47,13 @@ if admin.site.is_registered(User):
     admin.site.unregister(User)
 
 
+# The admin's "change password" form is how a forgotten password is replaced: there is no self-service
+# reset (see liaison/urls.py). Its change message names only the password field.
+_PASSWORD_SET = [{"changed": {"fields": ["password"]}}]
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     inlines = [*BaseUserAdmin.inlines, MembershipInline]
     list_display = ["username", "first_name", "last_name", "role", "is_staff", "is_active"]
     list_filter = [*BaseUserAdmin.list_filter, "membership__role"]
@@ -55,3 +63,19 @@ class UserAdmin(BaseUserAdmin):
     def role(self, obj) -> str:
         membership = getattr(obj, "membership", None)
         return membership.get_role_display() if membership else "—"
+
+    def _audit(self, request, obj, action: str, message) -> None:
+        if message != _PASSWORD_SET:
+            return super()._audit(request, obj, action, message)
+        # Who set it is the entry's user, for whom its object; the password itself never reaches the log.
+        audit(
+            action=AuditAction.PASSWORD_SET,
+            actor=Actor.from_request(request),
+            target=obj,
+            summary=(
+                gettext_noop("password set by an administrator")
+                if obj.has_usable_password()
+                else gettext_noop("password sign-in disabled by an administrator")
+            ),
+            changes={"user": obj.get_username(), "fields": ["password"]},
+        )

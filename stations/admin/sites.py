@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Prefetch, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from stations.forms.sites import PhotoField
 from stations.models import Area, Assignment, Deputy, District, Mandate, Site, SiteKind
 from stations.models.sites import DEPUTY_TITLES, DeputyQuerySet
 
@@ -229,6 +231,7 @@ class AssignmentFilter(admin.SimpleListFilter):
 @admin.register(Deputy)
 class DeputyAdmin(ReadOnlyHistoryAdmin):
     form = SurfaceModelErrorsForm
+    formfield_overrides = {models.ImageField: {"form_class": PhotoField}}
     list_display = ["name", "gender", "level_titles", "sector", "occupation", "site_names", "is_active"]
     list_filter = [LevelFilter, AssignmentFilter, "sector", "is_active", "gender", "district"]
     search_fields = ["name", "slug", "occupation", "sites__name"]

@@ -9,6 +9,17 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.models import Deputy, Sector, Site
 from stations.models.sites import DEPUTY_TITLES
+from stations.validators import validate_image_pixels
+
+
+class PhotoField(forms.ImageField):
+    """Django's ImageField opens the upload with Pillow, which refuses a decompression bomb with an error
+    that Django reports as "not a valid image". The pixel count is checked first, with its own message."""
+
+    def to_python(self, data):
+        if data not in self.empty_values:
+            validate_image_pixels(data)
+        return super().to_python(data)
 
 
 class SiteSearchForm(forms.Form):

@@ -40,6 +40,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "auth.login_failed", _("sign-in failed")
     LOGOUT = "auth.logout", _("signed out")
     LOCKED_OUT = "auth.locked_out", _("sign-in locked after repeated failures")
+    PASSWORD_SET = "auth.password_set", _("password set by an administrator")
     SECOND_FACTOR_ENROLLED = "auth.second_factor.enrolled", _("two-factor device enrolled")
     SECOND_FACTOR_PASSED = "auth.second_factor.passed", _("second factor passed")
     SECOND_FACTOR_FAILED = "auth.second_factor.failed", _("wrong second-factor code")
@@ -77,6 +78,7 @@ class AuditAction(models.TextChoices):
     VOTER_ANONYMISED = "voter.anonymised", _("voter's personal data erased")
     VOTER_EXPORTED = "voter.exported", _("voter's records exported")
     AUDIT_PURGED = "audit.purged", _("old audit entries deleted")
+    PHOTOS_NORMALISED = "deputy.photos_normalised", _("deputies' photos re-encoded")
 
 
 # Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so
@@ -127,6 +129,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "attendance": _("Attendance"),
     "voter": _("Voters' rights"),
     "audit": _("Audit log"),
+    "deputy": _("Deputies"),
 }
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from stations.bounds import in_bounds, validate_in_bounds
+from stations.photos import deputy_photo_normalised
 from stations.validators import validate_image_content
 
 if TYPE_CHECKING:
@@ -339,6 +340,13 @@ class Deputy(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("stations:deputy_detail", kwargs={"slug": self.slug})
+
+    def clean_fields(self, exclude=None) -> None:
+        super().clean_fields(exclude)
+        # Reached only when every field is valid, the photo's type, size and pixel count included. A new
+        # upload (not yet in storage) is kept re-encoded at the size the pages show, without its metadata.
+        if "photo" not in (exclude or ()) and self.photo and not self.photo._committed:
+            self.photo = deputy_photo_normalised(self.photo)
 
     @property
     def levels(self) -> list[str]:
