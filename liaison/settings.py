@@ -82,8 +82,18 @@ TEMPLATES = [
     },
 ]
 
-# Database: DATABASE_URL picks it; SQLite is the embedded default.
+# Database: DATABASE_URL picks it; SQLite is the embedded default. On PostgreSQL the portal serves as a
+# runtime role that does not own the tables (it may read and write rows, and only read and add audit
+# entries); DATABASE_OWNER_URL names the role that owns them, for the commands that need it (migrate, flush,
+# purge_audit: see stations.db_roles). Give it only to those commands, never to the serving processes.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if env("DATABASE_OWNER_URL", default=""):
+    _owner = env.db("DATABASE_OWNER_URL")
+    # Only as another way into the same database: a process given another DATABASE_URL (a probe, a benchmark)
+    # must not migrate, flush or purge the one the owner's URL names.
+    same_database = all(_owner.get(key) == DATABASES["default"].get(key) for key in ("ENGINE", "HOST", "PORT", "NAME"))
+    if same_database and _owner["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["owner"] = _owner
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at BEGIN, so two staff
     # saving at once queue behind busy_timeout instead of failing with "database is locked" mid-transaction.
