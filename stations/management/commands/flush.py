@@ -8,6 +8,7 @@ from django.core.management.color import no_style
 from django.core.management.commands import flush
 from django.core.management.sql import emit_post_migrate_signal, sql_flush
 from django.db import connections
+from django.db.utils import load_backend
 
 from stations.db_roles import owner_database
 
@@ -25,9 +26,11 @@ class Command(flush.Command):
             if input(prompt) != "yes":
                 self.stdout.write("Flush cancelled.")
                 return
-        # A connection of its own rather than connections[owner]: Django's test cases refuse an alias to the tests
-        # that do not name it, and their teardown flushes "default" through here.
-        connection = connections.create_connection(owner)
+        # A connection of its own, under a name of its own, rather than connections[owner]: Django's test cases
+        # refuse an alias to the tests that do not name it (all but a few), and their teardown flushes "default"
+        # through here; Django lets such dynamically created connections through.
+        settings_dict = connections.settings[owner]
+        connection = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, alias=f"{owner}-flush")
         try:
             statements = sql_flush(
                 no_style(),
