@@ -200,8 +200,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# E-mail through Django's mail framework; the console backend prints messages until SMTP is configured.
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# E-mail through Django's mail framework. Until SMTP is configured the default backend sends nothing and logs
+# one line per message, recipients and subject masked (stations.mail): Django's console backend would print
+# whole messages, voters' addresses and tracking codes with them, into the server's log.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="stations.mail.LogOnlyEmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
