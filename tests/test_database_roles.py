@@ -126,4 +126,4 @@ def test_it_refuses_even_the_owner_to_change_entries_or_purge_young_ones(entries
 
 def test_it_lets_the_owner_purge_old_entries_with_purge_audit(entries):
     call_command("purge_audit")
-    assert summaries() - {AuditEntry.objects.get(action=AuditAction.DELETE).summary} == {"1"}
+    assert summaries() - {AuditEntry.objects.get(action=AuditAction.AUDIT_PURGED).summary} == {"1"}

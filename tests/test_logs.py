@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
+from stations.audit import Actor
 from stations.models import Category
 from stations.services import opinions as services
 
@@ -30,7 +31,12 @@ VOTER_EMAIL = "voter.wang@example.cn"
 @pytest.fixture
 def voters_opinion(room):
     return services.opinion_submit_online(
-        site=room, category=Category.ENVIRONMENT, content="河道有垃圾", submitter_email=VOTER_EMAIL, consent=True
+        site=room,
+        category=Category.ENVIRONMENT,
+        content="河道有垃圾",
+        submitter_email=VOTER_EMAIL,
+        consent=True,
+        actor=Actor(user=None, address="10.0.0.9"),
     )
 
 
@@ -48,7 +54,7 @@ def test_it_sends_a_voters_notice_without_writing_their_address_or_code_to_the_l
     settings.EMAIL_BACKEND = "stations.mail.LogOnlyEmailBackend"
     caplog.set_level(logging.INFO)
     with django_capture_on_commit_callbacks(execute=True):
-        services.opinion_accept(opinion=voters_opinion, actor=alice)
+        services.opinion_accept(opinion=voters_opinion, actor=Actor(user=alice))
     captured = capsys.readouterr()
     written = caplog.text + captured.out + captured.err
     assert "e-mail not sent" in caplog.text and "v***@example.cn" in caplog.text  # the notice was "sent"
@@ -62,7 +68,7 @@ def test_it_keeps_the_address_and_code_out_of_the_log_when_the_mail_server_fails
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()  # nobody listens: refused
     with django_capture_on_commit_callbacks(execute=True):
-        services.opinion_accept(opinion=voters_opinion, actor=alice)
+        services.opinion_accept(opinion=voters_opinion, actor=Actor(user=alice))
     assert "could not send notice" in caplog.text  # the subject names the tracking code
     assert VOTER_EMAIL not in caplog.text
     assert voters_opinion.tracking_code not in caplog.text

@@ -93,7 +93,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("stations", "0008_deputy_photo_must_be_an_image"),
+        ("stations", "0009_audit_dotted_action_codes"),
     ]
 
     operations = [
