@@ -9,7 +9,7 @@ numbers, e-mail addresses, anything shaped like a tracking code: stations.log_ma
 
 import re
 
-from gunicorn.glogging import Logger
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]  # gunicorn ships no type hints
 
 from stations.log_masking import MASKED_TRACKING_CODE, mask_log_text
 

@@ -4,6 +4,8 @@ A flush TRUNCATEs every table, the audit log included, which the runtime role ma
 test cases flush "default" after each test, so this is also what lets the suite run as the runtime role.
 """
 
+from typing import Any
+
 from django.core.management.color import no_style
 from django.core.management.commands import flush
 from django.core.management.sql import emit_post_migrate_signal, sql_flush
@@ -14,11 +16,11 @@ from stations.db_roles import owner_database
 
 
 class Command(flush.Command):
-    def handle(self, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         alias = options["database"]
         owner = owner_database(alias)
         if owner == alias:
-            super().handle(**options)
+            super().handle(*args, **options)
             return
         if options["interactive"]:
             name = connections[alias].settings_dict["NAME"]

@@ -4,12 +4,14 @@ The runtime role may not create or alter tables, so `manage.py migrate` without 
 CI and the README's recipe call it) migrates through the owner's connection.
 """
 
+from typing import Any
+
 from django.core.management.commands import migrate
 
 from stations.db_roles import owner_database
 
 
 class Command(migrate.Command):
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         options["database"] = owner_database(options["database"])
         super().handle(*args, **options)
