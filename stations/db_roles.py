@@ -2,7 +2,7 @@
 
 The portal connects as the runtime role (`DATABASE_URL`): it reads and writes rows, but of the audit log it
 may only read and add entries, and it can neither TRUNCATE, ALTER nor drop anything (the grants are in
-migration 0010_audit_runtime_role). What only the owner may do, the commands that do it run on the owner's
+migration 0011_audit_runtime_role). What only the owner may do, the commands that do it run on the owner's
 connection (`DATABASE_OWNER_URL`, the "owner" alias): `migrate`, `flush` and `purge_audit`. Without an owner
 alias (SQLite, or PostgreSQL with one role) they run on "default" as before.
 """

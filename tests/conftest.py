@@ -41,7 +41,7 @@ def django_db_setup(
 
     Replaces pytest-django's fixture of the same name. With two PostgreSQL roles (DATABASE_OWNER_URL set, as in
     CI) the runtime role may not create a table, and Django always creates the test database through "default".
-    Here the "owner" alias creates and migrates it (migration 0009 grants the runtime role its rows), then
+    Here the "owner" alias creates and migrates it (migration 0011_audit_runtime_role grants the runtime role its rows), then
     "default" is pointed at the same database, still as the runtime role, as Django points a test mirror: the
     tests run with exactly the privileges the portal has in production. The flush after each transactional test
     runs as the owner too (stations/management/commands/flush.py). With one role or SQLite the "default" alias

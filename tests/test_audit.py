@@ -396,8 +396,9 @@ def test_it_filters_the_admin_changelist_by_a_group_of_codes(admin_client):
 def test_the_database_trigger_keeps_entries_as_long_as_the_application_does():
     """Committed migrations are never edited: if MIN_RETENTION_DAYS changes, a new migration must change the
     PostgreSQL trigger with it."""
-    migration = importlib.import_module("stations.migrations.0003_security_audit_append_only")
-    assert f"interval '{MIN_RETENTION_DAYS} days'" in migration.APPEND_ONLY_SQL
+    # The trigger function as its latest migration defines it (0003 wrote it, 0011 made the purge the owner's).
+    migration = importlib.import_module("stations.migrations.0011_audit_runtime_role")
+    assert f"interval '{MIN_RETENTION_DAYS} days'" in migration.OWNER_ONLY_PURGE_SQL
 
 
 def test_the_audit_log_page_states_the_retention_period(dana_client):

@@ -93,7 +93,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("stations", "0009_audit_dotted_action_codes"),
+        ("stations", "0010_dates_in_bounds"),
     ]
 
     operations = [
