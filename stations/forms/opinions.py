@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateField
 from stations.clock import local_today
+from stations.forms.base import PortalForm
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
     Category,
@@ -21,8 +22,9 @@ from stations.models import (
     Site,
     State,
 )
+from stations.phones import normalise_phone
 from stations.policy import visible_sites
-from stations.validators import normalise_phone, validate_phone
+from stations.validators import validate_phone
 
 CONTENT_MAX = 2000
 
@@ -32,7 +34,7 @@ class OnlineSiteChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.town}）"
 
 
-class OpinionSubmitForm(forms.Form):
+class OpinionSubmitForm(PortalForm):
     """The online station. Name, phone and e-mail are optional; giving any of them needs explicit consent."""
 
     site = OnlineSiteChoiceField(
@@ -98,7 +100,7 @@ class OpinionSubmitForm(forms.Form):
         return cleaned
 
 
-class TrackForm(forms.Form):
+class TrackForm(PortalForm):
     code = forms.CharField(
         label=_("Tracking code"),
         max_length=40,
@@ -112,7 +114,7 @@ class TrackForm(forms.Form):
 # taken on a page that has gone stale is refused instead of applied on top of somebody else's.
 
 
-class ActionForm(forms.Form):
+class ActionForm(PortalForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     note: forms.CharField | None = forms.CharField(
         label=_("Note (shown to the voter)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
