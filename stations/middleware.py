@@ -149,7 +149,7 @@ class SessionEndedMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         was_signed_in = request.user.is_authenticated
-        marked = SIGNED_IN_COOKIE in request.COOKIES
+        marked = request.COOKIES.get(SIGNED_IN_COOKIE) == "1"
         request.session_ended = marked and not was_signed_in  # type: ignore[attr-defined]
         response = self.get_response(request)
         signed_in = request.user.is_authenticated

@@ -7,6 +7,7 @@ from typing import cast
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateField
@@ -255,7 +256,7 @@ class OnlyWhenTickedFilter(django_filters.BooleanFilter):
 
 
 class OpinionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Reference"), field_name="reference", lookup_expr="icontains")
+    q = django_filters.CharFilter(label=_("Reference or text"), method="filter_search")
     state = django_filters.ChoiceFilter(label=_("State"), choices=State.choices, empty_label=_("All states"))
     # django-filter documents a callable taking the request as the queryset; the stubs know only a QuerySet.
     site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=_scoped_sites, empty_label=_("All sites"))  # type: ignore[arg-type]
@@ -270,6 +271,13 @@ class OpinionFilter(django_filters.FilterSet):
     class Meta:
         model = Opinion
         fields = ["q", "state", "site", "category", "handling_body", "overdue", "supervised", "important"]
+
+    def filter_search(self, queryset, name, value):
+        """The reference, or words of the opinion itself (staff remember what was raised, not its number)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(reference__icontains=value) | Q(content__icontains=value))
 
     def filter_overdue(self, queryset, name, value):
         return queryset.overdue() if value else queryset

@@ -81,6 +81,6 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def session_keep_alive(request: HttpRequest) -> JsonResponse:
-    """"Stay signed in": any request renews the idle limit (SESSION_SAVE_EVERY_REQUEST), so this only answers
+    """ "Stay signed in": any request renews the idle limit (SESSION_SAVE_EVERY_REQUEST), so this only answers
     how long the session now lasts. Called by static/js/session.js from the warning before the session ends."""
     return JsonResponse({"expires_in": settings.SESSION_COOKIE_AGE})

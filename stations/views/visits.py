@@ -288,8 +288,23 @@ def visit_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "export_params": [(key, value) for key, values in query.lists() for value in values if key != "unmasked"],
             "can_export_unmasked": can_export_unmasked(request.user),
+            **_print_heading(request, filterset),
         },
     )
+
+
+def _print_heading(request: HttpRequest, filterset: VisitFilter) -> dict[str, object]:
+    """What the printed record book's heading names: the station (or the site filtered) and the period."""
+    cleaned = filterset.form.cleaned_data if filterset.is_bound and filterset.form.is_valid() else {}
+    site = cleaned.get("site")
+    station = station_of(request.user)
+    if site is not None:
+        scope = site.name
+    elif station is not None:
+        scope = station.name
+    else:
+        scope = _("All stations")
+    return {"print_scope": scope, "print_from": cleaned.get("date_from"), "print_to": cleaned.get("date_to")}
 
 
 @staff_required
