@@ -291,3 +291,35 @@ def test_the_record_book_prints_with_the_station_and_period(alice_client, room, 
     assert '<span class="d-none d-print-inline"> · 余新镇代表联络站</span>' in response.text
     assert "时间段：2026-01-01 至 2026-12-31" in response.text
     assert "record-book-filters d-print-none" in response.text
+
+
+def test_the_admins_user_page_sets_the_own_site_within_the_station(dana_client, alice, room, other_room):
+    url = reverse("admin:auth_user_change", args=[alice.pk])
+    page = dana_client.get(url)
+    assert page.status_code == 200 and 'name="membership-0-site"' in page.text
+    membership = Membership.objects.get(user=alice)
+    form = {
+        "username": "alice",
+        "first_name": "爱丽丝",
+        "last_name": "",
+        "email": "",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "08:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "08:00:00",
+        "membership-TOTAL_FORMS": "1",
+        "membership-INITIAL_FORMS": "1",
+        "membership-MIN_NUM_FORMS": "0",
+        "membership-MAX_NUM_FORMS": "1",
+        "membership-0-id": str(membership.pk),
+        "membership-0-user": str(alice.pk),
+        "membership-0-role": "staff",
+        "membership-0-station": str(membership.station_id),
+        "membership-0-site": str(other_room.pk),
+    }
+    refused = dana_client.post(url, form)
+    assert refused.status_code == 200
+    assert Membership.objects.get(user=alice).site_id is None
+    assert dana_client.post(url, form | {"membership-0-site": str(room.pk)}).status_code == 302
+    assert Membership.objects.get(user=alice).site_id == room.pk
