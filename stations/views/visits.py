@@ -199,7 +199,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
         "occurred_at": now,
         "deputies": [deputy.pk for deputy in on_duty if deputy.pk in assigned],
         "visiting_deputies": [deputy.pk for deputy in on_duty if deputy.pk not in assigned],
-        "channel": "reception_day" if shift is not None else "walk_in",
+        "channel": "reception_day" if shift is not None or ask_site else "walk_in",
     }
     form = VisitForm(initial=initial, sites=sites, site=site, on_duty=on_duty)
     formset = OpinionFormSet(prefix="opinions")
