@@ -51,9 +51,10 @@ class OpinionSubmitForm(PortalForm):
         help_text=_("Describe the problem and where it is. At most 2000 characters."),
     )
     submitter_name = forms.CharField(label=_("Your name (optional)"), max_length=50, required=False)
+    # Room for a number as typed ("+86 139 0000 1111", full-width); stored normalised (stations.phones).
     submitter_phone = forms.CharField(
         label=_("Your phone (optional)"),
-        max_length=20,
+        max_length=30,
         required=False,
         validators=[validate_phone],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
