@@ -70,6 +70,15 @@ def test_on_the_20th_the_form_asks_for_the_site_and_the_voter_gets_a_receipt(
     assert page.get_by_role("button", name="打印回执").is_visible()
     assert sorted(Opinion.objects.values_list("state", flat=True)) == ["accepted", "registered"]
 
+    # The staff opinion list finds an opinion by its words and shows its state on the phone without scrolling.
+    page.goto(live_server.url + "/staff/opinions/?q=河道")
+    assert_accessible(page)
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 1
+    badge = rows.first.locator(".badge").first.bounding_box()
+    assert badge is not None and badge["x"] + badge["width"] <= 360
+    assert rows.first.locator(".badge").first.inner_text() == "已登记"
+
     # Next morning the next visitor: the form opens on the site used last, among those open.
     page.goto(live_server.url + "/staff/visits/new/")
     assert page.get_by_label("站点").input_value() == str(room.pk)
