@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before the absolute timeout, so that a sign-out it forces clears the "was signed in" marker.
+    "stations.middleware.SessionEndedMiddleware",
     "stations.middleware.SessionAbsoluteTimeoutMiddleware",
     "stations.middleware.TwoFactorRequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -78,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "stations.context_processors.session",
             ],
         },
     },

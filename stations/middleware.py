@@ -157,3 +157,40 @@ class TwoFactorRequiredMiddleware:
             return False
         # Changing the password is protected too: the password alone must not be enough to take the account.
         return path.startswith((reverse("stations:staff_home"), reverse("admin:index"), reverse("password_change")))
+
+
+# A browser-session cookie saying "this browser was signed in". Sent back without a live session, it means the
+# session ended while the person was away: the sign-in page says so (and that what they typed is kept).
+SIGNED_IN_COOKIE = "portal_signed_in"
+
+
+class SessionEndedMiddleware:
+    """Tell the sign-in page why it appeared: `request.session_ended` is True when this browser was signed in
+    and its session ended without signing out (30 minutes without a request, or cleared on the server).
+    Signing out deletes the marker, so a deliberate sign-out is not reported as a timeout."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        was_signed_in = request.user.is_authenticated
+        marked = request.COOKIES.get(SIGNED_IN_COOKIE) == "1"
+        request.session_ended = marked and not was_signed_in  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        signed_in = request.user.is_authenticated
+        if signed_in and not marked:
+            response.set_cookie(
+                SIGNED_IN_COOKIE,
+                "1",
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        elif marked and not signed_in and (was_signed_in or self._told(request)):
+            response.delete_cookie(SIGNED_IN_COOKIE, samesite="Lax")
+        return response
+
+    @staticmethod
+    def _told(request: HttpRequest) -> bool:
+        """The sign-in page has just said that the session ended: say it once."""
+        return request.method == "GET" and request.path_info == reverse("login")

@@ -2,13 +2,14 @@
 masking in the logs.
 
 A mobile number is 11 digits from 13… to 19…; a landline is an area code 0xx or 0xxx and 7–8 digits.
-Stored numbers are written one way (`stations.validators.normalise_phone`); typed into free text they may be
-grouped with spaces or hyphens and carry +86.
+Stored numbers are written one way (`normalise_phone` below, used by every form and service); people type them
+as their input method gives them: full-width digits (１３８…), grouped with spaces or hyphens, with +86 or 0086.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _MOBILE = r"1[3-9]\d{9}"
 _LANDLINE = r"0\d{2,3}-?\d{7,8}"
@@ -30,3 +31,22 @@ PHONE_OR_LONG_NUMBER_IN_TEXT = re.compile(
     rf"(?<!\d)(?:{_COUNTRY_CODE})?(?:{_MOBILE_WRITTEN}|{_LANDLINE_WRITTEN}|\d{{7,}})(?!\d)"
 )
 COUNTRY_CODE = re.compile(rf"^{_COUNTRY_CODE}")
+
+
+# Dashes people type between groups of digits (the full-width hyphen becomes "-" under NFKC already).
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\u30fc\uff70]")
+_INTERNATIONAL = re.compile(r"^(?:\+|00)86-?")
+
+
+def normalise_phone(value: str) -> str:
+    """The number written one way: ASCII digits, no spaces or brackets, no +86/0086, a mobile without hyphens
+    (13812345678), a landline as typed (0573-82345678). Anything else is returned cleaned for the validator to
+    refuse with a message."""
+    value = unicodedata.normalize("NFKC", value or "")
+    value = _DASHES.sub("-", value)
+    value = re.sub(r"[\s()]", "", value)
+    value = _INTERNATIONAL.sub("", value)
+    digits = value.replace("-", "")
+    if MOBILE.match(digits):
+        return digits
+    return value.strip("-")

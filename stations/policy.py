@@ -269,8 +269,10 @@ def can_change_visit(user: User, visit: Visit) -> bool:
 
 
 def can_restore_visit(user: User, visit: Visit) -> bool:
-    """Bring an archived visit back: district administrators only."""
-    return is_district_admin(user)
+    """Bring an archived visit back: the head of the visit's station, or a district administrator."""
+    if is_district_admin(user):
+        return True
+    return role_of(user) == Role.STATION_HEAD and _same_station(user, visit.site)
 
 
 def sees_visitor_in_full(user: User, visit: Visit) -> bool:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
-from stations.phones import LANDLINE, MOBILE
-
-
-def normalise_phone(value: str) -> str:
-    """Drop spaces and a leading +86 so that numbers are stored one way."""
-    value = re.sub(r"[\s()]", "", value or "")
-    if value.startswith("+86"):
-        value = value[3:]
-    return value
+from stations.phones import LANDLINE, MOBILE, normalise_phone
 
 
 def validate_phone(value: str) -> None:

@@ -198,6 +198,8 @@ def staff_pages(w: World, role: str) -> list[Page]:
         Page("shift", reverse("stations:staff_shift", args=[w.shift.pk])),
         Page("past shift", reverse("stations:staff_shift", args=[w.past_shift.pk])),
         Page("new visit", reverse("stations:visit_create")),
+        # The slip a walk-in voter takes home: tracking codes only, never the voter's own number.
+        Page("receipt slip", reverse("stations:visit_receipt", args=[w.visit.pk])),
     ]
     if not own:  # the outsider: the visit page is a 404 for him, and must say nothing either
         pages.append(Page("visit page (other station)", reverse("stations:visit_detail", args=[w.visit.pk])))
@@ -318,6 +320,7 @@ def test_every_page_of_the_portal_is_in_the_scan(world: World):
         "stations:staff_duty_attendance",
         "stations:otp_setup",
         "stations:otp_verify",
+        "stations:session_keep_alive",
         "stations:voter_export",
         "stations:voter_anonymise",
         "media",

@@ -166,6 +166,9 @@ ROWS: list[Row] = [
         LOGIN, 200, 200, 200, 200, to("otp_verify")),
     row("stations:otp_verify", GET, url("stations:otp_verify"),
         LOGIN, to("otp_setup"), to("otp_setup"), to("otp_setup"), to("otp_setup"), to("staff_home")),
+    all_405("stations:session_keep_alive", url("stations:session_keep_alive")),
+    row("stations:session_keep_alive", POST, url("stations:session_keep_alive"),
+        LOGIN, 200, 200, 200, 200, 200),
     # staff: the station's day and the record book                 anon   erin   alice  bob    charlie dana
     row("stations:staff_home", GET, url("stations:staff_home"),    LOGIN, to("deputy_record", "deputy"), 200, 200, 200, 200),
     row("stations:visit_list", GET, url("stations:visit_list"),    LOGIN, 403,   200,   200,   200,   200),
@@ -187,10 +190,13 @@ ROWS: list[Row] = [
         data=visit_form),
     all_405("stations:visit_archive", url("stations:visit_archive", pk="visit")),
     row("stations:visit_archive", POST, url("stations:visit_archive", pk="visit"),
-        LOGIN, 403, to("visit_list"), to("visit_list"), 404, to("visit_list")),
+        LOGIN, 403, to("visit_list"), to("visit_list"), 404, to("visit_list"), data=lambda world: REASON),
     all_405("stations:visit_restore", url("stations:visit_restore", pk="archived_visit")),
+    # The station head restores too (issue 13); outside the station the visit does not exist (404).
     row("stations:visit_restore", POST, url("stations:visit_restore", pk="archived_visit"),
-        LOGIN, 403, 403, 403, 403, to("visit_detail", "archived_visit")),
+        LOGIN, 403, 403, to("visit_detail", "archived_visit"), 404, to("visit_detail", "archived_visit")),
+    row("stations:visit_receipt", GET, url("stations:visit_receipt", pk="visit"),
+        LOGIN, 403, 200, 200, 404, 200),
     # staff: opinions
     row("stations:staff_opinion_list", GET, url("stations:staff_opinion_list"),
                                                                    LOGIN, 403,   200,   200,   200,   200),
@@ -403,7 +409,7 @@ def test_refused_writes_change_nothing(role, world: World, client):
     client.force_login(world.users[role])
     before = Visit.objects.count()
     client.post(reverse("stations:visit_create"), visit_form(world))
-    client.post(reverse("stations:visit_archive", args=[world.visit.pk]))
+    client.post(reverse("stations:visit_archive", args=[world.visit.pk]), REASON)
     client.post(reverse("stations:staff_shift_remove", args=[world.shift.pk]), {"duty": world.duty.pk, **REASON})
     assert Visit.objects.count() == before
     world.visit.refresh_from_db()

@@ -199,3 +199,28 @@ def test_an_unchanged_visit_needs_no_saving():
 
     assert change.changed == {}
     assert not change.needs_saving and not change.deputies_changed
+
+
+# --- which site the visit form opens on (issue 13) -----------------------------------------------------------
+
+from stations.planning.visits import SiteChoice, choose_site  # noqa: E402
+
+
+def test_choose_site_asks_when_several_receptions_run_and_nothing_decides():
+    assert choose_site(asked=None, own=None, last_used=None, running=[3, 2, 1], fallback=1) == SiteChoice(None, True)
+
+
+def test_choose_site_prefers_the_page_then_the_own_site_then_the_last_used_one():
+    assert choose_site(asked=5, own=2, last_used=3, running=[2, 3], fallback=1) == SiteChoice(5)
+    assert choose_site(asked=None, own=2, last_used=3, running=[2, 3], fallback=1) == SiteChoice(2)
+    assert choose_site(asked=None, own=None, last_used=3, running=[2, 3], fallback=1) == SiteChoice(3)
+
+
+def test_choose_site_ignores_a_last_used_site_that_is_not_open_now():
+    assert choose_site(asked=None, own=None, last_used=9, running=[2, 3], fallback=1) == SiteChoice(None, True)
+    assert choose_site(asked=None, own=None, last_used=9, running=[2], fallback=1) == SiteChoice(2)
+
+
+def test_choose_site_without_receptions_falls_back_to_the_last_used_site_then_the_station():
+    assert choose_site(asked=None, own=None, last_used=9, running=[], fallback=1) == SiteChoice(9)
+    assert choose_site(asked=None, own=None, last_used=None, running=[], fallback=1) == SiteChoice(1)

@@ -156,7 +156,7 @@ def test_it_audits_with_the_actors_address_when_called_without_a_request(room, a
     actor = Actor(user=alice, address="192.0.2.20")
     visit = visit_create(site=room, actor=actor, occurred_at=timezone.now(), summary="反映路灯损坏")
     visit_update(visit=visit, actor=actor, deputies=[], people=2)
-    visit_archive(visit=visit, actor=actor)
+    visit_archive(visit=visit, actor=actor, reason="重复录入")
     visit_restore(visit=visit, actor=Actor(user=dana, address="192.0.2.21"))
 
     entries = AuditEntry.objects.filter(object_type="visit", object_id=str(visit.pk)).order_by("pk")
@@ -227,7 +227,7 @@ def test_an_invalid_update_changes_nothing(room, alice):
 
 def test_archive_takes_a_visit_out_of_the_book_and_a_district_admin_restores_it(room, alice, dana):
     visit = _create(room, alice)
-    visit_archive(visit=visit, actor=Actor(user=alice))
+    visit_archive(visit=visit, actor=Actor(user=alice), reason="重复录入")
     assert not Visit.objects.current().filter(pk=visit.pk).exists()
     with pytest.raises(ValidationError):
         visit_update(visit=visit, actor=Actor(user=alice), deputies=[], people=3)

@@ -437,7 +437,11 @@ def test_archive_hides_the_visit_and_a_district_admin_restores_it(client, alice,
     restore_url = reverse("stations:visit_restore", kwargs={"pk": visit.pk})
     client.force_login(alice)
     assert client.get(archive_url).status_code == 405
-    assert client.post(archive_url).status_code == 302
+    # Without a reason nothing happens: the form says what is missing, next to the field.
+    refused = client.post(archive_url)
+    assert refused.status_code == 200
+    assert "归档原因" in refused.text and Visit.objects.get(pk=visit.pk).archived_at is None
+    assert client.post(archive_url, {"reason": "重复录入"}).status_code == 302
     assert "要归档的来访" not in client.get(LIST_URL).text
     assert client.get(_detail(visit)).status_code == 200  # still readable, marked archived
     assert client.post(restore_url).status_code == 403

@@ -7,10 +7,12 @@ from typing import cast
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateField
 from stations.clock import local_today
+from stations.forms.base import PortalForm
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
     Category,
@@ -21,8 +23,9 @@ from stations.models import (
     Site,
     State,
 )
+from stations.phones import normalise_phone
 from stations.policy import visible_sites
-from stations.validators import normalise_phone, validate_phone
+from stations.validators import validate_phone
 
 CONTENT_MAX = 2000
 
@@ -32,7 +35,7 @@ class OnlineSiteChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.town}）"
 
 
-class OpinionSubmitForm(forms.Form):
+class OpinionSubmitForm(PortalForm):
     """The online station. Name, phone and e-mail are optional; giving any of them needs explicit consent."""
 
     site = OnlineSiteChoiceField(
@@ -48,9 +51,10 @@ class OpinionSubmitForm(forms.Form):
         help_text=_("Describe the problem and where it is. At most 2000 characters."),
     )
     submitter_name = forms.CharField(label=_("Your name (optional)"), max_length=50, required=False)
+    # Room for a number as typed ("+86 139 0000 1111", full-width); stored normalised (stations.phones).
     submitter_phone = forms.CharField(
         label=_("Your phone (optional)"),
-        max_length=20,
+        max_length=30,
         required=False,
         validators=[validate_phone],
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
@@ -98,7 +102,7 @@ class OpinionSubmitForm(forms.Form):
         return cleaned
 
 
-class TrackForm(forms.Form):
+class TrackForm(PortalForm):
     code = forms.CharField(
         label=_("Tracking code"),
         max_length=40,
@@ -112,7 +116,7 @@ class TrackForm(forms.Form):
 # taken on a page that has gone stale is refused instead of applied on top of somebody else's.
 
 
-class ActionForm(forms.Form):
+class ActionForm(PortalForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     note: forms.CharField | None = forms.CharField(
         label=_("Note (shown to the voter)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
@@ -253,7 +257,7 @@ class OnlyWhenTickedFilter(django_filters.BooleanFilter):
 
 
 class OpinionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Reference"), field_name="reference", lookup_expr="icontains")
+    q = django_filters.CharFilter(label=_("Reference or text"), method="filter_search")
     state = django_filters.ChoiceFilter(label=_("State"), choices=State.choices, empty_label=_("All states"))
     # django-filter documents a callable taking the request as the queryset; the stubs know only a QuerySet.
     site = django_filters.ModelChoiceFilter(label=_("Site"), queryset=_scoped_sites, empty_label=_("All sites"))  # type: ignore[arg-type]
@@ -268,6 +272,13 @@ class OpinionFilter(django_filters.FilterSet):
     class Meta:
         model = Opinion
         fields = ["q", "state", "site", "category", "handling_body", "overdue", "supervised", "important"]
+
+    def filter_search(self, queryset, name, value):
+        """The reference, or words of the opinion itself (staff remember what was raised, not its number)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(reference__icontains=value) | Q(content__icontains=value))
 
     def filter_overdue(self, queryset, name, value):
         return queryset.overdue() if value else queryset

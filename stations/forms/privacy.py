@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from stations.validators import normalise_phone, validate_phone
+from stations.phones import normalise_phone
+from stations.validators import validate_phone
 
 
 class VoterPhoneForm(forms.Form):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
 from stations.clock import local_time
+from stations.forms.base import PortalForm
 from stations.models import AbsenceReason, Attendance, Deputy, District, Duty, DutyShift, Site
 
 YEAR_MIN, YEAR_MAX = FIRST_YEAR, LAST_YEAR
@@ -49,7 +50,7 @@ class ScheduleFilterForm(forms.Form):
 # --- staff pages ----------------------------------------------------------------------------------------
 
 
-class YearForm(forms.Form):
+class YearForm(PortalForm):
     year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
 
 
@@ -64,7 +65,7 @@ class ReasonField(forms.CharField):
         )
 
 
-class AssignForm(forms.Form):
+class AssignForm(PortalForm):
     deputy = forms.ModelChoiceField(label=_("Deputy"), queryset=Deputy.objects.none())
     reason = ReasonField()
 
@@ -79,7 +80,7 @@ class DutyChoiceField(forms.ModelChoiceField):
         return f"{obj.deputy.name} · {obj.shift.roster.site.name} {local:%Y-%m-%d %H:%M}"
 
 
-class RemoveForm(forms.Form):
+class RemoveForm(PortalForm):
     duty = forms.ModelChoiceField(queryset=Duty.objects.none(), widget=forms.HiddenInput)
     reason = ReasonField()
 
@@ -88,7 +89,7 @@ class RemoveForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["duty"]).queryset = shift.duties.all()
 
 
-class SwapForm(forms.Form):
+class SwapForm(PortalForm):
     duty = DutyChoiceField(label=_("Deputy on this shift"), queryset=Duty.objects.none())
     other_duty = DutyChoiceField(label=_("Swap with"), queryset=Duty.objects.none())
     reason = ReasonField()
@@ -104,7 +105,7 @@ class SwapForm(forms.Form):
         ).exclude(shift=shift)
 
 
-class SubstituteForm(forms.Form):
+class SubstituteForm(PortalForm):
     duty = DutyChoiceField(label=_("Deputy to replace"), queryset=Duty.objects.none())
     substitute = forms.ModelChoiceField(label=_("Replaced by"), queryset=Deputy.objects.none())
     reason = ReasonField()
@@ -117,7 +118,7 @@ class SubstituteForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["substitute"]).queryset = deputies
 
 
-class MoveForm(forms.Form):
+class MoveForm(PortalForm):
     date = BoundedDateField(label=_("New date"), widget=DateInput())
     start_time = forms.TimeField(label=_("Starts at"), widget=TimeInput())
     end_time = forms.TimeField(label=_("Ends at"), widget=TimeInput())
@@ -131,7 +132,7 @@ class MoveForm(forms.Form):
         return data
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(PortalForm):
     attendance = forms.ChoiceField(
         label=_("Attendance"),
         choices=[(value, label) for value, label in Attendance.choices if value != Attendance.UNMARKED],
@@ -150,7 +151,7 @@ class AttendanceForm(forms.Form):
 # --- admin -----------------------------------------------------------------------------------------------
 
 
-class GenerateYearForm(forms.Form):
+class GenerateYearForm(PortalForm):
     """The admin's page: a year for one site (optionally with everything under it), or a whole district."""
 
     year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)

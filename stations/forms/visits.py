@@ -12,10 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateTimeField, validate_in_bounds
 from stations.clock import local_time
+from stations.forms.base import PortalForm
 from stations.models import Category, Channel, Deputy, Site, Visit
 from stations.models.visits import MAX_PEOPLE
+from stations.phones import normalise_phone
 from stations.selectors.visits import assigned_deputy_ids, with_open_opinions
-from stations.validators import normalise_phone, validate_phone
+from stations.validators import validate_phone
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 MAX_OPINIONS = 20
@@ -27,7 +29,7 @@ class SiteChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-class VisitForm(forms.Form):
+class VisitForm(PortalForm):
     """One entry of the record book. The view hands the cleaned data to the record-book service."""
 
     site = SiteChoiceField(label=_("Site"), queryset=Site.objects.none(), empty_label=_("Choose the site"))
@@ -57,9 +59,11 @@ class VisitForm(forms.Form):
         help_text=_("Optional: a voter may stay anonymous."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    # Longer than the stored 20 characters: people type "+86 138 1234 5678" or "００８６ １３８…", which
+    # normalise_phone writes one way before it is stored.
     visitor_phone = forms.CharField(
         label=_("Visitor's phone"),
-        max_length=20,
+        max_length=30,
         required=False,
         help_text=_("Optional. A mobile or a landline with area code."),
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
@@ -87,6 +91,11 @@ class VisitForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the voter raised, in a few sentences."),
+    )
+    contact_consent = forms.BooleanField(
+        label=_("The voter agrees that their name and phone are kept on the opinions, to be told of progress"),
+        required=False,
+        help_text=_("Without consent the opinions carry no contact; the voter follows them with the tracking code."),
     )
 
     def __init__(
@@ -194,6 +203,7 @@ class VisitForm(forms.Form):
             "channel": data["channel"],
             "category": data["category"],
             "summary": data["summary"],
+            "contact_consent": data["contact_consent"],
         }
 
 
@@ -214,7 +224,7 @@ def visit_initial(visit: Visit) -> dict:
     }
 
 
-class OpinionForm(forms.Form):
+class OpinionForm(PortalForm):
     """One opinion raised during the visit; an untouched form is simply skipped."""
 
     category = forms.ChoiceField(
@@ -225,6 +235,12 @@ class OpinionForm(forms.Form):
     # Not marked required: the boxes are optional, but a box that was touched needs its text (see clean).
     content = forms.CharField(
         label=_("Opinion or suggestion"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    accept_now = forms.BooleanField(
+        label=_("Accept now"),
+        required=False,
+        help_text=_("Accept the opinion on the spot; it is registered and accepted in one step."),
     )
 
     def clean(self):
@@ -240,12 +256,27 @@ OpinionFormSet = forms.formset_factory(
 )
 
 
-def opinions_from(formset) -> list[dict[str, str]]:
+def opinions_from(formset) -> list[dict[str, object]]:
     return [
-        {"category": form.cleaned_data.get("category", ""), "content": form.cleaned_data["content"]}
+        {
+            "category": form.cleaned_data.get("category", ""),
+            "content": form.cleaned_data["content"],
+            "accept": bool(form.cleaned_data.get("accept_now")),
+        }
         for form in formset.forms
         if form.has_changed() and form.cleaned_data.get("content")
     ]
+
+
+class ArchiveForm(PortalForm):
+    """Archiving takes a visit out of the record book: the staff member confirms and says why."""
+
+    reason = forms.CharField(
+        label=_("Reason for archiving"),
+        max_length=100,
+        help_text=_("Kept in the visit's history and the audit log, e.g. “entered twice”."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
 
 # --- the record book's filters ------------------------------------------------------------------------

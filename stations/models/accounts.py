@@ -35,6 +35,17 @@ class Membership(models.Model):
         limit_choices_to={"kind": SiteKind.STATION},
         verbose_name=_("station"),
     )
+    # Where the person usually works on a reception day: the visit form opens on this site when it runs a
+    # shift (or when no shift decides). Limited to the station's own sites (see clean()).
+    site = models.ForeignKey(
+        Site,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("own site"),
+        help_text=_("The room or point where this person usually receives voters (optional; within the station)."),
+    )
     deputy = models.OneToOneField(
         Deputy,
         on_delete=models.PROTECT,
@@ -69,3 +80,5 @@ class Membership(models.Model):
         super().clean()
         if self.station is not None and self.station.kind != SiteKind.STATION:
             raise ValidationError({"station": _("Choose a liaison station; its rooms and points come with it.")})
+        if self.site is not None and (self.station is None or self.site.station.pk != self.station.pk):
+            raise ValidationError({"site": _("Choose the station itself or one of its rooms and points.")})

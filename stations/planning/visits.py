@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from stations.validators import normalise_phone
+from stations.phones import normalise_phone
 
 # The summary is kept in the audit log up to this many characters (the full text is in the visit's history).
 AUDIT_SUMMARY_CHARS = 100
@@ -100,3 +100,40 @@ def plan_visit_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> Vi
     if "summary" in changed:
         changed["summary"] = [(text or "")[:AUDIT_SUMMARY_CHARS] for text in changed["summary"]]
     return VisitChange(changed=changed)
+
+
+@dataclass(frozen=True)
+class SiteChoice:
+    """Which site the visit form opens on (`site`, a pk or None) and whether it must ask instead (`ask`)."""
+
+    site: int | None
+    ask: bool = False
+
+
+def choose_site(
+    *,
+    asked: int | None,
+    own: int | None,
+    last_used: int | None,
+    running: Sequence[int],
+    fallback: int | None,
+) -> SiteChoice:
+    """The site a new visit is most likely at, or none when guessing could misfile it.
+
+    `asked` is a site picked on the page; `own` the room or point the staff member's membership names;
+    `last_used` the site of the last visit they saved; `running` the sites with a shift running now; `fallback`
+    the station. With several receptions running and nothing to tell them apart, the form asks: on the 20th
+    every site opens at once and the first in the alphabet is as likely wrong as right.
+    """
+    if asked is not None:
+        return SiteChoice(asked)
+    if own is not None:
+        return SiteChoice(own)
+    open_now = list(dict.fromkeys(running))
+    if last_used is not None and (not open_now or last_used in open_now):
+        return SiteChoice(last_used)
+    if len(open_now) == 1:
+        return SiteChoice(open_now[0])
+    if len(open_now) > 1:
+        return SiteChoice(None, ask=True)
+    return SiteChoice(fallback)

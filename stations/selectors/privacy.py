@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from stations.models import Opinion, Visit
-from stations.validators import normalise_phone
+from stations.phones import normalise_phone
 
 
 def phone_variants(phone: str) -> list[str]:

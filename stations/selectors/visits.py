@@ -125,6 +125,7 @@ class HistoryEntry:
     user: str
     kind: str  # created, changed, archived, restored
     changes: list[tuple[str, str, str]] = field(default_factory=list)
+    reason: str = ""
 
 
 # Fields shown in the history, in the order of the form; the village is shown as one value.
@@ -220,7 +221,15 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
         if old_rows != new_rows:
             changes.append((labels["deputies"], _deputies_label(old_rows, names), _deputies_label(new_rows, names)))
         if changes or kind != "changed":
-            entries.append(HistoryEntry(at=record.history_date, user=user, kind=kind, changes=changes))
+            entries.append(
+                HistoryEntry(
+                    at=record.history_date,
+                    user=user,
+                    kind=kind,
+                    changes=changes,
+                    reason=record.history_change_reason or "",
+                )
+            )
         previous = record
     entries.reverse()
     return entries

@@ -39,9 +39,9 @@ from stations.models import (
 )
 from stations.models.visits import Visit
 from stations.notifications import Notice, Recipient, notify
+from stations.phones import normalise_phone
 from stations.policy import district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
-from stations.validators import normalise_phone
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

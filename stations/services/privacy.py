@@ -15,9 +15,9 @@ from stations.audit import Actor, audit
 from stations.clock import local_time
 from stations.exports import xlsx_append, xlsx_bytes
 from stations.models import AuditAction, Opinion, Visit
+from stations.phones import normalise_phone
 from stations.privacy import mask_phone
 from stations.selectors.privacy import VoterRecords, phone_variants, voter_opinions, voter_visits
-from stations.validators import normalise_phone
 
 # The fields that identify a voter, per model. Everything else (dates, sites, numbers of people,
 # categories, states, the text of what was raised) stays: the statistics are made of it.

@@ -15,14 +15,17 @@ from django.utils.translation import gettext as _
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_time
 from stations.models import Area, Category, Channel, Deputy, DutyShift, Opinion, Site, Source, Visit, VisitDeputy
+from stations.phones import normalise_phone
 from stations.planning.visits import Person, cleaned_fields, kept_present, plan_presence, plan_visit_change
 from stations.policy import can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
-from stations.services.opinions import opinion_register
-from stations.validators import normalise_phone
+from stations.services.opinions import opinion_accept, opinion_register
 
 # The fields of a visit a user types; the service works out the rest (shift, area, who recorded it).
+# django-simple-history keeps a version's reason in a column of 100 characters.
+ARCHIVE_REASON_MAX = 100
+
 EDITABLE_FIELDS = ("site", "occurred_at", "visitor_name", "visitor_phone", "people", "channel", "category", "summary")
 
 
@@ -101,19 +104,28 @@ def _audit_summary(visit: Visit) -> str:
     return f"{visit.site} {local_time(visit.occurred_at):%Y-%m-%d %H:%M}"
 
 
-def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], actor: Actor) -> list[Opinion]:
+def _register_opinions(
+    *, visit: Visit, opinions: Sequence[Mapping[str, Any]], actor: Actor, contact_consent: bool = False
+) -> list[Opinion]:
+    """Each opinion through the opinions' own services: registered, and accepted at once when the staff member
+    ticked "accept now". With the voter's consent their name and phone go on the opinions, so that they can be
+    told of progress; without it the opinions carry no contact."""
     registered = []
     for opinion in opinions:
-        registered.append(
-            opinion_register(
-                site=visit.site,
-                category=opinion.get("category") or visit.category,
-                content=opinion["content"],
-                source=Source.RECEPTION,
-                visit=visit,
-                actor=actor,
-            )
+        created = opinion_register(
+            site=visit.site,
+            category=str(opinion.get("category") or visit.category),
+            content=str(opinion["content"]),
+            source=Source.RECEPTION,
+            visit=visit,
+            submitter_name=visit.visitor_name if contact_consent else "",
+            submitter_phone=visit.visitor_phone if contact_consent else "",
+            consent=contact_consent and bool(visit.visitor_name or visit.visitor_phone),
+            actor=actor,
         )
+        if opinion.get("accept"):
+            created = opinion_accept(opinion=created, actor=actor)
+        registered.append(created)
     return registered
 
 
@@ -132,7 +144,8 @@ def visit_create(
     village: str = "",
     deputies: Iterable[Deputy] | None = None,
     visiting_deputies: Iterable[Deputy] = (),
-    opinions: Sequence[Mapping[str, str]] = (),
+    opinions: Sequence[Mapping[str, Any]] = (),
+    contact_consent: bool = False,
 ) -> Visit:
     """Log a visit with the deputies present and the opinions raised, all or nothing.
 
@@ -172,7 +185,7 @@ def visit_create(
     visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
     visit.record_version(history_type="+")
 
-    registered = _register_opinions(visit=visit, opinions=opinions, actor=actor)
+    registered = _register_opinions(visit=visit, opinions=opinions, actor=actor, contact_consent=contact_consent)
     audit(
         action=AuditAction.VISIT_CREATED,
         actor=actor,
@@ -195,7 +208,8 @@ def visit_update(
     deputies: Iterable[Deputy],
     visiting_deputies: Iterable[Deputy] = (),
     village: str | None = None,
-    new_opinions: Sequence[Mapping[str, str]] = (),
+    new_opinions: Sequence[Mapping[str, Any]] = (),
+    contact_consent: bool = False,
     **fields: Any,
 ) -> Visit:
     """Change a visit. The history keeps who changed what and when; an archived visit cannot be changed."""
@@ -241,7 +255,7 @@ def visit_update(
         visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
         visit.save()
 
-    registered = _register_opinions(visit=visit, opinions=new_opinions, actor=actor)
+    registered = _register_opinions(visit=visit, opinions=new_opinions, actor=actor, contact_consent=contact_consent)
     if changed or registered:
         audit(
             action=AuditAction.VISIT_UPDATED,
@@ -254,22 +268,35 @@ def visit_update(
 
 
 @transaction.atomic
-def visit_archive(*, visit: Visit, actor: Actor) -> Visit:
-    """Take a visit out of the record book. Nothing is ever deleted; a district administrator can restore it."""
+def visit_archive(*, visit: Visit, actor: Actor, reason: str) -> Visit:
+    """Take a visit out of the record book, saying why. Nothing is ever deleted; the station head or a district
+    administrator can restore it. The reason is kept in the visit's history and in the audit entry."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why this visit leaves the record book.")})
+    if len(reason) > ARCHIVE_REASON_MAX:
+        raise ValidationError({"reason": _("At most %(max)s characters.") % {"max": ARCHIVE_REASON_MAX}})
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
     if visit.is_archived:
         raise ValidationError(_("This visit is already archived."))
     visit.archived_at = timezone.now()
     visit.archived_by = actor.user
     visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
+    visit._change_reason = reason  # type: ignore[attr-defined]  # read by django-simple-history
     visit.save()
-    audit(action=AuditAction.VISIT_ARCHIVED, actor=actor, target=visit, summary=str(visit.site))
+    audit(
+        action=AuditAction.VISIT_ARCHIVED,
+        actor=actor,
+        target=visit,
+        summary=str(visit.site),
+        changes={"reason": reason},
+    )
     return visit
 
 
 @transaction.atomic
 def visit_restore(*, visit: Visit, actor: Actor) -> Visit:
-    """Bring an archived visit back into the record book (district administrators only)."""
+    """Bring an archived visit back into the record book (the station head or a district administrator)."""
     if actor.user is None or not can_restore_visit(actor.user, visit):
         raise PermissionDenied
     visit = Visit.objects.select_for_update().get(pk=visit.pk)

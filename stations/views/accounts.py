@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -73,3 +75,12 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         form.add_error("token", _("The code is not right or was already used. Wait for the next code."))
     return render(request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)})
+
+
+@never_cache
+@require_POST
+@login_required
+def session_keep_alive(request: HttpRequest) -> JsonResponse:
+    """ "Stay signed in": any request renews the idle limit (SESSION_SAVE_EVERY_REQUEST), so this only answers
+    how long the session now lasts. Called by static/js/session.js from the warning before the session ends."""
+    return JsonResponse({"expires_in": settings.SESSION_COOKIE_AGE})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -11,6 +13,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
@@ -19,14 +23,24 @@ from openpyxl import Workbook
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now
 from stations.exports import csv_attachment, xlsx_append, xlsx_attachment
-from stations.forms.visits import OpinionFormSet, VisitFilter, VisitForm, opinions_from, visit_initial
+from stations.forms.visits import (
+    ArchiveForm,
+    OpinionFormSet,
+    VisitFilter,
+    VisitForm,
+    opinions_from,
+    visit_initial,
+)
 from stations.models import Assignment, Deputy, DutyShift, Site, Visit
+from stations.planning.visits import choose_site
 from stations.policy import (
+    can_change_visit,
     can_export_unmasked,
     can_restore_visit,
     can_reveal_visitor,
     can_see_archived_visits,
-    district_admin_required,
+    can_write,
+    membership_of,
     sees_visitor_in_full,
     staff_required,
     station_of,
@@ -71,22 +85,48 @@ def _prefill_shift(site: Site | None, shifts: list[DutyShift], now: dt.datetime)
     return own[0] if own else None
 
 
-def _default_site(request: HttpRequest, sites: QuerySet[Site], shifts: list[DutyShift], now: dt.datetime):
-    wanted = request.GET.get("site", "")
-    if wanted.isdigit():
-        site = sites.filter(pk=wanted).first()
-        if site is not None:
-            return site
-    running = [shift for shift in shifts if shift.start <= now <= shift.end and not shift.cancelled]
-    if running:
-        return running[0].roster.site
+# The session remembers the site of the last visit a staff member saved (the visit form opens on it).
+LAST_SITE_KEY = "visits.last_site"
+
+
+def _running_shifts(shifts: list[DutyShift], now: dt.datetime) -> list[DutyShift]:
+    return [shift for shift in shifts if shift.start <= now <= shift.end and not shift.cancelled]
+
+
+def _default_site(
+    request: HttpRequest, sites: QuerySet[Site], shifts: list[DutyShift], now: dt.datetime
+) -> tuple[Site | None, bool]:
+    """The site the form opens on and whether it must ask instead (see `choose_site`)."""
+    site_ids = set(sites.values_list("pk", flat=True))
+
+    def known(value: object) -> int | None:
+        number = int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
+        return number if number in site_ids else None
+
+    membership = membership_of(request.user)
     station = station_of(request.user)
-    if station is not None:
-        return station
-    return None
+    choice = choose_site(
+        asked=known(request.GET.get("site", "")),
+        own=known(membership.site_id) if membership is not None else None,
+        last_used=known(request.session.get(LAST_SITE_KEY)),
+        running=[shift.roster.site_id for shift in _running_shifts(shifts, now)],
+        fallback=known(station.pk) if station is not None else None,
+    )
+    return (sites.get(pk=choice.site) if choice.site is not None else None), choice.ask
 
 
-def _form_page(request: HttpRequest, *, form: VisitForm, formset, visit: Visit | None, sites, shifts, shift=None):
+def _form_page(
+    request: HttpRequest,
+    *,
+    form: VisitForm,
+    formset,
+    visit: Visit | None,
+    sites,
+    shifts,
+    shift=None,
+    ask_site: bool = False,
+):
+    now = local_now()
     return render(
         request,
         "stations/visits/form.html",
@@ -96,9 +136,32 @@ def _form_page(request: HttpRequest, *, form: VisitForm, formset, visit: Visit |
             "visit": visit,
             "shift": shift,
             "shifts": [s for s in shifts if not s.cancelled],
+            "running": _running_shifts(shifts, now) if ask_site else [],
+            "ask_site": ask_site,
             "areas": areas_for_site(form.render_site, sites),
         },
     )
+
+
+def _saved_message(request: HttpRequest, visit: Visit, count: int) -> None:
+    text = ngettext(
+        "The visit is recorded with %(count)s opinion.",
+        "The visit is recorded with %(count)s opinions.",
+        count,
+    ) % {"count": count}
+    if count:
+        # The voter is still in the room: the slip with the tracking codes is one tap away.
+        messages.success(
+            request,
+            format_html(
+                '{} <a class="alert-link" href="{}">{}</a>',
+                text,
+                reverse("stations:visit_receipt", kwargs={"pk": visit.pk}),
+                _("Show or print the voter's receipt slip"),
+            ),
+        )
+    else:
+        messages.success(request, text)
 
 
 @staff_required
@@ -122,20 +185,12 @@ def visit_create(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 _apply_service_errors(form, error)
             else:
-                count = visit.opinions.count()
-                messages.success(
-                    request,
-                    ngettext(
-                        "The visit is recorded with %(count)s opinion.",
-                        "The visit is recorded with %(count)s opinions.",
-                        count,
-                    )
-                    % {"count": count},
-                )
+                request.session[LAST_SITE_KEY] = visit.site_id
+                _saved_message(request, visit, visit.opinions.count())
                 return redirect("stations:visit_list")
         return _form_page(request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts, shift=shift)
 
-    site = _default_site(request, sites, shifts, now)
+    site, ask_site = _default_site(request, sites, shifts, now)
     shift = _prefill_shift(site, shifts, now)
     on_duty = deputies_on_duty(shift) if shift is not None else []
     assigned = set(Assignment.objects.filter(site=site).values_list("deputy_id", flat=True)) if site else set()
@@ -144,11 +199,13 @@ def visit_create(request: HttpRequest) -> HttpResponse:
         "occurred_at": now,
         "deputies": [deputy.pk for deputy in on_duty if deputy.pk in assigned],
         "visiting_deputies": [deputy.pk for deputy in on_duty if deputy.pk not in assigned],
-        "channel": "reception_day" if shift is not None else "walk_in",
+        "channel": "reception_day" if shift is not None or ask_site else "walk_in",
     }
     form = VisitForm(initial=initial, sites=sites, site=site, on_duty=on_duty)
     formset = OpinionFormSet(prefix="opinions")
-    return _form_page(request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts, shift=shift)
+    return _form_page(
+        request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts, shift=shift, ask_site=ask_site
+    )
 
 
 @staff_required
@@ -182,7 +239,11 @@ def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as error:
                 _apply_service_errors(form, error)
             else:
-                messages.success(request, _("The changes are saved."))
+                registered = len(opinions_from(formset))
+                if registered:
+                    _saved_message(request, visit, registered)
+                else:
+                    messages.success(request, _("The changes are saved."))
                 return redirect("stations:visit_detail", pk=visit.pk)
     else:
         form = VisitForm(initial=visit_initial(visit), sites=sites, site=visit.site, already_present=present)
@@ -227,8 +288,23 @@ def visit_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "export_params": [(key, value) for key, values in query.lists() for value in values if key != "unmasked"],
             "can_export_unmasked": can_export_unmasked(request.user),
+            **_print_heading(request, filterset),
         },
     )
+
+
+def _print_heading(request: HttpRequest, filterset: VisitFilter) -> dict[str, object]:
+    """What the printed record book's heading names: the station (or the site filtered) and the period."""
+    cleaned = filterset.form.cleaned_data if filterset.is_bound and filterset.form.is_valid() else {}
+    site = cleaned.get("site")
+    station = station_of(request.user)
+    if site is not None:
+        scope = site.name
+    elif station is not None:
+        scope = station.name
+    else:
+        scope = _("All stations")
+    return {"print_scope": scope, "print_from": cleaned.get("date_from"), "print_to": cleaned.get("date_to")}
 
 
 @staff_required
@@ -263,7 +339,10 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
 def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole record. The station's own staff see the voter's name and phone; others see them masked
     (a district administrator may reveal them, which is recorded)."""
-    visit = visit_for_user(request.user, pk)
+    return _detail_page(request, visit_for_user(request.user, pk), archive_form=ArchiveForm())
+
+
+def _detail_page(request: HttpRequest, visit: Visit, *, archive_form: ArchiveForm, status: int = 200) -> HttpResponse:
     may_reveal = can_reveal_visitor(request.user, visit)
     reveal = sees_visitor_in_full(request.user, visit) or (may_reveal and request.GET.get("reveal") == "1")
     has_personal = bool(visit.visitor_phone or visit.visitor_name)
@@ -286,27 +365,42 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reveal": reveal,
             "can_reveal": may_reveal and not reveal and has_personal,
             "can_restore": can_restore_visit(request.user, visit),
+            "can_change": can_change_visit(request.user, visit) and can_write(request.user),
+            "archive_form": archive_form,
         },
+        status=status,
     )
 
 
 @require_POST
 @staff_required
 def visit_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archive after confirming, with a reason (the form on the visit's page): nothing is deleted."""
     visit = visit_for_user(request.user, pk, write=True)
-    try:
-        services.visit_archive(visit=visit, actor=Actor.from_request(request))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("stations:visit_detail", pk=visit.pk)
-    messages.success(request, _("The visit is archived and no longer listed in the record book."))
-    return redirect("stations:visit_list")
+    form = ArchiveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.visit_archive(visit=visit, actor=Actor.from_request(request), reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for name, errors in error.error_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                messages.error(request, " ".join(error.messages))
+                return redirect("stations:visit_detail", pk=visit.pk)
+        else:
+            messages.success(request, _("The visit is archived and no longer listed in the record book."))
+            return redirect("stations:visit_list")
+    return _detail_page(request, visit, archive_form=form)
 
 
 @require_POST
-@district_admin_required
+@staff_required
 def visit_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Bring an archived visit back: the station head or a district administrator (403 for staff)."""
     visit = visit_for_user(request.user, pk, write=True)
+    if not can_restore_visit(request.user, visit):
+        raise PermissionDenied
     try:
         services.visit_restore(visit=visit, actor=Actor.from_request(request))
     except ValidationError as error:
@@ -314,3 +408,35 @@ def visit_restore(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The visit is restored to the record book."))
     return redirect(reverse("stations:visit_detail", kwargs={"pk": visit.pk}))
+
+
+@staff_required
+def visit_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    """The slip a walk-in voter takes home: each opinion's tracking code, the station, how to follow it at
+    /track/ with a QR code to each opinion's page. Printable; holds no personal data."""
+    visit = visit_for_user(request.user, pk)
+    opinions = list(visit.opinions.order_by("registered_at", "pk"))
+    if not opinions:
+        raise Http404
+    slips = []
+    for opinion in opinions:
+        address = settings.PORTAL_URL.rstrip("/") + reverse("stations:track_detail", args=[opinion.tracking_code])
+        qr = segno.make(address, error="m").svg_inline(
+            scale=3,
+            border=2,
+            omitsize=True,
+            svgclass="receipt-qr",
+            title=_("QR code: %(url)s") % {"url": address},
+        )
+        # segno escapes the title it writes into the SVG; the address is built from a generated code.
+        slips.append({"opinion": opinion, "address": address, "qr_svg": mark_safe(qr)})  # noqa: S308
+    return render(
+        request,
+        "stations/visits/receipt.html",
+        {
+            "visit": visit,
+            "station": visit.site.station,
+            "slips": slips,
+            "track_url": settings.PORTAL_URL.rstrip("/") + reverse("stations:track"),
+        },
+    )

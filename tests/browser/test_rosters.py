@@ -167,7 +167,9 @@ def test_staff_mark_attendance_and_the_schedules_empty_states_pass_axe(live_serv
     assert form.get_by_label("缺席原因").is_visible()
     form.get_by_role("button", name="保存到岗情况").click()
     page.wait_for_load_state()
-    assert page.get_by_text("请填写缺席原因").is_visible()  # next to the field, nothing saved
+    # Next to the field (naming it), and in the form's error summary with a link to it; nothing saved.
+    assert page.locator(".invalid-feedback").get_by_text("缺席原因：请填写缺席原因").is_visible()
+    assert page.locator(".error-summary").get_by_role("link", name="缺席原因：请填写缺席原因").is_visible()
     assert_accessible(page)
     page.locator("form.js-attendance").first.get_by_label("缺席原因").select_option("illness")
     page.locator("form.js-attendance").first.get_by_role("button", name="保存到岗情况").click()

@@ -1,0 +1,17 @@
+"""Template context every page shares."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from stations.clock import duration_text
+
+
+def session(request: HttpRequest) -> dict[str, object]:
+    """The idle limit, for the warning before a session ends (static/js/session.js) and the sign-in page."""
+    return {
+        "session_idle_seconds": settings.SESSION_COOKIE_AGE,
+        "session_idle_text": duration_text(settings.SESSION_COOKIE_AGE),
+        "session_ended": getattr(request, "session_ended", False),
+    }
