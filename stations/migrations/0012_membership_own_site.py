@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stations', '0010_dates_in_bounds'),
+        ('stations', '0011_audit_runtime_role'),
     ]
 
     operations = [
