@@ -1,4 +1,8 @@
-"""A voter's records, found by phone number (the right to see one's own data, PIPL art. 45)."""
+"""A voter's records, found by phone number (the right to see one's own data, PIPL art. 45).
+
+Numbers are matched on their canonical digits (stations.phones), so a record stored as 0573-82345678, with
++86 or 0086, or with spaces, is found whichever way the number is typed into the search.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,13 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from stations.models import Opinion, Visit
-from stations.validators import normalise_phone
+from stations.phones import canonical_phone, phone_field_pattern
 
 
-def phone_variants(phone: str) -> list[str]:
-    """The ways one number may have been stored: as normalised by the forms, with +86, without hyphen."""
-    normalised = normalise_phone(phone)
-    if not normalised:
-        return []
-    variants = {normalised, f"+86{normalised}", normalised.replace("-", "")}
-    return sorted(variants)
+def phone_field_regex(phone: str) -> str:
+    """The pattern that finds the number in a phone field however it was stored; "" for no number."""
+    canonical = canonical_phone(phone)
+    return phone_field_pattern(canonical) if canonical else ""
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,13 @@ class VoterRecords:
 
 
 def voter_visits(*, phone: str) -> QuerySet[Visit]:
-    return Visit.objects.filter(visitor_phone__in=phone_variants(phone))
+    pattern = phone_field_regex(phone)
+    return Visit.objects.filter(visitor_phone__regex=pattern) if pattern else Visit.objects.none()
 
 
 def voter_opinions(*, phone: str) -> QuerySet[Opinion]:
-    return Opinion.objects.filter(submitter_phone__in=phone_variants(phone))
+    pattern = phone_field_regex(phone)
+    return Opinion.objects.filter(submitter_phone__regex=pattern) if pattern else Opinion.objects.none()
 
 
 def voter_records(*, phone: str) -> VoterRecords:
