@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from stations.models import AuditAction, AuditEntry, Opinion, Visit
+from stations.models import AuditAction, AuditEntry, Opinion, OpinionEvent, State, Visit
 from tests.conftest import make_user, totp_device
 from tests.factories_security import make_opinion, make_visit
 
@@ -109,15 +109,15 @@ def admin_form_data(response) -> dict:
 def test_saving_a_masked_visit_page_keeps_the_visitor(dana_client, visit):
     page = dana_client.get(visit_page(visit))
     data = admin_form_data(page)
-    assert "visitor_phone" not in data and "visitor_name" not in data
-    data["summary"] = "村口道路破损，已报修"
+    assert "visitor_phone" not in data and "visitor_name" not in data and "summary" not in data
+    data["people"] = "4"
 
     response = dana_client.post(visit_page(visit), data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     visit.refresh_from_db()
-    assert visit.summary == "村口道路破损，已报修"
-    assert (visit.visitor_name, visit.visitor_phone) == ("王小明", PHONE)
+    assert visit.people == 4
+    assert (visit.visitor_name, visit.visitor_phone, visit.summary) == ("王小明", PHONE, "村口道路破损")
 
 
 def test_a_revealed_visit_page_saves_a_corrected_number(dana_client, visit):
@@ -198,3 +198,18 @@ def test_the_admin_lists_stay_masked(dana_client, visit, opinion):
         text = dana_client.get(reverse(name)).text
         assert MASKED in text
         assert not MOBILE.search(text)
+
+
+def test_numbers_typed_into_free_text_are_masked_until_revealed(dana_client, room, alice):
+    visit = make_visit(room, alice, summary="回访电话 13955556666，周一下午")
+    opinion = make_opinion(room, visit=visit, content="联系人 13977778888", reply="已电话联系 13977778888")
+    OpinionEvent.objects.create(opinion=opinion, to_state=State.ACCEPTED, note="王先生 13977778888 补充材料")
+
+    for path in (visit_page(visit), opinion_page(opinion)):
+        hidden = dana_client.get(path).text
+        assert not MOBILE.search(hidden), path
+        assert "139****6666" in hidden or "139****8888" in hidden
+    revealed = dana_client.get(visit_page(visit), {"reveal": "1"}).text
+    assert "回访电话 13955556666，周一下午</textarea>" in revealed
+    revealed = dana_client.get(opinion_page(opinion), {"reveal": "1"}).text
+    assert "联系人 13977778888</textarea>" in revealed

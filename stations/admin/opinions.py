@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from stations.admin.personal import PersonalDataAdminMixin, masked_displays
 from stations.models import HandlingBody, Opinion, OpinionEvent
 from stations.policy import can_reveal_submitter
-from stations.privacy import mask_name, mask_phone
+from stations.privacy import mask_name, mask_phone, redact_phones
 
 
 @admin.register(HandlingBody)
@@ -31,9 +31,14 @@ class OpinionEventInline(admin.TabularInline):
         "handling_body",
         "satisfaction",
         "public",
-        "note",
+        "masked_note",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("note"))
+    def masked_note(self, obj: OpinionEvent) -> str:
+        # A handling note may quote the voter's number; the opinion's own page shows it to the station.
+        return redact_phones(obj.note)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -43,8 +48,9 @@ class OpinionEventInline(admin.TabularInline):
 class OpinionAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
     # The submitter's name, phone and e-mail: masked on the opinion's page until revealed (recorded).
     personal_fields = ("submitter_name", "submitter_phone", "submitter_email")
+    text_fields = ("content", "reply")
     personal_fieldset_title = _("Submitter")
-    locals().update(masked_displays(Opinion, personal_fields))
+    locals().update(masked_displays(Opinion, personal_fields + text_fields))
     list_display = [
         "reference",
         "registered_at",

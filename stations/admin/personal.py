@@ -18,13 +18,14 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db import models
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import linebreaksbr
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from stations.audit import Actor, audit
 from stations.models import AuditAction
-from stations.privacy import mask_email, mask_name, mask_phone
+from stations.privacy import mask_email, mask_name, mask_phone, redact_phones
 
 if TYPE_CHECKING:
     _ModelAdminBase = admin.ModelAdmin[Any]
@@ -53,6 +54,9 @@ class PersonalDataAdminMixin(_ModelAdminBase):
     may reveal them (`may_reveal`, asking stations.policy)."""
 
     personal_fields: tuple[str, ...] = ()
+    # Free text where a number may have been typed: read-only with numbers masked (as on the staff pages for
+    # those who have not revealed the record), editable once revealed.
+    text_fields: tuple[str, ...] = ()
     personal_fieldset_title = _("Voter")
 
     def may_reveal(self, request: HttpRequest, obj: models.Model) -> bool:
@@ -78,13 +82,22 @@ class PersonalDataAdminMixin(_ModelAdminBase):
     def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
         if not self.is_revealed(request, obj):
-            readonly += self._masked_fields(request, obj)
+            readonly += [*self._masked_fields(request, obj), *(masked_twin(name) for name in self.text_fields)]
         return readonly
 
     def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list[Any]:
-        # Everything else; the voter's fields (or their masked twins) get a fieldset of their own.
+        # Everything else; the voter's fields (or their masked twins) get a fieldset of their own, free text
+        # stays where it stands, masked unless revealed.
         hidden = {*self.personal_fields, *(masked_twin(name) for name in self.personal_fields), REVEAL_LINK}
-        return [name for name in super().get_fields(request, obj) if name not in hidden]
+        hidden |= {masked_twin(name) for name in self.text_fields}
+        revealed = self.is_revealed(request, obj)
+        fields: list[Any] = []
+        for name in super().get_fields(request, obj):
+            if isinstance(name, str) and name in self.text_fields and not revealed:
+                fields.append(masked_twin(name))
+            elif name not in hidden:
+                fields.append(name)
+        return fields
 
     def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
         voter = list(self.personal_fields) if self.is_revealed(request, obj) else self._masked_fields(request, obj)
@@ -93,7 +106,10 @@ class PersonalDataAdminMixin(_ModelAdminBase):
     # --- the masked values and the link --------------------------------------------------------------------------
 
     def _masked_value(self, obj: models.Model, field_name: str) -> str:
-        return _masker(field_name)(getattr(obj, field_name, "") or "") or "—"
+        value = getattr(obj, field_name, "") or ""
+        if field_name in self.text_fields:
+            return linebreaksbr(redact_phones(value))
+        return _masker(field_name)(value) or "—"
 
     @admin.display(description=_("Personal data"))
     def reveal_personal_data(self, obj: models.Model) -> str:
@@ -147,7 +163,7 @@ def _make_masked_display(field_name: str) -> Callable[[PersonalDataAdminMixin, m
 
 
 def masked_displays(model: type[models.Model], fields: Sequence[str]) -> dict[str, Any]:
-    """The read-only columns showing each personal field masked, labelled as the field is."""
+    """The read-only columns showing each personal field (or free text) masked, labelled as the field is."""
     displays: dict[str, Any] = {}
     for name in fields:
         field = model._meta.get_field(name)

@@ -21,8 +21,9 @@ class VisitDeputyInline(admin.TabularInline):
 @admin.register(Visit)
 class VisitAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
     personal_fields = ("visitor_name", "visitor_phone")
+    text_fields = ("summary",)
     personal_fieldset_title = _("Visitor")
-    locals().update(masked_displays(Visit, personal_fields))
+    locals().update(masked_displays(Visit, personal_fields + text_fields))
     list_display = ["occurred_at", "site", "masked_phone", "people", "channel", "category", "archived_at"]
     list_filter = ["channel", "category", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["summary", "area_text", "area__name", "site__name"]
