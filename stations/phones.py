@@ -85,3 +85,20 @@ def phone_variants_pattern(canonical: str) -> str:
 def phone_field_pattern(canonical: str) -> str:
     """The same, for a whole phone field: nothing else in it but spaces around."""
     return rf"^\s*{phone_variants_pattern(canonical)}\s*$"
+
+
+def phone_field_tails(canonical: str) -> tuple[str, str]:
+    """The number's last four digits, in ASCII and in full width. A phone field holds the number without inner
+    spaces (stations.validators.normalise_phone), grouped at most as 0573-8234 5678, so every stored writing of
+    it contains one of these whole: a cheap filter a database can apply before the pattern."""
+    tail = canonical[-4:]
+    return tail, tail.translate(str.maketrans("0123456789", _FULLWIDTH_DIGITS))
+
+
+def phone_like_patterns(canonical: str) -> tuple[str, str]:
+    """SQL LIKE patterns that every writing of the number matches: its digits in order with anything between
+    (a landline's 0 may be dropped after +86), in ASCII and in full width. A sound and cheap filter a database
+    applies before the pattern, for free text where the digits may be grouped any way."""
+    digits = canonical[1:] if canonical.startswith("0") else canonical
+    pattern = "%" + "%".join(digits) + "%"
+    return pattern, pattern.translate(str.maketrans("0123456789", _FULLWIDTH_DIGITS))

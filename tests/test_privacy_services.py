@@ -211,3 +211,21 @@ def test_the_number_typed_into_free_text_is_erased_everywhere_history_included(r
         assert "5678" not in str(text).replace("0573-8234 5678", "")
     assert result.texts >= 6  # visit, opinion, event and their history rows
     assert figures() == before
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "13 81 23 45 67 8",
+        "+86 138 1234 5678",
+        "００８６１３８１２３４５６７８",
+    ],
+)
+def test_each_writing_of_the_number_in_a_summary_is_erased(room, alice, dana, written):
+    visit = make_visit(room, alice, visitor_phone=NEIGHBOUR, summary=f"请回电{written}。")
+    voter_anonymise(phone=VOTER, actor=Actor(user=dana), reason="申请")
+    visit.refresh_from_db()
+    assert visit.summary == "请回电[号码已删除]。"

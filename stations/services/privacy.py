@@ -16,9 +16,15 @@ from stations.audit import Actor, audit
 from stations.clock import local_time
 from stations.exports import xlsx_append, xlsx_bytes
 from stations.models import AuditAction, Opinion, OpinionEvent, Visit
-from stations.phones import canonical_phone, phone_field_pattern, phone_variants_pattern
+from stations.phones import canonical_phone, phone_variants_pattern
 from stations.privacy import mask_phone
-from stations.selectors.privacy import VoterRecords, voter_opinions, voter_visits
+from stations.selectors.privacy import (
+    VoterRecords,
+    phone_field_matches,
+    text_matches,
+    voter_opinions,
+    voter_visits,
+)
 
 # The fields that identify a voter, per model. Everything else (dates, sites, numbers of people,
 # categories, states) stays: the statistics are made of it.
@@ -48,7 +54,7 @@ def _history_model(model: type[models.Model]) -> type[models.Model] | None:
     return history.model if history is not None else None
 
 
-def _erase(model: type[models.Model], rows: models.QuerySet[Any], phone_field: str, pattern: str) -> tuple[int, int]:
+def _erase(model: type[models.Model], rows: models.QuerySet[Any], phone_field: str, phone: str) -> tuple[int, int]:
     """Blank the personal fields on the current rows and on every historical version of them (and on any
     historical version that carried the number, however written, even if the record was later corrected)."""
     fields = PERSONAL_FIELDS[model]
@@ -63,15 +69,15 @@ def _erase(model: type[models.Model], rows: models.QuerySet[Any], phone_field: s
         if erased:
             match = Q(id__in=ids)
             if phone_field in kept:
-                match |= Q(**{f"{phone_field}__regex": pattern})
+                match |= phone_field_matches(phone_field, phone)
             history_rows = historical._default_manager.filter(match).update(**dict.fromkeys(erased, ""))
     return current, history_rows
 
 
-def _redact_free_text(model: type[models.Model], pattern: str, marker: str) -> int:
+def _redact_free_text(model: type[models.Model], canonical: str, marker: str) -> int:
     """Replace the number, however written, with the marker in the model's free text and in its history's,
     wherever it stands (another voter's record may quote it too); the number of rows rewritten."""
-    found = re.compile(pattern)
+    found = re.compile(phone_variants_pattern(canonical))
     rewritten = 0
     for target in (model, _history_model(model)):
         if target is None:
@@ -80,7 +86,7 @@ def _redact_free_text(model: type[models.Model], pattern: str, marker: str) -> i
         fields = [name for name in FREE_TEXT_FIELDS[model] if name in names]
         match = Q()
         for name in fields:
-            match |= Q(**{f"{name}__regex": pattern})
+            match |= text_matches(name, canonical)
         manager = target._default_manager
         for row in manager.filter(match).values("pk", *fields):
             # Row by row: a database's regexp_replace would differ between SQLite and PostgreSQL; these are few.
@@ -100,12 +106,10 @@ def voter_anonymise(*, phone: str, actor: Actor, reason: str) -> AnonymiseResult
         raise ValidationError({"phone": _("Enter the voter's phone number.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the data is erased (for example the voter's request of a date).")})
-    field_pattern = phone_field_pattern(canonical)
-    visits, visit_history = _erase(Visit, voter_visits(phone=canonical), "visitor_phone", field_pattern)
-    opinions, opinion_history = _erase(Opinion, voter_opinions(phone=canonical), "submitter_phone", field_pattern)
-    text_pattern = phone_variants_pattern(canonical)
+    visits, visit_history = _erase(Visit, voter_visits(phone=canonical), "visitor_phone", canonical)
+    opinions, opinion_history = _erase(Opinion, voter_opinions(phone=canonical), "submitter_phone", canonical)
     marker = _("[number erased]")
-    texts = sum(_redact_free_text(model, text_pattern, marker) for model in FREE_TEXT_FIELDS)
+    texts = sum(_redact_free_text(model, canonical, marker) for model in FREE_TEXT_FIELDS)
     result = AnonymiseResult(
         visits=visits, opinions=opinions, history_rows=visit_history + opinion_history, texts=texts
     )
