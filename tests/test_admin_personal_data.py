@@ -213,3 +213,16 @@ def test_numbers_typed_into_free_text_are_masked_until_revealed(dana_client, roo
     assert "回访电话 13955556666，周一下午</textarea>" in revealed
     revealed = dana_client.get(opinion_page(opinion), {"reveal": "1"}).text
     assert "联系人 13977778888</textarea>" in revealed
+
+
+def test_an_anonymous_opinion_quoting_a_number_is_masked_and_one_without_is_editable(dana_client, room):
+    quoting = make_opinion(room, submitter_name="", submitter_phone="", submitter_email="", content="请拨13977778888")
+    plain = make_opinion(room, submitter_name="", submitter_phone="", submitter_email="", content="增设路灯")
+
+    hidden = dana_client.get(opinion_page(quoting)).text
+    assert "139****8888" in hidden and not MOBILE.search(hidden)
+    assert "?reveal=1" in hidden
+    editable = dana_client.get(opinion_page(plain)).text
+    assert "增设路灯</textarea>" in editable
+    assert "?reveal=1" not in editable
+    assert views(plain) == 0

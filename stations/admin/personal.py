@@ -65,19 +65,25 @@ class PersonalDataAdminMixin(_ModelAdminBase):
     # --- what the page shows -----------------------------------------------------------------------------------
 
     def is_revealed(self, request: HttpRequest, obj: models.Model | None) -> bool:
-        """A new record is typed in full; an existing one is masked unless revealed by someone allowed to."""
-        if obj is None:
+        """A new record is typed in full, and so is one with nothing to mask; any other is masked unless
+        revealed by someone allowed to."""
+        if obj is None or not self._has_personal_data(obj):
             return True
         return request.GET.get(REVEAL_PARAMETER) == "1" and self.may_reveal(request, obj)
 
     def _masked_fields(self, request: HttpRequest, obj: models.Model | None) -> list[str]:
         shown = [masked_twin(name) for name in self.personal_fields]
-        if obj is not None and self.may_reveal(request, obj) and self._has_personal_data(obj):
+        if obj is not None and self.may_reveal(request, obj):
             shown.append(REVEAL_LINK)
         return shown
 
     def _has_personal_data(self, obj: models.Model) -> bool:
-        return any(getattr(obj, name, "") for name in self.personal_fields)
+        """A personal field is filled in, or a number stands in the free text (an anonymous opinion may quote
+        one; without it, its text is simply editable)."""
+        if any(getattr(obj, name, "") for name in self.personal_fields):
+            return True
+        texts = (getattr(obj, name, "") or "" for name in self.text_fields)
+        return any(redact_phones(text) != text for text in texts)
 
     def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
