@@ -6,8 +6,10 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
-# Access log without query strings or referrers: a search (?q=) may hold a voter's name or phone number.
+# Access log without query strings or referrers: a search (?q=) may hold a voter's name or phone number. The
+# logger class masks tracking codes in /track/ paths (and phone numbers, e-mail addresses) in every line.
 ACCESS_LOG_FORMAT := '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+ACCESS_LOGGER := liaison.gunicorn_logging.MaskingLogger
 
 .PHONY: run test lint format typecheck lock messages translations migrations-check browser clean
 
@@ -48,8 +50,9 @@ run: $(VENV)/.installed .env messages
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py load_demo
 	@echo "Serving on http://$(HOST):$(PORT)/"
-	exec $(VENV)/bin/gunicorn liaison.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
-	  --access-logfile - --access-logformat $(ACCESS_LOG_FORMAT)
+	@# The portal serves as the runtime role: the owner's URL (for migrate above) stays out of its environment.
+	exec env -u DATABASE_OWNER_URL $(VENV)/bin/gunicorn liaison.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	  --access-logfile - --access-logformat $(ACCESS_LOG_FORMAT) --logger-class $(ACCESS_LOGGER)
 
 test: $(VENV)/.installed-dev .env messages browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

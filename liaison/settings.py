@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "stations.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "stations.middleware.ChineseFirstMiddleware",
@@ -82,8 +83,18 @@ TEMPLATES = [
     },
 ]
 
-# Database: DATABASE_URL picks it; SQLite is the embedded default.
+# Database: DATABASE_URL picks it; SQLite is the embedded default. On PostgreSQL the portal serves as a
+# runtime role that does not own the tables (it may read and write rows, and only read and add audit
+# entries); DATABASE_OWNER_URL names the role that owns them, for the commands that need it (migrate, flush,
+# purge_audit: see stations.db_roles). Give it only to those commands, never to the serving processes.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if env("DATABASE_OWNER_URL", default=""):
+    _owner = env.db("DATABASE_OWNER_URL")
+    # Only as another way into the same database: a process given another DATABASE_URL (a probe, a benchmark)
+    # must not migrate, flush or purge the one the owner's URL names.
+    same_database = all(_owner.get(key) == DATABASES["default"].get(key) for key in ("ENGINE", "HOST", "PORT", "NAME"))
+    if same_database and _owner["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["owner"] = _owner
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at BEGIN, so two staff
     # saving at once queue behind busy_timeout instead of failing with "database is locked" mid-transaction.
@@ -189,8 +200,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# E-mail through Django's mail framework; the console backend prints messages until SMTP is configured.
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# E-mail through Django's mail framework. Until SMTP is configured the default backend sends nothing and logs
+# one line per message, recipients and subject masked (stations.mail): Django's console backend would print
+# whole messages, voters' addresses and tracking codes with them, into the server's log.
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="stations.mail.LogOnlyEmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")

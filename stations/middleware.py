@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from stations.audit_events import SESSION_STARTED_KEY
@@ -36,6 +37,30 @@ class ChineseFirstMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Pages that may show personal data are never kept by a browser or a proxy: `Cache-Control: no-store`.
+
+    Every staff and admin page and the accounts pages (sign-in, password change), with whatever answers there:
+    redirects, refusals, downloads. A shared intranet computer's cache, or its back button after signing out,
+    must not show the next user a voter's name and number. Placed before every middleware that can answer on
+    its own (the lockout, the second factor, the refusal of malformed input), so that their answers are covered.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self._private(request.path):
+            add_never_cache_headers(response)
+        return response
+
+    @staticmethod
+    def _private(path: str) -> bool:
+        accounts = reverse("login").removesuffix("login/")
+        return path.startswith((reverse("stations:staff_home"), reverse("admin:index"), accounts))
 
 
 # A query value longer than this is nonsense (the longest real one, a search, is a few words); a NUL or other

@@ -1,8 +1,9 @@
 """Sending notices to staff, administrators and voters, behind one small interface.
 
 Callers build a `Notice` and name `Recipient`s; the notifier chosen by `settings.NOTIFIER` delivers it.
-The e-mail notifier goes through Django's mail framework (console backend until SMTP is configured). An
-SMS gateway is one more class with the same `send` method that uses `Recipient.phone`.
+The e-mail notifier goes through Django's mail framework (until SMTP is configured, a backend that only logs
+masked recipients and subjects: stations.mail). An SMS gateway is one more class with the same `send` method
+that uses `Recipient.phone`.
 """
 
 from __future__ import annotations

@@ -28,6 +28,52 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """Create and migrate the test database as the role that owns the tables; run every test as the portal's role.
+
+    Replaces pytest-django's fixture of the same name. With two PostgreSQL roles (DATABASE_OWNER_URL set, as in
+    CI) the runtime role may not create a table, and Django always creates the test database through "default".
+    Here the "owner" alias creates and migrates it (migration 0011_audit_runtime_role grants the runtime role its rows), then
+    "default" is pointed at the same database, still as the runtime role, as Django points a test mirror: the
+    tests run with exactly the privileges the portal has in production. The flush after each transactional test
+    runs as the owner too (stations/management/commands/flush.py). With one role or SQLite the "default" alias
+    sets up, as pytest-django would. No test uses serialized_rollback, so nothing is serialised.
+    """
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    from stations.db_roles import owner_database
+
+    creator = owner_database()
+    keepdb = django_db_keepdb and not django_db_createdb
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=verbosity, interactive=False, keepdb=keepdb, aliases={creator}, serialized_aliases=set()
+        )
+        if creator != DEFAULT_DB_ALIAS:
+            connections[DEFAULT_DB_ALIAS].close()
+            connections[DEFAULT_DB_ALIAS].creation.set_as_test_mirror(connections[creator].settings_dict)
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            connections.close_all()  # the database is dropped only when nobody, the runtime role included, is in it
+            try:
+                teardown_databases(config, verbosity=verbosity)
+            except Exception as exc:  # noqa: BLE001
+                # As pytest-django does: on PostgreSQL a browser's keep-alive connections can keep live_server's
+                # threads, and their sessions, until the process ends; the next run drops the database first.
+                request.node.warn(pytest.PytestWarning(f"Error when trying to teardown test databases: {exc!r}"))
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # Production serves hashed files collected by `collectstatic`; tests find them in place instead.

@@ -5,9 +5,11 @@ the queryset refuses `update()` and `delete()`; on PostgreSQL a trigger (migrati
 `0003_security_audit_append_only`) also refuses UPDATE and DELETE from any client, so a bug or a shell
 session cannot rewrite history either. The only way out is `manage.py purge_audit`, which deletes entries
 older than the retention period (at least MIN_RETENTION_DAYS, the Cybersecurity Law's minimum for network logs)
-after announcing itself to the trigger with `SET LOCAL liaison.purge = 'on'`; the trigger still refuses
-rows younger than that (the migration writes the number; a test keeps the two equal). TRUNCATE is left to the table owner (test database flushes use it); in
-production the portal should connect as a role that does not own the table.
+after announcing itself to the trigger with `SET LOCAL liaison.purge = 'on'` as the role that owns the table;
+the trigger refuses the flag to any other role (migration 0011_audit_runtime_role) and still refuses rows
+younger than that (the migration writes the number; a test keeps the two equal). The portal serves as a
+runtime role that may only SELECT and INSERT entries and owns nothing, so it cannot TRUNCATE or disable the
+trigger either (stations.db_roles; README, "PostgreSQL").
 """
 
 from __future__ import annotations

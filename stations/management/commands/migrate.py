@@ -1,0 +1,17 @@
+"""Django's `migrate`, run as the role that owns the tables when the portal has one (stations.db_roles).
+
+The runtime role may not create or alter tables, so `manage.py migrate` without `--database` (as `make run`,
+CI and the README's recipe call it) migrates through the owner's connection.
+"""
+
+from typing import Any
+
+from django.core.management.commands import migrate
+
+from stations.db_roles import owner_database
+
+
+class Command(migrate.Command):
+    def handle(self, *args: Any, **options: Any) -> None:
+        options["database"] = owner_database(options["database"])
+        super().handle(*args, **options)
