@@ -50,3 +50,75 @@ def normalise_phone(value: str) -> str:
     if MOBILE.match(digits):
         return digits
     return value.strip("-")
+
+
+# --- one number, every way it may be written ------------------------------------------------------------------
+# To find a voter's number wherever it was stored or typed, numbers are compared in one canonical form: the
+# digits only, without the country code, a landline with its leading 0 ("0573-8234 5678", "+86 573 82345678",
+# "(0573)82345678" and "057382345678" are all 057382345678). The pattern below finds that number written any
+# way in a field or in free text; it is plain enough to run unchanged in Python, in SQLite (Django's REGEXP is
+# Python's re) and in PostgreSQL (its advanced regular expressions), so the database finds the rows and Python
+# rewrites them with the same pattern.
+
+_FULLWIDTH_DIGITS = "０１２３４５６７８９"
+# Between the digits: spaces (the ideographic one too), hyphens and dashes, dots, parentheses, ASCII or full width.
+_SEPARATOR = r"[\s\u3000().（）\u2010\u2013\u2014\uff0d-]{0,3}"
+_NON_DIGITS = re.compile(r"\D")
+_FULLWIDTH_TO_ASCII = str.maketrans(_FULLWIDTH_DIGITS, "0123456789")
+
+
+def canonical_phone(value: str) -> str:
+    """The number as digits only, without +86 / 0086 / 86, a landline with its leading 0; "" without digits."""
+    text = (value or "").strip().translate(_FULLWIDTH_TO_ASCII)
+    digits = _NON_DIGITS.sub("", text)
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif text.startswith("+86") or (digits.startswith("86") and len(digits) >= 12):
+        digits = digits[2:]
+    else:
+        return digits
+    # Written internationally a landline drops its trunk 0 (+86 573 8234 5678): put it back.
+    return digits if digits[:1] in ("0", "1") else f"0{digits}"
+
+
+def _digit(character: str) -> str:
+    return f"[{character}{_FULLWIDTH_DIGITS[int(character)]}]"
+
+
+def phone_variants_pattern(canonical: str) -> str:
+    """A regular expression (Python, SQLite and PostgreSQL alike) for the number `canonical` however it is
+    written: grouped by spaces, hyphens or parentheses, in full-width digits, after +86, 0086 or 86, a landline
+    with or without its 0 after the country code. It does not match inside a longer run of digits."""
+    if not canonical.isdigit():
+        raise ValueError("canonical_phone() gives the digits to look for")
+    country = rf"(?:[+＋]|[0０]{{2}})?[8８][6６]{_SEPARATOR}"
+    if canonical.startswith("0"):
+        head = rf"(?:{country}(?:{_digit('0')}{_SEPARATOR})?|{_digit('0')}{_SEPARATOR})"
+        rest = canonical[1:]
+    else:
+        head = rf"(?:{country})?"
+        rest = canonical
+    body = _SEPARATOR.join(_digit(character) for character in rest)
+    return rf"(?<![0-9０-９])[(（]?{head}{body}(?![0-9０-９])"
+
+
+def phone_field_pattern(canonical: str) -> str:
+    """The same, for a whole phone field: nothing else in it but spaces around."""
+    return rf"^\s*{phone_variants_pattern(canonical)}\s*$"
+
+
+def phone_field_tails(canonical: str) -> tuple[str, str]:
+    """The number's last four digits, in ASCII and in full width. A phone field holds the number without inner
+    spaces (normalise_phone), grouped at most as 0573-8234 5678, so every stored writing of
+    it contains one of these whole: a cheap filter a database can apply before the pattern."""
+    tail = canonical[-4:]
+    return tail, tail.translate(str.maketrans("0123456789", _FULLWIDTH_DIGITS))
+
+
+def phone_like_patterns(canonical: str) -> tuple[str, str]:
+    """SQL LIKE patterns that every writing of the number matches: its digits in order with anything between
+    (a landline's 0 may be dropped after +86), in ASCII and in full width. A sound and cheap filter a database
+    applies before the pattern, for free text where the digits may be grouped any way."""
+    digits = canonical[1:] if canonical.startswith("0") else canonical
+    pattern = "%" + "%".join(digits) + "%"
+    return pattern, pattern.translate(str.maketrans("0123456789", _FULLWIDTH_DIGITS))

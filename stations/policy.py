@@ -289,6 +289,12 @@ def can_view_opinion(user: User, opinion: Opinion) -> bool:
     return _in_scope(user, opinion.site)
 
 
+def can_reveal_submitter(user: User, opinion: Opinion) -> bool:
+    """Where an opinion's submitter is shown masked (the admin), a district administrator may reveal the name,
+    phone and e-mail (recorded). The station's staff read them on their opinion page after "show contact"."""
+    return can_export_unmasked(user) and can_view_opinion(user, opinion)
+
+
 def can_handle_opinion(user: User, opinion: Opinion) -> bool:
     """Accept, refer, reply, close…: the site's station's staff and head, or a district administrator."""
     return can_view_opinion(user, opinion)

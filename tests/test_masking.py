@@ -228,6 +228,19 @@ def admin_pages(w: World) -> list[Page]:
         Page("admin visits archived", reverse("admin:stations_visit_changelist") + "?archived_at__isempty=0"),
         Page("admin visit history", reverse("admin:stations_visit_history", args=[w.visit.pk]), shows=(VISIT_MASKED,)),
         Page("admin opinions", reverse("admin:stations_opinion_changelist"), shows=(OPINION_MASKED,)),
+        # A record's own page and a historical version: masked until revealed (issue 14).
+        Page("admin visit page", reverse("admin:stations_visit_change", args=[w.visit.pk]), shows=(VISIT_MASKED,)),
+        Page(
+            "admin visit version",
+            reverse("admin:stations_visit_simple_history", args=[w.visit.pk, w.visit.history.earliest().history_id]),
+            shows=(mask_phone(VISITOR_PHONE),),
+        ),
+        Page(
+            "admin opinion page",
+            reverse("admin:stations_opinion_change", args=[w.opinion.pk]),
+            shows=(OPINION_MASKED, mask_phone(CONTENT_PHONE)),
+        ),
+        Page("admin opinion history", reverse("admin:stations_opinion_history", args=[w.opinion.pk])),
         Page("admin deputies", reverse("admin:stations_deputy_changelist")),
         Page("admin deputy history", reverse("admin:stations_deputy_history", args=[w.deputies[0].pk])),
         Page("admin audit entries", reverse("admin:stations_auditentry_changelist")),

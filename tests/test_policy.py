@@ -258,6 +258,10 @@ def test_it_shows_the_visitor_in_full_to_the_station_and_on_request_to_administr
     assert not policy.sees_visitor_in_full(world.people["charlie"], visit)
 
 
+def test_it_lets_only_administrators_reveal_a_submitter_where_it_is_masked(world):
+    assert _who(lambda name: policy.can_reveal_submitter(world.people[name], world.opinion)) == ADMINS
+
+
 def test_it_lets_the_station_and_administrators_handle_an_opinion(world):
     opinion = world.opinion
 

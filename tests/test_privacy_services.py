@@ -8,7 +8,7 @@ from django.db.models import Count, Sum
 from openpyxl import load_workbook
 
 from stations.audit import Actor
-from stations.models import AuditAction, AuditEntry, Opinion, State, Visit
+from stations.models import AuditAction, AuditEntry, Opinion, OpinionEvent, State, Visit
 from stations.selectors.privacy import voter_records
 from stations.services.privacy import voter_anonymise, voter_export_xlsx
 from tests.factories_security import make_opinion, make_visit
@@ -99,6 +99,7 @@ def test_anonymisation_is_recorded_with_the_phone_masked(records, dana):
         "visits": 2,
         "opinions": 2,
         "history_rows": 2,
+        "texts": 0,
         "reason": "选民申请",
     }
     assert VOTER not in str(recorded.changes) + recorded.summary
@@ -128,3 +129,103 @@ def test_the_export_writes_formula_looking_text_as_text(room, alice, dana):
     cell = load_workbook(io.BytesIO(content)).worksheets[0]["H2"]
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://evil.example","点击")'
+
+
+# --- every way the number may be written, everywhere it may stand ------------------------------------------------
+
+LANDLINE = "057382345678"  # as the administrator types it into the search
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["0573-82345678", "057382345678", "+86 573 8234 5678", "+8605738234 5678", "0086-573-82345678", "(0573)8234-5678"],
+)
+def test_a_landline_stored_any_way_is_found_and_erased(room, alice, dana, stored):
+    visit = Visit.objects.create(
+        site=room,
+        recorded_by=alice,
+        occurred_at=make_visit(room, alice).occurred_at,
+        visitor_name="陈七",
+        visitor_phone=stored,
+        people=1,
+        summary="来访",
+    )
+    opinion = make_opinion(room, submitter_phone=stored)
+
+    assert [v.pk for v in voter_records(phone=LANDLINE).visits] == [visit.pk]
+    result = voter_anonymise(phone=LANDLINE, actor=Actor(user=dana), reason="申请")
+
+    assert (result.visits, result.opinions) == (1, 1)
+    visit.refresh_from_db()
+    opinion.refresh_from_db()
+    assert (visit.visitor_name, visit.visitor_phone) == ("", "")
+    assert (opinion.submitter_phone, opinion.submitter_email) == ("", "")
+    assert not Visit.history.exclude(visitor_phone="").filter(id=visit.pk).exists()
+
+
+@pytest.mark.parametrize("typed", ["+86 138 1234 5678", "0086 13812345678", "138-1234-5678", "１３８１２３４５６７８"])
+def test_a_mobile_number_typed_any_way_finds_the_records(records, typed):
+    found = voter_records(phone=typed)
+    assert (len(found.visits), len(found.opinions)) == (2, 2)
+
+
+def test_a_longer_number_holding_the_voters_is_not_the_voters(room, alice, dana):
+    other = make_visit(room, alice, visitor_phone="0573-823456789", summary="订单号 1381234567890 已查")
+    voter_anonymise(phone=VOTER, actor=Actor(user=dana), reason="申请")
+    other.refresh_from_db()
+    assert other.visitor_phone == "0573-823456789"
+    assert other.summary == "订单号 1381234567890 已查"
+
+
+def test_the_number_typed_into_free_text_is_erased_everywhere_history_included(room, alice, dana):
+    # Another voter's visit quotes the number; an opinion, its reply and a handling note hold it in other writings.
+    visit = make_visit(
+        room, alice, visitor_name="李四", visitor_phone=NEIGHBOUR, summary="邻居王先生（电话138 1234 5678）一同反映。"
+    )
+    visit.summary += "回访请拨 +86-138-1234-5678。"
+    visit.save()
+    opinion = make_opinion(
+        room, submitter_name="李四", submitter_phone=NEIGHBOUR, content="联系人13812345678，路灯坏了。"
+    )
+    opinion.reply = "已电话联系0086 13812345678。"
+    opinion.save()
+    event = OpinionEvent.objects.create(
+        opinion=opinion, to_state=State.REGISTERED, note="王先生 138-1234-5678 补充材料"
+    )
+    landline_visit = make_visit(room, alice, visitor_phone=NEIGHBOUR, summary="座机 0573-8234 5678 打不通")
+    before = figures()
+
+    result = voter_anonymise(phone=VOTER, actor=Actor(user=dana), reason="申请")
+
+    visit.refresh_from_db()
+    opinion.refresh_from_db()
+    event.refresh_from_db()
+    assert visit.summary == "邻居王先生（电话[号码已删除]）一同反映。回访请拨 [号码已删除]。"
+    assert (visit.visitor_name, visit.visitor_phone) == ("李四", NEIGHBOUR)  # another voter's own data stays
+    assert opinion.content == "联系人[号码已删除]，路灯坏了。"
+    assert opinion.reply == "已电话联系[号码已删除]。"
+    assert event.note == "王先生 [号码已删除] 补充材料"
+    landline_visit.refresh_from_db()
+    assert landline_visit.summary == "座机 0573-8234 5678 打不通"  # another number
+    for text in [*Visit.history.values_list("summary", flat=True), *Opinion.history.values_list("content", "reply")]:
+        assert "5678" not in str(text).replace("0573-8234 5678", "")
+    assert result.texts >= 6  # visit, opinion, event and their history rows
+    assert figures() == before
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "13 81 23 45 67 8",
+        "+86 138 1234 5678",
+        "００８６１３８１２３４５６７８",
+    ],
+)
+def test_each_writing_of_the_number_in_a_summary_is_erased(room, alice, dana, written):
+    visit = make_visit(room, alice, visitor_phone=NEIGHBOUR, summary=f"请回电{written}。")
+    voter_anonymise(phone=VOTER, actor=Actor(user=dana), reason="申请")
+    visit.refresh_from_db()
+    assert visit.summary == "请回电[号码已删除]。"

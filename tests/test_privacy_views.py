@@ -1,12 +1,13 @@
 """The voter's-rights pages: find by phone, export, anonymise (district administrators only)."""
 
 import io
+import re
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from stations.models import AuditAction, AuditEntry, Visit
+from stations.models import AuditAction, AuditEntry, OpinionEvent, State, Visit
 from tests.factories_security import make_opinion, make_visit
 
 VOTER = "13812345678"
@@ -107,3 +108,48 @@ def test_the_erasure_removes_the_voters_data_and_says_what_it_did(dana_client, v
     assert not Visit.objects.filter(visitor_phone=VOTER).exists()
     assert Visit.objects.get().summary == "道路破损"
     assert AuditEntry.objects.get(action=AuditAction.VOTER_ANONYMISED).address == "127.0.0.1"
+
+
+def test_after_the_erasure_no_page_shows_the_number_however_it_was_written(dana_client, room, alice):
+    # The landline stored with a hyphen, typed without; the number quoted in summaries, an opinion, a reply,
+    # a handling note; an earlier version of a record that held it.
+    landline, typed = "0573-82345678", "057382345678"
+    stored = make_visit(room, alice, visitor_phone=landline, summary="回电 0573 8234 5678")
+    quoted = make_visit(
+        room, alice, visitor_name="李四", visitor_phone="13987654321", summary="邻居电话+86 573 82345678"
+    )
+    quoted.summary = "邻居电话（0573）82345678，已转达"
+    quoted.save()
+    opinion = make_opinion(room, visit=stored, submitter_phone=landline, content="座机0573-82345678白天有人")
+    OpinionEvent.objects.create(opinion=opinion, to_state=State.ACCEPTED, note="已拨 0573-8234-5678")
+    dana_client.get(reverse("admin:stations_visit_change", args=[stored.pk]), {"reveal": "1"})  # it is there before
+
+    response = dana_client.post(reverse(ANONYMISE), {"phone": typed, "reason": "选民申请", "confirm": "on"})
+    assert response.status_code == 302
+
+    digits = re.compile(r"8\D{0,3}2\D{0,3}3\D{0,3}4\D{0,3}5\D{0,3}6\D{0,3}7\D{0,3}8")
+    pages = [
+        reverse("stations:visit_detail", args=[stored.pk]) + "?reveal=1",
+        reverse("stations:visit_detail", args=[quoted.pk]) + "?reveal=1",
+        reverse("stations:staff_opinion_detail", args=[opinion.pk]) + "?contact=show",
+        reverse("admin:stations_visit_change", args=[stored.pk]) + "?reveal=1",
+        reverse("admin:stations_visit_change", args=[quoted.pk]) + "?reveal=1",
+        reverse("admin:stations_visit_history", args=[quoted.pk]),
+        reverse("admin:stations_opinion_change", args=[opinion.pk]) + "?reveal=1",
+        *(
+            reverse("admin:stations_visit_simple_history", args=[visit.pk, version.history_id]) + "?reveal=1"
+            for visit in (stored, quoted)
+            for version in visit.history.all()
+        ),
+    ]
+    for path in pages:
+        page = dana_client.get(path)
+        assert page.status_code == 200, path
+        assert not digits.search(page.text), path
+        assert "号码已删除" in page.text or "reveal=1" not in path or "history/" in path, path
+    exported = dana_client.get(reverse("stations:visit_export", args=["xlsx"]), {"unmasked": "1"})
+    book = load_workbook(io.BytesIO(exported.content))
+    cells = " ".join(str(value) for row in book.worksheets[0].iter_rows(values_only=True) for value in row)
+    assert "邻居电话[号码已删除]，已转达" in cells
+    assert not digits.search(cells)
+    assert "13987654321" in cells  # the other voter's own number stays

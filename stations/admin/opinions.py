@@ -2,10 +2,13 @@
 (stations.services.opinions); here their state, timeline and version are read-only."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from stations.admin.personal import PersonalDataAdminMixin, masked_displays
 from stations.models import HandlingBody, Opinion, OpinionEvent
-from stations.privacy import mask_name, mask_phone
+from stations.policy import can_reveal_submitter
+from stations.privacy import mask_name, mask_phone, redact_phones
 
 
 @admin.register(HandlingBody)
@@ -28,16 +31,26 @@ class OpinionEventInline(admin.TabularInline):
         "handling_body",
         "satisfaction",
         "public",
-        "note",
+        "masked_note",
     )
     fields = readonly_fields
+
+    @admin.display(description=_("note"))
+    def masked_note(self, obj: OpinionEvent) -> str:
+        # A handling note may quote the voter's number; the opinion's own page shows it to the station.
+        return redact_phones(obj.note)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(Opinion)
-class OpinionAdmin(admin.ModelAdmin):
+class OpinionAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
+    # The submitter's name, phone and e-mail: masked on the opinion's page until revealed (recorded).
+    personal_fields = ("submitter_name", "submitter_phone", "submitter_email")
+    text_fields = ("content", "reply")
+    personal_fieldset_title = _("Submitter")
+    locals().update(masked_displays(Opinion, personal_fields + text_fields))
     list_display = [
         "reference",
         "registered_at",
@@ -69,6 +82,9 @@ class OpinionAdmin(admin.ModelAdmin):
         "version",
     ]
     inlines = [OpinionEventInline]
+
+    def may_reveal(self, request: HttpRequest, obj: Opinion) -> bool:  # type: ignore[override]
+        return can_reveal_submitter(request.user, obj)
 
     def has_add_permission(self, request) -> bool:
         # Opinions get their reference and tracking code from stations.services.opinions.opinion_register.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from stations.phones import normalise_phone
+from stations.phones import canonical_phone
 from stations.validators import validate_phone
 
 
@@ -17,7 +17,8 @@ class VoterPhoneForm(forms.Form):
     )
 
     def clean_phone(self) -> str:
-        phone = normalise_phone(self.cleaned_data["phone"])
+        # However the number is written (0573-8234 5678, +86 138…, 0086…), it is looked up by its digits.
+        phone = canonical_phone(self.cleaned_data["phone"])
         validate_phone(phone)
         return phone
 
