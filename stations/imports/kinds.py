@@ -108,12 +108,16 @@ class Kind:
 
 def choice(value: str, choices: Any, column: str) -> str | int:
     """A choice by its code, its Chinese label or its English label."""
-    wanted = value.strip().lower().removesuffix("级")
+    def plain(text: str) -> str:
+        # "区级" and "区", "已解决" and "解决" name the same choice.
+        return text.strip().lower().removesuffix("级").removeprefix("已")
+
+    wanted = plain(value)
     for code, label in choices.choices:
         names = {str(code).lower()}
         for language in ("zh-hans", "en"):
             with translation.override(language):
-                names.add(str(label).lower().removesuffix("级"))
+                names.add(plain(str(label)))
         if wanted in names:
             return code
     allowed = "、".join(str(label) for _code, label in choices.choices)
