@@ -189,6 +189,24 @@ def test_duplicate_rows_are_refused(district, room, recorder):
     assert Visit.objects.count() == 0
 
 
+@pytest.mark.parametrize("text", ["=1+1", "@SUM(A1)", "+cmd|' /C calc'!A0", "-HYPERLINK(1)"])
+def test_csv_cells_a_spreadsheet_would_run_are_refused(district, room, recorder, text):
+    row = ["2026-03-20 09:30", "金星村代表联络室", "王芳", "", "1", text, ""]
+
+    result = run(visit_rows(row), district=district, user=recorder)
+
+    assert [(p.column, p.value) for p in result.problems] == [("内容摘要", text)]
+
+
+def test_a_country_code_and_a_dash_list_are_not_formulas(district, room, recorder):
+    row = ["2026-03-20 09:30", "金星村代表联络室", "王芳", "+86 138 1234 5678", "1", "- 路灯坏了", ""]
+
+    result = run(visit_rows(row), district=district, user=recorder)
+
+    assert result.problems == []
+    assert Visit.objects.get().visitor_phone == "13812345678"
+
+
 def test_formulas_in_xlsx_cells_are_refused(district, room, recorder):
     content = xlsx_bytes([VISIT_HEADER, ["2026-03-20 09:30", "金星村代表联络室", "王芳", "", "=1+1", "事", ""]])
 

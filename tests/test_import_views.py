@@ -97,9 +97,7 @@ def test_the_csv_template_is_utf8_with_a_bom_and_imports_as_its_own_example(dana
 
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeff上级站点,站点名称")
-    example = text.replace("余新镇代表联络站,金星村代表联络室", ",余新镇代表联络站").replace(
-        "代表联络室", "代表联络站"
-    )
+    example = text.replace("余新镇代表联络站,金星村代表联络室", ",余新镇代表联络站").replace("代表联络室", "代表联络站")
     result = dana_client.post(PAGE, {"file": upload(example.encode("gb18030"), "sites.csv")})
     assert "已导入并保存 1 行" in result.content.decode(), result.content.decode()
     assert Site.objects.get(name="余新镇代表联络站").areas.count() == 3
@@ -131,7 +129,9 @@ def test_the_command_reports_problems_in_chinese_and_fails(tmp_path, room, alice
 
 def test_dated_handling_steps_are_taken_through_the_transition_services(tmp_path, room, alice):
     HandlingBody.objects.create(name="区交通运输局")
-    header = "日期和时间,站点,内容摘要,提出的意见建议,受理日期,承办单位,交办日期,答复期限,答复,答复日期,办理结果,办结日期"
+    header = (
+        "日期和时间,站点,内容摘要,提出的意见建议,受理日期,承办单位,交办日期,答复期限,答复,答复日期,办理结果,办结日期"
+    )
     line = "2026-03-20 09:30,金星村代表联络室,道路破损,修路,2026-03-21,区交通运输局,2026-03-22,,已列入计划,2026-04-10,解决,2026-05-05"
     path = tmp_path / "visits.csv"
     path.write_text(f"{header}\n{line}\n", encoding="utf-8")
@@ -184,3 +184,29 @@ def test_round_trip_the_record_book_export_imports_into_an_empty_book_with_the_s
     )
     assert sorted(Visit.objects.values_list("visitor_phone", flat=True)) == ["", "13812345678", "13812345678"]
     assert all(visit.deputies.count() == 2 for visit in Visit.objects.all())
+
+
+def _takes_dates() -> bool:
+    import inspect
+
+    from stations.services.opinions import opinion_accept
+
+    return "happened_at" in inspect.signature(opinion_accept).parameters
+
+
+@pytest.mark.skipif(not _takes_dates(), reason="dated handling steps (issue 12 part 1) are not merged in this branch")
+def test_imported_steps_carry_the_dates_of_the_file(tmp_path, room, alice):
+    HandlingBody.objects.create(name="区交通运输局")
+    header = "日期和时间,站点,内容摘要,提出的意见建议,受理日期,承办单位,交办日期"
+    path = tmp_path / "visits.csv"
+    path.write_text(
+        f"{header}\n2026-03-20 09:30,金星村代表联络室,道路破损,修路,2026-03-21 10:00,区交通运输局,2026-03-22 11:00\n"
+    )
+
+    call_command("import_records", str(path), "--user", alice.username)
+
+    opinion = Opinion.objects.get()
+    assert opinion.registered_at == dt.datetime(2026, 3, 20, 9, 30, tzinfo=LOCAL_TZ)
+    dates = {event.action: event.at for event in opinion.events.all()}
+    assert dates["accept"] == dt.datetime(2026, 3, 21, 10, 0, tzinfo=LOCAL_TZ)
+    assert dates["refer"] == dt.datetime(2026, 3, 22, 11, 0, tzinfo=LOCAL_TZ)

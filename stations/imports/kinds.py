@@ -108,6 +108,7 @@ class Kind:
 
 def choice(value: str, choices: Any, column: str) -> str | int:
     """A choice by its code, its Chinese label or its English label."""
+
     def plain(text: str) -> str:
         # "区级" and "区", "已解决" and "解决" name the same choice.
         return text.strip().lower().removesuffix("级").removeprefix("已")

@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection); imports refuse them,
-# as exports neutralise them (stations.exports.FORMULA_START). A minus sign followed by a digit is a number.
-FORMULA_START = ("=", "+", "@")
+# as exports neutralise them (stations.exports.FORMULA_START). A sign followed by a digit is a number or a
+# phone number with its country code, and a dash before a space is a list item: those are kept.
+FORMULA_START = ("=", "@")
+SIGNS = ("+", "-")
 # How many bytes of a CSV file are read to choose its encoding.
 SNIFF_BYTES = 64 * 1024
 
@@ -69,10 +71,9 @@ def _text(value: object) -> str:
 
 
 def _looks_like_formula(text: str) -> bool:
-    if not text.startswith(FORMULA_START):
-        return False
-    # "+86 138…" is a phone number with its country code, not a formula.
-    return not (text.startswith("+") and text[1:2].isdigit())
+    if text.startswith(FORMULA_START):
+        return True
+    return text.startswith(SIGNS) and len(text) > 1 and not (text[1].isdigit() or text[1] in " .")
 
 
 def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[Cell]]:
