@@ -244,9 +244,9 @@ def can_use_admin_by_role(user: User) -> bool:
 
 
 # Kinds of spreadsheet a role may import (stations.imports.kinds): the district's administrators anything in
-# their district; a station head the records of their own station (visits); nobody else anything.
-NETWORK_IMPORT_KINDS = ("sites", "deputies", "rules", "visits")
-STATION_IMPORT_KINDS = ("visits",)
+# their district; a station head the records of their own station (visits, rosters); nobody else anything.
+NETWORK_IMPORT_KINDS = ("sites", "deputies", "rules", "rosters", "visits")
+STATION_IMPORT_KINDS = ("rosters", "visits")
 
 
 def import_kinds(user: User) -> list[str]:

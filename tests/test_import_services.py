@@ -268,3 +268,29 @@ def test_a_station_head_imports_only_into_their_station(district, room, other_st
     assert [p.column for p in result.problems] == ["站点"]
     refused = run(sites_file(), district=district, user=bob, sites=visible_sites(bob), kinds=import_kinds(bob))
     assert refused.problems[0].row == 0 and Site.objects.filter(name="新丰镇代表联络站").count() == 0
+
+
+def test_rosters_with_shifts_duties_and_attendance(district, room, deputies, bob):
+    from stations.models import Duty, DutyShift
+    from stations.policy import import_kinds, visible_sites
+
+    header = ["站点", "接待开始时间", "结束时间", "值班代表", "到岗情况", "缺席原因", "代班代表"]
+    content = csv_bytes(
+        [
+            header,
+            ["金星村代表联络室", "2026-03-20 09:00", "11:30", "顾海明", "出席", "", ""],
+            ["金星村代表联络室", "2026-03-20 09:00", "11:30", "黄美勤", "缺席", "因病", ""],
+        ]
+    )
+
+    result = run(content, district=district, user=bob, sites=visible_sites(bob), kinds=import_kinds(bob))
+
+    assert result.problems == [], result.problems
+    shift = DutyShift.objects.get()
+    assert sorted(Duty.objects.values_list("deputy__name", "attendance")) == [
+        ("顾海明", "present"),
+        ("黄美勤", "absent"),
+    ]
+    assert shift.roster.year == 2026
+    again = run(content, district=district, user=bob, sites=visible_sites(bob), kinds=import_kinds(bob))
+    assert again.totals()["duty"] == {"created": 0, "updated": 0, "unchanged": 2}

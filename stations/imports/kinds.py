@@ -26,11 +26,14 @@ from stations.audit import Actor
 from stations.bounds import validate_in_bounds
 from stations.clock import LOCAL_TZ
 from stations.models import (
+    AbsenceReason,
     AreaKind,
+    Attendance,
     Category,
     Channel,
     Deputy,
     District,
+    Duty,
     Gender,
     HandlingBody,
     Level,
@@ -45,7 +48,7 @@ from stations.models import (
     Visit,
     Weekday,
 )
-from stations.services import network, opinions, visits
+from stations.services import network, opinions, rosters, visits
 from stations.services.network import Outcome
 from stations.validators import normalise_phone, validate_phone
 
@@ -450,6 +453,65 @@ RULES = Kind(
 )
 
 
+# --- rosters with shifts, duties and attendance -------------------------------------------------------------
+
+
+def _duty_row(values: dict[str, str], context: Context) -> RowResult:
+    site = find_site(values["site"], context, "site")
+    start = parse_datetime(values["start"], "start")
+    end = dt.datetime.combine(start.date(), parse_time(values["end_time"], "end_time"), tzinfo=LOCAL_TZ)
+    reason = _("Imported from a spreadsheet")
+    shift, created = rosters.shift_ensure(site=site, start=start, end=end, actor=context.actor, reason=reason)
+    results: RowResult = [("dutyshift", Outcome.CREATED if created else Outcome.UNCHANGED)]
+    deputy = find_deputy(values["deputy"], context, "deputy")
+    duty = Duty.objects.filter(shift=shift, deputy=deputy).first()
+    outcome = Outcome.UNCHANGED
+    if duty is None:
+        duty = rosters.duty_assign(shift=shift, deputy=deputy, actor=context.actor, reason=reason)
+        outcome = Outcome.CREATED
+    attendance = str(choice(values["attendance"], Attendance, "attendance")) if values.get("attendance") else ""
+    if attendance and attendance != Attendance.UNMARKED and duty.attendance == Attendance.UNMARKED:
+        rosters.duty_mark_attendance(
+            duty=duty,
+            attendance=attendance,
+            absence_reason=str(choice(values["absence_reason"], AbsenceReason, "absence_reason"))
+            if values.get("absence_reason")
+            else "",
+            substitute=find_deputy(values["substitute"], context, "substitute") if values.get("substitute") else None,
+            actor=context.actor,
+        )
+        outcome = Outcome.UPDATED if outcome == Outcome.UNCHANGED else outcome
+    results.append(("duty", outcome))
+    return results
+
+
+ROSTERS = Kind(
+    key="rosters",
+    label=gettext_lazy("Rosters with shifts, duties and attendance"),
+    columns=(
+        Column("site", gettext_lazy("Site"), "金星村代表联络室", required=True),
+        Column("start", gettext_lazy("Reception starts"), "2026-03-20 09:00", required=True),
+        Column("end_time", gettext_lazy("End time"), "11:30", required=True),
+        Column("deputy", gettext_lazy("Deputy on duty"), "张伟", required=True, hint=gettext_lazy("One deputy a row.")),
+        Column("attendance", gettext_lazy("Attendance"), str(Attendance.PRESENT.label), choices=Attendance),
+        Column("absence_reason", gettext_lazy("Reason for absence"), "", choices=AbsenceReason),
+        Column("substitute", gettext_lazy("Substitute"), ""),
+    ),
+    handle=_duty_row,
+    field_columns={
+        "deputy": "deputy",
+        "substitute": "substitute",
+        "absence_reason": "absence_reason",
+        "attendance": "attendance",
+        "start": "start",
+        "end": "end_time",
+        "reason": "site",
+        "__all__": "start",
+    },
+    station_level=True,
+)
+
+
 # --- visits with their opinions and each opinion's handling steps --------------------------------------------
 
 # The handling path an imported opinion follows, in order; each step is taken when its date column is filled.
@@ -674,7 +736,7 @@ VISITS = Kind(
     station_level=True,
 )
 
-KINDS: dict[str, Kind] = {kind.key: kind for kind in (SITES, DEPUTIES, RULES, VISITS)}
+KINDS: dict[str, Kind] = {kind.key: kind for kind in (SITES, DEPUTIES, RULES, ROSTERS, VISITS)}
 
 
 def normalise_header(text: str) -> str:

@@ -73,6 +73,7 @@ class AuditAction(models.TextChoices):
     DUTY_SWAPPED = "duty.swapped", _("deputies swapped shifts")
     DUTY_SUBSTITUTED = "duty.substituted", _("deputy replaced on a shift")
     SHIFT_MOVED = "shift.moved", _("reception moved")
+    SHIFT_CREATED = "shift.created", _("reception added")
     SHIFT_CHANGED = "shift.changed", _("reception changed in the admin")
     ATTENDANCE_MARKED = "attendance.marked", _("attendance marked")
     VOTER_ANONYMISED = "voter.anonymised", _("voter's personal data erased")
@@ -95,6 +96,7 @@ class AuditAction(models.TextChoices):
     IMPORT_DEPUTIES = "import.deputies", _("deputies imported")
     IMPORT_RULES = "import.rules", _("reception rules imported")
     IMPORT_VISITS = "import.visits", _("visits imported")
+    IMPORT_ROSTERS = "import.rosters", _("rosters imported")
 
 
 # Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -34,6 +34,7 @@ IMPORT_ACTIONS = {
     "deputies": AuditAction.IMPORT_DEPUTIES,
     "rules": AuditAction.IMPORT_RULES,
     "visits": AuditAction.IMPORT_VISITS,
+    "rosters": AuditAction.IMPORT_ROSTERS,
 }
 
 
@@ -229,3 +230,5 @@ def _import_row(
     except (CellError, ValidationError) as error:
         for problem in _row_problems(kind, number, values, error):
             result.add_problem(problem)
+    except PermissionDenied as error:
+        result.add_problem(Problem(number, "", "", str(error) or _("You may not import this kind of records.")))
