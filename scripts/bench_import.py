@@ -128,13 +128,48 @@ def run_import(path: Path, *, user) -> tuple[object, float, int, int]:
     return result, elapsed, peak, rss
 
 
+def read_only(visits: int, opinions: int, formats: list[str]) -> None:
+    """Stream every row of the generated files through the importer's reader, as an import does, without the
+    database: shows that memory does not grow with the file."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from stations.imports.reader import rows as read_rows
+
+    settings.IMPORT_MAX_BYTES = 1024 * 1024 * 1024
+    for fmt in formats:
+        path = Path("/tmp") / f"bench_import_visits.{fmt}"
+        (write_xlsx if fmt == "xlsx" else write_csv)(path, [VISIT_HEADER, *visit_rows(visits, opinions)])
+        tracemalloc.start()
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            count = sum(1 for _row in read_rows(stream, name=path.name))
+        elapsed = time.perf_counter() - started
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(
+            f"read only, {fmt}: {path.stat().st_size / 1024 / 1024:.1f} MB, {count - 1:,} rows in {elapsed:.1f} s; "
+            f"peak Python memory {peak / 1024 / 1024:.1f} MB"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--opinions", type=int)
     parser.add_argument("--formats", default="xlsx,csv")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="only stream the files' rows through the reader (no database): the reading's own time and memory",
+    )
     args = parser.parse_args()
     opinions = args.opinions if args.opinions is not None else args.visits * 6 // 10
+    if args.read_only:
+        read_only(args.visits, opinions, args.formats.split(","))
+        return
 
     recreate_database(os.environ["DATABASE_URL"])
     import django

@@ -294,3 +294,14 @@ def test_rosters_with_shifts_duties_and_attendance(district, room, deputies, bob
     assert shift.roster.year == 2026
     again = run(content, district=district, user=bob, sites=visible_sites(bob), kinds=import_kinds(bob))
     assert again.totals()["duty"] == {"created": 0, "updated": 0, "unchanged": 2}
+
+
+def test_unknown_deputies_are_named_in_the_problem(district, room, deputies, recorder):
+    header = ["日期和时间", "站点", "接待代表", "内容摘要"]
+    content = csv_bytes([header, ["2026-03-20 09:30", "金星村代表联络室", "顾海明、无名氏", "事"]])
+
+    result = run(content, district=district, user=recorder)
+
+    assert [(p.row, p.column, p.value) for p in result.problems] == [(2, "接待代表", "顾海明、无名氏")]
+    assert "无名氏" in result.problems[0].message
+    assert Visit.objects.count() == 0
