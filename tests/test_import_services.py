@@ -305,3 +305,13 @@ def test_unknown_deputies_are_named_in_the_problem(district, room, deputies, rec
     assert [(p.row, p.column, p.value) for p in result.problems] == [(2, "接待代表", "顾海明、无名氏")]
     assert "无名氏" in result.problems[0].message
     assert Visit.objects.count() == 0
+
+
+def test_a_50_mb_file_is_refused_by_the_default_limit(district):
+    content = sites_file() + b"\n" * (50 * 1024 * 1024)
+
+    result = run(content, district=district)
+
+    assert [(p.row, p.value) for p in result.problems] == [(0, "file.csv")]
+    assert "50.0 MB" in result.problems[0].message and "32.0 MB" in result.problems[0].message
+    assert Site.objects.count() == 0
