@@ -12,8 +12,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from stations.audit import Actor, AuditAction, audit, masked_value
 from stations.models import (
@@ -172,9 +174,6 @@ def deputy_upsert(
 ) -> tuple[Deputy, Outcome]:
     """A deputy, by slug when given (the import's ID column), else by name within the district (refused as
     ambiguous when two deputies share the name: the file must then give the ID)."""
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
-
     deputy: Deputy | None
     if slug.strip():
         deputy = Deputy.objects.filter(slug=slug.strip()).first()
