@@ -243,6 +243,26 @@ def can_use_admin_by_role(user: User) -> bool:
     return can_administer_network(user) and bool(getattr(user, "is_staff", False))
 
 
+# Kinds of spreadsheet a role may import (stations.imports.kinds): the district's administrators anything in
+# their district; a station head the records of their own station (visits, rosters); nobody else anything.
+NETWORK_IMPORT_KINDS = ("sites", "deputies", "rules", "rosters", "visits")
+STATION_IMPORT_KINDS = ("rosters", "visits")
+
+
+def import_kinds(user: User) -> list[str]:
+    """The kinds of records the user may import; the sites they may import into are `visible_sites(user)`."""
+    role = role_of(user)
+    if role == Role.DISTRICT_ADMIN:
+        return list(NETWORK_IMPORT_KINDS)
+    if role == Role.STATION_HEAD:
+        return list(STATION_IMPORT_KINDS)
+    return []
+
+
+def can_import(user: User) -> bool:
+    return bool(import_kinds(user))
+
+
 # --- predicates: one object --------------------------------------------------------------------------------
 
 

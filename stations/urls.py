@@ -1,6 +1,19 @@
 from django.urls import path
 
-from stations.views import accounts, audit, opinions, ops, privacy, rosters, schedule, sites, staff, stats, visits
+from stations.views import (
+    accounts,
+    audit,
+    imports,
+    opinions,
+    ops,
+    privacy,
+    rosters,
+    schedule,
+    sites,
+    staff,
+    stats,
+    visits,
+)
 
 app_name = "stations"
 
@@ -45,6 +58,8 @@ urlpatterns = [
     path("accounts/two-factor/", accounts.otp_verify, name="otp_verify"),
     path("accounts/keep-alive/", accounts.session_keep_alive, name="session_keep_alive"),
     path("staff/audit/", audit.audit_log, name="audit_log"),
+    path("staff/import/", imports.import_records, name="import_records"),
+    path("staff/import/template-<slug:kind>.<str:fmt>", imports.import_template, name="import_template"),
     path("staff/voters/", privacy.voter_lookup, name="voter_lookup"),
     path("staff/voters/export/", privacy.voter_export, name="voter_export"),
     path("staff/voters/anonymise/", privacy.voter_anonymise, name="voter_anonymise"),

@@ -212,6 +212,9 @@ def staff_pages(w: World, role: str) -> list[Page]:
             Page("opinion important queue", reverse("stations:staff_opinion_list") + "?important=on"),
             Page("audit log", reverse("stations:audit_log"), shows=(mask_phone(VISITOR_PHONE),)),
             Page("voter rights page", reverse("stations:voter_lookup")),
+            Page("import page", reverse("stations:import_records")),
+            Page("import template", reverse("stations:import_template", kwargs={"kind": "visits", "fmt": "csv"})),
+            Page("deputies template", reverse("stations:import_template", kwargs={"kind": "deputies", "fmt": "xlsx"})),
         ]
     if HAS_STATS:
         pages.append(Page("staff figures", reverse("stations:staff_stats")))

@@ -113,6 +113,14 @@ def online_opinion(world: World) -> dict:
     return {"site": world.room.pk, "category": "transport", "content": "公交站牌被撞倒了。", "website": ""}
 
 
+def import_file(world: World) -> dict:
+    """A one-visit CSV at the 金星 room, checked only (a dry run saves nothing)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = "日期和时间,站点,内容摘要\n2026-03-20 09:30,金星村代表联络室,村口路灯不亮。\n".encode()
+    return {"file": SimpleUploadedFile("visits.csv", content, content_type="text/csv"), "dry_run": "on"}
+
+
 REASON = {"reason": "值班调整"}
 MATRIX_PHONE = {"phone": VISITOR_PHONE}
 
@@ -262,6 +270,15 @@ ROWS: list[Row] = [
     row("stations:voter_anonymise", POST, url("stations:voter_anonymise"),
         LOGIN, 403, 403, 403, 403, to("voter_lookup"),
         data=lambda w: {**MATRIX_PHONE, "reason": "本人书面申请", "confirm": "on"}),
+    # importing spreadsheets: district administrators anything, station heads their station's visits
+    row("stations:import_records", GET, url("stations:import_records"), LOGIN, 403, 403, 200,   403,   200),
+    row("stations:import_records", POST, url("stations:import_records"), LOGIN, 403, 403, 200,  403,   200,
+        data=import_file),
+    row("stations:import_template", GET, url("stations:import_template", kind="visits", fmt="xlsx"),
+                                                                   LOGIN, 403,   403,   200,   403,   200),
+    row("stations:import_template", GET, url("stations:import_template", kind="sites", fmt="csv"),
+                                                                   LOGIN, 403,   403,   404,   403,   200,
+        note="network"),
     # the Django admin: its own sign-in page for everybody without is_staff. dana, a district administrator,
     # manages every model by her role (stations.backends.DistrictAdminPermissionBackend).
     row("admin:index", GET, url("admin:index"),

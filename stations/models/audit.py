@@ -75,12 +75,30 @@ class AuditAction(models.TextChoices):
     DUTY_SWAPPED = "duty.swapped", _("deputies swapped shifts")
     DUTY_SUBSTITUTED = "duty.substituted", _("deputy replaced on a shift")
     SHIFT_MOVED = "shift.moved", _("reception moved")
+    SHIFT_CREATED = "shift.created", _("reception added")
     SHIFT_CHANGED = "shift.changed", _("reception changed in the admin")
     ATTENDANCE_MARKED = "attendance.marked", _("attendance marked")
     VOTER_ANONYMISED = "voter.anonymised", _("voter's personal data erased")
     VOTER_EXPORTED = "voter.exported", _("voter's records exported")
     AUDIT_PURGED = "audit.purged", _("old audit entries deleted")
     PHOTOS_NORMALISED = "deputy.photos_normalised", _("deputies' photos re-encoded")
+    SITE_CREATED = "site.created", _("site created")
+    SITE_UPDATED = "site.updated", _("site changed")
+    AREA_CREATED = "area.created", _("area served created")
+    AREA_UPDATED = "area.updated", _("area served changed")
+    DEPUTY_CREATED = "deputy.created", _("deputy created")
+    DEPUTY_UPDATED = "deputy.updated", _("deputy changed")
+    MANDATE_CREATED = "mandate.created", _("mandate created")
+    MANDATE_UPDATED = "mandate.updated", _("mandate changed")
+    ASSIGNMENT_CREATED = "assignment.created", _("deputy assigned to a site")
+    ASSIGNMENT_UPDATED = "assignment.updated", _("site assignment changed")
+    RULE_CREATED = "rule.created", _("reception rule created")
+    RULE_UPDATED = "rule.updated", _("reception rule changed")
+    IMPORT_SITES = "import.sites", _("sites imported")
+    IMPORT_DEPUTIES = "import.deputies", _("deputies imported")
+    IMPORT_RULES = "import.rules", _("reception rules imported")
+    IMPORT_VISITS = "import.visits", _("visits imported")
+    IMPORT_ROSTERS = "import.rosters", _("rosters imported")
 
 
 # Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so
@@ -132,6 +150,12 @@ ACTION_GROUPS: dict[str, Promise] = {
     "voter": _("Voters' rights"),
     "audit": _("Audit log"),
     "deputy": _("Deputies"),
+    "site": _("Sites"),
+    "area": _("Areas served"),
+    "mandate": _("Mandates"),
+    "assignment": _("Site assignments"),
+    "rule": _("Reception rules"),
+    "import": _("Imports"),
 }
 
 

@@ -373,6 +373,31 @@ def roster_publish(*, roster: Roster, actor: Actor) -> Roster:
 
 
 @transaction.atomic
+def shift_ensure(
+    *, site: Site, start: dt.datetime, end: dt.datetime, actor: Actor, reason: str = ""
+) -> tuple[DutyShift, bool]:
+    """The site's reception starting at `start`, created (with its year's roster) when there is none: how a
+    record of past rosters comes in. Returns the shift and whether it was created. A created shift counts as
+    changed by hand, so that regenerating the roster from the rules leaves it alone."""
+    _require_manager(actor, site)
+    roster, _created = Roster.objects.get_or_create(site=site, year=local_time(start).year)
+    shift = DutyShift.objects.filter(roster=roster, start=start).first()
+    if shift is not None:
+        return shift, False
+    reason = _require_reason(roster, reason)
+    shift = DutyShift(roster=roster, start=start, end=end, manually_changed=True, change_note=reason[:200])
+    _save_with_history(shift, actor=actor, reason=reason)
+    audit(
+        action=AuditAction.SHIFT_CREATED,
+        actor=actor,
+        target=shift,
+        summary=reason,
+        changes={"site": site.slug, "start": format_span(start, end)},
+    )
+    return shift, True
+
+
+@transaction.atomic
 def duty_assign(*, shift: DutyShift, deputy: Deputy, actor: Actor, reason: str = "") -> Duty:
     """Put a deputy on a shift (the head completing or adjusting the roster)."""
     _lock_deputies([deputy.pk])

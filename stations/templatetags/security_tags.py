@@ -23,3 +23,9 @@ def can_write_filter(user: policy.User) -> bool:
 def own_deputy(user: policy.User) -> Deputy | None:
     """The deputy a read-only deputy account belongs to, else None."""
     return policy.deputy_of(user)
+
+
+@register.filter(name="can_import")
+def can_import_filter(user: policy.User) -> bool:
+    """District administrators and station heads import spreadsheets."""
+    return policy.can_import(user)
