@@ -125,6 +125,8 @@ class HistoryEntry:
     user: str
     kind: str  # created, changed, archived, restored
     changes: list[tuple[str, str, str]] = field(default_factory=list)
+    # Entered (or moved to a time) more than settings.LATE_ENTRY_DAYS after the visit happened.
+    late: bool = False
 
 
 # Fields shown in the history, in the order of the form; the village is shown as one value.
@@ -202,7 +204,7 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
         if record.history_user is not None:
             user = record.history_user.get_full_name() or record.history_user.get_username()
         if previous is None:
-            entries.append(HistoryEntry(at=record.history_date, user=user, kind="created"))
+            entries.append(HistoryEntry(at=record.history_date, user=user, kind="created", late=record.entered_late))
             previous = record
             continue
         if previous.archived_at is None and record.archived_at is not None:
@@ -220,7 +222,12 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
         if old_rows != new_rows:
             changes.append((labels["deputies"], _deputies_label(old_rows, names), _deputies_label(new_rows, names)))
         if changes or kind != "changed":
-            entries.append(HistoryEntry(at=record.history_date, user=user, kind=kind, changes=changes))
+            moved = previous.occurred_at != record.occurred_at
+            entries.append(
+                HistoryEntry(
+                    at=record.history_date, user=user, kind=kind, changes=changes, late=moved and record.entered_late
+                )
+            )
         previous = record
     entries.reverse()
     return entries

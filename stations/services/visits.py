@@ -7,19 +7,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from stations.audit import Actor, AuditAction, audit
-from stations.clock import local_time
+from stations.clock import is_late, local_time
 from stations.models import Area, Category, Channel, Deputy, DutyShift, Opinion, Site, Source, Visit, VisitDeputy
 from stations.planning.visits import Person, cleaned_fields, kept_present, plan_presence, plan_visit_change
-from stations.policy import can_restore_visit
+from stations.policy import can_enter_late, can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
-from stations.services.opinions import opinion_register
+from stations.services.opinions import opinion_register, opinions_follow_visit
 from stations.validators import normalise_phone
 
 # The fields of a visit a user types; the service works out the rest (shift, area, who recorded it).
@@ -69,6 +70,22 @@ def _duty_rows(*, site: Site, shift: DutyShift | None) -> dict[int, tuple[Deputy
     return {deputy.pk: (deputy, deputy.pk not in assigned) for deputy in deputies_on_duty(shift)}
 
 
+def _late_entry_errors(visit: Visit, actor: Actor) -> list[str]:
+    """Mark a visit entered more than settings.LATE_ENTRY_DAYS after it happened; refuse it to those who may
+    not enter one (the station's staff). The system (imports, the demo) may."""
+    if visit.occurred_at is None or not is_late(visit.occurred_at):
+        return []
+    visit.entered_late = True
+    if actor.user is not None and not can_enter_late(actor.user, visit.site):
+        return [
+            _(
+                "This visit is more than %(days)d days old. Only the station head or a district administrator can enter it."
+            )
+            % {"days": settings.LATE_ENTRY_DAYS}
+        ]
+    return []
+
+
 def _validate(visit: Visit, extra_errors: Mapping[str, list[str]]) -> None:
     """Run the model's checks and ours together, so the form shows every problem at once."""
     errors: dict[str, list[str]] = {name: list(messages) for name, messages in extra_errors.items() if messages}
@@ -112,6 +129,8 @@ def _register_opinions(*, visit: Visit, opinions: Sequence[Mapping[str, str]], a
                 source=Source.RECEPTION,
                 visit=visit,
                 actor=actor,
+                # Received when the voter raised it at the visit, whenever it is typed in.
+                received_at=visit.occurred_at,
             )
         )
     return registered
@@ -160,7 +179,7 @@ def visit_create(
         rows.update({pk: row for pk, row in extra.items() if pk not in rows})
     else:
         rows, deputy_errors = _presence_rows(site=site, deputies=deputies, visiting_deputies=visiting_deputies)
-    _validate(visit, {"deputies": deputy_errors})
+    _validate(visit, {"deputies": deputy_errors, "occurred_at": _late_entry_errors(visit, actor)})
 
     # The first history version is written once the deputies are saved, so that it lists them.
     visit.skip_history_when_saving = True  # type: ignore[attr-defined]  # read by django-simple-history
@@ -182,6 +201,7 @@ def visit_create(
             **_snapshot(visit, rows),
             "summary": visit.summary[:100],
             "opinions": [opinion.reference for opinion in registered],
+            **({"entered_late": True} if visit.entered_late else {}),
         },
     )
     return visit
@@ -212,6 +232,7 @@ def visit_update(
     }
     before = _snapshot(visit, old_rows)
     before_site_id = visit.site_id
+    before_occurred_at = visit.occurred_at
 
     for name, value in cleaned_fields(fields).items():
         setattr(visit, name, value)
@@ -227,7 +248,11 @@ def visit_update(
             {pk: visiting for pk, (_deputy, visiting) in old_rows.items()}, same_site=visit.site_id == before_site_id
         ),
     )
-    _validate(visit, {"deputies": deputy_errors})
+    moved_late: list[str] = []
+    if visit.occurred_at != before_occurred_at:
+        # Moving a visit's time further back than the late-entry limit is a late entry too.
+        moved_late = _late_entry_errors(visit, actor)
+    _validate(visit, {"deputies": deputy_errors, "occurred_at": moved_late})
 
     change = plan_visit_change(before, _snapshot(visit, rows))
     changed = change.changed
@@ -240,6 +265,8 @@ def visit_update(
         # Saved after the deputies, so that the new history version lists the new deputies.
         visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
         visit.save()
+    if visit.occurred_at != before_occurred_at:
+        opinions_follow_visit(visit=visit, actor=actor)
 
     registered = _register_opinions(visit=visit, opinions=new_opinions, actor=actor)
     if changed or registered:
@@ -248,7 +275,11 @@ def visit_update(
             actor=actor,
             target=visit,
             summary=_audit_summary(visit),
-            changes={**changed, "opinions": [opinion.reference for opinion in registered]},
+            changes={
+                **changed,
+                "opinions": [opinion.reference for opinion in registered],
+                **({"entered_late": True} if visit.entered_late and "occurred_at" in changed else {}),
+            },
         )
     return visit
 
