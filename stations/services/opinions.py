@@ -358,7 +358,8 @@ def _change(
                 **_dates_audited(at, now=now, late=late),
             },
         )
-        if transition is not None:
+        if transition is not None and current.submitter_email:
+            # Only a voter who left an e-mail address is told (a record book typed up later has none).
             transaction.on_commit(partial(_notify_voter_of_change, event.pk))
     return current
 
