@@ -361,7 +361,6 @@ class Figures:
     referred: int = 0
     replied: int = 0
     resolved: int = 0
-    resolved_solved: int = 0
     resolved_explained: int = 0
     still_open: int = 0
     overdue: int = 0
@@ -380,6 +379,10 @@ class Figures:
     @property
     def events_held(self) -> int:
         return self.shifts_held + self.offshift_events
+
+    @property
+    def resolved_solved(self) -> int:
+        return self.resolved - self.resolved_explained
 
     @property
     def resolution_rate(self) -> float | None:
@@ -523,10 +526,8 @@ def opinion_aggregates(today: dt.date) -> dict[str, Any]:
         "referred": Count("pk", filter=Q(state__in=REFERRED_STATES)),
         "replied": Count("pk", filter=Q(state__in=REPLIED_STATES)),
         "resolved": Count("pk", filter=Q(state__in=RESOLVED_STATES)),
-        # A closed opinion is counted by its last answer (see with_last_answer).
-        "resolved_solved": Count(
-            "pk", filter=Q(state=State.RESOLVED) | Q(state=State.CLOSED, _last_answer=OpinionAction.RESOLVE)
-        ),
+        # A closed opinion is counted by its last answer (see with_last_answer); the rest of "resolved" was
+        # solved (Figures.resolved_solved), so the two parts always add up to it.
         "resolved_explained": Count(
             "pk", filter=Q(state=State.EXPLAINED) | Q(state=State.CLOSED, _last_answer=OpinionAction.EXPLAIN)
         ),
