@@ -183,6 +183,9 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
+# A visit or a handling step entered more than this many days after it happened is a late entry: only station
+# heads and district administrators may enter it, and it is marked and audited (stations/clock.py: is_late).
+LATE_ENTRY_DAYS = env.int("LATE_ENTRY_DAYS", default=31)
 USE_I18N = True
 USE_TZ = True
 

@@ -48,6 +48,11 @@ def start_of_day(day: dt.date) -> dt.datetime:
     return local_moment(day, dt.time.min)
 
 
+def is_late(moment: dt.datetime, *, now: dt.datetime | None = None) -> bool:
+    """Whether entering something that happened at `moment` now is a late entry (settings.LATE_ENTRY_DAYS)."""
+    return moment < (now or timezone.now()) - dt.timedelta(days=settings.LATE_ENTRY_DAYS)
+
+
 def duration_text(seconds: int) -> str:
     """A limit from the settings as people say it: "12 hours", "30 minutes" (translated)."""
     minutes = seconds // 60

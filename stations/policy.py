@@ -324,6 +324,14 @@ def can_view_shift(user: User, shift: DutyShift) -> bool:
     return _in_scope(user, shift.site)
 
 
+def can_enter_late(user: User, site: Site) -> bool:
+    """Entering a visit or a handling step older than settings.LATE_ENTRY_DAYS: the station's head and the
+    district administrators, never the staff (a record book typed up weeks later is the head's to vouch for)."""
+    if is_district_admin(user):
+        return True
+    return role_of(user) == Role.STATION_HEAD and _same_station(user, site)
+
+
 def can_manage_roster(user: User, site: Site) -> bool:
     """Assign, swap, move, publish: the head of the site's station, or a district administrator."""
     if is_district_admin(user):

@@ -98,6 +98,10 @@ COLUMN_VALUES = {
     "referred": lambda f: f.referred,
     "replied": lambda f: f.replied,
     "resolved": lambda f: f.resolved,
+    "resolved_solved": lambda f: f.resolved_solved,
+    "resolved_explained": lambda f: f.resolved_explained,
+    "still_open": lambda f: f.still_open,
+    "overdue": lambda f: f.overdue,
     "closed": lambda f: f.closed,
     "resolution_rate": lambda f: rate(f.resolution_rate),
     "on_time_rate": lambda f: rate(f.on_time_rate),
@@ -119,6 +123,10 @@ PUBLIC_COLUMNS = [
     "opinions",
     "accepted",
     "resolved",
+    "resolved_solved",
+    "resolved_explained",
+    "still_open",
+    "overdue",
     "resolution_rate",
     "on_time_rate",
     "median_days",
@@ -130,7 +138,19 @@ BREAKDOWNS: list[tuple[str, Any, Any, list[str], str]] = [
         "month",
         _("By month"),
         _("Month"),
-        ["events_held", "visits", "voters", "opinions", "accepted", "resolved", "resolution_rate"],
+        [
+            "events_held",
+            "visits",
+            "voters",
+            "opinions",
+            "accepted",
+            "resolved",
+            "resolved_solved",
+            "resolved_explained",
+            "still_open",
+            "overdue",
+            "resolution_rate",
+        ],
         "voters",
     ),
     ("station", _("By station"), _("Station"), [*PUBLIC_COLUMNS, "scheduled", "present", "attendance_rate"], "voters"),
@@ -177,7 +197,8 @@ def headline_table(figures: Figures) -> Table:
     rows.append([str(_("of which site-days with visits outside shifts")), figures.offshift_events])
     for key in ("visits", "voters", "opinions", "not_accepted", "accepted", "referred"):
         rows.append([str(TERMS[key]), getattr(figures, key)])
-    rows.append([str(TERMS["resolved"]), figures.resolved])
+    for key in ("resolved", "resolved_solved", "resolved_explained", "still_open", "overdue"):
+        rows.append([str(TERMS[key]), getattr(figures, key)])
     for key in ("resolution_rate", "on_time_rate", "median_days", "satisfaction_rate"):
         rows.append([str(TERMS[key]), COLUMN_VALUES[key](figures)])
     for key in ("scheduled", "present", "absent"):

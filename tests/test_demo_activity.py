@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 
 from stations.demo import activity
@@ -127,3 +128,15 @@ def test_demo_timelines_name_each_workflow_step():
     assert _action_for(State.REGISTERED, State.ACCEPTED) == OpinionAction.ACCEPT
     assert _action_for(State.ACCEPTED, State.REFERRED) == OpinionAction.REFER
     assert _action_for(State.CLOSED, State.REFERRED) == OpinionAction.REOPEN
+
+
+def test_every_opinion_raised_at_a_visit_is_received_at_the_visits_time(built):
+    raised = Opinion.objects.filter(visit__isnull=False).select_related("visit")
+
+    assert raised.count() > 200
+    assert [o.reference for o in raised if o.registered_at != o.visit.occurred_at] == []
+    assert (
+        not OpinionEvent.objects.filter(action="register", opinion__visit__isnull=False)
+        .exclude(at=F("opinion__visit__occurred_at"))
+        .exists()
+    )

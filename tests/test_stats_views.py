@@ -321,3 +321,21 @@ def test_every_export_uses_one_rule_against_formula_injection():
     assert list(csv.reader(io.StringIO(csv_text([["=1+1", "-2", "普通文字", 3]]).lstrip("\ufeff")))) == [
         ["'=1+1", "'-2", "普通文字", "3"]
     ]
+
+
+def test_pages_and_exports_show_resolved_in_its_two_parts_with_still_open_and_overdue(client, dana, year, district):
+    figures = headline(scope=Scope.for_district(district), period=Period.year(2025))
+    public = client.get(PUBLIC_STATS, {"year": 2025}).text
+    rows = page_tables(public)["table-stations"]
+    header = rows[0]
+    assert rows[1][header.index("其中：问题已解决")] == str(figures.resolved_solved)
+    assert rows[1][header.index("其中：已解释说明")] == str(figures.resolved_explained)
+    assert rows[1][header.index("尚在办理")] == str(figures.still_open)
+    assert rows[1][header.index("已逾期")] == str(figures.overdue)
+    assert figures.resolved_solved + figures.resolved_explained == figures.resolved
+    assert "收到意见建议 = 不予受理 + 推动解决 + 尚在办理" in public  # the definition, on the page
+
+    client.force_login(dana)
+    assert headline_value(client.get(STAFF_STATS, {"year": 2025}).text, "尚在办理") == str(figures.still_open)
+    exported = client.get(STAFF_STATS, {"year": 2025, "export": "csv", "table": "headline"}).content.decode("utf-8-sig")
+    assert "其中：已解释说明" in exported and "已逾期" in exported

@@ -125,12 +125,17 @@ def test_logging_a_visit_with_two_opinions_saves_everything_and_shows_the_book(a
             "occurred_at",
             "晚于当前时间",
         ),
+        (
+            {"occurred_at": (timezone.localtime() - dt.timedelta(days=40)).strftime("%Y-%m-%dT%H:%M")},
+            "occurred_at",
+            "只有站长或区人大工委管理员可以补录",
+        ),
         ({"people": "0"}, "people", "1至500"),
         ({"people": "501"}, "people", "1至500"),
         ({"visitor_phone": "12345"}, "visitor_phone", "手机号码"),
         ({"summary": ""}, "summary", "必填"),
     ],
-    ids=["future-date", "zero-people", "501-people", "malformed-phone", "no-summary"],
+    ids=["future-date", "late-entry-by-staff", "zero-people", "501-people", "malformed-phone", "no-summary"],
 )
 def test_a_bad_visit_is_refused_with_a_chinese_message_next_to_the_field_and_nothing_saved(
     alice_client, room, overrides, field, message

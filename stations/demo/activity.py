@@ -17,20 +17,24 @@ import datetime as dt
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import OutputWrapper
 from django.db import transaction
 from django.utils import timezone
 
+from stations.audit import Actor
 from stations.clock import LOCAL_TZ, local_date, local_time
 from stations.models import (
     AbsenceReason,
+    Area,
     Assignment,
     Attendance,
     Category,
     Channel,
+    Deputy,
     District,
     Duty,
     DutyShift,
@@ -38,7 +42,6 @@ from stations.models import (
     Membership,
     Opinion,
     OpinionAction,
-    OpinionEvent,
     Role,
     Roster,
     Satisfaction,
@@ -47,11 +50,25 @@ from stations.models import (
     Source,
     State,
     Visit,
-    VisitDeputy,
 )
-from stations.models.rosters import DEFAULT_END, DEFAULT_RECEPTION_DAY, DEFAULT_START
+from stations.models.rosters import DEFAULT_RECEPTION_DAY
 from stations.selectors.stats import Period, Scope, headline
-from stations.services.opinions import TRANSITIONS, new_tracking_code
+from stations.services.opinions import (
+    TRANSITIONS,
+    opinion_accept,
+    opinion_close,
+    opinion_explain,
+    opinion_not_accept,
+    opinion_refer,
+    opinion_register,
+    opinion_reopen,
+    opinion_reply,
+    opinion_resolve,
+    opinion_set_supervision,
+    opinion_submit_online,
+)
+from stations.services.rosters import duty_mark_attendance, roster_generate, roster_publish
+from stations.services.visits import visit_create
 
 # The seed's January–August figures and its count of reception events for the year.
 TARGET_VOTERS = 383
@@ -205,31 +222,37 @@ class _Builder:
             self.site_areas[site_id].append(area_id)
         self.recorders = self._recorders()
 
-    def _recorders(self) -> dict[int | None, int]:
-        """Who wrote each station's record book: its staff when the demo has accounts, else a system user."""
-        recorders: dict[int | None, int] = {}
-        for station_id, user_id in Membership.objects.filter(
-            station__district=self.district, role__in=[Role.STAFF, Role.STATION_HEAD]
-        ).values_list("station_id", "user_id"):
-            recorders.setdefault(station_id, user_id)
-        admin = Membership.objects.filter(role=Role.DISTRICT_ADMIN).values_list("user_id", flat=True).first()
-        if admin is None:
-            user, created = get_user_model().objects.get_or_create(
-                username="demo-records", defaults={"is_active": False, "first_name": "演示数据"}
-            )
-            if created:
-                user.set_unusable_password()
-                user.save(update_fields=["password"])
-            admin = user.pk
-        recorders[None] = admin
+    def _recorders(self) -> dict[int | None, User]:
+        """Who enters each station's record book: its head when the demo has accounts, else a district
+        administrator. The year is typed in now, so most of it is a late entry, which the station's staff may
+        not make (settings.LATE_ENTRY_DAYS)."""
+        recorders: dict[int | None, User] = {}
+        for membership in Membership.objects.filter(
+            station__district=self.district, role=Role.STATION_HEAD
+        ).select_related("user", "user__membership"):
+            recorders.setdefault(membership.station_id, membership.user)
+        admin = Membership.objects.filter(role=Role.DISTRICT_ADMIN).select_related("user", "user__membership").first()
+        recorders[None] = admin.user if admin is not None else self._records_account()
         return recorders
 
-    def recorder_for(self, site: Site) -> int:
-        return self.recorders.get(self.station_of[site.pk], self.recorders[None])
+    def _records_account(self) -> User:
+        """An account that cannot sign in, standing for the district's office that typed the record books up."""
+        user, created = get_user_model().objects.get_or_create(
+            username="demo-records", defaults={"is_active": False, "first_name": "演示数据"}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            membership = Membership(user=user, role=Role.DISTRICT_ADMIN)
+            membership.full_clean()
+            membership.save()
+        return get_user_model().objects.select_related("membership").get(pk=user.pk)
+
+    def recorder_for(self, site_id: int) -> Actor:
+        return Actor(self.recorders.get(self.station_of[site_id], self.recorders[None]))
 
     def handling_bodies(self) -> dict[str, list[int]]:
-        HandlingBody.objects.bulk_create([HandlingBody(name=name) for name in HANDLING_BODIES], ignore_conflicts=True)
-        ids = dict(HandlingBody.objects.filter(name__in=HANDLING_BODIES).values_list("name", "pk"))
+        ids = {name: HandlingBody.objects.get_or_create(name=name)[0].pk for name in HANDLING_BODIES}
         by_category: dict[str, list[int]] = defaultdict(list)
         for name, categories in HANDLING_BODIES.items():
             for category in categories:
@@ -238,81 +261,56 @@ class _Builder:
 
     # --- rosters and attendance -----------------------------------------------------------------------------
 
-    def rosters(self) -> dict[tuple[int, int], DutyShift]:
-        """A published roster for every site that has none this year: the 20th of each month, 09:00–11:30,
-        two deputies rotating through the site's deputies, no deputy at two places at once."""
-        have = set(Roster.objects.filter(site__in=self.sites, year=self.year).values_list("site_id", flat=True))
-        published = _at(dt.date(self.year - 1, 12, 15), 10)
-        rosters = Roster.objects.bulk_create(
-            [Roster(site=site, year=self.year, published_at=published) for site in self.sites if site.pk not in have]
+    def rosters(self) -> None:
+        """Every site's roster for the year, generated and published by the roster services (the 20th of each
+        month, 09:00–11:30, each site's deputies spread fairly), and the attendance of every reception held,
+        marked through the attendance service."""
+        system = Actor.system()
+        for site in self.sites:
+            roster_generate(site=site, year=self.year, actor=system)
+        rosters = Roster.objects.filter(site__in=self.sites, year=self.year).select_related("site")
+        for roster in rosters:
+            roster_publish(roster=roster, actor=system)
+        shifts = list(
+            DutyShift.objects.filter(roster__in=rosters, cancelled=False)
+            .select_related("roster__site")
+            .prefetch_related("duties")
+            .order_by("start", "roster__site_id")
         )
-        shifts = DutyShift.objects.bulk_create(
-            [
-                DutyShift(
-                    roster=roster,
-                    start=dt.datetime.combine(
-                        dt.date(self.year, month, DEFAULT_RECEPTION_DAY), DEFAULT_START, LOCAL_TZ
-                    ),
-                    end=dt.datetime.combine(dt.date(self.year, month, DEFAULT_RECEPTION_DAY), DEFAULT_END, LOCAL_TZ),
-                )
-                for roster in rosters
-                for month in range(1, 13)
-            ]
-        )
-        booked: dict[int, set[int]] = defaultdict(set)  # month → deputies already on duty somewhere
-        duties = []
-        for shift in shifts:
-            month = local_time(shift.start).month
-            pool = self.site_deputies.get(shift.roster.site_id, [])
-            on_shift: list[int] = []
-            offset = ((month - 1) * DEPUTIES_PER_SHIFT) % len(pool) if pool else 0
-            for deputy_id in pool[offset:] + pool[:offset]:
-                if len(on_shift) == DEPUTIES_PER_SHIFT:
-                    break
-                if deputy_id not in booked[month]:
-                    on_shift.append(deputy_id)
-                    booked[month].add(deputy_id)
-            for deputy_id in on_shift:
-                duties.append(self._attendance(shift, deputy_id, pool, on_shift, booked[month]))
-        Duty.objects.bulk_create(duties)
         self.shift_count = len(shifts)
-        present: dict[int, list[int]] = defaultdict(list)
-        for duty in duties:
-            if duty.attendance == Attendance.PRESENT:
-                present[duty.shift_id].append(duty.deputy_id)
-            elif duty.attendance == Attendance.SUBSTITUTED:
-                present[duty.shift_id].append(duty.substitute_id)
-        self.present_at = present
-        return {
-            (shift.roster.site_id, local_time(shift.start).month): shift
-            for shift in DutyShift.objects.filter(roster__site__in=self.sites, roster__year=self.year).select_related(
-                "roster"
-            )
-        }
+        # Deputies busy at each moment anywhere in the district: a substitute must be free.
+        busy: dict[dt.datetime, set[int]] = defaultdict(set)
+        for shift in shifts:
+            busy[shift.start].update(duty.deputy_id for duty in shift.duties.all())
+        deputies = {deputy.pk: deputy for deputy in Deputy.objects.filter(district=self.district)}
+        for shift in shifts:
+            if shift.end >= self.now:
+                continue
+            pool = self.site_deputies.get(shift.roster.site_id, [])
+            for duty in sorted(shift.duties.all(), key=lambda d: d.deputy_id):
+                self._mark(duty, pool, busy[shift.start], deputies)
 
-    def _attendance(self, shift: DutyShift, deputy_id: int, pool: list[int], on_shift: list[int], booked: set[int]):
-        duty = Duty(shift=shift, deputy_id=deputy_id)
-        if shift.end >= self.now:
-            return duty
+    def _mark(self, duty: Duty, pool: list[int], busy: set[int], deputies: dict[int, Deputy]) -> None:
         draw = self.rng.random()
+        actor = self.recorder_for(duty.shift.roster.site_id)
         if draw < 0.88:
-            duty.attendance = Attendance.PRESENT
-        elif draw < 0.96:
-            duty.attendance = Attendance.ABSENT
-            duty.absence_reason = self.rng.choice(
+            duty_mark_attendance(duty=duty, attendance=Attendance.PRESENT, actor=actor)
+            return
+        free = [d for d in pool if d not in busy]
+        if draw < 0.96 or not free:
+            reason = self.rng.choice(
                 [AbsenceReason.LEAVE, AbsenceReason.ILLNESS, AbsenceReason.OTHER_DUTY, AbsenceReason.OTHER_DUTY]
             )
-        else:
-            free = [d for d in pool if d not in on_shift and d not in booked]
-            if free:
-                duty.attendance = Attendance.SUBSTITUTED
-                duty.substitute_id = free[0]
-                booked.add(free[0])
-                duty.note = "临时调换值班"
-            else:
-                duty.attendance = Attendance.ABSENT
-                duty.absence_reason = AbsenceReason.OTHER_DUTY
-        return duty
+            duty_mark_attendance(duty=duty, attendance=Attendance.ABSENT, absence_reason=reason, actor=actor)
+            return
+        busy.add(free[0])
+        duty_mark_attendance(
+            duty=duty,
+            attendance=Attendance.SUBSTITUTED,
+            substitute=deputies[free[0]],
+            note="临时调换值班",
+            actor=actor,
+        )
 
     # --- visits ---------------------------------------------------------------------------------------------
 
@@ -369,7 +367,6 @@ class _Builder:
             channel=channel,
             category=category,
             summary=f"来访群众反映：{self.rng.choice(TOPICS[category])}。",
-            recorded_by_id=self.recorder_for(site),
         )
 
     def fit_people(self, visits: list[Visit], target: int) -> None:
@@ -388,18 +385,6 @@ class _Builder:
                 self.rng.choice([v for v in visits if v.people > 1]).people -= 1
                 total -= 1
 
-    def visit_deputies(self, visits: list[Visit]) -> list[VisitDeputy]:
-        rows: list[VisitDeputy] = []
-        for visit in visits:
-            if visit.shift_id is not None:
-                deputy_ids = self.present_at.get(visit.shift_id, [])
-            elif visit.channel == Channel.DEPUTY_VISIT and self.site_deputies.get(visit.site_id):
-                deputy_ids = [self.rng.choice(self.site_deputies[visit.site_id])]
-            else:
-                deputy_ids = []
-            rows.extend(VisitDeputy(visit=visit, deputy_id=deputy_id) for deputy_id in dict.fromkeys(deputy_ids))
-        return rows
-
     # --- opinions -------------------------------------------------------------------------------------------
 
     def plan_opinions(self, visits: list[Visit], months: list[int], *, from_visits: int, online: int) -> list[_Plan]:
@@ -415,8 +400,8 @@ class _Builder:
         for index, (visit, n) in enumerate(zip(visits, counts, strict=True)):
             for k in range(n):
                 category = visit.category if k == 0 else self._category()
-                registered = visit.occurred_at + dt.timedelta(minutes=5 + 10 * k + self.rng.randint(0, 20))
-                plans.append(_Plan(visit.site_id, registered, category, index))
+                # Received when the voter raised it: at the visit.
+                plans.append(_Plan(visit.site_id, visit.occurred_at, category, index))
         online_sites = (
             [s for s in self.sites if s.kind == SiteKind.STATION and s.is_online]
             or [s for s in self.sites if s.kind == SiteKind.STATION]
@@ -535,73 +520,113 @@ class _Builder:
             plan.body_id = self.rng.choice(self.bodies[plan.category])
             plan.deadline = local_date(referred[0]) + dt.timedelta(days=DEADLINE_DAYS)
 
-    def save_opinions(self, plans: list[_Plan], visits: list[Visit]) -> int:
-        bodies: dict[int | None, str] = dict(
-            HandlingBody.objects.filter(pk__in={p.body_id for p in plans if p.body_id}).values_list("pk", "name")
-        )
-        numbers: dict[int, int] = defaultdict(int)
-        opinions = []
+    def enter(self, plans: list[_Plan], visits: list[Visit]) -> int:
+        """Type the year in through the record book's and the online station's services, oldest first (so that
+        references number in the order opinions were received), then take each opinion's handling steps with
+        the dates they happened."""
+        raised: dict[int, list[_Plan]] = defaultdict(list)
+        online: list[_Plan] = []
         for plan in plans:
-            year = local_time(plan.registered_at).year
-            numbers[year] += 1
-            state: str = State.REGISTERED
-            replied_at, closed_at = None, None
-            for to_state, when in plan.path:
-                if to_state == State.REPLIED:
-                    replied_at = when
-                elif to_state == State.CLOSED:
-                    closed_at = when
-                elif to_state == State.REFERRED and state == State.CLOSED:
-                    replied_at = closed_at = None  # reopened: the earlier answer no longer stands
-                state = to_state
-            visit = visits[plan.visit_index] if plan.visit_index is not None else None
-            topic = self.rng.choice(TOPICS[plan.category])
-            body = bodies.get(plan.body_id, "")
-            supervised = state == State.REFERRED and self.rng.random() < 0.2
-            opinions.append(
-                Opinion(
-                    reference=f"{self.district.code}-{year}-{numbers[year]:05d}",
-                    tracking_code=new_tracking_code(),
-                    site_id=plan.site_id,
-                    visit=visit,
-                    source=plan.source,
-                    category=plan.category,
-                    content=f"{topic}，希望有关部门尽快研究解决。",
-                    submitter_name=visit.visitor_name if visit else self.rng.choice(SURNAMES) + "先生",
-                    submitter_phone=visit.visitor_phone if visit else f"1380000{self.rng.randint(0, 9999):04d}",
-                    consent_at=plan.registered_at if plan.source == Source.ONLINE else None,
-                    state=state,
-                    handling_body_id=plan.body_id,
-                    deadline=plan.deadline,
-                    reply=self._reply(state, body) if replied_at else "",
-                    satisfaction=plan.satisfaction if state == State.CLOSED else "",
-                    registered_at=plan.registered_at,
-                    replied_at=replied_at,
-                    closed_at=closed_at,
-                    supervised=supervised,
-                    next_review=(local_date(self.now) + dt.timedelta(days=14)) if supervised else None,
-                    version=len(plan.path),
-                )
+            if plan.visit_index is None:
+                online.append(plan)
+            else:
+                raised[plan.visit_index].append(plan)
+        timeline: list[tuple[dt.datetime, int, int]] = [
+            *((visit.occurred_at, 0, index) for index, visit in enumerate(visits)),
+            *((plan.registered_at, 1, index) for index, plan in enumerate(online)),
+        ]
+        areas = dict(Area.objects.filter(pk__in={v.area_id for v in visits if v.area_id}).values_list("pk", "name"))
+        sites = {site.pk: site for site in self.sites}
+        entered: list[tuple[_Plan, Opinion]] = []
+        for _when, kind, index in sorted(timeline):
+            if kind == 0:
+                entered.extend(self._enter_visit(visits[index], raised[index], areas, sites))
+            else:
+                plan = online[index]
+                entered.append((plan, self._enter_online(plan, sites[plan.site_id])))
+        bodies = HandlingBody.objects.in_bulk({plan.body_id for plan in plans if plan.body_id})
+        for plan, opinion in entered:
+            self._handle(opinion, plan, bodies)
+        return len(entered)
+
+    def _content(self, plan: _Plan) -> str:
+        return f"{self.rng.choice(TOPICS[plan.category])}，希望有关部门尽快研究解决。"
+
+    def _enter_visit(
+        self, visit: Visit, plans: list[_Plan], areas: dict[int, str], sites: dict[int, Site]
+    ) -> list[tuple[_Plan, Opinion]]:
+        deputies = None  # at a reception: the deputies on duty, as the record book's form ticks them
+        if visit.shift is None:
+            pool = self.site_deputies.get(visit.site_id, [])
+            deputies = []
+            if visit.channel == Channel.DEPUTY_VISIT and pool:
+                deputies = [self.deputies[self.rng.choice(pool)]]
+        saved = visit_create(
+            site=sites[visit.site_id],
+            actor=self.recorder_for(visit.site_id),
+            occurred_at=visit.occurred_at,
+            summary=visit.summary,
+            people=visit.people,
+            channel=visit.channel,
+            category=visit.category,
+            visitor_name=visit.visitor_name,
+            visitor_phone=visit.visitor_phone,
+            village=areas.get(visit.area_id, "") if visit.area_id else "",
+            deputies=deputies,
+            opinions=[{"category": plan.category, "content": self._content(plan)} for plan in plans],
+        )
+        return list(zip(plans, saved.opinions.order_by("pk"), strict=True))
+
+    def _enter_online(self, plan: _Plan, site: Site) -> Opinion:
+        details: dict[str, Any] = {
+            "site": site,
+            "category": plan.category,
+            "content": self._content(plan),
+            "submitter_name": self.rng.choice(SURNAMES) + "先生",
+            "submitter_phone": f"1380000{self.rng.randint(0, 9999):04d}",
+            "consent": True,
+            "actor": Actor.system(),
+            "received_at": plan.registered_at,
+        }
+        if site.accepts_online:
+            return opinion_submit_online(**details)
+        # A network without online stations (some tests): the same opinion, registered as one sent online.
+        return opinion_register(source=Source.ONLINE, **details)
+
+    def _handle(self, opinion: Opinion, plan: _Plan, bodies: dict[int, HandlingBody]) -> None:
+        """Each step of the plan through its service, dated when it happened."""
+        actor = self.recorder_for(plan.site_id)
+        body = bodies.get(plan.body_id) if plan.body_id else None
+        state: str = State.REGISTERED
+        path = plan.path
+        for step, (to_state, when) in enumerate(path):
+            later = [s for s, _at in path[step + 1 :]]
+            common: dict[str, Any] = {"opinion": opinion, "actor": actor, "happened_at": when}
+            if to_state == State.ACCEPTED:
+                opinion = opinion_accept(**common, note=_EVENT_NOTES[(state, to_state)])
+            elif to_state == State.NOT_ACCEPTED:
+                opinion = opinion_not_accept(**common, reason=_EVENT_NOTES[(state, to_state)])
+            elif to_state == State.REFERRED:
+                assert body is not None
+                refer = opinion_reopen if state == State.CLOSED else opinion_refer
+                opinion = refer(**common, body=body, note=_EVENT_NOTES[(state, to_state)])
+            elif to_state == State.REPLIED:
+                answer = next((s for s in later if s in (State.RESOLVED, State.EXPLAINED)), State.RESOLVED)
+                opinion = opinion_reply(**common, reply=self._reply(answer, body.name if body else ""))
+            elif to_state == State.RESOLVED:
+                opinion = opinion_resolve(**common)
+            elif to_state == State.EXPLAINED:
+                opinion = opinion_explain(**common, explanation="已向反映人当面解释说明，将在今后工作中统筹考虑。")
+            elif to_state == State.CLOSED:
+                reopened = bool(later) and later[0] == State.REFERRED
+                satisfaction = Satisfaction.UNSATISFIED if reopened else (plan.satisfaction or Satisfaction.SATISFIED)
+                opinion = opinion_close(**common, satisfaction=satisfaction)
+            state = to_state
+        if state == State.REFERRED and self.rng.random() < 0.2:
+            # Put under continued supervision today, reviewed in a fortnight.
+            opinion_set_supervision(
+                opinion=opinion, actor=actor, next_review=local_date(self.now) + dt.timedelta(days=14)
             )
-        Opinion.objects.bulk_create(opinions)
-        events = []
-        for opinion, plan in zip(opinions, plans, strict=True):
-            previous = ""
-            for to_state, when in [(State.REGISTERED, plan.registered_at), *plan.path]:
-                events.append(
-                    OpinionEvent(
-                        opinion=opinion,
-                        from_state=previous,
-                        to_state=to_state,
-                        action=_action_for(previous, to_state),
-                        at=when,
-                        handling_body_id=plan.body_id if to_state == State.REFERRED else None,
-                        note=_EVENT_NOTES.get((previous, to_state), ""),
-                    )
-                )
-                previous = to_state
-        OpinionEvent.objects.bulk_create(events)
-        return len(opinions)
 
     def _reply(self, state: str, body: str) -> str:
         if state == State.EXPLAINED:
@@ -612,7 +637,14 @@ class _Builder:
 
     def build(self) -> None:
         self.bodies = self.handling_bodies()
-        shifts = self.rosters()
+        self.rosters()
+        shifts = {
+            (shift.roster.site_id, local_time(shift.start).month): shift
+            for shift in DutyShift.objects.filter(roster__site__in=self.sites, roster__year=self.year).select_related(
+                "roster"
+            )
+        }
+        self.deputies = Deputy.objects.in_bulk({pk for pool in self.site_deputies.values() for pk in pool})
         first, last = TARGET_MONTHS
         target_months = list(range(first, last + 1))
         later_months = [m for m in range(last + 1, 13) if _at(dt.date(self.year, m, 1), 0) < self.now]
@@ -620,8 +652,6 @@ class _Builder:
         target_visits = self.plan_visits(target_months, shifts, per_month)
         self.fit_people(target_visits, TARGET_VOTERS)
         later_visits = self.plan_visits(later_months, shifts, per_month)
-        Visit.objects.bulk_create(target_visits + later_visits)
-        VisitDeputy.objects.bulk_create(self.visit_deputies(target_visits + later_visits))
 
         target_plans = self.plan_opinions(
             target_visits, target_months, from_visits=TARGET_OPINIONS - ONLINE_OPINIONS, online=ONLINE_OPINIONS
@@ -639,7 +669,7 @@ class _Builder:
         for plan in later_plans:
             if plan.visit_index is not None:
                 plan.visit_index += len(target_visits)
-        opinions = self.save_opinions(target_plans + later_plans, target_visits + later_visits)
+        opinions = self.enter(target_plans + later_plans, target_visits + later_visits)
         self.stdout.write(
             f"Demo activity {self.year}: {self.shift_count} duty shifts, "
             f"{len(target_visits) + len(later_visits)} visits, {opinions} opinions.\n"

@@ -10,11 +10,11 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from stations.bounds import BoundedDateField
-from stations.clock import local_today
+from stations.bounds import BoundedDateField, BoundedDateTimeField
+from stations.clock import local_date, local_today
 from stations.forms.base import PortalForm
+from stations.forms.visits import DATETIME_LOCAL
 from stations.models import (
-    DEFAULT_DEADLINE_DAYS,
     Category,
     HandlingBody,
     Opinion,
@@ -121,9 +121,26 @@ class ActionForm(PortalForm):
     note: forms.CharField | None = forms.CharField(
         label=_("Note (shown to the voter)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # The step's own date: a referral done on paper last Tuesday is entered as last Tuesday.
+    happened_at = BoundedDateTimeField(
+        label=_("Date it happened"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text=_("Leave empty for now. A step taken earlier is entered with the date it happened."),
+    )
 
     def service_kwargs(self) -> dict:
         return {"note": self.cleaned_data["note"]}
+
+    def step_kwargs(self) -> dict:
+        """What the handling service is given: the action's own fields and the step's date."""
+        return {**self.service_kwargs(), "happened_at": self.cleaned_data.get("happened_at")}
+
+    def step_day(self) -> dt.date:
+        """The local day the step happened (today unless a date is given)."""
+        happened_at = self.cleaned_data.get("happened_at")
+        return local_date(happened_at) if happened_at else local_today()
 
 
 class InternalNoteForm(ActionForm):
@@ -142,25 +159,22 @@ class NotAcceptForm(ActionForm):
         return {"reason": self.cleaned_data["reason"]}
 
 
-def _default_deadline() -> dt.date:
-    return local_today() + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
-
-
 class ReferForm(ActionForm):
     body = forms.ModelChoiceField(label=_("Handling body"), queryset=HandlingBody.objects.filter(is_active=True))
     deadline = BoundedDateField(
         label=_("Reply deadline"),
-        initial=_default_deadline,
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("30 days from today unless you change it."),
+        help_text=_("Leave empty for 30 days after the date of the referral."),
     )
     field_order = ["body", "deadline", "note"]
 
-    def clean_deadline(self) -> dt.date:
-        deadline = self.cleaned_data["deadline"]
-        if deadline < local_today():
-            raise forms.ValidationError(_("The reply deadline cannot be in the past."))
-        return deadline
+    def clean(self) -> dict:
+        super().clean()
+        deadline = self.cleaned_data.get("deadline")
+        if deadline is not None and "happened_at" not in self.errors and deadline < self.step_day():
+            self.add_error("deadline", _("The reply deadline cannot be before the date of the referral."))
+        return self.cleaned_data
 
     def service_kwargs(self) -> dict:
         return {
@@ -210,11 +224,12 @@ class SuperviseForm(InternalNoteForm):
     )
     field_order = ["next_review", "note"]
 
-    def clean_next_review(self) -> dt.date:
-        next_review = self.cleaned_data["next_review"]
-        if next_review < local_today():
-            raise forms.ValidationError(_("The next review date cannot be in the past."))
-        return next_review
+    def clean(self) -> dict:
+        super().clean()
+        next_review = self.cleaned_data.get("next_review")
+        if next_review is not None and "happened_at" not in self.errors and next_review < self.step_day():
+            self.add_error("next_review", _("The next review date cannot be before the day supervision is set."))
+        return self.cleaned_data
 
     def service_kwargs(self) -> dict:
         return {**super().service_kwargs(), "next_review": self.cleaned_data["next_review"]}

@@ -4,6 +4,7 @@ from stations.models.accounts import Membership, Role
 from stations.models.audit import AuditAction, AuditEntry
 from stations.models.opinions import (
     DEFAULT_DEADLINE_DAYS,
+    ENTERED_SEPARATELY_AFTER,
     HandlingBody,
     Opinion,
     OpinionAction,
@@ -41,6 +42,7 @@ from stations.models.visits import Category, Channel, Visit, VisitDeputy
 
 __all__ = [
     "DEFAULT_DEADLINE_DAYS",
+    "ENTERED_SEPARATELY_AFTER",
     "AbsenceReason",
     "AuditAction",
     "AuditEntry",

@@ -116,7 +116,10 @@ class Opinion(models.Model):
     deadline = models.DateField(_("reply deadline"), null=True, blank=True, validators=[validate_in_bounds])
     reply = models.TextField(_("public reply"), blank=True)
     satisfaction = models.CharField(_("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
-    registered_at = models.DateTimeField(_("registered at"), default=timezone.now, validators=[validate_in_bounds])
+    # When the voter raised it (the visit's time for an opinion raised at a visit): the figures count by it.
+    registered_at = models.DateTimeField(_("received at"), default=timezone.now, validators=[validate_in_bounds])
+    # When it was typed into the portal; differs from registered_at when the record book is typed up later.
+    entered_at = models.DateTimeField(_("entered at"), default=timezone.now, editable=False)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True, validators=[validate_in_bounds])
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, validators=[validate_in_bounds])
     supervised = models.BooleanField(_("continued supervision"), default=False)
@@ -177,7 +180,12 @@ class OpinionEvent(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
+    # When the step happened (a referral done on paper last Tuesday is dated last Tuesday) ...
     at = models.DateTimeField(_("at"), default=timezone.now, validators=[validate_in_bounds])
+    # ... and when it was entered into the portal.
+    entered_at = models.DateTimeField(_("entered at"), default=timezone.now, editable=False)
+    # Entered more than settings.LATE_ENTRY_DAYS after it happened (allowed to station heads and administrators).
+    entered_late = models.BooleanField(_("entered late"), default=False)
     note = models.TextField(_("note"), blank=True)
     public = models.BooleanField(_("shown to the voter"), default=True)
     handling_body = models.ForeignKey(
@@ -203,3 +211,12 @@ class OpinionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opinion} → {self.get_to_state_display()}"
+
+    @property
+    def entered_separately(self) -> bool:
+        """Entered at another moment than it happened (the timeline then shows both)."""
+        return abs(self.entered_at - self.at) >= ENTERED_SEPARATELY_AFTER
+
+
+# A step typed within a few minutes of happening was entered as it happened.
+ENTERED_SEPARATELY_AFTER = dt.timedelta(minutes=10)

@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from stations.bounds import in_bounds, validate_in_bounds
+from stations.clock import local_date
 from stations.models.rosters import DutyShift
 from stations.models.sites import Area, Deputy, Site
 from stations.validators import validate_phone
@@ -115,6 +116,8 @@ class Visit(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # Entered (or moved to a time) more than settings.LATE_ENTRY_DAYS before it was typed.
+    entered_late = models.BooleanField(_("entered late"), default=False)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -157,8 +160,18 @@ class Visit(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.occurred_at is not None and self.occurred_at > timezone.now():
+        if self.occurred_at is None:
+            return
+        if self.occurred_at > timezone.now():
             raise ValidationError({"occurred_at": _("A visit cannot be recorded in the future.")})
+        established = self.site.established if self.site_id is not None else None
+        if established is not None and local_date(self.occurred_at) < established:
+            raise ValidationError(
+                {
+                    "occurred_at": _("%(site)s was set up on %(date)s; a visit cannot be recorded before that.")
+                    % {"site": self.site.name, "date": formats.date_format(established, "DATE_FORMAT")}
+                }
+            )
 
     def record_version(self, *, history_type: str = "~") -> None:
         """Write a history version now, with the deputies present as they are saved at this moment."""

@@ -28,6 +28,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     Window,
@@ -53,6 +54,8 @@ from stations.models import (
     HandlingBody,
     Level,
     Opinion,
+    OpinionAction,
+    OpinionEvent,
     Satisfaction,
     Site,
     SiteKind,
@@ -126,6 +129,8 @@ REPLIED_STATES = (State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
 # Closed opinions were resolved or explained first; a reopened one is back in "referred" and is not resolved
 # until it is resolved or explained again.
 RESOLVED_STATES = (State.RESOLVED, State.EXPLAINED, State.CLOSED)
+# Received, not refused, not yet resolved or explained.
+OPEN_STATES = (State.REGISTERED, State.ACCEPTED, State.REFERRED, State.REPLIED)
 SATISFIED_VOTES = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
 
 # --- definitions: shown on the statistics pages and copied into the README ------------------------------
@@ -135,7 +140,7 @@ DEFINITIONS: list[tuple[str, Any, Any]] = [
         "events_held",
         _("Reception events held"),
         _(
-            "Duty shifts that took place (at least one deputy on duty marked present, or at least one visit recorded for the shift), plus visits recorded outside any shift, counted once per site and day. A shift counts in the period in which it starts."
+            "Duty shifts that took place (at least one deputy on duty marked present or stood in for by a substitute, or at least one visit recorded for the shift), plus visits recorded outside any shift, counted once per site and day. A shift counts in the period in which it starts."
         ),
     ),
     (
@@ -152,7 +157,7 @@ DEFINITIONS: list[tuple[str, Any, Any]] = [
         "opinions",
         _("Opinions received"),
         _(
-            "Opinions and suggestions registered in the period, at receptions and through the online station; those of archived visits do not count. The figures below follow these opinions to their state today."
+            "Opinions and suggestions received in the period (an opinion raised at a visit is received at the visit's time, whenever it was typed in), at receptions and through the online station; those of archived visits do not count. The figures below follow these opinions to their state today; each handling step counts at the date it happened."
         ),
     ),
     ("not_accepted", _("Not accepted"), _("Opinions received that were not accepted.")),
@@ -164,6 +169,30 @@ DEFINITIONS: list[tuple[str, Any, Any]] = [
         _(
             "Accepted opinions now resolved or explained (answered with an explanation), including those since closed. An opinion reopened after an unsatisfied vote is not resolved until it is resolved or explained again."
         ),
+    ),
+    (
+        "resolved_solved",
+        _("of which resolved"),
+        _("Resolved opinions whose last answer was that the problem was solved (including those since closed)."),
+    ),
+    (
+        "resolved_explained",
+        _("of which answered with an explanation"),
+        _(
+            "Resolved opinions whose last answer was an explanation of why the problem cannot be solved now (including those since closed)."
+        ),
+    ),
+    (
+        "still_open",
+        _("Still open"),
+        _(
+            "Opinions received that are neither not accepted nor resolved: waiting to be accepted, with the handling body, or replied but not yet marked resolved or explained. Opinions received = not accepted + resolved + still open."
+        ),
+    ),
+    (
+        "overdue",
+        _("Overdue"),
+        _("Opinions still with the handling body (referred, no reply yet) whose reply deadline has passed."),
     ),
     ("resolution_rate", _("Resolution rate"), _("Resolved ÷ accepted.")),
     (
@@ -332,6 +361,9 @@ class Figures:
     referred: int = 0
     replied: int = 0
     resolved: int = 0
+    resolved_explained: int = 0
+    still_open: int = 0
+    overdue: int = 0
     closed: int = 0
     satisfied: int = 0
     due: int = 0
@@ -347,6 +379,10 @@ class Figures:
     @property
     def events_held(self) -> int:
         return self.shifts_held + self.offshift_events
+
+    @property
+    def resolved_solved(self) -> int:
+        return self.resolved - self.resolved_explained
 
     @property
     def resolution_rate(self) -> float | None:
@@ -432,8 +468,9 @@ def shifts_in(scope: Scope, period: Period) -> QuerySet[DutyShift]:
 
 
 def held_shifts(scope: Scope, period: Period) -> QuerySet[DutyShift]:
-    """Shifts that took place: a deputy on duty marked present, or a visit recorded for the shift."""
-    present = Duty.objects.filter(shift=OuterRef("pk"), attendance=Attendance.PRESENT)
+    """Shifts that took place: a deputy on duty marked present or substituted (the substitute came), or a visit
+    recorded for the shift."""
+    present = Duty.objects.filter(shift=OuterRef("pk"), attendance__in=[Attendance.PRESENT, Attendance.SUBSTITUTED])
     visited = Visit.objects.filter(shift=OuterRef("pk"), archived_at__isnull=True)
     return shifts_in(scope, period).filter(Q(Exists(present)) | Q(Exists(visited)))
 
@@ -489,11 +526,29 @@ def opinion_aggregates(today: dt.date) -> dict[str, Any]:
         "referred": Count("pk", filter=Q(state__in=REFERRED_STATES)),
         "replied": Count("pk", filter=Q(state__in=REPLIED_STATES)),
         "resolved": Count("pk", filter=Q(state__in=RESOLVED_STATES)),
+        # A closed opinion is counted by its last answer (see with_last_answer); the rest of "resolved" was
+        # solved (Figures.resolved_solved), so the two parts always add up to it.
+        "resolved_explained": Count(
+            "pk", filter=Q(state=State.EXPLAINED) | Q(state=State.CLOSED, _last_answer=OpinionAction.EXPLAIN)
+        ),
+        "still_open": Count("pk", filter=Q(state__in=OPEN_STATES)),
+        "overdue": Count("pk", filter=Q(state=State.REFERRED, deadline__lt=today)),
         "closed": Count("pk", filter=Q(state=State.CLOSED)),
         "satisfied": Count("pk", filter=Q(state=State.CLOSED, satisfaction__in=SATISFIED_VOTES)),
         "due": Count("pk", filter=Q(deadline__isnull=False) & (Q(replied_at__isnull=False) | Q(deadline__lt=today))),
         "on_time": Count("pk", filter=Q(replied_at__isnull=False, deadline__isnull=False) & Q(replied_by_deadline)),
     }
+
+
+def with_last_answer(opinions: QuerySet[Opinion]) -> QuerySet[Opinion]:
+    """Each opinion with its last answer (resolve or explain), by the date the step happened: a closed opinion
+    counts under the answer it was closed on."""
+    last = (
+        OpinionEvent.objects.filter(opinion=OuterRef("pk"), action__in=[OpinionAction.RESOLVE, OpinionAction.EXPLAIN])
+        .order_by("-at", "-pk")
+        .values("action")[:1]
+    )
+    return opinions.annotate(_last_answer=Subquery(last))
 
 
 def duty_aggregates(*, distinct: bool = False) -> dict[str, Any]:
@@ -567,7 +622,7 @@ def _compute(scope: Scope, period: Period, group_name: str | None, today: dt.dat
         merge(_grouped(visits_in(scope, period), groups["visits"], _visit_aggregates()))
     if "opinions" in groups:
         opinions = opinions_in(scope, period)
-        merge(_grouped(opinions, groups["opinions"], opinion_aggregates(today)))
+        merge(_grouped(with_last_answer(opinions), groups["opinions"], opinion_aggregates(today)))
         merge({key: {"median_days": days} for key, days in median_days(opinions, groups["opinions"]).items()})
     if "duties" in groups:
         duties = duties_in(scope, period)
@@ -682,7 +737,7 @@ def deputy_record(*, deputy: Deputy, year: int, today: dt.date | None = None) ->
         registered_at__gte=period.start,
         registered_at__lt=period.end,
     )
-    figures.update(opinions.aggregate(**opinion_aggregates(today)))
+    figures.update(with_last_answer(opinions).aggregate(**opinion_aggregates(today)))
     figures.median_days = median_days(opinions).get(None)
     by_state = dict(opinions.values_list("state").annotate(n=Count("pk")).order_by())
     return DeputyRecord(

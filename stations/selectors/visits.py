@@ -126,6 +126,8 @@ class HistoryEntry:
     kind: str  # created, changed, archived, restored
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     reason: str = ""
+    # Entered (or moved to a time) more than settings.LATE_ENTRY_DAYS after the visit happened.
+    late: bool = False
 
 
 # Fields shown in the history, in the order of the form; the village is shown as one value.
@@ -203,7 +205,7 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
         if record.history_user is not None:
             user = record.history_user.get_full_name() or record.history_user.get_username()
         if previous is None:
-            entries.append(HistoryEntry(at=record.history_date, user=user, kind="created"))
+            entries.append(HistoryEntry(at=record.history_date, user=user, kind="created", late=record.entered_late))
             previous = record
             continue
         if previous.archived_at is None and record.archived_at is not None:
@@ -221,6 +223,7 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
         if old_rows != new_rows:
             changes.append((labels["deputies"], _deputies_label(old_rows, names), _deputies_label(new_rows, names)))
         if changes or kind != "changed":
+            moved = previous.occurred_at != record.occurred_at
             entries.append(
                 HistoryEntry(
                     at=record.history_date,
@@ -228,6 +231,7 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
                     kind=kind,
                     changes=changes,
                     reason=record.history_change_reason or "",
+                    late=moved and record.entered_late,
                 )
             )
         previous = record

@@ -24,9 +24,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from stations.audit import Actor, AuditAction, audit
-from stations.clock import local_time, local_today
+from stations.bounds import validate_in_bounds
+from stations.clock import is_late, local_date, local_time
 from stations.models import (
     DEFAULT_DEADLINE_DAYS,
+    ENTERED_SEPARATELY_AFTER,
     District,
     HandlingBody,
     Opinion,
@@ -40,7 +42,7 @@ from stations.models import (
 from stations.models.visits import Visit
 from stations.notifications import Notice, Recipient, notify
 from stations.phones import normalise_phone
-from stations.policy import district_admin_users, station_team_users
+from stations.policy import can_enter_late, district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
 
 if TYPE_CHECKING:
@@ -88,12 +90,20 @@ def opinion_register(
     submitter_email: str = "",
     consent: bool = False,
     actor: Actor,
+    received_at: dt.datetime | None = None,
 ) -> Opinion:
     """Register a new opinion with its staff reference, public tracking code and first timeline entry. The
-    actor is the staff member at a reception, or a voter (no user) on the online station."""
+    actor is the staff member at a reception, or a voter (no user) on the online station.
+
+    `received_at` is when the voter raised it (the visit's time for an opinion raised at a visit; None: now);
+    the figures count it then. When it was typed is kept beside it (`entered_at`)."""
     now = timezone.now()
+    received = received_at or now
+    if received > now:
+        raise OpinionError(_("An opinion cannot be received in the future."), code="future")
+    late = _refuse_late(received, site=site, actor=actor, now=now, field=None)
     opinion = Opinion(
-        reference=_next_reference(site.district, local_time(now).year),
+        reference=_next_reference(site.district, local_time(received).year),
         tracking_code=new_tracking_code(),
         site=site,
         visit=visit,
@@ -103,9 +113,10 @@ def opinion_register(
         submitter_name=submitter_name.strip(),
         submitter_phone=normalise_phone(submitter_phone),
         submitter_email=submitter_email.strip(),
-        consent_at=now if consent else None,
+        consent_at=received if consent else None,
         state=State.REGISTERED,
-        registered_at=now,
+        registered_at=received,
+        entered_at=now,
     )
     opinion.full_clean()
     opinion.save()
@@ -115,14 +126,20 @@ def opinion_register(
         from_state="",
         to_state=State.REGISTERED,
         actor=actor.user,
-        at=now,
+        at=received,
+        entered_at=now,
+        entered_late=late,
     )
     audit(
         action=AuditAction.OPINION_REGISTERED,
         actor=actor,
         target=opinion,
         summary=opinion.reference,
-        changes={"source": opinion.source, "visit": opinion.visit_id},
+        changes={
+            "source": opinion.source,
+            "visit": opinion.visit_id,
+            **_dates_audited(received, now=now, late=late),
+        },
     )
     return opinion
 
@@ -141,9 +158,10 @@ def opinion_submit_online(
     submitter_email: str = "",
     consent: bool = False,
     actor: Actor,
+    received_at: dt.datetime | None = None,
 ) -> Opinion:
     """A voter's opinion from the online station; the site's staff are told once it is saved. The actor is
-    the voter: no user, the client's address."""
+    the voter: no user, the client's address (or the system, for records imported with `received_at`)."""
     if not site.accepts_online:
         raise OpinionError(_("This site does not take opinions online."), code="not_online")
     gives_personal_data = any(value.strip() for value in (submitter_name, submitter_phone, submitter_email))
@@ -162,6 +180,7 @@ def opinion_submit_online(
         submitter_email=submitter_email,
         consent=consent and gives_personal_data,
         actor=actor,
+        received_at=received_at,
     )
     transaction.on_commit(partial(_notify_staff_of_new_opinion, opinion.pk))
     return opinion
@@ -281,10 +300,16 @@ def _change(
     action: str,
     actor: Actor,
     expected_version: int | None,
+    happened_at: dt.datetime | None = None,
     note: str = "",
-    apply: Callable[[Opinion], None] | None = None,
+    apply: Callable[[Opinion, dt.datetime], None] | None = None,
 ) -> Opinion:
-    """Take one step on the opinion; the caller's instance is what its form showed unless a version is given."""
+    """Take one step on the opinion; the caller's instance is what its form showed unless a version is given.
+
+    The step is dated `happened_at` (None: now): never in the future, never before the opinion was received
+    nor before the step before it. Older than settings.LATE_ENTRY_DAYS, it is a late entry."""
+    now = timezone.now()
+    at = happened_at or now
     expected = opinion.version if expected_version is None else expected_version
     with transaction.atomic():
         # The row lock makes a second staff member's step wait until the first one commits; it then sees
@@ -296,9 +321,10 @@ def _change(
         refusal = _refusal(current, action)
         if refusal is not None:
             raise TransitionNotAllowed(refusal, code="not_allowed")
+        late = _check_step_time(current, at=at, now=now, actor=actor)
         from_state = current.state
         if apply is not None:
-            apply(current)
+            apply(current, at)
         transition = TRANSITIONS.get(action)
         if transition is not None:
             current.state = transition.target
@@ -311,6 +337,9 @@ def _change(
             from_state=from_state,
             to_state=current.state,
             actor=actor.user,
+            at=at,
+            entered_at=now,
+            entered_late=late,
             note=note.strip(),
             public=transition is not None,
             handling_body=current.handling_body if action in _BODY_ACTIONS else None,
@@ -321,9 +350,16 @@ def _change(
             actor=actor,
             target=current,
             summary=current.reference,
-            changes={"action": action, "from": from_state, "to": current.state, "version": current.version},
+            changes={
+                "action": action,
+                "from": from_state,
+                "to": current.state,
+                "version": current.version,
+                **_dates_audited(at, now=now, late=late),
+            },
         )
-        if transition is not None:
+        if transition is not None and current.submitter_email:
+            # Only a voter who left an e-mail address is told (a record book typed up later has none).
             transaction.on_commit(partial(_notify_voter_of_change, event.pk))
     return current
 
@@ -334,11 +370,14 @@ def _required(text: str, message: StrOrPromise) -> str:
     return text.strip()
 
 
-def _check_deadline(deadline: dt.date | None) -> dt.date:
-    today = local_today()
-    deadline = deadline or today + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
-    if deadline < today:
-        raise OpinionError(_("The reply deadline cannot be in the past."), code="deadline_past")
+def _check_deadline(deadline: dt.date | None, at: dt.datetime) -> dt.date:
+    """Counted from the referral's own date: a referral entered late may have a deadline already passed."""
+    referred_on = local_date(at)
+    deadline = deadline or referred_on + dt.timedelta(days=DEFAULT_DEADLINE_DAYS)
+    if deadline < referred_on:
+        raise OpinionError(
+            {"deadline": _("The reply deadline cannot be before the date of the referral.")}, code="deadline_early"
+        )
     return deadline
 
 
@@ -348,22 +387,46 @@ def _check_body(body: HandlingBody) -> HandlingBody:
     return body
 
 
-def opinion_accept(*, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None) -> Opinion:
+def opinion_accept(
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
+) -> Opinion:
     return _change(
-        opinion=opinion, action=OpinionAction.ACCEPT, actor=actor, expected_version=expected_version, note=note
+        opinion=opinion,
+        action=OpinionAction.ACCEPT,
+        actor=actor,
+        expected_version=expected_version,
+        happened_at=happened_at,
+        note=note,
     )
 
 
-def opinion_not_accept(*, opinion: Opinion, actor: Actor, reason: str, expected_version: int | None = None) -> Opinion:
+def opinion_not_accept(
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
+) -> Opinion:
     """Not accepted, with the reason the voter sees on the tracking page."""
     reason = _required(reason, _("Give the reason the voter will see."))
     return _change(
-        opinion=opinion, action=OpinionAction.NOT_ACCEPT, actor=actor, expected_version=expected_version, note=reason
+        opinion=opinion,
+        action=OpinionAction.NOT_ACCEPT,
+        actor=actor,
+        expected_version=expected_version,
+        happened_at=happened_at,
+        note=reason,
     )
 
 
-def _set_referral(body: HandlingBody, deadline: dt.date) -> Callable[[Opinion], None]:
-    def apply(current: Opinion) -> None:
+def _set_referral(body: HandlingBody, deadline: dt.date) -> Callable[[Opinion, dt.datetime], None]:
+    def apply(current: Opinion, at: dt.datetime) -> None:
         current.handling_body = body
         current.deadline = deadline
 
@@ -378,69 +441,109 @@ def opinion_refer(
     deadline: dt.date | None = None,
     note: str = "",
     expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Opinion:
-    """Referred to a handling body, with a reply deadline (30 days from today unless given)."""
-    body, deadline = _check_body(body), _check_deadline(deadline)
+    """Referred to a handling body, with a reply deadline (30 days from the referral's date unless given)."""
+    at = happened_at or timezone.now()
+    body, deadline = _check_body(body), _check_deadline(deadline, at)
     return _change(
         opinion=opinion,
         action=OpinionAction.REFER,
         actor=actor,
         expected_version=expected_version,
+        happened_at=at,
         note=note,
         apply=_set_referral(body, deadline),
     )
 
 
-def opinion_reply(*, opinion: Opinion, actor: Actor, reply: str, expected_version: int | None = None) -> Opinion:
-    """The handling body's reply, as the voter will read it."""
+def opinion_reply(
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    reply: str,
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
+) -> Opinion:
+    """The handling body's reply, as the voter will read it; replied_at is the step's date."""
     reply = _required(reply, _("Enter the reply."))
 
-    def apply(current: Opinion) -> None:
+    def apply(current: Opinion, at: dt.datetime) -> None:
         current.reply = reply
-        current.replied_at = timezone.now()
+        current.replied_at = at
 
     return _change(
         opinion=opinion,
         action=OpinionAction.REPLY,
         actor=actor,
         expected_version=expected_version,
+        happened_at=happened_at,
         note=reply,
         apply=apply,
     )
 
 
-def opinion_resolve(*, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None) -> Opinion:
+def opinion_resolve(
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
+) -> Opinion:
     return _change(
-        opinion=opinion, action=OpinionAction.RESOLVE, actor=actor, expected_version=expected_version, note=note
+        opinion=opinion,
+        action=OpinionAction.RESOLVE,
+        actor=actor,
+        expected_version=expected_version,
+        happened_at=happened_at,
+        note=note,
     )
 
 
 def opinion_explain(
-    *, opinion: Opinion, actor: Actor, explanation: str, expected_version: int | None = None
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    explanation: str,
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Opinion:
     """Cannot be resolved now: the explanation the voter is given."""
     explanation = _required(explanation, _("Enter the explanation given to the voter."))
     return _change(
-        opinion=opinion, action=OpinionAction.EXPLAIN, actor=actor, expected_version=expected_version, note=explanation
+        opinion=opinion,
+        action=OpinionAction.EXPLAIN,
+        actor=actor,
+        expected_version=expected_version,
+        happened_at=happened_at,
+        note=explanation,
     )
 
 
 def opinion_close(
-    *, opinion: Opinion, actor: Actor, satisfaction: str, note: str = "", expected_version: int | None = None
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    satisfaction: str,
+    note: str = "",
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Opinion:
-    """Closed with the voter's satisfaction."""
+    """Closed with the voter's satisfaction; closed_at is the step's date."""
     if satisfaction not in Satisfaction.values:
         raise OpinionError(_("Choose how satisfied the voter is."), code="satisfaction")
 
-    def apply(current: Opinion) -> None:
+    def apply(current: Opinion, at: dt.datetime) -> None:
         current.satisfaction = satisfaction
-        current.closed_at = timezone.now()
+        current.closed_at = at
 
     return _change(
         opinion=opinion,
         action=OpinionAction.CLOSE,
         actor=actor,
         expected_version=expected_version,
+        happened_at=happened_at,
         note=note,
         apply=apply,
     )
@@ -454,13 +557,15 @@ def opinion_reopen(
     deadline: dt.date | None = None,
     note: str = "",
     expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Opinion:
     """An unsatisfied voter's opinion, referred again; the earlier reply stays in the timeline."""
-    body, deadline = _check_body(body), _check_deadline(deadline)
+    at = happened_at or timezone.now()
+    body, deadline = _check_body(body), _check_deadline(deadline, at)
     refer = _set_referral(body, deadline)
 
-    def apply(current: Opinion) -> None:
-        refer(current)
+    def apply(current: Opinion, at: dt.datetime) -> None:
+        refer(current, at)
         current.reply = ""
         current.replied_at = None
         current.closed_at = None
@@ -471,19 +576,30 @@ def opinion_reopen(
         action=OpinionAction.REOPEN,
         actor=actor,
         expected_version=expected_version,
+        happened_at=at,
         note=note,
         apply=apply,
     )
 
 
 def opinion_set_supervision(
-    *, opinion: Opinion, actor: Actor, next_review: dt.date, note: str = "", expected_version: int | None = None
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    next_review: dt.date,
+    note: str = "",
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Opinion:
-    """Put under continued supervision (or move the next review), for a hard problem that stays open."""
-    if next_review is None or next_review < local_today():
-        raise OpinionError(_("The next review date cannot be in the past."), code="review_past")
+    """Put under continued supervision (or move the next review), for a hard problem that stays open. The
+    next review cannot be before the day supervision was set."""
+    at = happened_at or timezone.now()
+    if next_review is None or next_review < local_date(at):
+        raise OpinionError(
+            {"next_review": _("The next review date cannot be before the day supervision is set.")}, code="review_past"
+        )
 
-    def apply(current: Opinion) -> None:
+    def apply(current: Opinion, at: dt.datetime) -> None:
         current.supervised = True
         current.next_review = next_review
 
@@ -492,15 +608,21 @@ def opinion_set_supervision(
         action=OpinionAction.SUPERVISE,
         actor=actor,
         expected_version=expected_version,
+        happened_at=at,
         note=note,
         apply=apply,
     )
 
 
 def opinion_end_supervision(
-    *, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Opinion:
-    def apply(current: Opinion) -> None:
+    def apply(current: Opinion, at: dt.datetime) -> None:
         current.supervised = False
         current.next_review = None
 
@@ -509,17 +631,23 @@ def opinion_end_supervision(
         action=OpinionAction.END_SUPERVISION,
         actor=actor,
         expected_version=expected_version,
+        happened_at=happened_at,
         note=note,
         apply=apply,
     )
 
 
 def opinion_report_important(
-    *, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Opinion:
     """Report as an important situation: it joins the district administrators' queue and they are told."""
 
-    def apply(current: Opinion) -> None:
+    def apply(current: Opinion, at: dt.datetime) -> None:
         current.important = True
 
     changed = _change(
@@ -527,6 +655,7 @@ def opinion_report_important(
         action=OpinionAction.REPORT,
         actor=actor,
         expected_version=expected_version,
+        happened_at=happened_at,
         note=note,
         apply=apply,
     )
@@ -535,11 +664,16 @@ def opinion_report_important(
 
 
 def opinion_withdraw_report(
-    *, opinion: Opinion, actor: Actor, note: str = "", expected_version: int | None = None
+    *,
+    opinion: Opinion,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+    happened_at: dt.datetime | None = None,
 ) -> Opinion:
     """Take the opinion off the important reports queue (dealt with, or reported by mistake)."""
 
-    def apply(current: Opinion) -> None:
+    def apply(current: Opinion, at: dt.datetime) -> None:
         current.important = False
 
     return _change(
@@ -547,9 +681,104 @@ def opinion_withdraw_report(
         action=OpinionAction.WITHDRAW_REPORT,
         actor=actor,
         expected_version=expected_version,
+        happened_at=happened_at,
         note=note,
         apply=apply,
     )
+
+
+# --- the record's dates ---------------------------------------------------------------------------------
+
+
+def _refuse_late(moment: dt.datetime, *, site: Site, actor: Actor, now: dt.datetime, field: str | None) -> bool:
+    """Whether entering what happened at `moment` is a late entry; refused to those who may not enter one.
+    The system (imports run from the command line, the demo) may."""
+    if not is_late(moment, now=now):
+        return False
+    if actor.user is not None and not can_enter_late(actor.user, site):
+        message = _(
+            "This happened more than %(days)d days ago. Only the station head or a district administrator can enter it."
+        ) % {"days": settings.LATE_ENTRY_DAYS}
+        raise OpinionError({field: message} if field else message, code="late_entry")
+    return True
+
+
+def _check_step_time(current: Opinion, *, at: dt.datetime, now: dt.datetime, actor: Actor) -> bool:
+    """Refuse a step dated in the future, out of bounds, before the opinion was received or before the step
+    before it; return whether it is a late entry."""
+    try:
+        validate_in_bounds(at)
+    except ValidationError as error:
+        raise OpinionError({"happened_at": error.messages}, code="date_out_of_bounds") from error
+    if at > now:
+        raise OpinionError({"happened_at": _("A step cannot be dated in the future.")}, code="future")
+    if at < current.registered_at:
+        raise OpinionError(
+            {
+                "happened_at": _("A step cannot be dated before the opinion was received (%(date)s).")
+                % {"date": _moment_text(current.registered_at)}
+            },
+            code="before_received",
+        )
+    previous = current.events.order_by("-at", "-pk").first()
+    if previous is not None and at < previous.at:
+        raise OpinionError(
+            {
+                "happened_at": _("A step cannot be dated before the step before it (“%(step)s”, %(date)s).")
+                % {"step": previous.get_action_display(), "date": _moment_text(previous.at)}
+            },
+            code="before_previous",
+        )
+    return _refuse_late(at, site=current.site, actor=actor, now=now, field="happened_at")
+
+
+def _moment_text(moment: dt.datetime) -> str:
+    return local_time(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _dates_audited(at: dt.datetime, *, now: dt.datetime, late: bool) -> dict[str, object]:
+    """What the audit entry of a step keeps of its dates: when it happened, if not as it was entered, and the
+    late-entry flag (the audit log's filter finds late entries by it)."""
+    dates: dict[str, object] = {}
+    if abs(now - at) >= ENTERED_SEPARATELY_AFTER:
+        dates["happened_at"] = _moment_text(at)
+    if late:
+        dates["entered_late"] = True
+    return dates
+
+
+@transaction.atomic
+def opinions_follow_visit(*, visit: Visit, actor: Actor) -> list[Opinion]:
+    """Move the opinions raised at a visit (and their "registered" step) to the visit's time, after the visit's
+    time was corrected. Refused when an opinion already has a later step dated before the new time."""
+    moved = []
+    for opinion in Opinion.objects.select_for_update().filter(visit=visit).order_by("pk"):
+        if opinion.registered_at == visit.occurred_at:
+            continue
+        first_step = opinion.events.exclude(action=OpinionAction.REGISTER).order_by("at", "pk").first()
+        if first_step is not None and first_step.at < visit.occurred_at:
+            raise ValidationError(
+                {
+                    "occurred_at": _(
+                        "Opinion %(reference)s was already handled on %(date)s (“%(step)s”); the visit cannot be later than that."
+                    )
+                    % {
+                        "reference": opinion.reference,
+                        "date": _moment_text(first_step.at),
+                        "step": first_step.get_action_display(),
+                    }
+                }
+            )
+        opinion.registered_at = visit.occurred_at
+        opinion.version += 1
+        opinion._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
+        opinion.full_clean()
+        opinion.save()
+        for event in opinion.events.filter(action=OpinionAction.REGISTER):
+            event.at = visit.occurred_at
+            event.save(update_fields=["at"])
+        moved.append(opinion)
+    return moved
 
 
 # --- notices -------------------------------------------------------------------------------------------

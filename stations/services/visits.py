@@ -7,20 +7,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from stations.audit import Actor, AuditAction, audit
-from stations.clock import local_time
+from stations.clock import is_late, local_time
 from stations.models import Area, Category, Channel, Deputy, DutyShift, Opinion, Site, Source, Visit, VisitDeputy
 from stations.phones import normalise_phone
 from stations.planning.visits import Person, cleaned_fields, kept_present, plan_presence, plan_visit_change
-from stations.policy import can_restore_visit
+from stations.policy import can_enter_late, can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
-from stations.services.opinions import opinion_accept, opinion_register
+from stations.services.opinions import opinion_accept, opinion_register, opinions_follow_visit
 
 # The fields of a visit a user types; the service works out the rest (shift, area, who recorded it).
 # django-simple-history keeps a version's reason in a column of 100 characters.
@@ -70,6 +71,22 @@ def _duty_rows(*, site: Site, shift: DutyShift | None) -> dict[int, tuple[Deputy
         return {}
     assigned = assigned_deputy_ids(site)
     return {deputy.pk: (deputy, deputy.pk not in assigned) for deputy in deputies_on_duty(shift)}
+
+
+def _late_entry_errors(visit: Visit, actor: Actor) -> list[str]:
+    """Mark a visit entered more than settings.LATE_ENTRY_DAYS after it happened; refuse it to those who may
+    not enter one (the station's staff). The system (imports, the demo) may."""
+    if visit.occurred_at is None or not is_late(visit.occurred_at):
+        return []
+    visit.entered_late = True
+    if actor.user is not None and not can_enter_late(actor.user, visit.site):
+        return [
+            _(
+                "This visit is more than %(days)d days old. Only the station head or a district administrator can enter it."
+            )
+            % {"days": settings.LATE_ENTRY_DAYS}
+        ]
+    return []
 
 
 def _validate(visit: Visit, extra_errors: Mapping[str, list[str]]) -> None:
@@ -122,9 +139,11 @@ def _register_opinions(
             submitter_phone=visit.visitor_phone if contact_consent else "",
             consent=contact_consent and bool(visit.visitor_name or visit.visitor_phone),
             actor=actor,
+            # Received when the voter raised it at the visit, whenever it is typed in.
+            received_at=visit.occurred_at,
         )
         if opinion.get("accept"):
-            created = opinion_accept(opinion=created, actor=actor)
+            created = opinion_accept(opinion=created, actor=actor, happened_at=visit.occurred_at)
         registered.append(created)
     return registered
 
@@ -173,7 +192,7 @@ def visit_create(
         rows.update({pk: row for pk, row in extra.items() if pk not in rows})
     else:
         rows, deputy_errors = _presence_rows(site=site, deputies=deputies, visiting_deputies=visiting_deputies)
-    _validate(visit, {"deputies": deputy_errors})
+    _validate(visit, {"deputies": deputy_errors, "occurred_at": _late_entry_errors(visit, actor)})
 
     # The first history version is written once the deputies are saved, so that it lists them.
     visit.skip_history_when_saving = True  # type: ignore[attr-defined]  # read by django-simple-history
@@ -195,6 +214,7 @@ def visit_create(
             **_snapshot(visit, rows),
             "summary": visit.summary[:100],
             "opinions": [opinion.reference for opinion in registered],
+            **({"entered_late": True} if visit.entered_late else {}),
         },
     )
     return visit
@@ -226,6 +246,7 @@ def visit_update(
     }
     before = _snapshot(visit, old_rows)
     before_site_id = visit.site_id
+    before_occurred_at = visit.occurred_at
 
     for name, value in cleaned_fields(fields).items():
         setattr(visit, name, value)
@@ -241,7 +262,11 @@ def visit_update(
             {pk: visiting for pk, (_deputy, visiting) in old_rows.items()}, same_site=visit.site_id == before_site_id
         ),
     )
-    _validate(visit, {"deputies": deputy_errors})
+    moved_late: list[str] = []
+    if visit.occurred_at != before_occurred_at:
+        # Moving a visit's time further back than the late-entry limit is a late entry too.
+        moved_late = _late_entry_errors(visit, actor)
+    _validate(visit, {"deputies": deputy_errors, "occurred_at": moved_late})
 
     change = plan_visit_change(before, _snapshot(visit, rows))
     changed = change.changed
@@ -254,6 +279,8 @@ def visit_update(
         # Saved after the deputies, so that the new history version lists the new deputies.
         visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
         visit.save()
+    if visit.occurred_at != before_occurred_at:
+        opinions_follow_visit(visit=visit, actor=actor)
 
     registered = _register_opinions(visit=visit, opinions=new_opinions, actor=actor, contact_consent=contact_consent)
     if changed or registered:
@@ -262,7 +289,11 @@ def visit_update(
             actor=actor,
             target=visit,
             summary=_audit_summary(visit),
-            changes={**changed, "opinions": [opinion.reference for opinion in registered]},
+            changes={
+                **changed,
+                "opinions": [opinion.reference for opinion in registered],
+                **({"entered_late": True} if visit.entered_late and "occurred_at" in changed else {}),
+            },
         )
     return visit
 

@@ -225,7 +225,7 @@ def staff_opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
             opinion=opinion,
             actor=Actor.from_request(request),
             expected_version=form.cleaned_data["version"],
-            **form.service_kwargs(),
+            **form.step_kwargs(),
         )
     except services.OpinionChanged as changed:
         # The other person's step stands; show the opinion as it is now, with the steps possible from there.
