@@ -103,14 +103,14 @@ def test_the_csv_template_is_utf8_with_a_bom_and_imports_as_its_own_example(dana
     assert Site.objects.get(name="余新镇代表联络站").areas.count() == 3
 
 
-def test_the_command_imports_and_its_dry_run_saves_nothing(tmp_path, room, alice, capsys):
+def test_the_command_imports_and_its_dry_run_saves_nothing(tmp_path, room, bob, capsys):
     path = tmp_path / "visits.csv"
     path.write_text(VISITS_CSV, encoding="gb18030")
 
-    call_command("import_records", str(path), "--dry-run", "--user", alice.username)
+    call_command("import_records", str(path), "--dry-run", "--user", bob.username)
     assert Visit.objects.count() == 0
-    call_command("import_records", str(path), "--user", alice.username)
-    call_command("import_records", str(path), "--user", alice.username)
+    call_command("import_records", str(path), "--user", bob.username)
+    call_command("import_records", str(path), "--user", bob.username)
 
     out = capsys.readouterr().out
     assert "visit: 1 created" in out and "visit: 0 created, 0 updated, 1 unchanged" in out
@@ -127,7 +127,7 @@ def test_the_command_reports_problems_in_chinese_and_fails(tmp_path, room, alice
     assert "第 2 行 · 站点 · “无此站”" in capsys.readouterr().err
 
 
-def test_dated_handling_steps_are_taken_through_the_transition_services(tmp_path, room, alice):
+def test_dated_handling_steps_are_taken_through_the_transition_services(tmp_path, room, bob):
     HandlingBody.objects.create(name="区交通运输局")
     header = (
         "日期和时间,站点,内容摘要,提出的意见建议,受理日期,承办单位,交办日期,答复期限,答复,答复日期,办理结果,办结日期"
@@ -136,7 +136,7 @@ def test_dated_handling_steps_are_taken_through_the_transition_services(tmp_path
     path = tmp_path / "visits.csv"
     path.write_text(f"{header}\n{line}\n", encoding="utf-8")
 
-    call_command("import_records", str(path), "--user", alice.username)
+    call_command("import_records", str(path), "--user", bob.username)
 
     opinion = Opinion.objects.get()
     assert opinion.state == State.RESOLVED
@@ -147,17 +147,17 @@ def test_dated_handling_steps_are_taken_through_the_transition_services(tmp_path
         "reply",
         "resolve",
     ]
-    call_command("import_records", str(path), "--user", alice.username)
+    call_command("import_records", str(path), "--user", bob.username)
     assert opinion.events.count() == 5  # nothing taken twice
 
 
 def test_round_trip_the_record_book_export_imports_into_an_empty_book_with_the_same_figures(
-    dana_client, dana, room, station, deputies, alice
+    dana_client, dana, room, station, deputies, bob
 ):
     for day, people, name in ((3, 2, "王芳"), (20, 12, "李四"), (21, 1, "")):
         visit_create(
             site=room if day != 21 else station,
-            actor=Actor(alice),
+            actor=Actor(bob),
             occurred_at=dt.datetime(2026, 3, day, 9, 30, tzinfo=LOCAL_TZ),
             summary=f"3月{day}日来访",
             people=people,
@@ -186,16 +186,7 @@ def test_round_trip_the_record_book_export_imports_into_an_empty_book_with_the_s
     assert all(visit.deputies.count() == 2 for visit in Visit.objects.all())
 
 
-def _takes_dates() -> bool:
-    import inspect
-
-    from stations.services.opinions import opinion_accept
-
-    return "happened_at" in inspect.signature(opinion_accept).parameters
-
-
-@pytest.mark.skipif(not _takes_dates(), reason="dated handling steps (issue 12 part 1) are not merged in this branch")
-def test_imported_steps_carry_the_dates_of_the_file(tmp_path, room, alice):
+def test_imported_steps_carry_the_dates_of_the_file(tmp_path, room, bob):
     HandlingBody.objects.create(name="区交通运输局")
     header = "日期和时间,站点,内容摘要,提出的意见建议,受理日期,承办单位,交办日期"
     path = tmp_path / "visits.csv"
@@ -203,7 +194,7 @@ def test_imported_steps_carry_the_dates_of_the_file(tmp_path, room, alice):
         f"{header}\n2026-03-20 09:30,金星村代表联络室,道路破损,修路,2026-03-21 10:00,区交通运输局,2026-03-22 11:00\n"
     )
 
-    call_command("import_records", str(path), "--user", alice.username)
+    call_command("import_records", str(path), "--user", bob.username)
 
     opinion = Opinion.objects.get()
     assert opinion.registered_at == dt.datetime(2026, 3, 20, 9, 30, tzinfo=LOCAL_TZ)
