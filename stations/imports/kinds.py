@@ -10,7 +10,6 @@ kind + the day it names; a visit by site + time + visitor's name + summary; an o
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -519,11 +518,8 @@ STEP_PATH = (State.REGISTERED, State.ACCEPTED, State.REFERRED, State.REPLIED, "o
 
 
 def _dated(service: Callable[..., Opinion], when: dt.datetime | None, **kwargs: Any) -> Opinion:
-    """Call a transition service with the step's own date when the service takes one (`happened_at`, issue 12
-    part 1); until then the step is dated when it is imported."""
-    if when is not None and "happened_at" in inspect.signature(service).parameters:
-        kwargs["happened_at"] = when
-    return service(**kwargs)
+    """Call a transition service with the step's own date from the file (now when the cell is empty)."""
+    return service(happened_at=when, **kwargs)
 
 
 def _deputy_lists(text: str, context: Context) -> tuple[list[Deputy], list[Deputy]]:
@@ -583,9 +579,6 @@ def _opinion(values: dict[str, str], visit: Visit, content: str, category: str, 
             if values.get("opinion_category")
             else category
         )
-        kwargs: dict[str, Any] = {}
-        if "received_at" in inspect.signature(opinions.opinion_register).parameters:
-            kwargs["received_at"] = visit.occurred_at
         opinion = opinions.opinion_register(
             site=visit.site,
             category=opinion_category,
@@ -593,7 +586,8 @@ def _opinion(values: dict[str, str], visit: Visit, content: str, category: str, 
             source=Source.RECEPTION,
             visit=visit,
             actor=context.actor,
-            **kwargs,
+            # Received when the voter raised it at the visit (the visit service's own rule for its opinions).
+            received_at=visit.occurred_at,
         )
         outcome = Outcome.CREATED
     steps = _steps(values, opinion, context)
