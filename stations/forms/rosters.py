@@ -6,6 +6,7 @@ from itertools import groupby
 from typing import cast
 
 from django import forms
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
@@ -96,12 +97,33 @@ class SwapForm(forms.Form):
     def __init__(self, *args, shift: DutyShift, **kwargs):
         super().__init__(*args, **kwargs)
         related = Duty.objects.select_related("deputy", "shift__roster__site").order_by("shift__start", "deputy__name")
-        cast(forms.ModelChoiceField, self.fields["duty"]).queryset = related.filter(shift=shift)
-        # Swaps stay within the station: its heads plan its sites together.
+        cast(forms.ModelChoiceField, self.fields["duty"]).queryset = related.filter(
+            shift=shift, attendance=Attendance.UNMARKED
+        )
+        # Only what can still be swapped: duties to come, not yet marked, on the station's other receptions that
+        # go ahead (swaps stay within the station: its heads plan its sites together).
         station_sites = Site.objects.under_station(shift.site.station)
-        cast(forms.ModelChoiceField, self.fields["other_duty"]).queryset = related.filter(
-            shift__roster__site__in=station_sites, shift__roster__year=shift.roster.year, shift__cancelled=False
+        others = related.filter(
+            shift__roster__site__in=station_sites,
+            shift__roster__year=shift.roster.year,
+            shift__cancelled=False,
+            shift__start__gt=timezone.now(),
+            attendance=Attendance.UNMARKED,
         ).exclude(shift=shift)
+        field = cast(DutyChoiceField, self.fields["other_duty"])
+        field.queryset = others
+        # Grouped by day (<optgroup>): a year holds a dozen receptions a site, each with its deputies.
+        by_day = groupby(others, key=lambda duty: local_time(duty.shift.start).date())
+        field.widget.choices = [
+            ("", "---------"),
+            *(
+                (
+                    formats.date_format(day, "DATE_FORMAT"),
+                    [(duty.pk, field.label_from_instance(duty)) for duty in duties],
+                )
+                for day, duties in by_day
+            ),
+        ]
 
 
 class SubstituteForm(forms.Form):

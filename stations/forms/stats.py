@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateField
 from stations.clock import local_today
-from stations.models import SiteKind
+from stations.models import Roster, SiteKind
 from stations.policy import User, stats_districts, visible_sites
 from stations.selectors.stats import Period, Scope, sites_in_tree_order
 
@@ -23,6 +23,14 @@ MAX_RANGE_DAYS = 366 * 10
 def year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
     this_year = (today or local_today()).year
     return [(year, str(year)) for year in range(this_year, this_year - YEARS_BACK - 1, -1)]
+
+
+def roster_year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
+    """The years offered on pages about duties: next year too once a roster for it exists (in December the
+    head plans and publishes January's receptions), then this year and the years before."""
+    next_year = (today or local_today()).year + 1
+    ahead = [(next_year, str(next_year))] if Roster.objects.filter(year=next_year).exists() else []
+    return ahead + year_choices(today)
 
 
 def with_defaults(query: QueryDict, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -133,11 +141,12 @@ def public_form(query: QueryDict) -> PeriodForm:
     return PeriodForm(with_defaults(query, PeriodForm.defaults()))
 
 
-def year_from(query: QueryDict) -> int:
+def year_from(query: QueryDict, choices: list[tuple[int, str]] | None = None) -> int:
     """The `?year=` of a page about one year; this year when absent or not one of the offered years."""
-    years = [year for year, _label in year_choices()]
+    years = [year for year, _label in (choices or year_choices())]
+    this_year = local_today().year
     try:
         year = int(query.get("year", ""))
     except ValueError:
-        return years[0]
-    return year if year in years else years[0]
+        year = this_year
+    return year if year in years else this_year

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from stations.clock import local_date, local_today, start_of_day
-from stations.models import Attendance, Deputy, Duty, DutyShift, Site
+from stations.models import Attendance, Deputy, Duty, DutyShift, Roster, Site
 from stations.models.rosters import DEFAULT_RECEPTION_DAY, DutyShiftQuerySet
 from stations.models.sites import network_ordering
 from stations.selectors.rosters import NOT_THERE, shifts_with_duties
@@ -72,6 +72,15 @@ def roster_year_for(site: Site, today: dt.date | None = None) -> int:
     today = today or local_today()
     upcoming = published_shifts().filter(roster__site=site).upcoming().values_list("roster__year", flat=True).first()
     return upcoming or today.year
+
+
+def published_years(site: Site) -> list[int]:
+    """The years of the site's published rosters that still matter to voters: last year, this year and later."""
+    return list(
+        Roster.objects.filter(site=site, published_at__isnull=False, year__gte=local_today().year - 1)
+        .order_by("year")
+        .values_list("year", flat=True)
+    )
 
 
 def group_by_station(shifts: list[DutyShift]) -> list[tuple[Site, list[DutyShift]]]:

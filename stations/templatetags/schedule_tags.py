@@ -15,6 +15,7 @@ from stations.models.sites import LEVEL_ORDER
 from stations.selectors.rosters import format_span
 from stations.selectors.schedule import (
     default_reception_day,
+    published_years,
     roster_year_for,
     upcoming_for_deputy,
     upcoming_for_site,
@@ -34,14 +35,18 @@ LEVEL_LABELS = {
 
 
 @register.inclusion_tag("stations/rosters/_site_schedule.html")
-def site_schedule(site: Site) -> dict:
-    """The site's next reception with the deputies on duty, and the year's published roster."""
-    year = roster_year_for(site)
+def site_schedule(site: Site, asked_year: int | None = None) -> dict:
+    """The site's next reception with the deputies on duty, and a year's published roster: the one asked for
+    (`?year=`) when it is published, else the current one; links to the site's other published years (in
+    December next year's roster shows up as soon as it is out)."""
+    years = published_years(site)
+    year = asked_year if asked_year in years else roster_year_for(site)
     upcoming = upcoming_for_site(site, limit=1)
     return {
         "site": site,
         "next_shift": upcoming[0] if upcoming else None,
         "year": year,
+        "other_years": [other for other in years if other != year],
         "year_shifts": year_roster(site, year),
         "now": timezone.now(),
         # Until a roster is published, voters still learn the rule every site keeps: the 20th, 09:00–11:30.

@@ -49,7 +49,17 @@ def test_administrator_generates_and_publishes_next_years_roster_then_sees_it_pu
     assert DutyShift.objects.filter(roster__year=year).count() == 36
     assert_accessible(page)
 
+    # The grid shows whether the year is fair before anything is published.
+    assert page.locator("section.roster-fairness").get_by_text("最多与最少相差").is_visible()
     page.get_by_role("button", name=f"公布{year}年值班表").click()
+    page.wait_for_load_state()
+    # A confirmation step: the fairness summary and the drafts, nothing published yet.
+    assert page.get_by_role("heading", level=1).inner_text().startswith("是否公布")
+    assert page.locator("section.roster-fairness").is_visible()
+    assert room.name in page.locator("main").inner_text()
+    assert not Roster.objects.filter(year=year, published_at__isnull=False).exists()
+    assert_accessible(page)
+    page.get_by_role("button", name=f"确认公布{year}年值班表").click()
     page.wait_for_load_state()
     assert page.get_by_text("选民现在即可查看").is_visible()
     assert Roster.objects.filter(year=year, published_at__isnull=False).count() == 3
