@@ -9,6 +9,7 @@ import re
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from stations.models import AuditAction, AuditEntry, Site, SiteKind
 from stations.selectors.stats import Period, Scope, headline
@@ -321,3 +322,15 @@ def test_every_export_uses_one_rule_against_formula_injection():
     assert list(csv.reader(io.StringIO(csv_text([["=1+1", "-2", "普通文字", 3]]).lstrip("\ufeff")))) == [
         ["'=1+1", "'-2", "普通文字", "3"]
     ]
+
+
+def test_attendance_table_shows_next_years_published_roster_in_december(client, dana, district, room):
+    next_year = timezone.localdate().year + 1
+    deputy = make_deputy(district, "明年值班", sites=[room], slug="next-year")
+    make_shift(room, local(next_year, 1, 20, 9, 0), [(deputy, "unmarked")])
+    client.force_login(dana)
+    response = client.get(ATTENDANCE, {"year": next_year})
+    assert response.context["year"] == next_year
+    assert f'<option value="{next_year}" selected>' in response.text
+    row = next(r for r in page_tables(response.text)["attendance-table"] if r[0] == "明年值班")
+    assert row[3] == "1"  # one duty scheduled

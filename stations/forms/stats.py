@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateField
 from stations.clock import local_today
-from stations.models import Roster, SiteKind
+from stations.models import SiteKind
 from stations.policy import User, stats_districts, visible_sites
 from stations.selectors.stats import Period, Scope, sites_in_tree_order
 
@@ -26,11 +26,11 @@ def year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
 
 
 def roster_year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
-    """The years offered on pages about duties: next year too once a roster for it exists (in December the
-    head plans and publishes January's receptions), then this year and the years before."""
+    """The years offered on pages about duties: next year too (in December the head publishes January's
+    receptions, and its duties count from then), then this year and the years before. No query: a year
+    without a roster simply shows nobody scheduled yet."""
     next_year = (today or local_today()).year + 1
-    ahead = [(next_year, str(next_year))] if Roster.objects.filter(year=next_year).exists() else []
-    return ahead + year_choices(today)
+    return [(next_year, str(next_year)), *year_choices(today)]
 
 
 def with_defaults(query: QueryDict, defaults: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from stations.clock import local_date, local_today, start_of_day
 from stations.models import Attendance, Deputy, Duty, DutyShift, Roster, Site
@@ -74,13 +75,18 @@ def roster_year_for(site: Site, today: dt.date | None = None) -> int:
     return upcoming or today.year
 
 
-def published_years(site: Site) -> list[int]:
-    """The years of the site's published rosters that still matter to voters: last year, this year and later."""
-    return list(
+def published_years(site: Site) -> tuple[list[int], int]:
+    """The years of the site's published rosters that still matter to voters (last year and later), and the
+    one its pages show by default (as `roster_year_for`: the year of the next reception), in one query."""
+    now = timezone.now()
+    rows = list(
         Roster.objects.filter(site=site, published_at__isnull=False, year__gte=local_today().year - 1)
+        .annotate(last_end=Max("shifts__end", filter=Q(shifts__cancelled=False)))
         .order_by("year")
-        .values_list("year", flat=True)
+        .values_list("year", "last_end")
     )
+    upcoming = [year for year, last_end in rows if last_end is not None and last_end >= now]
+    return [year for year, _last in rows], upcoming[0] if upcoming else local_today().year
 
 
 def group_by_station(shifts: list[DutyShift]) -> list[tuple[Site, list[DutyShift]]]:

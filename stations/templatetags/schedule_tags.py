@@ -16,7 +16,6 @@ from stations.selectors.rosters import format_span
 from stations.selectors.schedule import (
     default_reception_day,
     published_years,
-    roster_year_for,
     upcoming_for_deputy,
     upcoming_for_site,
     year_roster,
@@ -39,8 +38,8 @@ def site_schedule(site: Site, asked_year: int | None = None) -> dict:
     """The site's next reception with the deputies on duty, and a year's published roster: the one asked for
     (`?year=`) when it is published, else the current one; links to the site's other published years (in
     December next year's roster shows up as soon as it is out)."""
-    years = published_years(site)
-    year = asked_year if asked_year in years else roster_year_for(site)
+    years, current = published_years(site)
+    year = asked_year if asked_year in years else current
     upcoming = upcoming_for_site(site, limit=1)
     return {
         "site": site,
