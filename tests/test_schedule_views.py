@@ -40,18 +40,51 @@ def published_year(room, deputies):
 # --- /schedule/ ----------------------------------------------------------------------------------------
 
 
-def test_schedule_shows_the_next_reception_day_with_deputies_on_duty(client, published_year, room):
+def test_schedule_opens_on_a_town_chooser_with_the_district_list_one_click_away(client, published_year, room):
+    response = client.get(SCHEDULE)
+
+    assert response.status_code == 200
+    text = response.text
+    assert "选择您所在的镇（街道）" in text
+    assert f'href="{SCHEDULE}?town={room.parent.slug}"' in text and room.parent.town in text
+    assert f'href="{SCHEDULE}?date={next_20th().isoformat()}"' in text  # the whole district
+    assert room.address not in text  # no list of every site
+
+
+def test_the_chosen_towns_next_reception_day_shows_with_deputies_and_is_remembered(
+    client, published_year, room, other_room, deputies, district
+):
+    outsider = make_deputy(district, "凤桥代表", sites=[other_room])
+    make_shift(other_room, at(next_20th().year, next_20th().month, 20), deputies=[outsider], published=True)
     shift = DutyShift.objects.get(roster=published_year, start__date=next_20th())
     on_duty = [duty.deputy.name for duty in shift.duties.all()]
 
-    response = client.get(SCHEDULE)
+    response = client.get(SCHEDULE, {"town": room.parent.slug})
 
     assert response.status_code == 200
     assert response.context["day"] == next_20th()
     text = response.text
-    assert room.name in text and room.address in text
+    assert room.name in text and room.address in text and "09:00–11:30" in text
     assert all(name in text for name in on_duty)
-    assert "09:00–11:30" in text
+    assert "凤桥代表" not in text  # another town's reception
+    assert f"{room.parent.town}下一个接待日" in text
+    assert response.cookies["schedule_town"].value == room.parent.slug
+    # Next time the schedule opens on the town; choosing "no town" forgets it.
+    assert client.get(SCHEDULE).context["station"] == room.parent
+    response = client.get(SCHEDULE, {"town": ""})
+    assert response.context["station"] is None and response.cookies["schedule_town"].value == ""
+
+
+def test_an_unknown_town_in_a_link_is_404_and_a_stale_cookie_is_forgotten(client, db):
+    assert client.get(SCHEDULE, {"town": "nowhere"}).status_code == 404
+    client.cookies["schedule_town"] = "gone"
+    response = client.get(SCHEDULE)
+    assert response.status_code == 200 and response.context["station"] is None
+
+
+def test_the_district_wide_day_still_answers_to_date(client, published_year, room):
+    response = client.get(SCHEDULE, {"date": next_20th().isoformat()})
+    assert response.context["mode"] == "day" and room.name in response.text
 
 
 def test_schedule_filters_by_site_and_date(client, published_year, room, other_room, deputies, district):
@@ -126,12 +159,29 @@ def test_schedule_across_hundreds_of_sites_runs_a_bounded_number_of_queries(
     sites, shifts = many_sites_with_shifts(district, day=day, stations=20, rooms_per_station=14, deputies_per_site=2)
     assert len(shifts) == 300
 
+    # The district-wide list of the day (one click from the town chooser).
     with django_assert_max_num_queries(8):
-        response = client.get(SCHEDULE)
+        response = client.get(SCHEDULE, {"date": day.isoformat()})
 
     assert response.status_code == 200
     assert len(response.context["shifts"]) == 300
     assert "室19-13" in response.text
+
+
+def test_a_towns_schedule_runs_a_bounded_number_of_queries_and_stays_small(
+    client, district, django_assert_max_num_queries
+):
+    day = next_20th()
+    many_sites_with_shifts(district, day=day, stations=20, rooms_per_station=30, deputies_per_site=2)
+
+    # towns, the town's next day, its shifts, their duties with deputies, the deputies' mandates
+    with django_assert_max_num_queries(6):
+        response = client.get(SCHEDULE, {"town": "bulk-station-7"})
+
+    assert len(response.context["shifts"]) == 31
+    assert "室7-29" in response.text and "室8-0" not in response.text
+    district_day = client.get(SCHEDULE, {"date": day.isoformat()})
+    assert len(response.content) * 10 < len(district_day.content)
 
 
 # --- calendar feeds ------------------------------------------------------------------------------------
@@ -307,7 +357,7 @@ def test_schedule_lists_a_station_before_its_rooms_and_points(client, station, r
 
 
 def test_the_schedule_site_select_lists_a_station_before_its_rooms_and_points(client, station, room, point):
-    response = client.get(SCHEDULE)
+    response = client.get(SCHEDULE, {"site": ""})  # the district-wide filters
 
     select = re.search(r'<select name="site".*?</select>', response.text, re.S).group(0)
     assert re.findall(r'<option value="([^"]+)"', select) == [station.slug, room.slug, point.slug]

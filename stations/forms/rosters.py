@@ -37,14 +37,16 @@ def site_choices(sites) -> list:
 
 
 class ScheduleFilterForm(forms.Form):
-    date = BoundedDateField(label=_("Date"), required=False, widget=DateInput())
+    date = BoundedDateField(label=_("Date"), required=False, widget=DateInput(attrs={"class": "form-control"}))
     # Slugs: an unknown one is a 404 in the view, so printed links that go stale say so plainly.
     site = forms.CharField(label=_("Station, room or point"), required=False, max_length=80)
     deputy = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].widget = forms.Select(choices=[("", _("All sites")), *site_choices(Site.objects.active())])
+        self.fields["site"].widget = forms.Select(
+            choices=[("", _("All sites")), *site_choices(Site.objects.active())], attrs={"class": "form-select"}
+        )
 
 
 # --- staff pages ----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from stations.clock import local_date, local_today, start_of_day
-from stations.models import Attendance, Deputy, Duty, DutyShift, Roster, Site
+from stations.models import Attendance, Deputy, Duty, DutyShift, Roster, Site, SiteKind
 from stations.models.rosters import DEFAULT_RECEPTION_DAY, DutyShiftQuerySet
 from stations.models.sites import network_ordering
 from stations.selectors.rosters import NOT_THERE, shifts_with_duties
@@ -36,6 +36,25 @@ def next_reception_day(today: dt.date | None = None) -> dt.date:
     if first is None:
         return default_reception_day(today)
     return local_date(first)
+
+
+def towns() -> list[Site]:
+    """The stations as a voter knows them, by their town or street (one station per town), in network order."""
+    return list(Site.objects.active().filter(kind=SiteKind.STATION).in_network_order().only("slug", "town", "name"))
+
+
+def next_day_in_town(station: Site, today: dt.date | None = None) -> tuple[dt.date, list[DutyShift]]:
+    """The next day on which a published reception starts at the station or any room or point under it, and
+    every reception of the station's sites that day (the next 20th and none before anything is published)."""
+    today = today or local_today()
+    sites = Site.objects.active().filter(Q(pk=station.pk) | Q(parent_id=station.pk) | Q(parent__parent_id=station.pk))
+    in_town = published_shifts().filter(roster__site__in=sites)
+    first = in_town.filter(start__gte=start_of_day(today)).order_by("start").values_list("start", flat=True).first()
+    if first is None:
+        return default_reception_day(today), []
+    day = local_date(first)
+    shifts = shifts_with_duties(in_town.on_date(day)).order_by(*network_ordering("roster__site__"), "start")
+    return day, list(shifts)
 
 
 def published_shifts() -> DutyShiftQuerySet:

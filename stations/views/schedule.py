@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import segno
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,11 +22,13 @@ from stations.selectors.rosters import shifts_with_duties
 from stations.selectors.schedule import (
     duties_of,
     group_by_station,
+    next_day_in_town,
     next_reception_day,
     published_shifts,
     roster_year_for,
     shifts_on_day,
     site_page_url,
+    towns,
     upcoming_for_deputy,
     upcoming_for_site,
     year_roster,
@@ -35,14 +38,23 @@ from stations.selectors.schedule import (
 FEED_PAST_DAYS = 92
 
 
+# The town a voter chose, remembered for a year so that the schedule opens on it next time (not personal data:
+# a station's slug, the same for everybody in the town).
+TOWN_COOKIE = "schedule_town"
+TOWN_COOKIE_AGE = 365 * 24 * 3600
+# Queries that ask for the district-wide list (kept as printed posters and old links point at them).
+DISTRICT_FILTERS = ("date", "site", "deputy")
+
+
 @require_GET
 def schedule(request: HttpRequest) -> HttpResponse:
-    """By default the next reception day across the district; `?date=`, `?site=<slug>`, `?deputy=<slug>`."""
-    form = ScheduleFilterForm(request.GET or None)
-    data = {}
-    if form.is_bound:
-        form.is_valid()  # a bad date shows its error next to the field; the other filters still apply
-        data = form.cleaned_data
+    """Opens on the voter's town: its next reception day (a town chooser first, the town remembered in a
+    cookie); `?date=` (the whole district that day), `?site=<slug>`, `?deputy=<slug>` as before."""
+    if not any(key in request.GET for key in DISTRICT_FILTERS):
+        return _town_schedule(request)
+    form = ScheduleFilterForm(request.GET)
+    form.is_valid()  # a bad date shows its error next to the field; the other filters still apply
+    data = form.cleaned_data
     site = get_object_or_404(Site.objects.active(), slug=data["site"]) if data.get("site") else None
     deputy = get_object_or_404(Deputy.objects.active(), slug=data["deputy"]) if data.get("deputy") else None
     day = data.get("date")
@@ -82,6 +94,28 @@ def schedule(request: HttpRequest) -> HttpResponse:
             "site_page_url": site_page_url(site) if site else "",
         },
     )
+
+
+def _town_schedule(request: HttpRequest) -> HttpResponse:
+    """`/schedule/` and `?town=<station slug>`: the chosen town's next reception day, or the town chooser."""
+    asked = "town" in request.GET
+    slug = request.GET.get("town", "") if asked else request.COOKIES.get(TOWN_COOKIE, "")
+    all_towns = towns()
+    station = next((town for town in all_towns if town.slug == slug), None) if slug else None
+    if asked and slug and station is None:
+        raise Http404  # a stale printed link says so plainly; a stale cookie is simply forgotten
+    context: dict[str, Any] = {"towns": all_towns, "station": station, "mode": "town", "district_day": None}
+    if station is not None:
+        day, shifts = next_day_in_town(station)
+        context.update({"day": day, "shifts": shifts, "groups": []})
+    else:
+        context["district_day"] = next_reception_day()
+    response = render(request, "stations/rosters/schedule.html", context)
+    if station is not None and asked:
+        response.set_cookie(TOWN_COOKIE, station.slug, max_age=TOWN_COOKIE_AGE, samesite="Lax", httponly=True)
+    elif asked or (slug and station is None):
+        response.delete_cookie(TOWN_COOKIE, samesite="Lax")
+    return response
 
 
 def _ics_response(request: HttpRequest, *, name: str, filename: str, shifts) -> HttpResponse:
