@@ -348,3 +348,12 @@ def test_in_december_a_published_roster_for_next_year_is_what_the_site_page_show
     table = re.search(r'<table class="table table-sm align-middle roster-table".*?</table>', page.text, re.S).group(0)
     assert deputies[1].name in table
     assert f"?year={this_year}#" in page.text  # the year just ended stays one click away
+
+
+def test_a_room_that_takes_opinions_online_links_to_the_form_with_the_room_chosen(client, room, other_room):
+    link = f'href="{reverse("stations:opinion_create")}?site={room.slug}"'
+    assert link in client.get(room.get_absolute_url()).text
+    assert "在此提出意见建议" not in client.get(other_room.get_absolute_url()).text  # 凤桥 takes no opinions online
+    form = client.get(reverse("stations:opinion_create"), {"site": room.slug}).context["form"]
+    assert form.initial["site"] == room
+    assert list(form.fields).index("consent") < list(form.fields).index("submitter_name")

@@ -47,6 +47,13 @@ class OpinionSubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Describe the problem and where it is. At most 2000 characters."),
     )
+    # Consent comes before the personal fields it covers: a voter reads what they agree to before typing.
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that the name, phone number and e-mail I give are used only to handle this opinion and to contact me about it."
+        ),
+        required=False,
+    )
     submitter_name = forms.CharField(label=_("Your name (optional)"), max_length=50, required=False)
     submitter_phone = forms.CharField(
         label=_("Your phone (optional)"),
@@ -61,12 +68,6 @@ class OpinionSubmitForm(forms.Form):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("We send you an e-mail each time the handling of your opinion moves on."),
-    )
-    consent = forms.BooleanField(
-        label=_(
-            "I agree that the name, phone number and e-mail I give are used only to handle this opinion and to contact me about it."
-        ),
-        required=False,
     )
     # Honeypot: hidden from people by CSS (and so from screen readers too); bots that fill every field fill it.
     website = forms.CharField(

@@ -76,3 +76,29 @@ def test_a_voters_opinion_is_handled_to_resolution_and_tracked(live_server, brow
     voter.goto(f"{live_server.url}/track/22222-22222-22222/")
     assert voter.get_by_role("heading", name="查询码不存在").is_visible()
     assert_accessible(voter)
+
+
+def test_a_voter_leaves_an_opinion_from_a_rooms_page_with_the_room_chosen(
+    live_server, browser, phone_context_args, room, other_room
+):
+    from stations.models import Opinion
+
+    page = browser.new_context(**phone_context_args).new_page()
+    page.goto(f"{live_server.url}{room.get_absolute_url()}")
+    assert_accessible(page)
+    page.get_by_role("link", name="在此提出意见建议").click()
+    page.wait_for_url(f"**/opinions/new/?site={room.slug}")
+    assert page.get_by_label("联络站（室）").input_value() == str(room.pk)
+    # Consent comes before the personal fields it covers.
+    fields = page.locator("form input, form select, form textarea").evaluate_all("els => els.map(e => e.name)")
+    assert fields.index("consent") < fields.index("submitter_name") < fields.index("submitter_phone")
+    assert_accessible(page)
+    page.get_by_label("类别").select_option("transport")
+    page.get_by_label("您的意见建议").fill("村口公交站台顶棚破损，雨天无处避雨。")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_url("**/opinions/submitted/")
+    assert Opinion.objects.get().site == room
+
+    # A site that takes no opinions online offers no such link.
+    page.goto(f"{live_server.url}{other_room.get_absolute_url()}")
+    assert page.get_by_role("link", name="在此提出意见建议").count() == 0
