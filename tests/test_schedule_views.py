@@ -250,8 +250,11 @@ def test_calendar_of_unknown_site_is_404(client, db):
 # --- the poster ----------------------------------------------------------------------------------------
 
 
-def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, published_year, room, deputies):
-    response = client.get(reverse("stations:site_poster", args=[room.slug]))
+def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, published_year, room, deputies, settings):
+    settings.PORTAL_URL = "http://rdlianluo.nanhu.example"
+    room.parent.phone = "0573-83361234"
+    room.parent.save()
+    response = client.get(reverse("stations:site_poster", args=[room.slug]), HTTP_HOST="127.0.0.1")
 
     assert response.status_code == 200
     text = response.text
@@ -260,8 +263,10 @@ def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, publ
     assert "市级" in text and "区级" in text and "镇级" in text
     assert len(response.context["shifts"]) == 12
     assert "<svg" in text and "poster-qr" in text
+    assert re.search(r"电话：\s*0573-83361234", text)  # the room has no line of its own: its station's
     target = response.context["page_url"]
-    assert target.startswith("http://testserver/")
+    # PORTAL_URL, not the address of the computer printing the poster.
+    assert target == f"http://rdlianluo.nanhu.example{room.get_absolute_url()}"
     # The QR code is the one segno makes for exactly that address (nothing fetched from elsewhere).
     expected = segno.make(target, error="m").svg_inline(scale=4, border=2, omitsize=True, svgclass="poster-qr")
     path = re.search(r'd="([^"]+)"', expected).group(1)
@@ -271,8 +276,9 @@ def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, publ
 
 def test_poster_qr_points_at_the_site_page_once_it_exists(client, published_year, room, settings):
     settings.ROOT_URLCONF = "tests.urls_with_site_pages"
+    settings.PORTAL_URL = "https://rdlianluo.nanhu.example/"
     response = client.get(reverse("stations:site_poster", args=[room.slug]))
-    assert response.context["page_url"] == f"http://testserver/sites/{room.slug}/"
+    assert response.context["page_url"] == f"https://rdlianluo.nanhu.example/sites/{room.slug}/"
 
 
 def test_poster_before_publication_says_the_roster_is_not_out(client, room, deputies):
@@ -372,3 +378,47 @@ def test_the_poster_and_the_site_schedule_give_photos_a_width_and_height(client,
         assert any("poster-photo" in tag or "deputy-thumb" in tag for tag in imgs), page
         for tag in imgs:
             assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), (page, tag)
+
+
+# --- add to calendar -----------------------------------------------------------------------------------
+
+
+def test_add_to_calendar_explains_itself_and_offers_a_webcal_subscription_on_the_portals_address(
+    client, published_year, room, deputies, settings
+):
+    settings.PORTAL_URL = "https://rdlianluo.nanhu.example"
+    feed = reverse("stations:site_calendar", args=[room.slug])
+    for page in (room.get_absolute_url(), f"{SCHEDULE}?site={room.slug}"):
+        text = client.get(page).text
+        assert "添加到日历" in text and "自动更新" in text
+        assert f'href="webcal://rdlianluo.nanhu.example{feed}"' in text
+        assert f'href="{feed}" download' in text
+    deputy_feed = reverse("stations:deputy_calendar", args=[deputies[0].slug])
+    assert f"webcal://rdlianluo.nanhu.example{deputy_feed}" in client.get(SCHEDULE, {"deputy": deputies[0].slug}).text
+
+
+def test_calendar_uids_carry_the_portals_domain_and_event_links_its_address(client, published_year, room, settings):
+    settings.PORTAL_URL = "https://rdlianluo.nanhu.example:8443"
+    _calendar, events = events_of(client.get(reverse("stations:site_calendar", args=[room.slug])))
+    assert events and all(uid.endswith("@rdlianluo.nanhu.example") for uid in events)
+    assert all(str(event["URL"]).startswith("https://rdlianluo.nanhu.example:8443/") for event in events.values())
+
+
+def test_a_past_event_names_the_deputy_who_came(client, room, deputies, district):
+    stand_in = make_deputy(district, "代班代表", sites=[room])
+    shift = make_shift(room, timezone.now() - dt.timedelta(days=2), deputies=deputies, published=True)
+    came, absent, replaced = shift.duties.order_by("pk")
+    absent.attendance, absent.absence_reason = "absent", "illness"
+    absent.save()
+    replaced.attendance, replaced.substitute = "substituted", stand_in
+    replaced.save()
+    came.attendance = "present"
+    came.save()
+
+    _calendar, events = events_of(client.get(reverse("stations:site_calendar", args=[room.slug])))
+    description = str(events[shift.ical_uid]["DESCRIPTION"])
+    assert came.deputy.name in description and "代班代表" in description
+    assert absent.deputy.name not in description and replaced.deputy.name not in description
+    # The site's roster on its page says the same.
+    row = re.search(r'<tr class="roster-past">.*?</tr>', client.get(room.get_absolute_url()).text, re.S).group(0)
+    assert absent.deputy.name not in row and "代班代表" in row

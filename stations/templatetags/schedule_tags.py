@@ -12,6 +12,7 @@ from stations.clock import local_date, local_today
 from stations.models import Deputy, DutyShift, Site
 from stations.models.rosters import DEFAULT_END, DEFAULT_START, month_day
 from stations.models.sites import LEVEL_ORDER
+from stations.portal import webcal_url
 from stations.selectors.rosters import format_span
 from stations.selectors.schedule import (
     default_reception_day,
@@ -83,3 +84,9 @@ def levels(deputy: Deputy) -> str:
 def list_sep() -> str:
     """Between translated words in a list: the enumeration comma in Chinese, a comma and a space in English."""
     return pgettext("list separator", ", ")
+
+
+@register.simple_tag
+def webcal(path: str) -> str:
+    """`{% webcal feed %}`: the feed's subscription address on the portal's own address (PORTAL_URL)."""
+    return webcal_url(path)

@@ -18,6 +18,7 @@ from stations.calendars import build_calendar
 from stations.forms.rosters import ScheduleFilterForm
 from stations.models import Deputy, DutyShift, Site
 from stations.models.sites import LEVEL_ORDER
+from stations.portal import portal_url
 from stations.selectors.rosters import shifts_with_duties
 from stations.selectors.schedule import (
     duties_of,
@@ -123,7 +124,7 @@ def _ics_response(request: HttpRequest, *, name: str, filename: str, shifts) -> 
     shifts = shifts_with_duties(shifts.filter(end__gte=since)).order_by("start")
 
     def url_for(shift: DutyShift) -> str:
-        return request.build_absolute_uri(site_page_url(shift.roster.site))
+        return portal_url(site_page_url(shift.roster.site))
 
     body = build_calendar(name=name, shifts=shifts, url_for=url_for)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -156,7 +157,7 @@ def deputy_calendar(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
     """The A4 wall poster of a site: its deputies, the year's reception days, and a QR code to its page."""
-    site = get_object_or_404(Site.objects.active().select_related("parent"), slug=slug)
+    site = get_object_or_404(Site.objects.active().select_related("parent__parent"), slug=slug)
     year = roster_year_for(site)
     if request.GET.get("year", "").isdigit():
         year = int(request.GET["year"])
@@ -164,7 +165,9 @@ def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
     deputies.sort(
         key=lambda deputy: (min((LEVEL_ORDER.get(m.level, 9) for m in deputy.mandates.all()), default=9), deputy.name)
     )
-    page_url = request.build_absolute_uri(site_page_url(site))
+    # PORTAL_URL, not the address of the computer that prints: a poster printed at a desk on 127.0.0.1 or an
+    # intranet name must still work from a voter's phone.
+    page_url = portal_url(site_page_url(site))
     qr = segno.make(page_url, error="m").svg_inline(
         scale=4, border=2, omitsize=True, svgclass="poster-qr", title=_("QR code: %(url)s") % {"url": page_url}
     )
@@ -177,6 +180,8 @@ def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
             "shifts": year_roster(site, year),
             "deputies": deputies,
             "page_url": page_url,
+            # A room without its own line gives its station's: voters call the station.
+            "phone": site.phone or site.station.phone,
             # segno escapes the title it writes into the SVG; nothing else in it comes from users.
             "qr_svg": mark_safe(qr),  # noqa: S308
             "schedule_url": f"{reverse('stations:schedule')}?site={site.slug}",
