@@ -243,6 +243,32 @@ def can_use_admin_by_role(user: User) -> bool:
     return can_administer_network(user) and bool(getattr(user, "is_staff", False))
 
 
+def can_open_admin(user: User) -> bool:
+    """The Django admin lets in active users marked as staff (its own rule; the portal's checks come after)."""
+    return bool(user.is_active and getattr(user, "is_staff", False))
+
+
+# Pages that only some users may open, by URL name: a link to one is shown only to those (`user|may_open:name`
+# in templates), so nobody follows a link to a 403. The views guard themselves with the same predicates.
+PAGE_CHECKS: dict[str, Callable[[User], bool]] = {
+    "stations:staff_home": can_write,
+    "stations:staff_stats": can_write,
+    "stations:staff_rosters": can_write,
+    "stations:staff_opinion_list": can_write,
+    "stations:visit_list": can_write,
+    "stations:audit_log": can_view_audit_log,
+    "stations:voter_lookup": can_handle_voter_rights,
+    "stations:deputy_attendance": can_view_deputy_attendance,
+    "admin:index": can_open_admin,
+}
+
+
+def may_open(user: User, url_name: str) -> bool:
+    """May the user open the page named `url_name`? Pages not listed are public (or check one object)."""
+    check = PAGE_CHECKS.get(url_name)
+    return check is None or (user.is_authenticated and check(user))
+
+
 # --- predicates: one object --------------------------------------------------------------------------------
 
 

@@ -23,3 +23,9 @@ def can_write_filter(user: policy.User) -> bool:
 def own_deputy(user: policy.User) -> Deputy | None:
     """The deputy a read-only deputy account belongs to, else None."""
     return policy.deputy_of(user)
+
+
+@register.filter(name="may_open")
+def may_open_filter(user: policy.User, url_name: str) -> bool:
+    """`{% if user|may_open:"stations:staff_stats" %}`: show a link only to those the page lets in."""
+    return policy.may_open(user, url_name)
