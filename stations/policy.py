@@ -54,7 +54,7 @@ from stations.models import (
     Visit,
 )
 from stations.models.opinions import OpinionQuerySet
-from stations.models.sites import SiteQuerySet
+from stations.models.sites import SiteQuerySet, network_ordering
 from stations.models.visits import VisitQuerySet
 
 User = AbstractBaseUser | AnonymousUser
@@ -384,7 +384,7 @@ def station_for_user(user: User, slug: str | None) -> Site | None:
     stations = visible_stations(user)
     if slug:
         return get_object_or_404(stations, slug=slug)
-    return station_of(user) or stations.order_by("town", "name").first()
+    return station_of(user) or stations.order_by(*network_ordering()).first()
 
 
 def managed_station_for_user(user: User, slug: str | None) -> Site:

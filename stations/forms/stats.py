@@ -99,7 +99,7 @@ class StatsForm(PeriodForm):
         districts = [Scope.for_district(d) for d in stats_districts(user).order_by("name")]
         if districts:
             choices.append((str(_("District")), self._add(districts)))
-        stations = [Scope.for_station(s) for s in sites.filter(kind=SiteKind.STATION).order_by("name")]
+        stations = [Scope.for_station(s) for s in sites.filter(kind=SiteKind.STATION).in_network_order()]
         if stations:
             choices.append((str(_("Station with its rooms and points")), self._add(stations)))
         by_pk = {site.pk: site for site in sites}

@@ -153,7 +153,9 @@ class Site(models.Model):
     class Meta:
         verbose_name = _("site")
         verbose_name_plural = _("sites")
-        ordering = ["district", "town", "kind", "name"]
+        # The network's reading order wherever sites are listed without an order of their own (the admin, model
+        # choice fields): a station before its rooms and points. "kind" sorted as text put points first.
+        ordering = ["district", *network_ordering()]
         constraints = [
             models.CheckConstraint(condition=in_bounds("established"), name="site_established_in_bounds"),
             models.UniqueConstraint(

@@ -604,7 +604,7 @@ def _group_labels(by: str, scope: Scope, period: Period, found: dict[Any, Figure
         for month in period.month_starts():
             yield month, str(_("%(year)s-%(month)02d") % {"year": month.year, "month": month.month})
     elif by == "station":
-        for pk, name in scope.sites().filter(kind=SiteKind.STATION).order_by("name").values_list("pk", "name"):
+        for pk, name in scope.sites().filter(kind=SiteKind.STATION).in_network_order().values_list("pk", "name"):
             yield pk, name
     elif by == "site":
         yield from sites_in_tree_order(scope.sites())

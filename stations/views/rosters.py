@@ -132,7 +132,7 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             # Only district administrators move between stations; everybody else has one.
-            "stations": visible_stations(request.user).order_by("town", "name")
+            "stations": visible_stations(request.user).in_network_order()
             if can_pick_any_station(request.user)
             else None,
             "grid": grid,
