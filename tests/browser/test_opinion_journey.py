@@ -102,3 +102,26 @@ def test_a_voter_leaves_an_opinion_from_a_rooms_page_with_the_room_chosen(
     # A site that takes no opinions online offers no such link.
     page.goto(f"{live_server.url}{other_room.get_absolute_url()}")
     assert page.get_by_role("link", name="在此提出意见建议").count() == 0
+
+
+def test_switching_language_keeps_what_was_typed(live_server, page, room):
+    page.goto(f"{live_server.url}/opinions/new/?site={room.slug}")
+    page.get_by_label("类别").select_option("transport")
+    page.get_by_label("您的意见建议").fill("村口公交站台顶棚破损，雨天无处避雨。")
+    page.get_by_label("我同意").check()
+    page.get_by_label("您的姓名（选填）").fill("王先生")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+
+    assert page.url.endswith(f"/opinions/new/?site={room.slug}")  # the same page, its query kept
+    assert page.get_by_role("button", name="Submit the opinion").is_visible()
+    assert page.get_by_label("Your opinion or suggestion").input_value() == "村口公交站台顶棚破损，雨天无处避雨。"
+    assert page.get_by_label("Topic").input_value() == "transport"
+    assert page.get_by_label("Your name (optional)").input_value() == "王先生"
+    assert page.get_by_role("checkbox").first.is_checked()
+    assert page.get_by_label("Liaison station or room").input_value() == str(room.pk)
+    assert_accessible(page)
+    # Kept once: a reload starts empty again, nothing lingers in the tab.
+    page.reload()
+    assert page.get_by_label("Your opinion or suggestion").input_value() == ""
+    assert page.evaluate("sessionStorage.length") == 0
