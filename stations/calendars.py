@@ -15,13 +15,19 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone
 
 from stations.clock import local_time
-from stations.models import DutyShift
+from stations.models import Attendance, DutyShift
 
 PRODID = "-//Deputy Liaison Station Portal//Duty rosters//ZH"
 
 
 def _deputies_line(shift: DutyShift) -> str:
-    names = [duty.deputy.name for duty in shift.duties.all()]
+    """Who serves: a substitute in place of the deputy they replaced, nobody marked absent (after the reception
+    the event names who actually came)."""
+    names = [
+        (duty.substitute if duty.attendance == Attendance.SUBSTITUTED and duty.substitute else duty.deputy).name
+        for duty in shift.duties.all()
+        if duty.attendance != Attendance.ABSENT
+    ]
     return _("Deputies on duty: %(names)s") % {"names": "、".join(names)} if names else ""
 
 

@@ -54,7 +54,7 @@ from stations.models import (
     Visit,
 )
 from stations.models.opinions import OpinionQuerySet
-from stations.models.sites import SiteQuerySet
+from stations.models.sites import SiteQuerySet, network_ordering
 from stations.models.visits import VisitQuerySet
 
 User = AbstractBaseUser | AnonymousUser
@@ -263,6 +263,33 @@ def can_import(user: User) -> bool:
     return bool(import_kinds(user))
 
 
+def can_open_admin(user: User) -> bool:
+    """The Django admin lets in active users marked as staff (its own rule; the portal's checks come after)."""
+    return bool(user.is_active and getattr(user, "is_staff", False))
+
+
+# Pages that only some users may open, by URL name: a link to one is shown only to those (`user|may_open:name`
+# in templates), so nobody follows a link to a 403. The views guard themselves with the same predicates.
+PAGE_CHECKS: dict[str, Callable[[User], bool]] = {
+    "stations:staff_home": can_write,
+    "stations:staff_stats": can_write,
+    "stations:staff_rosters": can_write,
+    "stations:staff_opinion_list": can_write,
+    "stations:visit_list": can_write,
+    "stations:audit_log": can_view_audit_log,
+    "stations:voter_lookup": can_handle_voter_rights,
+    "stations:deputy_attendance": can_view_deputy_attendance,
+    "stations:import_records": can_import,
+    "admin:index": can_open_admin,
+}
+
+
+def may_open(user: User, url_name: str) -> bool:
+    """May the user open the page named `url_name`? Pages not listed are public (or check one object)."""
+    check = PAGE_CHECKS.get(url_name)
+    return check is None or (user.is_authenticated and check(user))
+
+
 # --- predicates: one object --------------------------------------------------------------------------------
 
 
@@ -394,7 +421,7 @@ def station_for_user(user: User, slug: str | None) -> Site | None:
     stations = visible_stations(user)
     if slug:
         return get_object_or_404(stations, slug=slug)
-    return station_of(user) or stations.order_by("town", "name").first()
+    return station_of(user) or stations.order_by(*network_ordering()).first()
 
 
 def managed_station_for_user(user: User, slug: str | None) -> Site:

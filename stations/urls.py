@@ -47,6 +47,7 @@ urlpatterns = [
     path("staff/rosters/", rosters.staff_rosters, name="staff_rosters"),
     path("staff/rosters/generate/", rosters.staff_roster_generate, name="staff_roster_generate"),
     path("staff/rosters/publish/", rosters.staff_roster_publish, name="staff_roster_publish"),
+    path("staff/rosters/publish/confirm/", rosters.staff_roster_publish_confirm, name="staff_roster_publish_confirm"),
     path("staff/rosters/shifts/<int:pk>/", rosters.staff_shift, name="staff_shift"),
     path("staff/rosters/shifts/<int:pk>/assign/", rosters.staff_shift_assign, name="staff_shift_assign"),
     path("staff/rosters/shifts/<int:pk>/remove/", rosters.staff_shift_remove, name="staff_shift_remove"),

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import polib
 import pytest
@@ -114,3 +115,18 @@ def test_every_environment_variable_is_documented():
     assert read, "no variables found: the pattern no longer matches settings.py"
     assert [name for name in sorted(read) if name not in example] == []
     assert [name for name in sorted(read) if f"`{name}`" not in readme] == []
+
+
+def test_every_scrollable_table_can_be_reached_and_scrolled_with_the_keyboard():
+    """axe's scrollable-region-focusable: a container that scrolls sideways takes focus (tabindex="0") and
+    names itself as a region, so a keyboard user can reach it and scroll with the arrow keys."""
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    containers = [
+        (path.name, tag)
+        for path in templates.rglob("*.html")
+        for tag in re.findall(r'<div[^>]*class="[^"]*table-responsive[^"]*"[^>]*>', path.read_text(encoding="utf-8"))
+    ]
+    assert len(containers) >= 10
+    for name, tag in containers:
+        assert 'tabindex="0"' in tag and 'role="region"' in tag, (name, tag)
+        assert "aria-label=" in tag or "aria-labelledby=" in tag, (name, tag)

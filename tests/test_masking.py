@@ -328,6 +328,8 @@ def test_every_page_of_the_portal_is_in_the_scan(world: World):
         "stations:visit_restore",
         "stations:staff_roster_generate",
         "stations:staff_roster_publish",
+        # POST only: a head's confirmation before publishing shows deputies' names and duty counts, no voter.
+        "stations:staff_roster_publish_confirm",
         "stations:staff_shift_assign",
         "stations:staff_shift_remove",
         "stations:staff_shift_swap",

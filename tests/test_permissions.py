@@ -226,6 +226,11 @@ ROWS: list[Row] = [
     row("stations:staff_roster_generate", POST, url("stations:staff_roster_generate"),
         LOGIN, 403, 403, to("staff_rosters"), 404, to("staff_rosters"),
         data=lambda w: {"station": "yuxin", "year": NEXT_YEAR + 1}),
+    all_405("stations:staff_roster_publish_confirm", url("stations:staff_roster_publish_confirm")),
+    # The world's rosters are all published: the head is sent back to the grid ("nothing to publish").
+    row("stations:staff_roster_publish_confirm", POST, url("stations:staff_roster_publish_confirm"),
+        LOGIN, 403, 403, to("staff_rosters"), 404, to("staff_rosters"),
+        data=lambda w: {"station": "yuxin", "year": NEXT_YEAR}),
     all_405("stations:staff_roster_publish", url("stations:staff_roster_publish")),
     row("stations:staff_roster_publish", POST, url("stations:staff_roster_publish"),
         LOGIN, 403, 403, to("staff_rosters"), 404, to("staff_rosters"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from stations.planning.rosters import Assignment, Commitment, Shortfall, Slot, plan_duties
+from stations.planning.rosters import Assignment, Commitment, Shortfall, Slot, assess_fairness, plan_duties
 from stations.planning.visits import Person, cleaned_fields, kept_present, plan_presence, plan_visit_change
 
 UTC = dt.UTC
@@ -127,6 +127,28 @@ def test_it_plans_the_same_duties_for_the_same_input():
 WANG = Person(pk=1, name="王建国", district=10)
 LI = Person(pk=2, name="李秀英", district=10)
 ZHAO = Person(pk=3, name="赵明", district=20)
+
+
+def test_fairness_shows_the_spread_and_who_is_short_or_over():
+    fairness = assess_fairness({1: 4, 2: 4, 3: 5, 4: 1, 5: 8})  # 22 duties for 5 deputies: 4 or 5 each is fair
+    assert (fairness.spread, fairness.low, fairness.high) == (7, 4, 5)
+    assert fairness.short == {4} and fairness.over == {5}
+    assert not fairness.is_even
+
+
+def test_fairness_of_an_even_year_names_nobody():
+    fairness = assess_fairness({1: 3, 2: 4, 3: 4})
+    assert fairness.is_even and fairness.spread == 1 and not fairness.short and not fairness.over
+    assert assess_fairness({}).spread == 0
+
+
+def test_a_plan_of_a_year_is_fair_by_the_same_measure():
+    slots = [
+        Slot(m, dt.datetime(2027, m, 20, 9), dt.datetime(2027, m, 20, 11), dt.date(2027, m, 20)) for m in range(1, 13)
+    ]
+    plan = plan_duties(slots=slots, deputies=[1, 2, 3, 4, 5], size=2)
+    counts = Counter(assignment.deputy for assignment in plan.assignments)
+    assert assess_fairness(dict(counts)).is_even
 
 
 def test_it_refuses_a_deputy_ticked_present_who_is_not_assigned_to_the_site():

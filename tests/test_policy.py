@@ -394,3 +394,33 @@ def test_it_sends_the_anonymous_to_sign_in_and_refuses_roles_without_the_page(wo
         "dana": 200,
         "root": 200,
     }
+
+
+# --- links: nobody sees a link to a page they may not open ----------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "charlie", "erin", "dana"])
+def test_may_open_answers_as_the_page_itself_does(client, who, request):
+    from django.urls import reverse
+
+    from stations.policy import PAGE_CHECKS, may_open
+
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    for name in PAGE_CHECKS:
+        status = client.get(reverse(name)).status_code
+        if may_open(user, name):
+            assert status == 200, (who, name, status)
+        elif not (name == "stations:staff_home" and who == "erin"):  # a deputy is sent to their own record
+            assert status != 200, (who, name, status)
+
+
+def test_a_deputy_sees_no_link_to_staff_statistics_and_staff_do(client, erin, alice):
+    from django.urls import reverse
+
+    link = f'href="{reverse("stations:staff_stats")}"'
+    client.force_login(erin)
+    assert link not in client.get(reverse("stations:public_stats")).text
+    assert client.get(reverse("stations:staff_stats")).status_code == 403
+    client.force_login(alice)
+    assert link in client.get(reverse("stations:public_stats")).text

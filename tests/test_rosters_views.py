@@ -107,6 +107,44 @@ def test_head_generates_and_publishes_the_stations_year(client, bob, station, ro
     assert "已公布" in response.text
 
 
+def test_the_grid_shows_the_years_fairness_with_who_is_short_or_over(client, bob, draft_station, room, deputies):
+    # A hand-made imbalance: 顾海明 takes every duty of March–June from the others.
+    gu = deputies[0]
+    for month in (3, 4, 5, 6):
+        shift = a_shift(room, month)
+        shift.duties.exclude(deputy=gu).delete()
+        if not shift.duties.filter(deputy=gu).exists():
+            Duty.objects.create(shift=shift, deputy=gu)
+    response = login(client, bob).get(GRID, {"station": draft_station.slug, "year": YEAR})
+    fair = response.context["fair"]
+    counts = {row.deputy.name: row.duties for row in fair.rows}
+    assert sum(counts.values()) == Duty.objects.filter(shift__roster__year=YEAR).count()
+    assert fair.fairness.spread == max(counts.values()) - min(counts.values()) > 1
+    assert [row.deputy for row in fair.over] == [gu]
+    assert "最多与最少相差" in response.text and "高于均衡份额" in response.text
+
+
+def test_publishing_asks_for_confirmation_with_the_fairness_summary_first(client, bob, draft_station, room):
+    client = login(client, bob)
+    assert client.get(reverse("stations:staff_roster_publish_confirm")).status_code == 405
+    response = client.post(
+        reverse("stations:staff_roster_publish_confirm"), {"station": draft_station.slug, "year": YEAR}
+    )
+    assert response.status_code == 200
+    assert not DutyShift.objects.published().exists()
+    assert "最多与最少相差" in response.text and room.name in response.text
+    assert f"确认公布{YEAR}年值班表" in response.text
+    assert reverse("stations:staff_roster_publish") in response.text
+
+
+def test_confirming_with_nothing_left_to_publish_goes_back_to_the_grid(client, bob, published, draft_station):
+    Roster.objects.filter(year=YEAR).update(published_at=timezone.now())
+    response = login(client, bob).post(
+        reverse("stations:staff_roster_publish_confirm"), {"station": draft_station.slug, "year": YEAR}, follow=True
+    )
+    assert "没有待公布的" in response.text
+
+
 def test_staff_cannot_generate_or_publish(client, alice, station, room, deputies):
     client = login(client, alice)
     assert (
@@ -182,6 +220,35 @@ def test_head_swaps_with_a_reason_and_it_shows_in_the_history(client, bob, publi
     assert moving in april.deputies.all() and april.sequence == 1
     page = client.get(reverse("stations:staff_shift", args=[march.pk])).text
     assert "三月外出学习" in page and "bob" in page
+
+
+def test_the_swap_form_offers_only_duties_that_can_still_be_swapped_grouped_by_day(client, bob, published, room):
+    march, april, may = a_shift(room, 3), a_shift(room, 4), a_shift(room, 5)
+    marked = may.duties.first()
+    marked.attendance = "present"
+    marked.save()
+    DutyShift.objects.filter(pk=a_shift(room, 6).pk).update(cancelled=True)
+    past = DutyShift.objects.create(
+        roster=march.roster,
+        start=timezone.now() - dt.timedelta(days=3),
+        end=timezone.now() - dt.timedelta(days=3, hours=-2),
+    )
+    past_duty = Duty.objects.create(shift=past, deputy=march.duties.first().deputy)
+
+    response = login(client, bob).get(reverse("stations:staff_shift", args=[march.pk]))
+    offered = response.context["swap_form"].fields["other_duty"].queryset
+    assert set(offered) >= set(april.duties.all())
+    assert marked not in offered and past_duty not in offered
+    assert not offered.filter(shift__cancelled=True).exists() and not offered.filter(shift=march).exists()
+    text = response.text
+    assert text.count("<optgroup") == len({d.shift.start.date() for d in offered})
+    assert '<optgroup label="2027年4月20日">' in text
+    # A duty not offered is refused if posted anyway.
+    response = client.post(
+        reverse("stations:staff_shift_swap", args=[march.pk]),
+        {"duty": march.duties.first().pk, "other_duty": marked.pk, "reason": "x"},
+    )
+    assert response.status_code == 200 and Duty.objects.get(pk=marked.pk).shift_id == may.pk
 
 
 def test_swap_without_a_reason_after_publishing_shows_the_error_and_saves_nothing(client, bob, published, room):

@@ -40,18 +40,51 @@ def published_year(room, deputies):
 # --- /schedule/ ----------------------------------------------------------------------------------------
 
 
-def test_schedule_shows_the_next_reception_day_with_deputies_on_duty(client, published_year, room):
+def test_schedule_opens_on_a_town_chooser_with_the_district_list_one_click_away(client, published_year, room):
+    response = client.get(SCHEDULE)
+
+    assert response.status_code == 200
+    text = response.text
+    assert "选择您所在的镇（街道）" in text
+    assert f'href="{SCHEDULE}?town={room.parent.slug}"' in text and room.parent.town in text
+    assert f'href="{SCHEDULE}?date={next_20th().isoformat()}"' in text  # the whole district
+    assert room.address not in text  # no list of every site
+
+
+def test_the_chosen_towns_next_reception_day_shows_with_deputies_and_is_remembered(
+    client, published_year, room, other_room, deputies, district
+):
+    outsider = make_deputy(district, "凤桥代表", sites=[other_room])
+    make_shift(other_room, at(next_20th().year, next_20th().month, 20), deputies=[outsider], published=True)
     shift = DutyShift.objects.get(roster=published_year, start__date=next_20th())
     on_duty = [duty.deputy.name for duty in shift.duties.all()]
 
-    response = client.get(SCHEDULE)
+    response = client.get(SCHEDULE, {"town": room.parent.slug})
 
     assert response.status_code == 200
     assert response.context["day"] == next_20th()
     text = response.text
-    assert room.name in text and room.address in text
+    assert room.name in text and room.address in text and "09:00–11:30" in text
     assert all(name in text for name in on_duty)
-    assert "09:00–11:30" in text
+    assert "凤桥代表" not in text  # another town's reception
+    assert f"{room.parent.town}下一个接待日" in text
+    assert response.cookies["schedule_town"].value == room.parent.slug
+    # Next time the schedule opens on the town; choosing "no town" forgets it.
+    assert client.get(SCHEDULE).context["station"] == room.parent
+    response = client.get(SCHEDULE, {"town": ""})
+    assert response.context["station"] is None and response.cookies["schedule_town"].value == ""
+
+
+def test_an_unknown_town_in_a_link_is_404_and_a_stale_cookie_is_forgotten(client, db):
+    assert client.get(SCHEDULE, {"town": "nowhere"}).status_code == 404
+    client.cookies["schedule_town"] = "gone"
+    response = client.get(SCHEDULE)
+    assert response.status_code == 200 and response.context["station"] is None
+
+
+def test_the_district_wide_day_still_answers_to_date(client, published_year, room):
+    response = client.get(SCHEDULE, {"date": next_20th().isoformat()})
+    assert response.context["mode"] == "day" and room.name in response.text
 
 
 def test_schedule_filters_by_site_and_date(client, published_year, room, other_room, deputies, district):
@@ -126,12 +159,29 @@ def test_schedule_across_hundreds_of_sites_runs_a_bounded_number_of_queries(
     sites, shifts = many_sites_with_shifts(district, day=day, stations=20, rooms_per_station=14, deputies_per_site=2)
     assert len(shifts) == 300
 
+    # The district-wide list of the day (one click from the town chooser).
     with django_assert_max_num_queries(8):
-        response = client.get(SCHEDULE)
+        response = client.get(SCHEDULE, {"date": day.isoformat()})
 
     assert response.status_code == 200
     assert len(response.context["shifts"]) == 300
     assert "室19-13" in response.text
+
+
+def test_a_towns_schedule_runs_a_bounded_number_of_queries_and_stays_small(
+    client, district, django_assert_max_num_queries
+):
+    day = next_20th()
+    many_sites_with_shifts(district, day=day, stations=20, rooms_per_station=30, deputies_per_site=2)
+
+    # towns, the town's next day, its shifts, their duties with deputies, the deputies' mandates
+    with django_assert_max_num_queries(6):
+        response = client.get(SCHEDULE, {"town": "bulk-station-7"})
+
+    assert len(response.context["shifts"]) == 31
+    assert "室7-29" in response.text and "室8-0" not in response.text
+    district_day = client.get(SCHEDULE, {"date": day.isoformat()})
+    assert len(response.content) * 10 < len(district_day.content)
 
 
 # --- calendar feeds ------------------------------------------------------------------------------------
@@ -200,8 +250,11 @@ def test_calendar_of_unknown_site_is_404(client, db):
 # --- the poster ----------------------------------------------------------------------------------------
 
 
-def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, published_year, room, deputies):
-    response = client.get(reverse("stations:site_poster", args=[room.slug]))
+def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, published_year, room, deputies, settings):
+    settings.PORTAL_URL = "http://rdlianluo.nanhu.example"
+    room.parent.phone = "0573-83361234"
+    room.parent.save()
+    response = client.get(reverse("stations:site_poster", args=[room.slug]), HTTP_HOST="127.0.0.1")
 
     assert response.status_code == 200
     text = response.text
@@ -210,8 +263,10 @@ def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, publ
     assert "市级" in text and "区级" in text and "镇级" in text
     assert len(response.context["shifts"]) == 12
     assert "<svg" in text and "poster-qr" in text
+    assert re.search(r"电话：\s*0573-83361234", text)  # the room has no line of its own: its station's
     target = response.context["page_url"]
-    assert target.startswith("http://testserver/")
+    # PORTAL_URL, not the address of the computer printing the poster.
+    assert target == f"http://rdlianluo.nanhu.example{room.get_absolute_url()}"
     # The QR code is the one segno makes for exactly that address (nothing fetched from elsewhere).
     expected = segno.make(target, error="m").svg_inline(scale=4, border=2, omitsize=True, svgclass="poster-qr")
     path = re.search(r'd="([^"]+)"', expected).group(1)
@@ -221,8 +276,9 @@ def test_poster_shows_site_deputies_levels_days_and_a_local_qr_code(client, publ
 
 def test_poster_qr_points_at_the_site_page_once_it_exists(client, published_year, room, settings):
     settings.ROOT_URLCONF = "tests.urls_with_site_pages"
+    settings.PORTAL_URL = "https://rdlianluo.nanhu.example/"
     response = client.get(reverse("stations:site_poster", args=[room.slug]))
-    assert response.context["page_url"] == f"http://testserver/sites/{room.slug}/"
+    assert response.context["page_url"] == f"https://rdlianluo.nanhu.example/sites/{room.slug}/"
 
 
 def test_poster_before_publication_says_the_roster_is_not_out(client, room, deputies):
@@ -307,7 +363,7 @@ def test_schedule_lists_a_station_before_its_rooms_and_points(client, station, r
 
 
 def test_the_schedule_site_select_lists_a_station_before_its_rooms_and_points(client, station, room, point):
-    response = client.get(SCHEDULE)
+    response = client.get(SCHEDULE, {"site": ""})  # the district-wide filters
 
     select = re.search(r'<select name="site".*?</select>', response.text, re.S).group(0)
     assert re.findall(r'<option value="([^"]+)"', select) == [station.slug, room.slug, point.slug]
@@ -322,3 +378,47 @@ def test_the_poster_and_the_site_schedule_give_photos_a_width_and_height(client,
         assert any("poster-photo" in tag or "deputy-thumb" in tag for tag in imgs), page
         for tag in imgs:
             assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), (page, tag)
+
+
+# --- add to calendar -----------------------------------------------------------------------------------
+
+
+def test_add_to_calendar_explains_itself_and_offers_a_webcal_subscription_on_the_portals_address(
+    client, published_year, room, deputies, settings
+):
+    settings.PORTAL_URL = "https://rdlianluo.nanhu.example"
+    feed = reverse("stations:site_calendar", args=[room.slug])
+    for page in (room.get_absolute_url(), f"{SCHEDULE}?site={room.slug}"):
+        text = client.get(page).text
+        assert "添加到日历" in text and "自动更新" in text
+        assert f'href="webcal://rdlianluo.nanhu.example{feed}"' in text
+        assert f'href="{feed}" download' in text
+    deputy_feed = reverse("stations:deputy_calendar", args=[deputies[0].slug])
+    assert f"webcal://rdlianluo.nanhu.example{deputy_feed}" in client.get(SCHEDULE, {"deputy": deputies[0].slug}).text
+
+
+def test_calendar_uids_carry_the_portals_domain_and_event_links_its_address(client, published_year, room, settings):
+    settings.PORTAL_URL = "https://rdlianluo.nanhu.example:8443"
+    _calendar, events = events_of(client.get(reverse("stations:site_calendar", args=[room.slug])))
+    assert events and all(uid.endswith("@rdlianluo.nanhu.example") for uid in events)
+    assert all(str(event["URL"]).startswith("https://rdlianluo.nanhu.example:8443/") for event in events.values())
+
+
+def test_a_past_event_names_the_deputy_who_came(client, room, deputies, district):
+    stand_in = make_deputy(district, "代班代表", sites=[room])
+    shift = make_shift(room, timezone.now() - dt.timedelta(days=2), deputies=deputies, published=True)
+    came, absent, replaced = shift.duties.order_by("pk")
+    absent.attendance, absent.absence_reason = "absent", "illness"
+    absent.save()
+    replaced.attendance, replaced.substitute = "substituted", stand_in
+    replaced.save()
+    came.attendance = "present"
+    came.save()
+
+    _calendar, events = events_of(client.get(reverse("stations:site_calendar", args=[room.slug])))
+    description = str(events[shift.ical_uid]["DESCRIPTION"])
+    assert came.deputy.name in description and "代班代表" in description
+    assert absent.deputy.name not in description and replaced.deputy.name not in description
+    # The site's roster on its page says the same.
+    row = re.search(r'<tr class="roster-past">.*?</tr>', client.get(room.get_absolute_url()).text, re.S).group(0)
+    assert absent.deputy.name not in row and "代班代表" in row

@@ -267,3 +267,15 @@ def test_normalise_photos_brings_photos_stored_before_the_rules_to_them(district
     stored = sorted(path.name for path in folder.iterdir())
     call_command("normalise_photos", stdout=io.StringIO())
     assert sorted(path.name for path in folder.iterdir()) == stored
+
+
+def test_sites_listed_without_an_order_of_their_own_read_station_room_point(station, room, point, other_room):
+    from stations.models import Roster, Site
+
+    # The admin, model choice fields and the policy's querysets list sites in the default order.
+    # 余新镇 sorts before 凤桥镇 (by code point, as the database compares them).
+    assert list(Site.objects.filter(district=station.district)) == [station, room, point, other_room.parent, other_room]
+    # Ordering another model by its site uses the same order (and works: Django prefixes it).
+    for site in (point, room, station):
+        Roster.objects.create(site=site, year=2027)
+    assert [r.site for r in Roster.objects.order_by("site")] == [station, room, point]

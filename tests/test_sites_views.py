@@ -310,3 +310,50 @@ def test_pages_showing_a_deputy_photo_give_its_width_and_height(client, deputies
         assert imgs, page
         for tag in imgs:
             assert re.search(r'\bwidth="\d+"', tag) and re.search(r'\bheight="\d+"', tag), (page, tag)
+
+
+# --- the roster year a site's page shows -------------------------------------------------------------------
+
+
+def test_site_page_shows_the_year_asked_for_and_links_next_years_published_roster(client, room, deputies):
+    from tests.factories_rosters import at, make_shift
+
+    soon = timezone.now() + dt.timedelta(hours=1)
+    this_year = timezone.localtime(soon).year
+    make_shift(room, soon, deputies=deputies[:1], published=True)
+    make_shift(room, at(this_year + 1, 1, 20), deputies=deputies[1:2], published=True)
+    make_shift(room, at(this_year + 1, 2, 20), deputies=deputies[1:2])  # a draft next year: counts for nothing
+    page = client.get(room.get_absolute_url())
+    table = re.search(r'<table class="table table-sm align-middle roster-table".*?</table>', page.text, re.S).group(0)
+    assert deputies[0].name in table and deputies[1].name not in table
+    assert f'href="{room.get_absolute_url()}?year={this_year + 1}#site-roster-{room.pk}"' in page.text
+
+    page = client.get(room.get_absolute_url(), {"year": this_year + 1})
+    table = re.search(r'<table class="table table-sm align-middle roster-table".*?</table>', page.text, re.S).group(0)
+    assert deputies[1].name in table and deputies[0].name not in table
+    assert f"{this_year + 1}年值班表" in page.text
+    # A year without a published roster (or nonsense) falls back to the current one.
+    for year in (this_year + 2, "x"):
+        assert client.get(room.get_absolute_url(), {"year": year}).status_code == 200
+
+
+def test_in_december_a_published_roster_for_next_year_is_what_the_site_page_shows(client, room, deputies):
+    from tests.factories_rosters import at, make_shift
+
+    this_year = timezone.localdate().year
+    # This year's last reception is over; next year's roster is out.
+    make_shift(room, timezone.now() - dt.timedelta(days=1), deputies=deputies[:1], published=True)
+    make_shift(room, at(this_year + 1, 1, 20), deputies=deputies[1:2], published=True)
+    page = client.get(room.get_absolute_url())
+    table = re.search(r'<table class="table table-sm align-middle roster-table".*?</table>', page.text, re.S).group(0)
+    assert deputies[1].name in table
+    assert f"?year={this_year}#" in page.text  # the year just ended stays one click away
+
+
+def test_a_room_that_takes_opinions_online_links_to_the_form_with_the_room_chosen(client, room, other_room):
+    link = f'href="{reverse("stations:opinion_create")}?site={room.slug}"'
+    assert link in client.get(room.get_absolute_url()).text
+    assert "在此提出意见建议" not in client.get(other_room.get_absolute_url()).text  # 凤桥 takes no opinions online
+    form = client.get(reverse("stations:opinion_create"), {"site": room.slug}).context["form"]
+    assert form.initial["site"] == room
+    assert list(form.fields).index("consent") < list(form.fields).index("submitter_name")

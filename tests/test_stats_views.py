@@ -9,6 +9,7 @@ import re
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from stations.models import AuditAction, AuditEntry, Site, SiteKind
 from stations.selectors.stats import Period, Scope, headline
@@ -339,3 +340,15 @@ def test_pages_and_exports_show_resolved_in_its_two_parts_with_still_open_and_ov
     assert headline_value(client.get(STAFF_STATS, {"year": 2025}).text, "尚在办理") == str(figures.still_open)
     exported = client.get(STAFF_STATS, {"year": 2025, "export": "csv", "table": "headline"}).content.decode("utf-8-sig")
     assert "其中：已解释说明" in exported and "已逾期" in exported
+
+
+def test_attendance_table_shows_next_years_published_roster_in_december(client, dana, district, room):
+    next_year = timezone.localdate().year + 1
+    deputy = make_deputy(district, "明年值班", sites=[room], slug="next-year")
+    make_shift(room, local(next_year, 1, 20, 9, 0), [(deputy, "unmarked")])
+    client.force_login(dana)
+    response = client.get(ATTENDANCE, {"year": next_year})
+    assert response.context["year"] == next_year
+    assert f'<option value="{next_year}" selected>' in response.text
+    row = next(r for r in page_tables(response.text)["attendance-table"] if r[0] == "明年值班")
+    assert row[3] == "1"  # one duty scheduled

@@ -246,7 +246,7 @@ class DeputyAdmin(ReadOnlyHistoryAdmin):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related("mandates", Prefetch("sites", queryset=Site.objects.order_by("name")))
+            .prefetch_related("mandates", Prefetch("sites", queryset=Site.objects.in_network_order()))
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:

@@ -50,6 +50,13 @@ class OpinionSubmitForm(PortalForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Describe the problem and where it is. At most 2000 characters."),
     )
+    # Consent comes before the personal fields it covers: a voter reads what they agree to before typing.
+    consent = forms.BooleanField(
+        label=_(
+            "I agree that the name, phone number and e-mail I give are used only to handle this opinion and to contact me about it."
+        ),
+        required=False,
+    )
     submitter_name = forms.CharField(label=_("Your name (optional)"), max_length=50, required=False)
     # Room for a number as typed ("+86 139 0000 1111", full-width); stored normalised (stations.phones).
     submitter_phone = forms.CharField(
@@ -65,12 +72,6 @@ class OpinionSubmitForm(PortalForm):
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("We send you an e-mail each time the handling of your opinion moves on."),
-    )
-    consent = forms.BooleanField(
-        label=_(
-            "I agree that the name, phone number and e-mail I give are used only to handle this opinion and to contact me about it."
-        ),
-        required=False,
     )
     # Honeypot: hidden from people by CSS (and so from screen readers too); bots that fill every field fill it.
     website = forms.CharField(

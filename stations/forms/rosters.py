@@ -6,6 +6,7 @@ from itertools import groupby
 from typing import cast
 
 from django import forms
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
@@ -37,14 +38,16 @@ def site_choices(sites) -> list:
 
 
 class ScheduleFilterForm(forms.Form):
-    date = BoundedDateField(label=_("Date"), required=False, widget=DateInput())
+    date = BoundedDateField(label=_("Date"), required=False, widget=DateInput(attrs={"class": "form-control"}))
     # Slugs: an unknown one is a 404 in the view, so printed links that go stale say so plainly.
     site = forms.CharField(label=_("Station, room or point"), required=False, max_length=80)
     deputy = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].widget = forms.Select(choices=[("", _("All sites")), *site_choices(Site.objects.active())])
+        self.fields["site"].widget = forms.Select(
+            choices=[("", _("All sites")), *site_choices(Site.objects.active())], attrs={"class": "form-select"}
+        )
 
 
 # --- staff pages ----------------------------------------------------------------------------------------
@@ -97,12 +100,33 @@ class SwapForm(PortalForm):
     def __init__(self, *args, shift: DutyShift, **kwargs):
         super().__init__(*args, **kwargs)
         related = Duty.objects.select_related("deputy", "shift__roster__site").order_by("shift__start", "deputy__name")
-        cast(forms.ModelChoiceField, self.fields["duty"]).queryset = related.filter(shift=shift)
-        # Swaps stay within the station: its heads plan its sites together.
+        cast(forms.ModelChoiceField, self.fields["duty"]).queryset = related.filter(
+            shift=shift, attendance=Attendance.UNMARKED
+        )
+        # Only what can still be swapped: duties to come, not yet marked, on the station's other receptions that
+        # go ahead (swaps stay within the station: its heads plan its sites together).
         station_sites = Site.objects.under_station(shift.site.station)
-        cast(forms.ModelChoiceField, self.fields["other_duty"]).queryset = related.filter(
-            shift__roster__site__in=station_sites, shift__roster__year=shift.roster.year, shift__cancelled=False
+        others = related.filter(
+            shift__roster__site__in=station_sites,
+            shift__roster__year=shift.roster.year,
+            shift__cancelled=False,
+            shift__start__gt=timezone.now(),
+            attendance=Attendance.UNMARKED,
         ).exclude(shift=shift)
+        field = cast(DutyChoiceField, self.fields["other_duty"])
+        field.queryset = others
+        # Grouped by day (<optgroup>): a year holds a dozen receptions a site, each with its deputies.
+        by_day = groupby(others, key=lambda duty: local_time(duty.shift.start).date())
+        field.widget.choices = [
+            ("", "---------"),
+            *(
+                (
+                    formats.date_format(day, "DATE_FORMAT"),
+                    [(duty.pk, field.label_from_instance(duty)) for duty in duties],
+                )
+                for day, duties in by_day
+            ),
+        ]
 
 
 class SubstituteForm(PortalForm):

@@ -25,6 +25,14 @@ def year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
     return [(year, str(year)) for year in range(this_year, this_year - YEARS_BACK - 1, -1)]
 
 
+def roster_year_choices(today: dt.date | None = None) -> list[tuple[int, str]]:
+    """The years offered on pages about duties: next year too (in December the head publishes January's
+    receptions, and its duties count from then), then this year and the years before. No query: a year
+    without a roster simply shows nobody scheduled yet."""
+    next_year = (today or local_today()).year + 1
+    return [(next_year, str(next_year)), *year_choices(today)]
+
+
 def with_defaults(query: QueryDict, defaults: dict[str, Any]) -> dict[str, Any]:
     """The query string on top of the defaults, so that `?year=2025` alone is a complete request."""
     data: dict[str, Any] = {key: str(value) for key, value in defaults.items()}
@@ -91,7 +99,7 @@ class StatsForm(PeriodForm):
         districts = [Scope.for_district(d) for d in stats_districts(user).order_by("name")]
         if districts:
             choices.append((str(_("District")), self._add(districts)))
-        stations = [Scope.for_station(s) for s in sites.filter(kind=SiteKind.STATION).order_by("name")]
+        stations = [Scope.for_station(s) for s in sites.filter(kind=SiteKind.STATION).in_network_order()]
         if stations:
             choices.append((str(_("Station with its rooms and points")), self._add(stations)))
         by_pk = {site.pk: site for site in sites}
@@ -133,11 +141,12 @@ def public_form(query: QueryDict) -> PeriodForm:
     return PeriodForm(with_defaults(query, PeriodForm.defaults()))
 
 
-def year_from(query: QueryDict) -> int:
+def year_from(query: QueryDict, choices: list[tuple[int, str]] | None = None) -> int:
     """The `?year=` of a page about one year; this year when absent or not one of the offered years."""
-    years = [year for year, _label in year_choices()]
+    years = [year for year, _label in (choices or year_choices())]
+    this_year = local_today().year
     try:
         year = int(query.get("year", ""))
     except ValueError:
-        return years[0]
-    return year if year in years else years[0]
+        year = this_year
+    return year if year in years else this_year

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 from stations.bounds import in_bounds, validate_in_bounds
 from stations.clock import local_time, start_of_day
 from stations.models.sites import Deputy, Site
+from stations.portal import portal_domain
 
 # "每月20日，不见不散": the rule every site has unless it is given others.
 DEFAULT_RECEPTION_DAY = 20
@@ -266,7 +267,9 @@ class DutyShift(models.Model):
 
     @property
     def ical_uid(self) -> str:
-        return f"shift-{self.pk}@liaison-portal"
+        # The portal's domain makes the UID unique beyond this portal, as RFC 5545 asks; it never changes for a
+        # shift (a calendar that subscribed keeps replacing the same event).
+        return f"shift-{self.pk}@{portal_domain()}"
 
 
 class Attendance(models.TextChoices):

@@ -69,6 +69,17 @@ def network_ordering(prefix: str = "") -> list:
     return [station_town.asc(), station_name.asc(), kind.asc(), F(f"{prefix}name").asc()]
 
 
+def default_site_ordering() -> list:
+    """network_ordering() in a form Site's Meta.ordering can hold: when another model orders by its site
+    (`ordering = ["site", ...]`), Django prefixes the site's ordering and cannot prefix the Q inside a Case/When.
+    The kinds' codes happen to sort in reverse reading order (station > room > point), so "-kind" ranks them."""
+    station_town, station_name, _kind, name = network_ordering()
+    return [station_town, station_name, F("kind").desc(), name]
+
+
+assert sorted(KIND_ORDER, reverse=True) == sorted(KIND_ORDER, key=kind_rank), "default_site_ordering() needs this"
+
+
 class Sector(models.TextChoices):
     GENERAL = "general", _("general")
     ENTERPRISE = "enterprise", _("enterprise")
@@ -153,7 +164,9 @@ class Site(models.Model):
     class Meta:
         verbose_name = _("site")
         verbose_name_plural = _("sites")
-        ordering = ["district", "town", "kind", "name"]
+        # The network's reading order wherever sites are listed without an order of their own (the admin, model
+        # choice fields): a station before its rooms and points. "kind" sorted as text put points first.
+        ordering = ["district", *default_site_ordering()]
         constraints = [
             models.CheckConstraint(condition=in_bounds("established"), name="site_established_in_bounds"),
             models.UniqueConstraint(

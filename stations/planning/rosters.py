@@ -173,3 +173,36 @@ def plan_duties(
     while _rebalance_once(ledger, plan, by_key):
         pass
     return plan
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """How evenly a year's duties fall on the deputies: each one's count, the spread (max − min), and who has
+    fewer (short) or more (over) than an even share would give them (the mean, rounded down and up)."""
+
+    counts: dict[int, int]
+    spread: int
+    low: int
+    high: int
+    short: frozenset[int]
+    over: frozenset[int]
+
+    @property
+    def is_even(self) -> bool:
+        return self.spread <= 1
+
+
+def assess_fairness(counts: Mapping[int, int]) -> Fairness:
+    """`counts` maps every deputy who may serve (those with no duty at 0) to their duties in the year."""
+    if not counts:
+        return Fairness(counts={}, spread=0, low=0, high=0, short=frozenset(), over=frozenset())
+    total, people = sum(counts.values()), len(counts)
+    low, high = total // people, -(-total // people)
+    return Fairness(
+        counts=dict(counts),
+        spread=max(counts.values()) - min(counts.values()),
+        low=low,
+        high=high,
+        short=frozenset(pk for pk, count in counts.items() if count < low),
+        over=frozenset(pk for pk, count in counts.items() if count > high),
+    )

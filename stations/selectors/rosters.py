@@ -7,12 +7,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import formats
 
 from stations.clock import local_date, local_time
 from stations.models import Attendance, Deputy, Duty, DutyShift, Site
 from stations.models.rosters import DutyShiftQuerySet, month_day
+from stations.planning.rosters import Fairness, assess_fairness
 
 # Deputies who did not come (absent, or replaced by a substitute) are not busy at that time.
 NOT_THERE = (Attendance.ABSENT, Attendance.SUBSTITUTED)
@@ -92,3 +93,48 @@ def deputies_for_station(station: Site) -> QuerySet[Deputy]:
 def with_children(site: Site) -> QuerySet[Site]:
     """The site and every active room and point below it (the hierarchy is at most three deep)."""
     return Site.objects.active().filter(Q(pk=site.pk) | Q(parent_id=site.pk) | Q(parent__parent_id=site.pk))
+
+
+@dataclass(frozen=True)
+class DeputyLoad:
+    deputy: Deputy
+    duties: int
+    short: bool
+    over: bool
+
+
+@dataclass(frozen=True)
+class YearFairness:
+    """A station's year as the head checks it before publishing: every deputy who may serve, with their duties."""
+
+    rows: list[DeputyLoad]
+    fairness: Fairness
+
+    @property
+    def short(self) -> list[DeputyLoad]:
+        return [row for row in self.rows if row.short]
+
+    @property
+    def over(self) -> list[DeputyLoad]:
+        return [row for row in self.rows if row.over]
+
+
+def station_year_fairness(*, station: Site, year: int) -> YearFairness:
+    """Duties per deputy over every site of the station in `year` (drafts included, cancelled receptions not),
+    in two queries; deputies of the station with no duty count as 0."""
+    planned = Q(
+        duties__shift__roster__site__in=Site.objects.under_station(station),
+        duties__shift__roster__year=year,
+        duties__shift__cancelled=False,
+    )
+    counted = (
+        Deputy.objects.filter(pk__in=deputies_for_station(station).values("pk"))
+        .annotate(year_duties=Count("duties", filter=planned))
+        .order_by("name", "pk")
+    )
+    deputies: list[tuple[Deputy, int]] = [(deputy, getattr(deputy, "year_duties", 0)) for deputy in counted]
+    fairness = assess_fairness({deputy.pk: count for deputy, count in deputies})
+    rows = [
+        DeputyLoad(deputy, count, deputy.pk in fairness.short, deputy.pk in fairness.over) for deputy, count in deputies
+    ]
+    return YearFairness(rows=rows, fairness=fairness)

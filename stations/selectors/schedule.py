@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from stations.clock import local_date, local_today, start_of_day
-from stations.models import Attendance, Deputy, Duty, DutyShift, Site
+from stations.models import Attendance, Deputy, Duty, DutyShift, Roster, Site, SiteKind
 from stations.models.rosters import DEFAULT_RECEPTION_DAY, DutyShiftQuerySet
 from stations.models.sites import network_ordering
 from stations.selectors.rosters import NOT_THERE, shifts_with_duties
@@ -35,6 +36,25 @@ def next_reception_day(today: dt.date | None = None) -> dt.date:
     if first is None:
         return default_reception_day(today)
     return local_date(first)
+
+
+def towns() -> list[Site]:
+    """The stations as a voter knows them, by their town or street (one station per town), in network order."""
+    return list(Site.objects.active().filter(kind=SiteKind.STATION).in_network_order().only("slug", "town", "name"))
+
+
+def next_day_in_town(station: Site, today: dt.date | None = None) -> tuple[dt.date, list[DutyShift]]:
+    """The next day on which a published reception starts at the station or any room or point under it, and
+    every reception of the station's sites that day (the next 20th and none before anything is published)."""
+    today = today or local_today()
+    sites = Site.objects.active().filter(Q(pk=station.pk) | Q(parent_id=station.pk) | Q(parent__parent_id=station.pk))
+    in_town = published_shifts().filter(roster__site__in=sites)
+    first = in_town.filter(start__gte=start_of_day(today)).order_by("start").values_list("start", flat=True).first()
+    if first is None:
+        return default_reception_day(today), []
+    day = local_date(first)
+    shifts = shifts_with_duties(in_town.on_date(day)).order_by(*network_ordering("roster__site__"), "start")
+    return day, list(shifts)
 
 
 def published_shifts() -> DutyShiftQuerySet:
@@ -72,6 +92,20 @@ def roster_year_for(site: Site, today: dt.date | None = None) -> int:
     today = today or local_today()
     upcoming = published_shifts().filter(roster__site=site).upcoming().values_list("roster__year", flat=True).first()
     return upcoming or today.year
+
+
+def published_years(site: Site) -> tuple[list[int], int]:
+    """The years of the site's published rosters that still matter to voters (last year and later), and the
+    one its pages show by default (as `roster_year_for`: the year of the next reception), in one query."""
+    now = timezone.now()
+    rows = list(
+        Roster.objects.filter(site=site, published_at__isnull=False, year__gte=local_today().year - 1)
+        .annotate(last_end=Max("shifts__end", filter=Q(shifts__cancelled=False)))
+        .order_by("year")
+        .values_list("year", "last_end")
+    )
+    upcoming = [year for year, last_end in rows if last_end is not None and last_end >= now]
+    return [year for year, _last in rows], upcoming[0] if upcoming else local_today().year
 
 
 def group_by_station(shifts: list[DutyShift]) -> list[tuple[Site, list[DutyShift]]]:

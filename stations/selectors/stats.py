@@ -63,7 +63,7 @@ from stations.models import (
     Visit,
     VisitDeputy,
 )
-from stations.models.sites import kind_rank
+from stations.models.sites import kind_rank, network_ordering
 
 # The figures are the district's, and the district keeps Beijing time whatever a user's browser says.
 
@@ -659,7 +659,9 @@ def _group_labels(by: str, scope: Scope, period: Period, found: dict[Any, Figure
         for month in period.month_starts():
             yield month, str(_("%(year)s-%(month)02d") % {"year": month.year, "month": month.month})
     elif by == "station":
-        for pk, name in scope.sites().filter(kind=SiteKind.STATION).order_by("name").values_list("pk", "name"):
+        for pk, name in (
+            scope.sites().filter(kind=SiteKind.STATION).order_by(*network_ordering()).values_list("pk", "name")
+        ):
             yield pk, name
     elif by == "site":
         yield from sites_in_tree_order(scope.sites())

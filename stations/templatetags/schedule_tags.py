@@ -12,10 +12,11 @@ from stations.clock import local_date, local_today
 from stations.models import Deputy, DutyShift, Site
 from stations.models.rosters import DEFAULT_END, DEFAULT_START, month_day
 from stations.models.sites import LEVEL_ORDER
+from stations.portal import webcal_url
 from stations.selectors.rosters import format_span
 from stations.selectors.schedule import (
     default_reception_day,
-    roster_year_for,
+    published_years,
     upcoming_for_deputy,
     upcoming_for_site,
     year_roster,
@@ -34,14 +35,18 @@ LEVEL_LABELS = {
 
 
 @register.inclusion_tag("stations/rosters/_site_schedule.html")
-def site_schedule(site: Site) -> dict:
-    """The site's next reception with the deputies on duty, and the year's published roster."""
-    year = roster_year_for(site)
+def site_schedule(site: Site, asked_year: int | None = None) -> dict:
+    """The site's next reception with the deputies on duty, and a year's published roster: the one asked for
+    (`?year=`) when it is published, else the current one; links to the site's other published years (in
+    December next year's roster shows up as soon as it is out)."""
+    years, current = published_years(site)
+    year = asked_year if asked_year in years else current
     upcoming = upcoming_for_site(site, limit=1)
     return {
         "site": site,
         "next_shift": upcoming[0] if upcoming else None,
         "year": year,
+        "other_years": [other for other in years if other != year],
         "year_shifts": year_roster(site, year),
         "now": timezone.now(),
         # Until a roster is published, voters still learn the rule every site keeps: the 20th, 09:00–11:30.
@@ -79,3 +84,9 @@ def levels(deputy: Deputy) -> str:
 def list_sep() -> str:
     """Between translated words in a list: the enumeration comma in Chinese, a comma and a space in English."""
     return pgettext("list separator", ", ")
+
+
+@register.simple_tag
+def webcal(path: str) -> str:
+    """`{% webcal feed %}`: the feed's subscription address on the portal's own address (PORTAL_URL)."""
+    return webcal_url(path)

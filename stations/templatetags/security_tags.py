@@ -25,7 +25,7 @@ def own_deputy(user: policy.User) -> Deputy | None:
     return policy.deputy_of(user)
 
 
-@register.filter(name="can_import")
-def can_import_filter(user: policy.User) -> bool:
-    """District administrators and station heads import spreadsheets."""
-    return policy.can_import(user)
+@register.filter(name="may_open")
+def may_open_filter(user: policy.User, url_name: str) -> bool:
+    """`{% if user|may_open:"stations:staff_stats" %}`: show a link only to those the page lets in."""
+    return policy.may_open(user, url_name)

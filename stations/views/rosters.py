@@ -38,6 +38,7 @@ from stations.forms.rosters import (
     YearForm,
 )
 from stations.models import Duty, DutyShift, Roster, Site
+from stations.models.sites import network_ordering
 from stations.policy import (
     can_manage_roster,
     can_mark_attendance,
@@ -49,7 +50,7 @@ from stations.policy import (
     station_for_user,
     visible_stations,
 )
-from stations.selectors.rosters import deputies_for_station, shifts_with_duties
+from stations.selectors.rosters import deputies_for_station, shifts_with_duties, station_year_fairness
 from stations.services.rosters import (
     duty_assign,
     duty_mark_attendance,
@@ -131,7 +132,7 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             # Only district administrators move between stations; everybody else has one.
-            "stations": visible_stations(request.user).order_by("town", "name")
+            "stations": visible_stations(request.user).in_network_order()
             if can_pick_any_station(request.user)
             else None,
             "grid": grid,
@@ -142,6 +143,7 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
             "published_count": len(rosters) - len(drafts),
             "missing_count": len(sites) - len(rosters),
             "can_manage": can_manage_roster(request.user, station),
+            "fair": station_year_fairness(station=station, year=year) if rosters else None,
             "previous_month": (year, month - 1) if month > 1 else (year - 1, 12),
             "next_month": (year, month + 1) if month < 12 else (year + 1, 1),
         }
@@ -173,6 +175,37 @@ def staff_roster_generate(request: HttpRequest) -> HttpResponseRedirect:
         messages.info(request, _("The roster %(year)s was already complete; nothing was changed.") % {"year": year})
     warn_short_of_deputies(request, result)
     return redirect(_grid_url(station, year))
+
+
+@require_POST
+@staff_required
+def staff_roster_publish_confirm(request: HttpRequest) -> HttpResponse:
+    """The step before publishing: the year's fairness and the drafts that will go out, and a button to confirm.
+    POST, so that a head never lands here from a link and nothing is published without the second press."""
+    station = managed_station_for_user(request.user, request.POST.get("station"))
+    form = YearForm(request.POST)
+    if not form.is_valid():
+        raise PermissionDenied
+    year = form.cleaned_data["year"]
+    drafts = list(
+        Roster.objects.filter(site__in=Site.objects.under_station(station), year=year, published_at__isnull=True)
+        .select_related("site__parent__parent")
+        .order_by(*network_ordering("site__"))
+    )
+    if not drafts:
+        messages.info(request, _("There is no draft roster for %(year)s to publish.") % {"year": year})
+        return redirect(_grid_url(station, year))
+    return render(
+        request,
+        "stations/rosters/publish_confirm.html",
+        {
+            "station": station,
+            "year": year,
+            "drafts": drafts,
+            "fair": station_year_fairness(station=station, year=year),
+            "grid_url": _grid_url(station, year),
+        },
+    )
 
 
 @require_POST

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import segno
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,15 +18,18 @@ from stations.calendars import build_calendar
 from stations.forms.rosters import ScheduleFilterForm
 from stations.models import Deputy, DutyShift, Site
 from stations.models.sites import LEVEL_ORDER
+from stations.portal import portal_url
 from stations.selectors.rosters import shifts_with_duties
 from stations.selectors.schedule import (
     duties_of,
     group_by_station,
+    next_day_in_town,
     next_reception_day,
     published_shifts,
     roster_year_for,
     shifts_on_day,
     site_page_url,
+    towns,
     upcoming_for_deputy,
     upcoming_for_site,
     year_roster,
@@ -35,14 +39,23 @@ from stations.selectors.schedule import (
 FEED_PAST_DAYS = 92
 
 
+# The town a voter chose, remembered for a year so that the schedule opens on it next time (not personal data:
+# a station's slug, the same for everybody in the town).
+TOWN_COOKIE = "schedule_town"
+TOWN_COOKIE_AGE = 365 * 24 * 3600
+# Queries that ask for the district-wide list (kept as printed posters and old links point at them).
+DISTRICT_FILTERS = ("date", "site", "deputy")
+
+
 @require_GET
 def schedule(request: HttpRequest) -> HttpResponse:
-    """By default the next reception day across the district; `?date=`, `?site=<slug>`, `?deputy=<slug>`."""
-    form = ScheduleFilterForm(request.GET or None)
-    data = {}
-    if form.is_bound:
-        form.is_valid()  # a bad date shows its error next to the field; the other filters still apply
-        data = form.cleaned_data
+    """Opens on the voter's town: its next reception day (a town chooser first, the town remembered in a
+    cookie); `?date=` (the whole district that day), `?site=<slug>`, `?deputy=<slug>` as before."""
+    if not any(key in request.GET for key in DISTRICT_FILTERS):
+        return _town_schedule(request)
+    form = ScheduleFilterForm(request.GET)
+    form.is_valid()  # a bad date shows its error next to the field; the other filters still apply
+    data = form.cleaned_data
     site = get_object_or_404(Site.objects.active(), slug=data["site"]) if data.get("site") else None
     deputy = get_object_or_404(Deputy.objects.active(), slug=data["deputy"]) if data.get("deputy") else None
     day = data.get("date")
@@ -84,12 +97,34 @@ def schedule(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _town_schedule(request: HttpRequest) -> HttpResponse:
+    """`/schedule/` and `?town=<station slug>`: the chosen town's next reception day, or the town chooser."""
+    asked = "town" in request.GET
+    slug = request.GET.get("town", "") if asked else request.COOKIES.get(TOWN_COOKIE, "")
+    all_towns = towns()
+    station = next((town for town in all_towns if town.slug == slug), None) if slug else None
+    if asked and slug and station is None:
+        raise Http404  # a stale printed link says so plainly; a stale cookie is simply forgotten
+    context: dict[str, Any] = {"towns": all_towns, "station": station, "mode": "town", "district_day": None}
+    if station is not None:
+        day, shifts = next_day_in_town(station)
+        context.update({"day": day, "shifts": shifts, "groups": []})
+    else:
+        context["district_day"] = next_reception_day()
+    response = render(request, "stations/rosters/schedule.html", context)
+    if station is not None and asked:
+        response.set_cookie(TOWN_COOKIE, station.slug, max_age=TOWN_COOKIE_AGE, samesite="Lax", httponly=True)
+    elif asked or (slug and station is None):
+        response.delete_cookie(TOWN_COOKIE, samesite="Lax")
+    return response
+
+
 def _ics_response(request: HttpRequest, *, name: str, filename: str, shifts) -> HttpResponse:
     since = timezone.now() - dt.timedelta(days=FEED_PAST_DAYS)
     shifts = shifts_with_duties(shifts.filter(end__gte=since)).order_by("start")
 
     def url_for(shift: DutyShift) -> str:
-        return request.build_absolute_uri(site_page_url(shift.roster.site))
+        return portal_url(site_page_url(shift.roster.site))
 
     body = build_calendar(name=name, shifts=shifts, url_for=url_for)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -122,7 +157,7 @@ def deputy_calendar(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
     """The A4 wall poster of a site: its deputies, the year's reception days, and a QR code to its page."""
-    site = get_object_or_404(Site.objects.active().select_related("parent"), slug=slug)
+    site = get_object_or_404(Site.objects.active().select_related("parent__parent"), slug=slug)
     year = roster_year_for(site)
     if request.GET.get("year", "").isdigit():
         year = int(request.GET["year"])
@@ -130,7 +165,9 @@ def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
     deputies.sort(
         key=lambda deputy: (min((LEVEL_ORDER.get(m.level, 9) for m in deputy.mandates.all()), default=9), deputy.name)
     )
-    page_url = request.build_absolute_uri(site_page_url(site))
+    # PORTAL_URL, not the address of the computer that prints: a poster printed at a desk on 127.0.0.1 or an
+    # intranet name must still work from a voter's phone.
+    page_url = portal_url(site_page_url(site))
     qr = segno.make(page_url, error="m").svg_inline(
         scale=4, border=2, omitsize=True, svgclass="poster-qr", title=_("QR code: %(url)s") % {"url": page_url}
     )
@@ -143,6 +180,8 @@ def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
             "shifts": year_roster(site, year),
             "deputies": deputies,
             "page_url": page_url,
+            # A room without its own line gives its station's: voters call the station.
+            "phone": site.phone or site.station.phone,
             # segno escapes the title it writes into the SVG; nothing else in it comes from users.
             "qr_svg": mark_safe(qr),  # noqa: S308
             "schedule_url": f"{reverse('stations:schedule')}?site={site.slug}",

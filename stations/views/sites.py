@@ -58,6 +58,12 @@ def site_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _year(request: HttpRequest) -> int | None:
+    """`?year=2027`: the roster year asked for; anything else is ignored (the page shows the current year)."""
+    value = request.GET.get("year", "")
+    return int(value) if value.isdigit() and len(value) == 4 else None
+
+
 def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
     site = site_with_relations(slug)
     if site is None:
@@ -65,7 +71,7 @@ def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "stations/sites/site_detail.html",
-        {"site": site, "deputies": list(deputies_at(site))},
+        {"site": site, "deputies": list(deputies_at(site)), "year": _year(request)},
     )
 
 

@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now
 from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
-from stations.forms.stats import StatsForm, public_form, year_choices, year_from
+from stations.forms.stats import StatsForm, public_form, roster_year_choices, year_from
 from stations.models import AbsenceReason, District
+from stations.models.sites import network_ordering
 from stations.policy import (
     can_view_deputy_attendance,
     deputy_record_for_user,
@@ -96,7 +97,8 @@ def staff_stats(request: HttpRequest) -> HttpResponse:
 def deputy_record(request: HttpRequest, slug: str) -> HttpResponse:
     """A deputy's performance record (履职档案) for a year, printable."""
     deputy = deputy_record_for_user(request.user, slug)
-    year = year_from(request.GET)
+    years = roster_year_choices()
+    year = year_from(request.GET, years)
     record = stats.deputy_record(deputy=deputy, year=year)
     return render(
         request,
@@ -109,9 +111,9 @@ def deputy_record(request: HttpRequest, slug: str) -> HttpResponse:
                 for reason in AbsenceReason
             ],
             "year": year,
-            "years": year_choices(),
+            "years": years,
             "levels": deputy.mandates.order_by("term_start"),
-            "sites": deputy.assignments.select_related("site").order_by("site__name"),
+            "sites": deputy.assignments.select_related("site").order_by(*network_ordering("site__")),
             "printed_at": local_now(),
             "definitions": [d for d in DEFINITIONS if d[0] in RECORD_TERMS],
         },
@@ -168,7 +170,8 @@ def _sort_headers(sort: str) -> list[dict]:
 @requires(can_view_deputy_attendance)
 def deputy_attendance(request: HttpRequest) -> HttpResponse:
     """Every deputy's attendance for a year, sortable by any column."""
-    year = year_from(request.GET)
+    years = roster_year_choices()
+    year = year_from(request.GET, years)
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in stats.ATTENDANCE_SORTS:
         sort = "name"
@@ -176,5 +179,5 @@ def deputy_attendance(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "stations/stats/deputy_attendance.html",
-        {"rows": rows, "year": year, "years": year_choices(), "sort": sort, "headers": _sort_headers(sort)},
+        {"rows": rows, "year": year, "years": years, "sort": sort, "headers": _sort_headers(sort)},
     )

@@ -76,3 +76,52 @@ def test_a_voters_opinion_is_handled_to_resolution_and_tracked(live_server, brow
     voter.goto(f"{live_server.url}/track/22222-22222-22222/")
     assert voter.get_by_role("heading", name="查询码不存在").is_visible()
     assert_accessible(voter)
+
+
+def test_a_voter_leaves_an_opinion_from_a_rooms_page_with_the_room_chosen(
+    live_server, browser, phone_context_args, room, other_room
+):
+    from stations.models import Opinion
+
+    page = browser.new_context(**phone_context_args).new_page()
+    page.goto(f"{live_server.url}{room.get_absolute_url()}")
+    assert_accessible(page)
+    page.get_by_role("link", name="在此提出意见建议").click()
+    page.wait_for_url(f"**/opinions/new/?site={room.slug}")
+    assert page.get_by_label("联络站（室）").input_value() == str(room.pk)
+    # Consent comes before the personal fields it covers.
+    fields = page.locator("form input, form select, form textarea").evaluate_all("els => els.map(e => e.name)")
+    assert fields.index("consent") < fields.index("submitter_name") < fields.index("submitter_phone")
+    assert_accessible(page)
+    page.get_by_label("类别").select_option("transport")
+    page.get_by_label("您的意见建议").fill("村口公交站台顶棚破损，雨天无处避雨。")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_url("**/opinions/submitted/")
+    assert Opinion.objects.get().site == room
+
+    # A site that takes no opinions online offers no such link.
+    page.goto(f"{live_server.url}{other_room.get_absolute_url()}")
+    assert page.get_by_role("link", name="在此提出意见建议").count() == 0
+
+
+def test_switching_language_keeps_what_was_typed(live_server, page, room):
+    page.goto(f"{live_server.url}/opinions/new/?site={room.slug}")
+    page.get_by_label("类别").select_option("transport")
+    page.get_by_label("您的意见建议").fill("村口公交站台顶棚破损，雨天无处避雨。")
+    page.get_by_label("我同意").check()
+    page.get_by_label("您的姓名（选填）").fill("王先生")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+
+    assert page.url.endswith(f"/opinions/new/?site={room.slug}")  # the same page, its query kept
+    assert page.get_by_role("button", name="Submit the opinion").is_visible()
+    assert page.get_by_label("Your opinion or suggestion").input_value() == "村口公交站台顶棚破损，雨天无处避雨。"
+    assert page.get_by_label("Topic").input_value() == "transport"
+    assert page.get_by_label("Your name (optional)").input_value() == "王先生"
+    assert page.get_by_role("checkbox").first.is_checked()
+    assert page.get_by_label("Liaison station or room").input_value() == str(room.pk)
+    assert_accessible(page)
+    # Kept once: a reload starts empty again, nothing lingers in the tab.
+    page.reload()
+    assert page.get_by_label("Your opinion or suggestion").input_value() == ""
+    assert page.evaluate("sessionStorage.length") == 0

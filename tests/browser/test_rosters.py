@@ -49,7 +49,17 @@ def test_administrator_generates_and_publishes_next_years_roster_then_sees_it_pu
     assert DutyShift.objects.filter(roster__year=year).count() == 36
     assert_accessible(page)
 
+    # The grid shows whether the year is fair before anything is published.
+    assert page.locator("section.roster-fairness").get_by_text("最多与最少相差").is_visible()
     page.get_by_role("button", name=f"公布{year}年值班表").click()
+    page.wait_for_load_state()
+    # A confirmation step: the fairness summary and the drafts, nothing published yet.
+    assert page.get_by_role("heading", level=1).inner_text().startswith("是否公布")
+    assert page.locator("section.roster-fairness").is_visible()
+    assert room.name in page.locator("main").inner_text()
+    assert not Roster.objects.filter(year=year, published_at__isnull=False).exists()
+    assert_accessible(page)
+    page.get_by_role("button", name=f"确认公布{year}年值班表").click()
     page.wait_for_load_state()
     assert page.get_by_text("选民现在即可查看").is_visible()
     assert Roster.objects.filter(year=year, published_at__isnull=False).count() == 3
@@ -74,7 +84,7 @@ def test_administrator_generates_and_publishes_next_years_roster_then_sees_it_pu
     assert_accessible(page)
 
 
-def test_voter_on_a_phone_finds_who_is_on_duty_on_the_next_20th_at_the_jinxing_room(
+def test_voter_on_a_phone_chooses_their_town_and_sees_who_is_on_duty_on_the_next_20th(
     live_server, browser, phone_context_args, station, room, other_room, deputies, district
 ):
     make_deputy(district, "沈凤桥", sites=[other_room])
@@ -89,19 +99,39 @@ def test_voter_on_a_phone_finds_who_is_on_duty_on_the_next_20th_at_the_jinxing_r
     context = browser.new_context(**phone_context_args)
     page = context.new_page()
     try:
+        # The schedule opens on a town chooser, not on every site of the district.
         page.goto(live_server.url + reverse("stations:schedule"))
-        heading = page.get_by_role("heading", level=2, name=f"{day.month}月{day.day}日")
+        assert page.locator("article.shift-card").count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert_accessible(page)
+        page.get_by_label("您所在的镇（街道）", exact=True).select_option(label="余新镇")
+        page.get_by_role("button", name="查看").click()
+        page.wait_for_load_state()
+
+        heading = page.get_by_role("heading", level=2, name=f"余新镇下一个接待日：{day.year}年{day.month}月{day.day}日")
         assert heading.is_visible()
         card = page.locator("article.shift-card", has_text="金星村代表联络室")
         assert card.is_visible()
+        assert page.locator("article.shift-card", has_text="凤桥").count() == 0
         text = card.inner_text()
         assert "09:00–11:30" in text
         assert sorted(name for name in (d.name for d in deputies) if name in text) == on_duty
-        # Readable on a phone: nothing wider than the screen.
+        # Readable on a phone: nothing wider than the screen, controls big enough to hit.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        assert page.get_by_role("button", name="查看").bounding_box()["height"] >= 44
+        assert_accessible(page)
+
+        # Remembered: the next visit opens on the town; the whole district is one click away.
+        page.goto(live_server.url + reverse("stations:schedule"))
+        assert heading.is_visible()
+        page.get_by_role("link", name=f"{day.year}年{day.month}月{day.day}日全区各站点的接待安排").click()
+        page.wait_for_load_state()
+        assert page.locator("article.shift-card", has_text="凤桥").count() == 1
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         assert_accessible(page)
 
-        card.get_by_role("link", name=on_duty[0]).click()
+        page.goto(live_server.url + reverse("stations:schedule"))
+        page.locator("article.shift-card", has_text="金星村代表联络室").get_by_role("link", name=on_duty[0]).click()
         page.wait_for_load_state()
         assert page.get_by_role("heading", name=f"{on_duty[0]}的值班安排").is_visible()
         assert_accessible(page)
