@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from stations.bounds import in_bounds, validate_in_bounds
+from stations.bounds import BoundsCheck, in_bounds, validate_in_bounds
 from stations.clock import local_today
 from stations.models.sites import Site
 from stations.models.visits import Category, Visit
@@ -142,14 +142,14 @@ class Opinion(models.Model):
             models.Index(fields=["site", "registered_at"], name="opinion_site_registered_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=in_bounds("next_review"), name="opinion_next_review_in_bounds"),
-            models.CheckConstraint(condition=in_bounds("closed_at", moment=True), name="opinion_closed_at_in_bounds"),
-            models.CheckConstraint(condition=in_bounds("replied_at", moment=True), name="opinion_replied_at_in_bounds"),
-            models.CheckConstraint(
+            BoundsCheck(condition=in_bounds("next_review"), name="opinion_next_review_in_bounds"),
+            BoundsCheck(condition=in_bounds("closed_at", moment=True), name="opinion_closed_at_in_bounds"),
+            BoundsCheck(condition=in_bounds("replied_at", moment=True), name="opinion_replied_at_in_bounds"),
+            BoundsCheck(
                 condition=in_bounds("registered_at", moment=True, nullable=False),
                 name="opinion_registered_at_in_bounds",
             ),
-            models.CheckConstraint(condition=in_bounds("deadline"), name="opinion_deadline_in_bounds"),
+            BoundsCheck(condition=in_bounds("deadline"), name="opinion_deadline_in_bounds"),
             models.CheckConstraint(
                 condition=Q(supervised=False) | Q(next_review__isnull=False),
                 name="opinion_supervision_has_review_date",
@@ -204,9 +204,7 @@ class OpinionEvent(models.Model):
         verbose_name_plural = _("opinion events")
         ordering = ["at", "pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=in_bounds("at", moment=True, nullable=False), name="opinionevent_at_in_bounds"
-            ),
+            BoundsCheck(condition=in_bounds("at", moment=True, nullable=False), name="opinionevent_at_in_bounds"),
         ]
 
     def __str__(self) -> str:

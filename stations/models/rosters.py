@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from simple_history.models import HistoricalRecords
 
-from stations.bounds import in_bounds, validate_in_bounds
+from stations.bounds import BoundsCheck, in_bounds, validate_in_bounds
 from stations.clock import local_time, start_of_day
 from stations.models.sites import Deputy, Site
 from stations.portal import portal_domain
@@ -68,9 +68,9 @@ class ReceptionRule(models.Model):
         verbose_name = _("reception rule")
         verbose_name_plural = _("reception rules")
         constraints = [
-            models.CheckConstraint(condition=in_bounds("valid_until"), name="receptionrule_valid_until_in_bounds"),
-            models.CheckConstraint(condition=in_bounds("valid_from"), name="receptionrule_valid_from_in_bounds"),
-            models.CheckConstraint(condition=in_bounds("date"), name="receptionrule_date_in_bounds"),
+            BoundsCheck(condition=in_bounds("valid_until"), name="receptionrule_valid_until_in_bounds"),
+            BoundsCheck(condition=in_bounds("valid_from"), name="receptionrule_valid_from_in_bounds"),
+            BoundsCheck(condition=in_bounds("date"), name="receptionrule_date_in_bounds"),
             models.CheckConstraint(
                 condition=Q(end_time__gt=models.F("start_time")),
                 name="rule_ends_after_start",
@@ -214,15 +214,9 @@ class DutyShift(models.Model):
         ordering = ["start", "roster"]
         indexes = [models.Index(fields=["start"])]
         constraints = [
-            models.CheckConstraint(
-                condition=in_bounds("original_start", moment=True), name="dutyshift_original_start_in_bounds"
-            ),
-            models.CheckConstraint(
-                condition=in_bounds("end", moment=True, nullable=False), name="dutyshift_end_in_bounds"
-            ),
-            models.CheckConstraint(
-                condition=in_bounds("start", moment=True, nullable=False), name="dutyshift_start_in_bounds"
-            ),
+            BoundsCheck(condition=in_bounds("original_start", moment=True), name="dutyshift_original_start_in_bounds"),
+            BoundsCheck(condition=in_bounds("end", moment=True, nullable=False), name="dutyshift_end_in_bounds"),
+            BoundsCheck(condition=in_bounds("start", moment=True, nullable=False), name="dutyshift_start_in_bounds"),
             models.CheckConstraint(
                 condition=Q(end__gt=models.F("start")),
                 name="shift_ends_after_start",
@@ -341,7 +335,7 @@ class Unavailability(models.Model):
         verbose_name = _("unavailable date")
         verbose_name_plural = _("unavailable dates")
         constraints = [
-            models.CheckConstraint(condition=in_bounds("date", nullable=False), name="unavailability_date_in_bounds"),
+            BoundsCheck(condition=in_bounds("date", nullable=False), name="unavailability_date_in_bounds"),
             models.UniqueConstraint(fields=["deputy", "date"], name="unavailability_unique"),
         ]
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from stations.bounds import in_bounds, validate_in_bounds
+from stations.bounds import BoundsCheck, in_bounds, validate_in_bounds
 from stations.photos import deputy_photo_normalised
 from stations.validators import validate_image_content
 
@@ -168,7 +168,7 @@ class Site(models.Model):
         # choice fields): a station before its rooms and points. "kind" sorted as text put points first.
         ordering = ["district", *default_site_ordering()]
         constraints = [
-            models.CheckConstraint(condition=in_bounds("established"), name="site_established_in_bounds"),
+            BoundsCheck(condition=in_bounds("established"), name="site_established_in_bounds"),
             models.UniqueConstraint(
                 fields=["parent", "name"],
                 name="site_name_unique_among_siblings",
@@ -387,10 +387,8 @@ class Mandate(models.Model):
         verbose_name_plural = _("mandates")
         ordering = ["deputy", "level"]
         constraints = [
-            models.CheckConstraint(condition=in_bounds("term_end"), name="mandate_term_end_in_bounds"),
-            models.CheckConstraint(
-                condition=in_bounds("term_start", nullable=False), name="mandate_term_start_in_bounds"
-            ),
+            BoundsCheck(condition=in_bounds("term_end"), name="mandate_term_end_in_bounds"),
+            BoundsCheck(condition=in_bounds("term_start", nullable=False), name="mandate_term_start_in_bounds"),
             models.UniqueConstraint(fields=["deputy", "level", "term_start"], name="mandate_unique_per_term"),
             models.CheckConstraint(
                 condition=Q(term_end__isnull=True) | Q(term_end__gt=models.F("term_start")),
@@ -418,7 +416,7 @@ class Assignment(models.Model):
         verbose_name = _("site assignment")
         verbose_name_plural = _("site assignments")
         constraints = [
-            models.CheckConstraint(condition=in_bounds("since"), name="assignment_since_in_bounds"),
+            BoundsCheck(condition=in_bounds("since"), name="assignment_since_in_bounds"),
             models.UniqueConstraint(fields=["deputy", "site"], name="assignment_unique"),
         ]
 

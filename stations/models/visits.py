@@ -11,7 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from stations.bounds import in_bounds, validate_in_bounds
+from stations.bounds import BoundsCheck, in_bounds, validate_in_bounds
 from stations.clock import local_date
 from stations.models.rosters import DutyShift
 from stations.models.sites import Area, Deputy, Site
@@ -145,7 +145,7 @@ class Visit(models.Model):
             models.Index(fields=["archived_at"], condition=Q(archived_at__isnull=False), name="visit_archived_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
+            BoundsCheck(
                 condition=in_bounds("occurred_at", moment=True, nullable=False), name="visit_occurred_at_in_bounds"
             ),
             models.CheckConstraint(
