@@ -130,3 +130,19 @@ def test_every_scrollable_table_can_be_reached_and_scrolled_with_the_keyboard():
     for name, tag in containers:
         assert 'tabindex="0"' in tag and 'role="region"' in tag, (name, tag)
         assert "aria-label=" in tag or "aria-labelledby=" in tag, (name, tag)
+
+
+def test_data_migrations_write_on_the_connection_migrate_runs_on():
+    """migrate runs as the tables' owner (stations.db_roles); a data migration that writes through the default
+    connection reaches the portal's runtime role — on a test database set up by the owner, the wrong database."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "stations" / "migrations"
+    offenders = [
+        path.name
+        for path in sorted(folder.glob("0*.py"))
+        if "RunPython" in (text := path.read_text())
+        and ".objects." in text
+        and "schema_editor.connection.alias" not in text
+    ]
+    assert not offenders, f"data migrations writing through the default connection: {offenders}"

@@ -9,8 +9,10 @@ def entered_when_received(apps, schema_editor):
     """Until now an opinion and a step were dated when they were typed: that date is when they were entered."""
     Opinion = apps.get_model("stations", "Opinion")
     OpinionEvent = apps.get_model("stations", "OpinionEvent")
-    Opinion.objects.update(entered_at=models.F("registered_at"))
-    OpinionEvent.objects.update(entered_at=models.F("at"))
+    # On the connection migrate runs on (the owner's, stations.db_roles), not the portal's default one.
+    database = schema_editor.connection.alias
+    Opinion.objects.using(database).update(entered_at=models.F("registered_at"))
+    OpinionEvent.objects.using(database).update(entered_at=models.F("at"))
 
 
 class Migration(migrations.Migration):
