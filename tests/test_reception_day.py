@@ -4,7 +4,6 @@ record book."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -15,6 +14,7 @@ from django.utils import timezone
 from stations.models import AuditAction, AuditEntry, Membership, Opinion, Site, SiteKind, State, Visit
 from stations.selectors.visits import visit_history
 from tests.factories_visits import make_visit, shift_now
+from tests.test_visits_views import _post_data
 
 NEW = reverse("stations:visit_create")
 
@@ -41,28 +41,9 @@ def _selected_site(response) -> str | None:
 
 
 def _post(site, *, opinions=(), **overrides) -> dict[str, str]:
-    data = {
-        "site": str(site.pk),
-        "occurred_at": (timezone.localtime() - dt.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M"),
-        "visitor_name": "王小明",
-        "visitor_phone": "138 1234 5678",
-        "village": "金星村",
-        "people": "1",
-        "channel": "reception_day",
-        "category": "transport",
-        "summary": "反映村道坑洼，雨天积水",
-        "opinions-TOTAL_FORMS": "3",
-        "opinions-INITIAL_FORMS": "0",
-        "opinions-MIN_NUM_FORMS": "0",
-        "opinions-MAX_NUM_FORMS": "20",
-    }
-    for index in range(3):
-        data[f"opinions-{index}-category"] = ""
-        data[f"opinions-{index}-content"] = ""
-    for index, content in enumerate(opinions):
-        data[f"opinions-{index}-content"] = content
-    data.update(overrides)
-    return data
+    """The record book's visit form (tests/test_visits_views.py), the phone typed with spaces, opinions by text."""
+    overrides.setdefault("visitor_phone", "138 1234 5678")
+    return _post_data(site, opinions=[("", content) for content in opinions], **overrides)
 
 
 # --- the form opens on the right site ------------------------------------------------------------------------
