@@ -15,6 +15,7 @@ from stations.audit import Actor
 from stations.clock import LOCAL_TZ
 from stations.models import AuditEntry, HandlingBody, Opinion, Site, State, Visit
 from stations.selectors.stats import Period, Scope, headline
+from stations.services import opinions as opinion_services
 from stations.services.visits import visit_create
 
 pytestmark = pytest.mark.django_db
@@ -151,39 +152,76 @@ def test_dated_handling_steps_are_taken_through_the_transition_services(tmp_path
     assert opinion.events.count() == 5  # nothing taken twice
 
 
+def _at(month: int, day: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, 0, tzinfo=LOCAL_TZ)
+
+
 def test_round_trip_the_record_book_export_imports_into_an_empty_book_with_the_same_figures(
     dana_client, dana, room, station, deputies, bob
 ):
+    """Export the record book, empty it, import the export: the district's figures are the same — visits, voters,
+    reception events, and every opinion figure down to the on-time and satisfaction counts."""
+    body = HandlingBody.objects.create(name="区交通运输局")
+    actor = Actor(bob)
+    made = []
     for day, people, name in ((3, 2, "王芳"), (20, 12, "李四"), (21, 1, "")):
-        visit_create(
-            site=room if day != 21 else station,
-            actor=Actor(bob),
-            occurred_at=dt.datetime(2026, 3, day, 9, 30, tzinfo=LOCAL_TZ),
-            summary=f"3月{day}日来访",
-            people=people,
-            visitor_name=name,
-            visitor_phone="13812345678" if name else "",
-            village="金星村",
-            deputies=deputies[:2] if day != 21 else [],
-            visiting_deputies=deputies[:2] if day == 21 else [],
+        made.append(
+            visit_create(
+                site=room if day != 21 else station,
+                actor=actor,
+                occurred_at=dt.datetime(2026, 3, day, 9, 30, tzinfo=LOCAL_TZ),
+                summary=f"3月{day}日来访",
+                people=people,
+                visitor_name=name,
+                visitor_phone="13812345678" if name else "",
+                village="金星村",
+                deputies=deputies[:2] if day != 21 else [],
+                visiting_deputies=deputies[:2] if day == 21 else [],
+            )
         )
+
+    def raise_opinion(visit, content):
+        return opinion_services.opinion_register(
+            site=visit.site, category="transport", content=content, source="reception", visit=visit, actor=actor
+        )
+
+    # Three opinions at the 20 March reception taken to different points, one at the 3 March visit left waiting:
+    # resolved and closed on time, explained after its deadline, referred and still open.
+    first, late, open_one = (raise_opinion(made[1], text) for text in ("修复村口道路", "增设公交站", "整治河道"))
+    raise_opinion(made[0], "路灯不亮")
+    first, late, open_one = (
+        opinion_services.opinion_accept(opinion=opinion, actor=actor, happened_at=_at(3, 21))
+        for opinion in (first, late, open_one)
+    )
+    first = opinion_services.opinion_refer(opinion=first, actor=actor, body=body, happened_at=_at(3, 22))
+    first = opinion_services.opinion_reply(opinion=first, actor=actor, reply="已列入维修计划", happened_at=_at(4, 10))
+    first = opinion_services.opinion_resolve(opinion=first, actor=actor, happened_at=_at(5, 5))
+    opinion_services.opinion_close(opinion=first, actor=actor, satisfaction="satisfied", happened_at=_at(5, 10))
+    late = opinion_services.opinion_refer(
+        opinion=late, actor=actor, body=body, deadline=dt.date(2026, 4, 1), happened_at=_at(3, 22)
+    )
+    late = opinion_services.opinion_reply(opinion=late, actor=actor, reply="暂无条件增设", happened_at=_at(4, 20))
+    opinion_services.opinion_explain(opinion=late, actor=actor, explanation="暂无条件增设", happened_at=_at(4, 21))
+    opinion_services.opinion_refer(opinion=open_one, actor=actor, body=body, happened_at=_at(3, 23))
+
     scope, period = Scope.for_district(room.district), Period.year(2026)
     before = headline(scope=scope, period=period)
+    assert (before.opinions, before.resolved, before.resolved_explained, before.closed) == (4, 2, 1, 1)
     exported = dana_client.get(reverse("stations:visit_export", kwargs={"fmt": "xlsx"}), {"unmasked": "1"})
+    Opinion.objects.all().delete()
     Visit.objects.all().delete()
     assert headline(scope=scope, period=period).voters == 0
 
     result = dana_client.post(PAGE, {"file": upload(exported.content, "record-book.xlsx")})
 
-    assert "已导入并保存 3 行" in result.content.decode(), result.content.decode()
+    # One row for each opinion, one for each visit without one: 4 + 1 rows.
+    assert "已导入并保存 5 行" in result.content.decode(), result.content.decode()
     after = headline(scope=scope, period=period)
-    assert (after.visits, after.voters, after.shifts_held + after.offshift_events) == (
-        before.visits,
-        before.voters,
-        before.shifts_held + before.offshift_events,
-    )
+    assert after == before
     assert sorted(Visit.objects.values_list("visitor_phone", flat=True)) == ["", "13812345678", "13812345678"]
     assert all(visit.deputies.count() == 2 for visit in Visit.objects.all())
+    assert Opinion.objects.get(content="修复村口道路").closed_at == _at(5, 10)
+    assert Opinion.objects.get(content="增设公交站").deadline == dt.date(2026, 4, 1)
 
 
 def test_imported_steps_carry_the_dates_of_the_file(tmp_path, room, bob):

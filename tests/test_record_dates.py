@@ -311,3 +311,42 @@ def test_resolved_splits_into_resolved_and_explained_beside_still_open(station, 
     assert (figures.resolved, figures.resolved_solved, figures.resolved_explained) == (3, 1, 2)
     assert figures.still_open == 1
     assert figures.opinions == figures.not_accepted + figures.resolved + figures.still_open
+
+
+def test_an_opinion_registered_at_a_visit_without_a_date_is_received_at_the_visits_time(station, bob):
+    visit = _visit(station, bob, _ago(40), opinions=0)
+
+    opinion = services.opinion_register(
+        site=station, category=Category.TRANSPORT, content="路灯不亮", source="reception", visit=visit, actor=Actor(bob)
+    )
+
+    assert opinion.registered_at == visit.occurred_at
+    assert opinion.entered_at > visit.occurred_at
+
+
+def test_the_record_book_flags_late_entries_and_filters_them(station, bob, dana_client):
+    _visit(station, bob, _ago(45), opinions=0, visitor_name="补录者")
+    _visit(station, bob, _ago(2), opinions=0, visitor_name="当月者")
+    book = reverse("stations:visit_list")
+
+    page = dana_client.get(book).content.decode()
+    late_only = dana_client.get(book, {"late": "on"}).content.decode()
+
+    items = page.split('class="card mb-2 visit-item"')[1:]
+    assert [("补*" in item, "逾期补录" in item) for item in items] == [(False, False), (True, True)]
+    assert "补*" in late_only and "当*" not in late_only
+    assert "当*" in page
+
+
+def test_the_admin_shows_when_steps_happened_and_when_they_were_typed(station, bob, admin_client):
+    visit = _visit(station, bob, _ago(45), opinions=1)
+    opinion = visit.opinions.get()
+
+    page = admin_client.get(reverse("admin:stations_opinion_change", args=[opinion.pk])).content.decode()
+    visit_page = admin_client.get(reverse("admin:stations_visit_change", args=[visit.pk])).content.decode()
+
+    assert "录入时间" in page and "逾期补录" in page
+    for moment in (opinion.registered_at, opinion.entered_at):  # both dates, as the admin prints them
+        day = local_date(moment)
+        assert f"{day.year}年{day.month}月{day.day}日" in page
+    assert "逾期补录" in visit_page

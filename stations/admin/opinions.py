@@ -24,6 +24,8 @@ class OpinionEventInline(admin.TabularInline):
     can_delete = False
     readonly_fields = (
         "at",
+        "entered_at",
+        "entered_late",
         "action",
         "from_state",
         "to_state",
@@ -75,6 +77,7 @@ class OpinionAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
         "tracking_code",
         "state",
         "registered_at",
+        "entered_at",
         "replied_at",
         "closed_at",
         "satisfaction",

@@ -24,8 +24,19 @@ class VisitAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
     text_fields = ("summary",)
     personal_fieldset_title = _("Visitor")
     locals().update(masked_displays(Visit, personal_fields + text_fields))
-    list_display = ["occurred_at", "site", "masked_phone", "people", "channel", "category", "archived_at"]
-    list_filter = ["channel", "category", ("archived_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "occurred_at",
+        "site",
+        "masked_phone",
+        "people",
+        "channel",
+        "category",
+        "entered_late",
+        "archived_at",
+    ]
+    list_filter = ["channel", "category", "entered_late", ("archived_at", admin.EmptyFieldListFilter)]
+    # When it was typed and whether that was past the late-entry limit are facts of the record, not fields to edit.
+    readonly_fields = ["created_at", "entered_late"]
     search_fields = ["summary", "area_text", "area__name", "site__name"]
     date_hierarchy = "occurred_at"
     list_select_related = ["site"]

@@ -325,6 +325,12 @@ class VisitFilter(django_filters.FilterSet):
         empty_label=_("Any"),
         method="filter_opinions",
     )
+    late = django_filters.BooleanFilter(
+        label=_("Entered late only"),
+        field_name="entered_late",
+        widget=forms.CheckboxInput,
+        method="filter_late",
+    )
     q = django_filters.CharFilter(label=_("Search summary or village"), method="filter_search")
     archived = django_filters.ChoiceFilter(
         label=_("Archived visits"),
@@ -355,6 +361,10 @@ class VisitFilter(django_filters.FilterSet):
         if value == Archived.ARCHIVED:
             return queryset.filter(archived_at__isnull=False)
         return queryset
+
+    def filter_late(self, queryset, name, value):
+        # Unticked means "any": the box only narrows the book to records typed in after the late-entry limit.
+        return queryset.filter(entered_late=True) if value else queryset
 
     def filter_opinions(self, queryset, name, value):
         return with_open_opinions(queryset, value == OpenOpinions.WITH)

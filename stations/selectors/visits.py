@@ -20,6 +20,8 @@ from stations.models import (
     Duty,
     DutyShift,
     Opinion,
+    OpinionAction,
+    OpinionEvent,
     Site,
     State,
     Visit,
@@ -250,8 +252,53 @@ def visits_today(*, sites: QuerySet[Site], day: dt.date | None = None) -> QueryS
 # --- exports ------------------------------------------------------------------------------------------
 
 
+# The handling steps an exported opinion row dates, in the columns the import reads back (stations/imports/kinds.py,
+# VISITS): accepted, referred, replied, the outcome (resolved or explained) and closed. The last step of each
+# action counts (an opinion reopened and referred again exports its latest referral).
+_STEP_COLUMNS: dict[str, str] = {
+    OpinionAction.ACCEPT: "accepted",
+    OpinionAction.REFER: "referred",
+    OpinionAction.REPLY: "replied",
+    OpinionAction.RESOLVE: "outcome",
+    OpinionAction.EXPLAIN: "outcome",
+    OpinionAction.CLOSE: "closed",
+}
+
+
+def _moment(value: dt.datetime | None) -> str:
+    return local_time(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _opinion_cells(opinion: Opinion | None, *, unmasked: bool) -> list[Any]:
+    """An opinion's text, topic and dated handling steps, as the import's visit columns name them."""
+    if opinion is None:
+        return [""] * 12
+    steps: dict[str, OpinionEvent] = {}
+    for event in opinion.events.all():  # prefetched in time order
+        if event.action in _STEP_COLUMNS:
+            steps[_STEP_COLUMNS[event.action]] = event
+    outcome = steps.get("outcome")
+    referral = steps.get("referred")
+    return [
+        opinion.content if unmasked else redact_phones(opinion.content),
+        str(opinion.get_category_display()),
+        _moment(steps["accepted"].at if "accepted" in steps else None),
+        referral.handling_body.name if referral and referral.handling_body else "",
+        _moment(referral.at if referral else None),
+        opinion.deadline.isoformat() if opinion.deadline else "",
+        opinion.reply,
+        _moment(steps["replied"].at if "replied" in steps else None),
+        str(outcome.get_to_state_display()) if outcome else "",
+        _moment(outcome.at if outcome else None),
+        str(opinion.get_satisfaction_display()) if opinion.satisfaction else "",
+        _moment(steps["closed"].at if "closed" in steps else None),
+    ]
+
+
 def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of the record book for a spreadsheet; the voter's name and phone masked unless asked."""
+    """Header and rows of the record book for a spreadsheet: one row for each opinion raised at a visit (the
+    visit's columns repeated), one row for a visit without opinions; the voter's name and phone masked unless
+    asked. The columns are the import's (kind "visits"), so an export imports back into an empty book."""
     header = [
         _("Date and time"),
         _("Site"),
@@ -263,34 +310,51 @@ def export_rows(queryset: QuerySet[Visit], *, unmasked: bool) -> tuple[list[str]
         _("Topic"),
         _("Deputies present"),
         _("Summary"),
+        _("Opinion raised"),
+        _("Opinion's topic"),
+        _("Accepted on"),
+        _("Handling body"),
+        _("Referred on"),
+        _("Reply deadline"),
+        _("Reply"),
+        _("Replied on"),
+        _("Result"),
+        _("Result on"),
+        _("Voter's satisfaction"),
+        _("Closed on"),
         _("Opinions"),
         _("Open opinions"),
         _("Recorded by"),
         _("Archived"),
     ]
+    events = OpinionEvent.objects.select_related("handling_body").order_by("at", "pk")
+    opinions = Opinion.objects.order_by("registered_at", "pk").prefetch_related(Prefetch("events", queryset=events))
     rows = []
-    for visit in queryset.iterator(chunk_size=500):
+    for visit in queryset.prefetch_related(Prefetch("opinions", queryset=opinions)).iterator(chunk_size=500):
         deputies = "、".join(
             _("%(name)s (visiting)") % {"name": p.deputy.name} if p.is_visiting else p.deputy.name
             for p in visit.visit_deputies.all()
         )
         recorder = visit.recorded_by.get_full_name() or visit.recorded_by.get_username()
-        rows.append(
-            [
-                local_time(visit.occurred_at).strftime("%Y-%m-%d %H:%M"),
-                visit.site.name,
-                visit.village,
-                visit.visitor_name if unmasked else mask_name(visit.visitor_name),
-                visit.visitor_phone if unmasked else mask_phone(visit.visitor_phone),
-                visit.people,
-                str(visit.get_channel_display()),
-                str(visit.get_category_display()),
-                deputies,
-                visit.summary if unmasked else redact_phones(visit.summary),
-                visit.opinion_count,  # type: ignore[attr-defined]  # annotated by with_open_opinions
-                visit.open_opinion_count,  # type: ignore[attr-defined]
-                recorder,
-                _("yes") if visit.archived_at else "",
-            ]
-        )
+        visit_cells = [
+            _moment(visit.occurred_at),
+            visit.site.name,
+            visit.village,
+            visit.visitor_name if unmasked else mask_name(visit.visitor_name),
+            visit.visitor_phone if unmasked else mask_phone(visit.visitor_phone),
+            visit.people,
+            str(visit.get_channel_display()),
+            str(visit.get_category_display()),
+            deputies,
+            visit.summary if unmasked else redact_phones(visit.summary),
+        ]
+        tail = [
+            visit.opinion_count,  # type: ignore[attr-defined]  # annotated by record_book
+            visit.open_opinion_count,  # type: ignore[attr-defined]
+            recorder,
+            _("yes") if visit.archived_at else "",
+        ]
+        raised: list[Opinion | None] = list(visit.opinions.all())
+        for opinion in raised or [None]:
+            rows.append([*visit_cells, *_opinion_cells(opinion, unmasked=unmasked), *tail])
     return [str(label) for label in header], rows

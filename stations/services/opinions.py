@@ -95,10 +95,10 @@ def opinion_register(
     """Register a new opinion with its staff reference, public tracking code and first timeline entry. The
     actor is the staff member at a reception, or a voter (no user) on the online station.
 
-    `received_at` is when the voter raised it (the visit's time for an opinion raised at a visit; None: now);
-    the figures count it then. When it was typed is kept beside it (`entered_at`)."""
+    `received_at` is when the voter raised it; left out, an opinion raised at a visit is received at the visit's
+    time and any other now. The figures count it then. When it was typed is kept beside it (`entered_at`)."""
     now = timezone.now()
-    received = received_at or now
+    received = received_at or (visit.occurred_at if visit is not None else now)
     if received > now:
         raise OpinionError(_("An opinion cannot be received in the future."), code="future")
     late = _refuse_late(received, site=site, actor=actor, now=now, field=None)
