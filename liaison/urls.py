@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from stations.forms.accounts import SignInForm
+from stations.views.accounts import AuditedPasswordChangeView
 
 
 def media(request, path: str):
@@ -20,7 +21,7 @@ urlpatterns = [
     # which has no second factor. A district administrator sets a new password in the admin (audited).
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/", AuditedPasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -447,3 +447,33 @@ def test_a_district_administrator_manages_every_model_in_the_admin_by_role(dana,
     assert not alice.has_perm("stations.change_site")  # station staff work in the staff pages
     dana.is_active = False
     assert not dana.has_perm("stations.change_site")
+
+
+def test_changing_ones_own_password_is_recorded_without_the_password(client, alice):
+    client.force_login(alice)
+    new_password = "another-long-password-8"
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": new_password, "new_password2": new_password},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action=AuditAction.PASSWORD_CHANGED, object_id=str(alice.pk))
+    assert entry.actor == alice and entry.changes == {"user": "alice", "fields": ["password"]}
+    assert not AuditEntry.objects.filter(changes__icontains=new_password).exists()
+
+
+def test_a_district_administrator_cannot_take_over_a_superuser_or_become_one(client, dana, admin_user):
+    client.force_login(dana)
+    new_password = "a-new-long-password-7"
+
+    refused = client.post(
+        reverse("admin:auth_user_password_change", args=[admin_user.pk]),
+        {"password1": new_password, "password2": new_password},
+    )
+    own_page = client.get(reverse("admin:auth_user_change", args=[dana.pk])).text
+
+    assert refused.status_code == 403
+    admin_user.refresh_from_db()
+    assert not admin_user.check_password(new_password)
+    assert 'name="is_superuser"' not in own_page and 'name="user_permissions"' not in own_page
+    assert 'name="first_name"' in own_page  # the rest of the account is still theirs to edit

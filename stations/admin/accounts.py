@@ -59,6 +59,24 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     list_filter = [*BaseUserAdmin.list_filter, "membership__role"]
     list_select_related = ["membership"]
 
+    # Only a superuser makes, edits or removes a superuser, or hands out permissions and groups: a district
+    # administrator manages the network's accounts through their roles (Membership), and could otherwise make
+    # themself a superuser or take over a superuser's account by setting its password.
+    _SUPERUSER_ONLY = ("is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, *self._SUPERUSER_ONLY]
+
+    def _reserved(self, request, obj) -> bool:
+        return obj is not None and obj.is_superuser and not request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return not self._reserved(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return not self._reserved(request, obj) and super().has_delete_permission(request, obj)
+
     @admin.display(description=_("role"), ordering="membership__role")
     def role(self, obj) -> str:
         membership = getattr(obj, "membership", None)

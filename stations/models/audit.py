@@ -43,6 +43,7 @@ class AuditAction(models.TextChoices):
     LOGOUT = "auth.logout", _("signed out")
     LOCKED_OUT = "auth.locked_out", _("sign-in locked after repeated failures")
     PASSWORD_SET = "auth.password_set", _("password set by an administrator")
+    PASSWORD_CHANGED = "auth.password_changed", _("password changed by its owner")
     SECOND_FACTOR_ENROLLED = "auth.second_factor.enrolled", _("two-factor device enrolled")
     SECOND_FACTOR_PASSED = "auth.second_factor.passed", _("second factor passed")
     SECOND_FACTOR_FAILED = "auth.second_factor.failed", _("wrong second-factor code")

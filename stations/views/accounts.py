@@ -1,4 +1,5 @@
-"""Two-factor sign-in pages: enrolment with a locally drawn QR code, and the code page."""
+"""Two-factor sign-in pages (enrolment with a locally drawn QR code, and the code page) and the audited
+"change my password" page."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,8 +19,9 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from stations.audit import Actor
+from stations.audit import Actor, audit
 from stations.forms.accounts import TokenForm
+from stations.models import AuditAction
 from stations.services import two_factor
 
 
@@ -84,3 +87,17 @@ def session_keep_alive(request: HttpRequest) -> JsonResponse:
     """ "Stay signed in": any request renews the idle limit (SESSION_SAVE_EVERY_REQUEST), so this only answers
     how long the session now lasts. Called by static/js/session.js from the warning before the session ends."""
     return JsonResponse({"expires_in": settings.SESSION_COOKIE_AGE})
+
+
+class AuditedPasswordChangeView(auth_views.PasswordChangeView):
+    """Django's own "change my password" page, with the change written to the audit log (never the password)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit(
+            action=AuditAction.PASSWORD_CHANGED,
+            actor=Actor.from_request(self.request),
+            target=form.user,
+            changes={"user": form.user.get_username(), "fields": ["password"]},
+        )
+        return response
