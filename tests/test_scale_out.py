@@ -14,6 +14,7 @@ import datetime as dt
 import http.client
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -52,9 +53,51 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+REDIS_SERVER = shutil.which("redis-server")
+
+
 @pytest.fixture
-def two_portals(tmp_path) -> Iterator[tuple[int, int]]:
-    """Two gunicorn processes, one worker each, on the test database and the configured cache."""
+def redis_url(tmp_path) -> Iterator[str]:
+    """A redis-server of the test's own (no persistence), as the cache: skipped without Debian's redis-server
+    locally, a failure under CI=true (.ci/run installs it)."""
+    if REDIS_SERVER is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but redis-server is missing: the Redis cache cannot be tested")
+        pytest.skip("redis-server is not installed (apt-get install redis-server; CI installs it)")
+    port = _free_port()
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("redis-server did not start")
+                time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture
+def cache_url(request) -> str:
+    """The cache the servers use: the one in settings (the database cache, or CACHE_URL's), or with the
+    parameter "redis" a redis-server of the test's own."""
+    if getattr(request, "param", None) == "redis":
+        return request.getfixturevalue("redis_url")
+    return os.environ.get("CACHE_URL", "")
+
+
+@pytest.fixture
+def two_portals(tmp_path, cache_url) -> Iterator[tuple[int, int]]:
+    """Two gunicorn processes, one worker each, on the test database and the cache named by `cache_url`."""
     env = {
         **{key: value for key, value in os.environ.items() if key not in ("DATABASE_OWNER_URL",)},
         "DATABASE_URL": _database_url(),
@@ -64,6 +107,7 @@ def two_portals(tmp_path) -> Iterator[tuple[int, int]]:
         "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
         "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_LEVEL": "WARNING",
+        **({"CACHE_URL": cache_url} if cache_url else {}),
     }
     ports = (_free_port(), _free_port())
     servers = [
@@ -133,12 +177,7 @@ class Browser:
 
 def test_two_gunicorn_processes_on_one_database_behave_as_one_portal(room, deputies, station, two_portals):
     a, b = two_portals
-    now = timezone.now()
-    running = make_shift(
-        room, now - dt.timedelta(hours=1), now + dt.timedelta(hours=2), deputies=deputies[:2], published=True
-    )
-    make_user("bob", role="station_head", station=station)
-    page = reverse("stations:site_detail", args=[room.slug])
+    running, page = _world(room, deputies, station)
 
     visitor = Browser()
     status, _headers, text = visitor.get(b, page)
@@ -146,29 +185,8 @@ def test_two_gunicorn_processes_on_one_database_behave_as_one_portal(room, deput
     assert visitor.get(b, page)[1]["X-Cache"] == "hit"
     assert visitor.get(a, page)[1]["X-Cache"] == "hit"  # one cache: B's page is A's too
 
-    # Signed in on A, the session works on B.
-    bob = Browser()
-    status, headers, _ = bob.post_form(a, reverse("login"), {"username": "bob", "password": PASSWORD})
-    assert status == 302, "sign-in on A"
-    status, _headers, text = bob.get(b, reverse("stations:staff_home"))
-    assert status == 200 and "bob" in text
-
-    # A change through A's staff page is on B's cached page at its next request.
-    duty = Duty.objects.get(shift=running, deputy=deputies[1])
-    prefix = f"duty-{duty.pk}"
-    status, _headers, _ = bob.post_form(
-        a,
-        reverse("stations:staff_duty_attendance", args=[duty.pk]),
-        {f"{prefix}-attendance": Attendance.ABSENT, f"{prefix}-absence_reason": "illness"},
-        form_page=reverse("stations:staff_shift", args=[running.pk]),
-    )
-    assert status == 302, "attendance marked on A"
-    status, headers, text = visitor.get(b, page)
-    assert headers["X-Cache"] == "miss"
-    start = text.index('class="table table-sm align-middle roster-table"')
-    roster = text[start : text.index("</table>", start)]
-    assert "顾海明" in roster
-    assert "黄美勤" not in roster  # absent: the roster shows who came
+    # Signed in on A, the session works on B; a change through A's staff page is on B's cached page at once.
+    _change_on_a_shows_on_b(a, b, running, deputies, visitor, page)
 
     # Failed sign-ins on both servers count towards one lockout (five for one user name from one address).
     intruder = Browser()
@@ -194,3 +212,47 @@ def test_two_gunicorn_processes_on_one_database_behave_as_one_portal(room, deput
 def test_the_portal_under_test_uses_a_shared_cache():
     backend = settings.CACHES["default"]["BACKEND"]
     assert backend in ("django.core.cache.backends.db.DatabaseCache", "django.core.cache.backends.redis.RedisCache")
+
+
+def _change_on_a_shows_on_b(a: int, b: int, running, deputies, visitor: Browser, page: str) -> None:
+    bob = Browser()
+    status, _headers, _ = bob.post_form(a, reverse("login"), {"username": "bob", "password": PASSWORD})
+    assert status == 302, "sign-in on A"
+    status, _headers, text = bob.get(b, reverse("stations:staff_home"))
+    assert status == 200 and "bob" in text
+
+    duty = Duty.objects.get(shift=running, deputy=deputies[1])
+    prefix = f"duty-{duty.pk}"
+    status, _headers, _ = bob.post_form(
+        a,
+        reverse("stations:staff_duty_attendance", args=[duty.pk]),
+        {f"{prefix}-attendance": Attendance.ABSENT, f"{prefix}-absence_reason": "illness"},
+        form_page=reverse("stations:staff_shift", args=[running.pk]),
+    )
+    assert status == 302, "attendance marked on A"
+    status, headers, text = visitor.get(b, page)
+    assert headers["X-Cache"] == "miss"
+    start = text.index('class="table table-sm align-middle roster-table"')
+    roster = text[start : text.index("</table>", start)]
+    assert "顾海明" in roster
+    assert "黄美勤" not in roster  # absent: the roster shows who came
+    assert visitor.get(a, page)[1]["X-Cache"] == "hit"  # B's new page is A's too
+
+
+def _world(room, deputies, station):
+    now = timezone.now()
+    running = make_shift(
+        room, now - dt.timedelta(hours=1), now + dt.timedelta(hours=2), deputies=deputies[:2], published=True
+    )
+    make_user("bob", role="station_head", station=station)
+    return running, reverse("stations:site_detail", args=[room.slug])
+
+
+@pytest.mark.parametrize("cache_url", ["redis"], indirect=True)
+def test_with_redis_as_the_cache_two_processes_share_pages_and_invalidation(room, deputies, station, two_portals):
+    a, b = two_portals
+    running, page = _world(room, deputies, station)
+    visitor = Browser()
+    assert visitor.get(b, page)[1]["X-Cache"] == "miss"
+    assert visitor.get(a, page)[1]["X-Cache"] == "hit"
+    _change_on_a_shows_on_b(a, b, running, deputies, visitor, page)
