@@ -81,6 +81,9 @@ def town_scope(station_slug: str) -> str:
 
 # Entries live at most this long (a day), also when nothing changes: the cache table stays small.
 PAGE_TIMEOUT = 24 * 3600
+# Tokens too expire (a week), so that scopes nobody asks for again (a mistyped slug) do not pile up; an expired
+# token is replaced by a fresh one, which only renders its pages once more.
+TOKEN_TIMEOUT = 7 * 24 * 3600
 _GENERATION_PREFIX = "gen:"
 _PAGE_PREFIX = "page:"
 
@@ -117,7 +120,7 @@ def generations(scopes: Iterable[str]) -> dict[str, str]:
             cache.set(key, token, timeout=max(1, int(until - time.time())))
         else:
             # `add`: when two readers find a token missing, both end up with the same winner.
-            cache.add(key, _new_token(), timeout=None)
+            cache.add(key, _new_token(), timeout=TOKEN_TIMEOUT)
     if missing:
         found.update(cache.get_many(missing))
     # A cache that stores nothing (a dummy, or one that is failing) gives fresh tokens: nothing is served from it.
