@@ -95,6 +95,13 @@ def _cache() -> BaseCache:
 # --- generations ----------------------------------------------------------------------------------------------
 
 
+def _generation_key(scope: str) -> str:
+    # A slug comes from the URL or a cookie: however long or odd, the key stays short and plain.
+    if len(scope) > 100 or not scope.isprintable() or " " in scope:
+        scope = "sha256:" + hashlib.sha256(scope.encode()).hexdigest()
+    return _GENERATION_PREFIX + scope
+
+
 def _new_token() -> str:
     # The time it was made (for Last-Modified) and a random part (two processes never make the same token).
     return f"{time.time():.6f}|{secrets.token_hex(6)}"
@@ -108,9 +115,9 @@ def generations(scopes: Iterable[str]) -> dict[str, str]:
     """The current token of each scope (the clock's included when asked for), making the missing ones."""
     cache = _cache()
     wanted = list(dict.fromkeys(scopes))
-    keys = {_GENERATION_PREFIX + scope: scope for scope in wanted}
+    keys = {_generation_key(scope): scope for scope in wanted}
     found = cache.get_many(list(keys))
-    clock_key = _GENERATION_PREFIX + CLOCK
+    clock_key = _generation_key(CLOCK)
     if clock_key in found and _clock_until(found[clock_key]) <= time.time():
         del found[clock_key]  # the cache may keep a key up to a second past its timeout
     missing = [key for key in keys if key not in found]
@@ -158,7 +165,7 @@ def _clock_token() -> tuple[str, float]:
 def invalidate(scopes: Iterable[str]) -> None:
     """Every page showing one of `scopes` is rendered afresh once the current transaction commits (at once
     outside a transaction; never if it rolls back, so a dry-run import changes nothing)."""
-    keys = sorted({_GENERATION_PREFIX + scope for scope in scopes})
+    keys = sorted({_generation_key(scope) for scope in scopes})
     if keys:
         transaction.on_commit(partial(_bump, keys), robust=True)
 

@@ -455,3 +455,13 @@ def test_every_public_url_is_cached_or_deliberately_not():
     }
     assert public - set(caching.PAGES) - set(NOT_CACHED) == set()
     assert set(caching.PAGES) <= public
+
+
+def test_hostile_slugs_and_cookies_are_answered_as_without_a_cache(world):
+    long_slug = "a" * 900
+    assert visitor().get(reverse("stations:site_detail", args=[long_slug])).status_code == 404
+    assert visitor().get(f"{reverse('stations:schedule')}?site={long_slug}").status_code == 200  # ignored by the form
+    for value in ("x" * 900, "%E9%95%87 \u00e9\u00a0", "../../etc"):
+        response = visitor(schedule_town=value).get(reverse("stations:schedule"))
+        assert response.status_code == 200
+        assert "X-Cache" not in response  # a town that does not exist is forgotten, never stored
