@@ -544,7 +544,8 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor:
         summary=reason,
         changes={"site": shift.site.slug, "from": format_day(before), "to": format_day(start)},
     )
-    caching.invalidate(caching.shifts_scopes([shift]))
+    # A reception with a visit recorded counts as held on its (new) date.
+    caching.invalidate(caching.shifts_scopes([shift]) | {caching.STATS})
     return shift
 
 
