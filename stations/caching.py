@@ -37,7 +37,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -410,16 +410,6 @@ _CSRF_PLACEHOLDER = b"\x00csrf\x00"
 _KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
 
 
-@dataclass
-class _Entry:
-    etag: str
-    content: bytes
-    headers: dict[str, str]
-    cookies: Any = None
-    status: int = 200
-    extra: dict[str, str] = field(default_factory=dict)
-
-
 def _cacheable(request: HttpRequest) -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
@@ -473,7 +463,7 @@ class PublicPageCacheMiddleware:
         except Exception:  # noqa: BLE001  (the cache is an optimisation: when it fails, pages are rendered)
             logger.warning("page cache unavailable; serving %s uncached", request.path, exc_info=True)
             return None
-        if isinstance(entry, _Entry) and entry.etag == etag:
+        if isinstance(entry, dict) and entry.get("etag") == etag:
             hit = self._replay(request, entry)
             self._finish(hit, key, etag, last_modified, "hit")
             return hit
@@ -487,12 +477,13 @@ class PublicPageCacheMiddleware:
 
     @staticmethod
     def _store(entry_key: str, response: HttpResponse, etag: str, tokens: Mapping[str, str]) -> None:
-        entry = _Entry(
-            etag=etag,
-            content=_CSRF_INPUT.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", response.content),
-            headers={name: response[name] for name in _KEPT_HEADERS if response.has_header(name)},
-            cookies=response.cookies,
-        )
+        # Plain types only: an entry written by one release must read back under the next.
+        entry = {
+            "etag": etag,
+            "content": _CSRF_INPUT.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", response.content),
+            "headers": {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)},
+            "cookies": [(morsel.key, morsel.value, dict(morsel)) for morsel in response.cookies.values()],
+        }
         clock_until = _clock_until(tokens[CLOCK])
         timeout = max(1, min(PAGE_TIMEOUT, int(clock_until - time.time())))
         try:
@@ -501,14 +492,15 @@ class PublicPageCacheMiddleware:
             logger.warning("page cache unavailable; answer not stored", exc_info=True)
 
     @staticmethod
-    def _replay(request: HttpRequest, entry: _Entry) -> HttpResponse:
-        content = entry.content
+    def _replay(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
+        content: bytes = entry["content"]
         if _CSRF_PLACEHOLDER in content:
             # The language switch posts a form: this visitor's own token, as the view would have rendered it.
             content = content.replace(_CSRF_PLACEHOLDER, get_token(request).encode())
-        response = HttpResponse(content, status=entry.status, headers=entry.headers)
-        if entry.cookies:
-            response.cookies = entry.cookies
+        response = HttpResponse(content, headers=entry["headers"])
+        for name, value, attributes in entry["cookies"]:
+            response.cookies[name] = value
+            response.cookies[name].update({key: val for key, val in attributes.items() if val})
         return response
 
     @staticmethod
