@@ -433,6 +433,25 @@ def test_the_clock_turns_when_the_next_reception_starts_or_ends(world):
     assert until == pytest.approx(local_midnight.timestamp(), abs=3600 * 2)
 
 
+def test_a_reception_that_ends_leaves_the_next_reception_box_at_once(room, deputies):
+    now = timezone.now()
+    ending = make_shift(
+        room, now - dt.timedelta(hours=2), now + dt.timedelta(seconds=2), deputies=[deputies[0]], published=True
+    )
+    make_shift(room, now + dt.timedelta(days=10), deputies=[deputies[1]], published=True)
+    page = site_page(room)
+
+    def next_reception() -> str:
+        response = load(visitor(), page)
+        box = text(response)
+        return box[box.index("site-next-") : box.index("site-roster-")]
+
+    assert "顾海明" in next_reception() and "黄美勤" not in next_reception()
+    assert load(visitor(), page)["X-Cache"] == "hit"
+    time.sleep(max(0.0, (ending.end - timezone.now()).total_seconds()) + 0.5)
+    assert "黄美勤" in next_reception() and "顾海明" not in next_reception()
+
+
 # --- which public pages are cached ------------------------------------------------------------------------------
 
 # Public URLs deliberately not cached, and why.
