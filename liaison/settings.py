@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during authentication into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # After every middleware that sets up the request (session, user, language, CSRF); its process_view answers
+    # public pages from the cache, and every middleware above still wraps those answers.
+    "stations.caching.PublicPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "liaison.urls"
@@ -109,6 +112,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Cache: public pages and feeds (stations/caching.py) and nothing else. CACHE_URL picks it (django-environ's
+# cache_url: `redis://127.0.0.1:6379/1` for Redis, which needs the `redis` package). The default is Django's
+# database cache in the portal's own database: it needs no server, and every gunicorn process and every node on
+# that database shares it, so a change made through one is seen by all (a file cache would be one machine's,
+# local memory one process's). Its table is made by `manage.py migrate` (stations' migrate runs
+# createcachetable as the owner; on PostgreSQL the runtime role gets its rows through the default privileges of
+# migration 0011) and by the test database set-up.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://portal_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # Django's default (300 entries) would cull a province's pages all day long.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=20000))
+CACHES["default"].setdefault("KEY_PREFIX", "liaison")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -34,6 +34,12 @@ else:
     _ModelAdminBase = object
 
 
+def _current_scopes(obj: models.Model) -> set[str]:
+    from stations import caching
+
+    return caching.current_scopes(obj)
+
+
 class AuditedAdminMixin(_ModelAdminBase):
     # The imports inside these methods are deferred on purpose: this module is loaded while apps are
     # populated (LiaisonAdminConfig), before any model may be imported.
@@ -48,6 +54,9 @@ class AuditedAdminMixin(_ModelAdminBase):
                 "to": masked_value(name, form.cleaned_data.get(name), free_text=free_text),
             }
         obj._liaison_audit_changes = changes
+        # The public pages that show the record as it was (its old slug, the deputies on a shift before its inline
+        # rows change); those showing it as it is now are added when the change is logged (`_invalidate`).
+        obj._liaison_cache_before = _current_scopes(obj) if change else set()
         super().save_model(request, obj, form, change)
 
     def get_historical_record_context_helper(self, request, historical_record):
@@ -82,14 +91,25 @@ class AuditedAdminMixin(_ModelAdminBase):
             changes=changes,
         )
 
+    @staticmethod
+    def _invalidate(obj) -> None:
+        # Every change the admin logs (after the object and its inline rows are saved, or before they are
+        # deleted) renews the cached public pages that show it (stations.caching), as the services do.
+        from stations import caching
+
+        before: set[str] = getattr(obj, "_liaison_cache_before", set())
+        caching.invalidate(before | caching.scopes_for(obj))
+
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
         self._audit(request, obj, "created", message)
+        self._invalidate(obj)
         return entry
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
         self._audit(request, obj, "changed", message)
+        self._invalidate(obj)
         return entry
 
     def log_deletions(self, request, queryset):
@@ -99,6 +119,7 @@ class AuditedAdminMixin(_ModelAdminBase):
         actor = Actor.from_request(request)
         for obj in queryset:
             audit(action=admin_action(obj, "deleted"), actor=actor, target=obj, summary=str(obj))
+            self._invalidate(obj)
         return entries
 
 

@@ -93,6 +93,18 @@ def _fast_password_hashing(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_page_cache(request):
+    """Tests that commit (transactional_db, live_server) start with an empty cache: the flush that empties the
+    tables between them leaves the cache's table (no model) and Redis as they were, with pages of another test's
+    data under tokens nobody bumped. Tests inside a transaction never read or store pages (stations.caching)."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from stations import caching
 from stations.audit import Actor, AuditAction, audit, masked_value
 from stations.models import (
     Area,
@@ -89,7 +90,7 @@ def area_upsert(*, district: District, town: str, name: str, kind: str, actor: A
     created = area is None
     if area is None:
         area = Area(district=district, town=town.strip(), name=name.strip())
-    return _save(
+    area, outcome = _save(
         instance=area,
         created=created,
         fields={"kind": kind},
@@ -97,6 +98,9 @@ def area_upsert(*, district: District, town: str, name: str, kind: str, actor: A
         actions=(AuditAction.AREA_CREATED, AuditAction.AREA_UPDATED),
         summary=str(area),
     )
+    if outcome == Outcome.UPDATED:
+        caching.invalidate(caching.scopes_for(area))  # a new area serves no site yet
+    return area, outcome
 
 
 @transaction.atomic
@@ -157,6 +161,8 @@ def site_upsert(
             )
             if outcome == Outcome.UNCHANGED:
                 outcome = Outcome.UPDATED
+    if outcome != Outcome.UNCHANGED:
+        caching.invalidate(caching.site_scopes(site))
     return site, outcome
 
 
@@ -192,7 +198,7 @@ def deputy_upsert(
             district=district,
             slug=slug.strip() or _unique_slug(Deputy, f"{district.slug}-deputy", "deputy"),
         )
-    return _save(
+    deputy, outcome = _save(
         instance=deputy,
         created=created,
         fields={
@@ -206,6 +212,9 @@ def deputy_upsert(
         actions=(AuditAction.DEPUTY_CREATED, AuditAction.DEPUTY_UPDATED),
         summary=name.strip(),
     )
+    if outcome != Outcome.UNCHANGED:
+        caching.invalidate(caching.deputy_scopes(deputy))
+    return deputy, outcome
 
 
 @transaction.atomic
@@ -223,7 +232,7 @@ def mandate_upsert(
     created = mandate is None
     if mandate is None:
         mandate = Mandate(deputy=deputy, level=level, term_start=term_start)
-    return _save(
+    mandate, outcome = _save(
         instance=mandate,
         created=created,
         fields={"term_end": term_end, "electoral_district": electoral_district.strip()},
@@ -231,6 +240,9 @@ def mandate_upsert(
         actions=(AuditAction.MANDATE_CREATED, AuditAction.MANDATE_UPDATED),
         summary=f"{deputy.name} {level} {term_start:%Y-%m-%d}",
     )
+    if outcome != Outcome.UNCHANGED:
+        caching.invalidate(caching.deputy_scopes(deputy))  # levels show wherever the deputy is named
+    return mandate, outcome
 
 
 @transaction.atomic
@@ -242,7 +254,7 @@ def assignment_upsert(
     created = assignment is None
     if assignment is None:
         assignment = Assignment(deputy=deputy, site=site)
-    return _save(
+    assignment, outcome = _save(
         instance=assignment,
         created=created,
         fields={"since": since} if since is not None or created else {},
@@ -250,6 +262,9 @@ def assignment_upsert(
         actions=(AuditAction.ASSIGNMENT_CREATED, AuditAction.ASSIGNMENT_UPDATED),
         summary=f"{deputy.name} @ {site.name}",
     )
+    if outcome != Outcome.UNCHANGED:
+        caching.invalidate(caching.assignment_scopes(deputy=deputy, site=site))
+    return assignment, outcome
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from stations import caching
 from stations.audit import Actor, AuditAction, audit
 from stations.bounds import validate_in_bounds
 from stations.clock import is_late, local_date, local_time
@@ -141,6 +142,7 @@ def opinion_register(
             **_dates_audited(received, now=now, late=late),
         },
     )
+    caching.invalidate({caching.STATS})
     return opinion
 
 
@@ -358,6 +360,9 @@ def _change(
                 **_dates_audited(at, now=now, late=late),
             },
         )
+        if transition is not None:
+            # A step that moves the state moves the public figures (accepted, resolved…); flags do not.
+            caching.invalidate({caching.STATS})
         if transition is not None and current.submitter_email:
             # Only a voter who left an e-mail address is told (a record book typed up later has none).
             transaction.on_commit(partial(_notify_voter_of_change, event.pk))

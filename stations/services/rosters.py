@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from stations import caching
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_date, local_moment, local_time, start_of_day
 from stations.models import (
@@ -249,6 +250,7 @@ def roster_generate(*, site: Site, year: int, actor: Actor) -> GenerationResult:
                 "duties_created": result.duties_created,
             },
         )
+        caching.invalidate(caching.roster_scopes(roster))
     return result
 
 
@@ -366,6 +368,7 @@ def roster_publish(*, roster: Roster, actor: Actor) -> Roster:
     roster.published_by = _user(actor)
     _save_with_history(roster, actor=actor, reason="published")
     audit(action=AuditAction.ROSTER_PUBLISHED, actor=actor, target=roster, summary=f"{roster.site.slug} {roster.year}")
+    caching.invalidate(caching.roster_scopes(roster))
     return roster
 
 
@@ -394,6 +397,7 @@ def shift_ensure(
         summary=reason,
         changes={"site": site.slug, "start": format_span(start, end)},
     )
+    caching.invalidate(caching.shifts_scopes([shift]))
     return shift, True
 
 
@@ -417,6 +421,7 @@ def duty_assign(*, shift: DutyShift, deputy: Deputy, actor: Actor, reason: str =
         summary=reason,
         changes={"deputy": deputy.pk},
     )
+    caching.invalidate(caching.shifts_scopes([shift]))
     return duty
 
 
@@ -438,6 +443,7 @@ def duty_remove(*, duty: Duty, actor: Actor, reason: str = "") -> None:
         summary=reason,
         changes={"deputy": duty.deputy_id},
     )
+    caching.invalidate(caching.shifts_scopes([shift], deputies=[duty.deputy]))
 
 
 @transaction.atomic
@@ -474,6 +480,7 @@ def shift_swap(*, duty: Duty, other_duty: Duty, actor: Actor, reason: str = "") 
         summary=reason,
         changes={"deputies": [first.pk, second.pk], "shifts": [shift.pk, other_shift.pk]},
     )
+    caching.invalidate(caching.shifts_scopes([shift, other_shift]))
     return duty, other_duty
 
 
@@ -501,6 +508,7 @@ def duty_substitute(*, duty: Duty, substitute: Deputy, actor: Actor, reason: str
         summary=reason,
         changes={"from": replaced.pk, "to": substitute.pk},
     )
+    caching.invalidate(caching.shifts_scopes([shift], deputies=[replaced]))
     return duty
 
 
@@ -536,6 +544,8 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor:
         summary=reason,
         changes={"site": shift.site.slug, "from": format_day(before), "to": format_day(start)},
     )
+    # A reception with a visit recorded counts as held on its (new) date.
+    caching.invalidate(caching.shifts_scopes([shift]) | {caching.STATS})
     return shift
 
 
@@ -554,6 +564,7 @@ def duty_mark_attendance(
         _lock_deputies([substitute.pk])
     duty = _locked_duty(duty)
     shift = duty.shift
+    stood_in_before = duty.substitute
     if actor.user is not None and not can_mark_attendance(actor.user, shift.site):
         raise PermissionDenied(_("Only the station's staff can mark attendance."))
     if shift.start > timezone.now():
@@ -583,5 +594,9 @@ def duty_mark_attendance(
         actor=actor,
         target=duty,
         changes={"deputy": duty.deputy_id, "shift": shift.pk, "attendance": attendance},
+    )
+    # Who came shows on the schedules (an absent deputy is left out, a substitute named); "held" is a figure.
+    caching.invalidate(
+        caching.shifts_scopes([shift], deputies=[stood_in_before] if stood_in_before else []) | {caching.STATS}
     )
     return duty

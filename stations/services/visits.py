@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from stations import caching
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import is_late, local_time
 from stations.models import Area, Category, Channel, Deputy, DutyShift, Opinion, Site, Source, Visit, VisitDeputy
@@ -217,6 +218,7 @@ def visit_create(
             **({"entered_late": True} if visit.entered_late else {}),
         },
     )
+    caching.invalidate({caching.STATS})  # voters received, reception events held
     return visit
 
 
@@ -295,6 +297,7 @@ def visit_update(
                 **({"entered_late": True} if visit.entered_late and "occurred_at" in changed else {}),
             },
         )
+        caching.invalidate({caching.STATS})
     return visit
 
 
@@ -322,6 +325,7 @@ def visit_archive(*, visit: Visit, actor: Actor, reason: str) -> Visit:
         summary=str(visit.site),
         changes={"reason": reason},
     )
+    caching.invalidate({caching.STATS})  # archived visits count nowhere
     return visit
 
 
@@ -338,4 +342,5 @@ def visit_restore(*, visit: Visit, actor: Actor) -> Visit:
     visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
     visit.save()
     audit(action=AuditAction.VISIT_RESTORED, actor=actor, target=visit, summary=str(visit.site))
+    caching.invalidate({caching.STATS})
     return visit

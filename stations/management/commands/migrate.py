@@ -1,11 +1,13 @@
 """Django's `migrate`, run as the role that owns the tables when the portal has one (stations.db_roles).
 
 The runtime role may not create or alter tables, so `manage.py migrate` without `--database` (as `make run`,
-CI and the README's recipe call it) migrates through the owner's connection.
+CI and the README's recipe call it) migrates through the owner's connection, and then creates the database
+cache's table there (`createcachetable`).
 """
 
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.commands import migrate
 
 from stations.db_roles import owner_database
@@ -15,3 +17,7 @@ class Command(migrate.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         options["database"] = owner_database(options["database"])
         super().handle(*args, **options)
+        # The database cache's table (settings.CACHES) is no model, so no migration makes it; made here, by the
+        # owner, every deployment that migrates has it. Nothing happens when it exists or the cache is Redis.
+        if not options.get("plan") and not options.get("check_unapplied"):
+            call_command("createcachetable", database=options["database"], verbosity=options["verbosity"])

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from PIL import Image
 
+from stations import caching
 from stations.audit import Actor, audit
 from stations.models import AuditAction, Deputy
 from stations.photos import PHOTO_STORED_SIZE, deputy_photo_normalised
@@ -51,6 +52,7 @@ class Command(BaseCommand):
                 photo.storage.delete(old_name)
                 deputy.photo = ""
                 deputy.save(update_fields=["photo"])
+                caching.invalidate(caching.deputy_scopes(deputy))  # the placeholder shows instead
                 removed.append(deputy.slug)
                 continue
             photo.close()
@@ -63,6 +65,7 @@ class Command(BaseCommand):
                 photo.close()
             deputy.photo.save(normalised.name, normalised, save=False)
             deputy.save(update_fields=["photo"])
+            caching.invalidate(caching.deputy_scopes(deputy))  # the pages link the new file
             photo.storage.delete(old_name)
             reencoded += 1
         if reencoded or removed:

@@ -1,0 +1,513 @@
+"""Public pages and feeds served from Django's cache, invalidated exactly when what they show changes.
+
+**Scopes and generations.** Every cached page names the *scopes* it shows (`site:<slug>`, `deputy:<slug>`,
+`town:<station slug>`, the whole `network`, the `deputies` list, the district-wide `schedule`, the public
+`stats`), and its cache entry and ETag are built from the current *generation token* of each scope. A write
+says which scopes it changed (`invalidate`, called by the services and the admin); once its transaction
+commits, those tokens are deleted, so every page that shows the change gets a new ETag and is rendered again,
+while every other page stays cached. Who shows what is decided here, in one place: the page side in `PAGES`,
+the change side in the `*_scopes` functions below.
+
+Why this is safe across processes and races:
+- Tokens live in the shared cache (the database cache, or Redis), so a change made through one gunicorn
+  process is seen by every other at its next request.
+- A bump *deletes* tokens (a delete cannot be lost to a concurrent write); the next reader adds a fresh random
+  token. An evicted token is likewise replaced by a fresh one: a missing token never brings an old page back.
+- Readers fetch the tokens before the view reads any data; a writer's tokens go only after its commit
+  (`transaction.on_commit`). A page rendered while a change commits is stored under the old tokens and is
+  therefore never served again.
+- Time moves pages too (the next reception, "upcoming" duties, today's date): a `clock` token changes at the
+  next moment a reception starts or ends, and at local midnight.
+
+Who never gets a cached page: signed-in users (their header shows their own links), a request with messages
+waiting, anything but GET/HEAD, and a request inside an open transaction (only the test suite runs requests
+so: a page rendered there could show rows nobody else can see yet). Language and the URL are part of the key;
+the only per-visitor piece of a public page, the CSRF token of the language switch, is put back per request.
+
+`etag_for` / `conditional_response` are the reusable pieces of the conditional GET (ETag / Last-Modified and
+304), for any view or API that can name its scopes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.cache import BaseCache, caches
+from django.db import connection, transaction
+from django.db.models import Model, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+
+from stations.clock import LOCAL_TZ
+
+if TYPE_CHECKING:
+    from stations.models import Deputy, DutyShift, Roster, Site
+
+logger = logging.getLogger(__name__)
+
+# --- scopes -------------------------------------------------------------------------------------------------
+
+NETWORK = "network"  # the tree of sites, the network's size, every list or chooser of sites and towns
+DEPUTIES = "deputies"  # the list of deputies
+SCHEDULE = "schedule"  # the district-wide schedule: any site's published receptions, the next reception day
+STATS = "stats"  # the public figures
+CLOCK = "clock"  # changes when time alone changes a page (see `_clock_token`)
+
+
+def site_scope(slug: str) -> str:
+    return f"site:{slug}"
+
+
+def deputy_scope(slug: str) -> str:
+    return f"deputy:{slug}"
+
+
+def town_scope(station_slug: str) -> str:
+    return f"town:{station_slug}"
+
+
+# Entries live at most this long (a day), also when nothing changes: the cache table stays small.
+PAGE_TIMEOUT = 24 * 3600
+# Tokens too expire (a week), so that scopes nobody asks for again (a mistyped slug) do not pile up; an expired
+# token is replaced by a fresh one, which only renders its pages once more.
+TOKEN_TIMEOUT = 7 * 24 * 3600
+_GENERATION_PREFIX = "gen:"
+_PAGE_PREFIX = "page:"
+
+
+def _cache() -> BaseCache:
+    return caches["default"]
+
+
+# --- generations ----------------------------------------------------------------------------------------------
+
+
+def _generation_key(scope: str) -> str:
+    # A slug comes from the URL or a cookie: however long or odd, the key stays short and plain.
+    if len(scope) > 100 or not scope.isprintable() or " " in scope:
+        scope = "sha256:" + hashlib.sha256(scope.encode()).hexdigest()
+    return _GENERATION_PREFIX + scope
+
+
+def _new_token() -> str:
+    # The time it was made (for Last-Modified) and a random part (two processes never make the same token).
+    return f"{time.time():.6f}|{secrets.token_hex(6)}"
+
+
+def _stamp(token: str) -> float:
+    return float(token.split("|", 1)[0])
+
+
+def generations(scopes: Iterable[str]) -> dict[str, str]:
+    """The current token of each scope (the clock's included when asked for), making the missing ones."""
+    cache = _cache()
+    wanted = list(dict.fromkeys(scopes))
+    keys = {_generation_key(scope): scope for scope in wanted}
+    found = cache.get_many(list(keys))
+    clock_key = _generation_key(CLOCK)
+    if clock_key in found and _clock_until(found[clock_key]) <= time.time():
+        del found[clock_key]  # the cache may keep a key up to a second past its timeout
+    missing = [key for key in keys if key not in found]
+    for key in missing:
+        if key == clock_key:
+            token, until = _clock_token()
+            cache.set(key, token, timeout=max(1, int(until - time.time())))
+        else:
+            # `add`: when two readers find a token missing, both end up with the same winner.
+            cache.add(key, _new_token(), timeout=TOKEN_TIMEOUT)
+    if missing:
+        found.update(cache.get_many(missing))
+    # A cache that stores nothing (a dummy, or one that is failing) gives fresh tokens: nothing is served from it.
+    return {scope: found.get(key) or _new_token() for key, scope in keys.items()}
+
+
+def _clock_until(token: str) -> float:
+    return float(token.split("|", 1)[1])
+
+
+def _clock_token() -> tuple[str, float]:
+    """A token valid until the next moment a reception starts or ends, or local midnight, whichever is first.
+
+    Public pages show "the next reception", coming duties and past ones differently, and today's date; each of
+    those changes only at such a moment. Three indexed look-ups, once per moment for every process together.
+    """
+    from stations.models import DutyShift
+
+    now = timezone.now()
+    tomorrow = dt.datetime.combine(now.astimezone(LOCAL_TZ).date() + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
+    moments = [tomorrow]
+    next_start = DutyShift.objects.filter(start__gt=now).order_by("start").values_list("start", flat=True).first()
+    # A reception lasts hours: the ones ending next started within the last week (the start index is used).
+    next_end = (
+        DutyShift.objects.filter(start__gte=now - dt.timedelta(days=7), end__gt=now)
+        .order_by("end")
+        .values_list("end", flat=True)
+        .first()
+    )
+    moments += [moment for moment in (next_start, next_end) if moment is not None]
+    until = min(moments).timestamp()
+    return f"{now.timestamp():.6f}|{until:.6f}", until
+
+
+def invalidate(scopes: Iterable[str]) -> None:
+    """Every page showing one of `scopes` is rendered afresh once the current transaction commits (at once
+    outside a transaction; never if it rolls back, so a dry-run import changes nothing)."""
+    keys = sorted({_generation_key(scope) for scope in scopes})
+    if keys:
+        transaction.on_commit(partial(_bump, keys), robust=True)
+
+
+def _bump(keys: list[str]) -> None:
+    _cache().delete_many(keys)
+
+
+# --- what a change shows up on ----------------------------------------------------------------------------------
+
+
+def _station_slug(slug: str, parent_slug: str | None, grandparent_slug: str | None) -> str:
+    return grandparent_slug or parent_slug or slug
+
+
+def _sites_scopes(site_ids: Iterable[int]) -> set[str]:
+    """The pages of these sites and their towns' schedules."""
+    from stations.models import Site
+
+    rows = Site.objects.filter(pk__in=set(site_ids)).values_list("slug", "parent__slug", "parent__parent__slug")
+    scopes: set[str] = set()
+    for slug, parent, grandparent in rows:
+        scopes |= {site_scope(slug), town_scope(_station_slug(slug, parent, grandparent))}
+    return scopes
+
+
+def _deputies_scopes(deputy_ids: Iterable[int]) -> set[str]:
+    from stations.models import Deputy
+
+    return {deputy_scope(slug) for slug in Deputy.objects.filter(pk__in=set(deputy_ids)).values_list("slug", flat=True)}
+
+
+def shifts_scopes(shifts: Iterable[DutyShift], *, deputies: Iterable[Deputy] = ()) -> set[str]:
+    """A change to published receptions: their sites' pages, calendars and posters, their towns' schedules, the
+    district-wide schedule, and the pages and calendars of every deputy on them (and of `deputies`, who may
+    just have left them). Receptions of a roster not yet published show nowhere public."""
+    from stations.models import Duty, DutyShift
+
+    ids = [shift.pk for shift in shifts]
+    published = DutyShift.objects.filter(pk__in=ids, roster__published_at__isnull=False)
+    site_ids = set(published.values_list("roster__site_id", flat=True))
+    if not site_ids:
+        return set()
+    people = {deputy.pk for deputy in deputies}
+    for deputy_id, substitute_id in Duty.objects.filter(shift__in=published).values_list("deputy_id", "substitute_id"):
+        people |= {deputy_id, *([substitute_id] if substitute_id else [])}
+    return {SCHEDULE, *_sites_scopes(site_ids), *_deputies_scopes(people)}
+
+
+def roster_scopes(roster: Roster) -> set[str]:
+    """A whole roster published, or changed once published."""
+    if roster.published_at is None:
+        return set()
+    return shifts_scopes(roster.shifts.all())
+
+
+def site_scopes(site: Site) -> set[str]:
+    """A site's own details (name, address, areas, kind, being active…): the lists and trees of sites, the
+    schedules (they name sites), the figures by station, the site's page and those of the sites above and below
+    it (breadcrumbs, lists of rooms, the poster's phone), and the pages of the deputies met there."""
+    from stations.models import Deputy, Site
+
+    family = Site.objects.filter(
+        Q(pk=site.pk)
+        | Q(parent_id=site.pk)
+        | Q(parent__parent_id=site.pk)
+        | Q(children=site)
+        | Q(children__children=site)
+    ).values_list("pk", flat=True)
+    site_ids = {site.pk, *family}
+    people = Deputy.objects.filter(
+        Q(assignments__site__in=site_ids)
+        | Q(duties__shift__roster__site=site)
+        | Q(substitutions__shift__roster__site=site)
+    ).values_list("pk", flat=True)
+    return {NETWORK, DEPUTIES, SCHEDULE, STATS, *_sites_scopes(site_ids), *_deputies_scopes(set(people))}
+
+
+def deputy_scopes(deputy: Deputy) -> set[str]:
+    """A deputy's name, photo, levels or being active: the list of deputies, their own page and calendar, and
+    every site page, schedule and calendar naming them (where assigned, or on a published roster)."""
+    from stations.models import Site
+
+    sites = Site.objects.filter(
+        Q(assignments__deputy=deputy)
+        | Q(rosters__shifts__duties__deputy=deputy, rosters__published_at__isnull=False)
+        | Q(rosters__shifts__duties__substitute=deputy, rosters__published_at__isnull=False)
+    ).values_list("pk", flat=True)
+    return {DEPUTIES, SCHEDULE, deputy_scope(deputy.slug), *_sites_scopes(set(sites))}
+
+
+def assignment_scopes(*, deputy: Deputy, site: Site) -> set[str]:
+    """A deputy assigned to a site, or no longer: the site's page and poster, the deputy's page, the list."""
+    return {DEPUTIES, site_scope(site.slug), deputy_scope(deputy.slug)}
+
+
+def scopes_for(obj: Model) -> set[str]:
+    """What a record changed in the admin shows up on (the admin saves models itself; see admin_site)."""
+    from stations import models as m
+    from stations.models import Site
+
+    if isinstance(obj, m.Site):
+        return site_scopes(obj)
+    if isinstance(obj, m.Area):
+        return set().union(*(site_scopes(site) for site in Site.objects.filter(areas=obj)))
+    if isinstance(obj, m.Deputy):
+        return deputy_scopes(obj)
+    if isinstance(obj, m.Mandate):
+        return deputy_scopes(obj.deputy)
+    if isinstance(obj, m.Assignment):
+        return assignment_scopes(deputy=obj.deputy, site=obj.site)
+    if isinstance(obj, m.Roster):
+        return roster_scopes(obj)
+    if isinstance(obj, m.DutyShift):
+        return shifts_scopes([obj]) | {STATS}
+    if isinstance(obj, m.Duty):
+        return shifts_scopes([obj.shift], deputies=[obj.deputy, *([obj.substitute] if obj.substitute else [])]) | {
+            STATS
+        }
+    if isinstance(obj, m.ReceptionRule):
+        return {site_scope(obj.site.slug)}
+    if isinstance(obj, m.District):
+        return {NETWORK, DEPUTIES, SCHEDULE, STATS}
+    if isinstance(obj, m.Visit | m.VisitDeputy | m.Opinion | m.OpinionEvent):
+        return {STATS}
+    return set()
+
+
+def current_scopes(obj: Model) -> set[str]:
+    """`scopes_for` the record as the database holds it now (before a change: its old slug, its old deputies)."""
+    if obj.pk is None:
+        return set()
+    stored = type(obj)._default_manager.filter(pk=obj.pk).first()
+    return scopes_for(stored) if stored is not None else set()
+
+
+# --- the pages ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """What a public page shows (its scopes) and what, besides its URL and language, selects its content."""
+
+    scopes: tuple[str, ...]
+    variant: str = ""
+    html: bool = True
+
+
+def _fixed(*scopes: str, html: bool = True) -> Callable[[HttpRequest, Mapping[str, Any]], PageKey]:
+    return lambda request, kwargs: PageKey(scopes, html=html)
+
+
+def _schedule_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:
+    """Mirrors stations.views.schedule: the town schedule (from `?town=` or the remembered town) or the
+    district-wide views (`?date=`, `?site=`, `?deputy=`)."""
+    from stations.views.schedule import DISTRICT_FILTERS, TOWN_COOKIE
+
+    query = request.GET
+    if any(key in query for key in DISTRICT_FILTERS):
+        scopes = [NETWORK]  # the filter form lists every site
+        site, deputy = query.get("site", ""), query.get("deputy", "")
+        if query.get("date") or not (site or deputy):
+            scopes.append(SCHEDULE)  # a day of the district, or the next reception day
+        scopes += [site_scope(site)] if site else []
+        scopes += [deputy_scope(deputy)] if deputy else []
+        return PageKey(tuple(scopes))
+    town = query.get("town", "") if "town" in query else request.COOKIES.get(TOWN_COOKIE, "")
+    # A remembered town that no longer exists is forgotten by the view (its cookie deleted): such an answer is
+    # never stored (see `_storable`), so a stored town page always shows that town.
+    scopes = [NETWORK, town_scope(town)] if town else [NETWORK, SCHEDULE]
+    return PageKey(tuple(scopes), variant=f"town={town}")
+
+
+def _site_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:
+    return PageKey((site_scope(kwargs["slug"]),))
+
+
+def _site_feed_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:
+    return PageKey((site_scope(kwargs["slug"]),), html=False)
+
+
+def _deputy_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:
+    return PageKey((deputy_scope(kwargs["slug"]),))
+
+
+def _deputy_feed_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:
+    return PageKey((deputy_scope(kwargs["slug"]),), html=False)
+
+
+# URL name → what the page shows. A public URL missing here is simply not cached (tests/test_caching.py lists
+# every public URL of the permission matrix as cached or deliberately not).
+PAGES: dict[str, Callable[[HttpRequest, Mapping[str, Any]], PageKey]] = {
+    "stations:home": _fixed(NETWORK, SCHEDULE),
+    "stations:site_list": _fixed(NETWORK),
+    "stations:site_detail": _site_key,
+    "stations:site_calendar": _site_feed_key,
+    "stations:site_poster": _site_key,
+    "stations:deputy_list": _fixed(DEPUTIES, NETWORK),
+    "stations:deputy_detail": _deputy_key,
+    "stations:deputy_calendar": _deputy_feed_key,
+    "stations:schedule": _schedule_key,
+    "stations:public_stats": _fixed(STATS),
+}
+
+
+def etag_for(tokens: Mapping[str, str], *parts: str) -> str:
+    """A weak ETag from the scopes' tokens and whatever else selects the content (URL, language…)."""
+    digest = hashlib.sha256("\n".join([*parts, *(f"{k}={v}" for k, v in sorted(tokens.items()))]).encode())
+    return f'W/"{digest.hexdigest()[:32]}"'
+
+
+def last_modified_for(tokens: Mapping[str, str]) -> int | None:
+    """When the newest token was made, in whole seconds; None within the current second (a change later in that
+    second would carry the same Last-Modified, and If-Modified-Since would wrongly answer 304)."""
+    newest = int(max(_stamp(token) for token in tokens.values()))
+    return None if newest >= int(time.time()) else newest
+
+
+def conditional_response(
+    request: HttpRequest, *, scopes: Iterable[str], parts: Iterable[str] = ()
+) -> tuple[HttpResponseBase | None, str, int | None]:
+    """For any view that can name its scopes: (a 304 when the client's copy is current, else None; the ETag;
+    the Last-Modified time) — computed from the tokens alone, without rendering. Set both on the 200 answer
+    with `set_validators`."""
+    tokens = generations([*scopes, CLOCK])
+    etag = etag_for(tokens, request.get_full_path(), translation.get_language() or "", *parts)
+    last_modified = last_modified_for(tokens)
+    return get_conditional_response(request, etag=etag, last_modified=last_modified), etag, last_modified
+
+
+def set_validators(response: HttpResponseBase, *, etag: str, last_modified: int | None) -> None:
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+
+
+# --- the middleware -------------------------------------------------------------------------------------------
+
+_CSRF_INPUT = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_CSRF_PLACEHOLDER = b"\x00csrf\x00"
+# Headers the view set that a stored answer repeats; the outer middleware adds the rest each time.
+_KEPT_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language")
+
+
+def _cacheable(request: HttpRequest) -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    # Only the test suite serves requests inside an open transaction; what it renders there may not be
+    # committed, so it is neither stored nor served from the cache.
+    if connection.in_atomic_block:
+        return False
+    if request.user.is_authenticated:
+        return False
+    return len(messages.get_messages(request)) == 0
+
+
+def _storable(response: HttpResponseBase) -> bool:
+    if response.status_code != 200 or response.streaming or response.has_header("Cache-Control"):
+        return False
+    # A view that forgets a cookie (a remembered town that no longer exists) answers for that visitor only.
+    return not any(morsel.value == "" for morsel in response.cookies.values())
+
+
+class PublicPageCacheMiddleware:
+    """Serve the pages of `PAGES` from the cache, with ETag / Last-Modified and 304s. Last in MIDDLEWARE: it
+    needs the session, the user, the language and the CSRF cookie, and every other middleware still wraps its
+    answers (security headers, the CSP, cookies)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase], view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        match = request.resolver_match
+        page = PAGES.get(match.view_name) if match is not None else None
+        if page is None or not _cacheable(request):
+            return None
+        key = page(request, view_kwargs)
+        language = translation.get_language() or ""
+        path = request.get_full_path()
+        try:
+            tokens = generations([*key.scopes, CLOCK])
+            etag = etag_for(tokens, path, language, key.variant)
+            last_modified = last_modified_for(tokens)
+            not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+            if not_modified is not None:
+                self._finish(not_modified, key, etag, last_modified, "hit")
+                return not_modified
+            entry_key = _PAGE_PREFIX + hashlib.sha256(f"{language}\n{key.variant}\n{path}".encode()).hexdigest()
+            entry = _cache().get(entry_key)
+        except Exception:  # noqa: BLE001  (the cache is an optimisation: when it fails, pages are rendered)
+            logger.warning("page cache unavailable; serving %s uncached", request.path, exc_info=True)
+            return None
+        if isinstance(entry, dict) and entry.get("etag") == etag:
+            hit = self._replay(request, entry)
+            self._finish(hit, key, etag, last_modified, "hit")
+            return hit
+
+        response = view_func(request, *view_args, **view_kwargs)
+        if _storable(response):
+            assert isinstance(response, HttpResponse)  # not streaming
+            self._store(entry_key, response, etag, tokens)
+            self._finish(response, key, etag, last_modified, "miss")
+        return response
+
+    @staticmethod
+    def _store(entry_key: str, response: HttpResponse, etag: str, tokens: Mapping[str, str]) -> None:
+        # Plain types only: an entry written by one release must read back under the next.
+        entry = {
+            "etag": etag,
+            "content": _CSRF_INPUT.sub(rb"\1" + _CSRF_PLACEHOLDER + rb"\2", response.content),
+            "headers": {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)},
+            "cookies": [(morsel.key, morsel.value, dict(morsel)) for morsel in response.cookies.values()],
+        }
+        clock_until = _clock_until(tokens[CLOCK])
+        timeout = max(1, min(PAGE_TIMEOUT, int(clock_until - time.time())))
+        try:
+            _cache().set(entry_key, entry, timeout=timeout)
+        except Exception:  # noqa: BLE001
+            logger.warning("page cache unavailable; answer not stored", exc_info=True)
+
+    @staticmethod
+    def _replay(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:
+        content: bytes = entry["content"]
+        if _CSRF_PLACEHOLDER in content:
+            # The language switch posts a form: this visitor's own token, as the view would have rendered it.
+            content = content.replace(_CSRF_PLACEHOLDER, get_token(request).encode())
+        response = HttpResponse(content, headers=entry["headers"])
+        for name, value, attributes in entry["cookies"]:
+            response.cookies[name] = value
+            response.cookies[name].update({key: val for key, val in attributes.items() if val})
+        return response
+
+    @staticmethod
+    def _finish(response: HttpResponseBase, key: PageKey, etag: str, last_modified: int | None, how: str) -> None:
+        set_validators(response, etag=etag, last_modified=last_modified)
+        # Browsers and proxies may keep the page but must ask each time (a 304 costs almost nothing), so nobody
+        # sees a stale duty; HTML carries the visitor's CSRF token and is for them only.
+        patch_cache_control(response, no_cache=True, **({"private": True} if key.html else {}))
+        patch_vary_headers(response, ["Cookie"])  # the language and the remembered town are cookies
+        response["X-Cache"] = how
