@@ -179,10 +179,12 @@ class VisitForm(PortalForm):
         themes = Theme.objects.filter(district_id__in=sites.values("district_id"), year__in=years)
         field = cast(forms.ModelMultipleChoiceField, self.fields["themes"])
         field.queryset = themes.order_by("-year", "position", "name")
-        shown = themes.for_station(self.render_site.station) if self.render_site is not None else themes
-        selected = self._selected("themes")
-        shown = shown | themes.filter(pk__in=[int(pk) for pk in selected if pk.isdigit()])
-        field.widget.choices = [(theme.pk, theme.name) for theme in shown.distinct().order_by("position", "name")]
+        selected = [int(pk) for pk in self._selected("themes") if pk.isdigit()]
+        shown = themes
+        if self.render_site is not None:
+            station_themes = themes.for_station(self.render_site.station).values("pk")
+            shown = themes.filter(Q(pk__in=station_themes) | Q(pk__in=selected))
+        field.widget.choices = [(theme.pk, theme.name) for theme in shown.order_by("position", "name")]
 
     def clean_occurred_at(self):
         value = self.cleaned_data["occurred_at"]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -134,37 +134,64 @@ class ThemeRow:
     resolved: int = 0
 
 
+def _count(qs: QuerySet[Any], value: Any = None) -> Coalesce:
+    """A scalar subquery: how many rows (or the sum of `value`) the queryset holds, 0 when none."""
+    aggregate = Sum(value) if value is not None else Count("pk")
+    return Coalesce(Subquery(qs.order_by().annotate(_one=Value(1)).values("_one").annotate(n=aggregate).values("n")), 0)
+
+
 def theme_breakdown(*, scope: Scope, period: Period) -> list[ThemeRow]:
     """One row per theme of the period's years (every theme listed, even at zero), then the records carrying no
-    theme. Three grouped queries whatever the number of records or themes."""
+    theme. One query, whatever the number of records: each theme's counts are correlated subqueries through the
+    tag tables' theme index (themes are a handful a year), the untagged counts scalar subqueries computed once."""
     years = range(period.first.year, period.last.year + 1)
-    themes = list(themes_for_scope(scope, years).values_list("pk", "year", "name"))
-    several_years = period.first.year != period.last.year
-    rows = {pk: ThemeRow(pk, f"{year} {name}" if several_years else name) for pk, year, name in themes}
-    untagged = ThemeRow(None, str(_("Not tagged with a theme")))
-
-    def row_for(key: int | None) -> ThemeRow | None:
-        return untagged if key is None else rows.get(key)
-
+    site_ids = scope.sites().values("pk")
     shifts = DutyShift.objects.filter(
-        roster__site__in=scope.sites().values("pk"), start__gte=period.start, start__lt=period.end, cancelled=False
+        roster__site__in=site_ids, start__gte=period.start, start__lt=period.end, cancelled=False
     )
-    for key, n in shifts.values_list("themes").annotate(n=Count("pk", distinct=True)).order_by():
-        if (target := row_for(key)) is not None:
-            target.receptions = n
-    visits = visits_in(scope, period).values("themes").annotate(n=Count("pk"), people=Coalesce(Sum("people"), 0))
-    for found in visits.order_by():
-        if (target := row_for(found["themes"])) is not None:
-            target.visits, target.voters = found["n"], found["people"]
-    opinions = (
-        opinions_in(scope, period)
-        .values("themes")
-        .annotate(n=Count("pk"), resolved=Count("pk", filter=Q(state__in=RESOLVED_STATES)))
+    visits = visits_in(scope, period)
+    opinions = opinions_in(scope, period)
+    resolved = opinions.filter(state__in=RESOLVED_STATES)
+    tagged = {"themes": OuterRef("pk")}
+    untagged = {"themes__isnull": True}
+    found = (
+        themes_for_scope(scope, years)
+        .annotate(
+            n_receptions=_count(shifts.filter(**tagged)),
+            n_visits=_count(visits.filter(**tagged)),
+            n_voters=_count(visits.filter(**tagged), "people"),
+            n_opinions=_count(opinions.filter(**tagged)),
+            n_resolved=_count(resolved.filter(**tagged)),
+            u_receptions=_count(shifts.filter(**untagged)),
+            u_visits=_count(visits.filter(**untagged)),
+            u_voters=_count(visits.filter(**untagged), "people"),
+            u_opinions=_count(opinions.filter(**untagged)),
+            u_resolved=_count(resolved.filter(**untagged)),
+        )
+        .values_list(
+            "pk",
+            "year",
+            "name",
+            "n_receptions",
+            "n_visits",
+            "n_voters",
+            "n_opinions",
+            "n_resolved",
+            "u_receptions",
+            "u_visits",
+            "u_voters",
+            "u_opinions",
+            "u_resolved",
+        )
     )
-    for found in opinions.order_by():
-        if (target := row_for(found["themes"])) is not None:
-            target.opinions, target.resolved = found["n"], found["resolved"]
-    return [*rows.values(), untagged]
+    several_years = period.first.year != period.last.year
+    rows: list[ThemeRow] = []
+    for pk, year, name, *counts in found:
+        rows.append(ThemeRow(pk, f"{year} {name}" if several_years else name, *counts[:5]))
+        untagged_counts = counts[5:]
+    if rows:
+        rows.append(ThemeRow(None, str(_("Not tagged with a theme")), *untagged_counts))
+    return rows
 
 
 # --- pairing --------------------------------------------------------------------------------------------------
