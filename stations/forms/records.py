@@ -61,9 +61,25 @@ class ThemeForm(PortalForm):
             )
 
 
+# The largest primary key a database holds (a signed 64-bit integer): a bigger number is not an id, and SQLite's
+# driver would fail on it instead of answering "no such row".
+LARGEST_PK = 2**63 - 1
+
+
 class ThemeChoiceField(forms.ModelMultipleChoiceField):
+    """The year's themes, by name; a posted value that cannot be an id is refused as an invalid choice."""
+
     def label_from_instance(self, obj: Theme) -> str:
         return obj.name
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            text = str(pk)
+            if not text.isdigit() or int(text) > LARGEST_PK:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
 
 
 class ThemesTagForm(forms.Form):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from stations.bounds import BoundedDateTimeField, validate_in_bounds
 from stations.clock import local_time, local_today
 from stations.forms.base import PortalForm
+from stations.forms.records import LARGEST_PK, ThemeChoiceField
 from stations.models import Category, Channel, Deputy, Site, Theme, Visit
 from stations.models.visits import MAX_PEOPLE
 from stations.phones import normalise_phone
@@ -92,7 +93,7 @@ class VisitForm(PortalForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the voter raised, in a few sentences."),
     )
-    themes = forms.ModelMultipleChoiceField(
+    themes = ThemeChoiceField(
         label=_("Annual themes"),
         queryset=Theme.objects.none(),
         required=False,
@@ -179,7 +180,7 @@ class VisitForm(PortalForm):
         themes = Theme.objects.filter(district_id__in=sites.values("district_id"), year__in=years)
         field = cast(forms.ModelMultipleChoiceField, self.fields["themes"])
         field.queryset = themes.order_by("-year", "position", "name")
-        selected = [int(pk) for pk in self._selected("themes") if pk.isdigit()]
+        selected = [int(pk) for pk in self._selected("themes") if pk.isdigit() and int(pk) <= LARGEST_PK]
         shown = themes
         if self.render_site is not None:
             station_themes = themes.for_station(self.render_site.station).values("pk")
