@@ -79,7 +79,7 @@ class ThemeChoiceField(forms.ModelMultipleChoiceField):
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]  # in Django, not in its stubs
 
 
 class ThemesTagForm(forms.Form):
