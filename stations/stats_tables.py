@@ -224,7 +224,9 @@ def staff_tables(*, scope: Scope, period: Period) -> list[Table]:
             continue
         rows = breakdown(scope=scope, period=period, by=by)
         tables.append(figures_table(by, title, first, rows, columns, charted))
-    tables.append(theme_table(theme_breakdown(scope=scope, period=period)))
+    themes = theme_breakdown(scope=scope, period=period)
+    if themes:  # a period whose years have no theme has nothing to break down
+        tables.append(theme_table(themes))
     return tables
 
 

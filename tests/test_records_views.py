@@ -234,3 +234,22 @@ def test_the_deputy_reads_their_own_report_and_a_year_out_of_range_is_not_found(
     assert client.get(far).status_code == 404
     # The staff page to record an activity is not the deputy's (their own pages come with i16-people).
     assert client.get(reverse("stations:deputy_activity_create", kwargs={"slug": deputies[0].slug})).status_code == 403
+
+
+def test_the_pairing_figures_follow_the_months_chosen(client, alice, room, deputies):
+    pairing = services.pairing_create(
+        actor=Actor.system(), site=room, deputy=deputies[0], voter_name="陈阿婆", consent_on=dt.date(2025, 1, 10)
+    )
+    services.pairing_deed_record(
+        actor=Actor.system(), pairing=pairing, happened_on=dt.date(2025, 6, 1), what="修路灯", outcome="已修复"
+    )
+    client.force_login(alice)
+
+    def deeds(**query) -> str:
+        return page_tables(client.get(PAIRINGS, {"year": 2025, **query}).text)["table-pairing"][1][5]
+
+    assert deeds() == "1"
+    assert deeds(month_from=1, month_to=3) == "0"
+    assert deeds(month_from=6, month_to=6) == "1"
+    refused = client.get(PAIRINGS, {"year": 2025, "month_from": 9, "month_to": 2})
+    assert "截止月份不能早于起始月份" in refused.text

@@ -169,9 +169,25 @@ class DeedForm(PortalForm):
         self.fields["happened_on"].initial = local_today()
 
 
+MONTHS = [(n, str(n)) for n in range(1, 13)]
+
+
 class PairingFilterForm(forms.Form):
     year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False)
+    month_from = forms.TypedChoiceField(label=_("From month"), coerce=int, choices=MONTHS, required=False)
+    month_to = forms.TypedChoiceField(label=_("To month"), coerce=int, choices=MONTHS, required=False)
     station = forms.ModelChoiceField(label=_("Station"), queryset=Site.objects.none(), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, last = cleaned.get("month_from") or 1, cleaned.get("month_to") or 12
+        if last < first:
+            self.add_error("month_to", _("The last month must be the same as or later than the first."))
+        return cleaned
+
+    def months(self) -> tuple[int, int]:
+        """The months chosen (the whole year by default); call after is_valid()."""
+        return self.cleaned_data.get("month_from") or 1, self.cleaned_data.get("month_to") or 12
 
     def __init__(self, *args: Any, years: list[tuple[int, str]], stations: QuerySet[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

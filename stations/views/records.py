@@ -164,14 +164,15 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
     years = year_choices()
     stations_qs = visible_stations(request.user)
     form = PairingFilterForm(request.GET or None, years=years, stations=stations_qs)
-    year, station = local_today().year, None
+    year, station, months = local_today().year, None, (1, 12)
     if form.is_bound and form.is_valid():
         year = form.cleaned_data["year"] or year
         station = form.cleaned_data["station"]
+        months = form.months()
     sites = visible_sites(request.user)
     if station is not None:
         sites = sites.under_station(station)
-    period = Period.year(year)
+    period = Period.months(year, *months)
     in_force = visible_pairings(request.user).active_between(period.first, period.last).filter(site__in=sites)
     pairings = selectors.pairing_list(in_force).order_by(*network_ordering("site__"), "deputy__name", "pk")
     return render(
@@ -180,6 +181,7 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "year": year,
+            "period": period,
             "pairings": pairings,
             "figures": selectors.pairing_figures(sites=sites, period=period),
             "definitions": selectors.PAIRING_DEFINITIONS,

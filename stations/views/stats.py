@@ -40,9 +40,9 @@ def public_stats(request: HttpRequest) -> HttpResponse:
             figures = stats.headline(scope=Scope.for_district(district), period=period)
             rows = stats.stations_figures(district=district, period=period)
             tables.append(public_table(district_figures=figures, district_name=district.name, station_rows=rows))
-            theme_tables.append(
-                (district.name, theme_table(records.theme_breakdown(scope=Scope.for_district(district), period=period)))
-            )
+            themes = records.theme_breakdown(scope=Scope.for_district(district), period=period)
+            if themes:
+                theme_tables.append((district.name, theme_table(themes)))
     return render(
         request,
         "stations/stats/public.html",
