@@ -253,3 +253,9 @@ def test_the_pairing_figures_follow_the_months_chosen(client, alice, room, deput
     assert deeds(month_from=6, month_to=6) == "1"
     refused = client.get(PAIRINGS, {"year": 2025, "month_from": 9, "month_to": 2})
     assert "截止月份不能早于起始月份" in refused.text
+
+
+def test_the_pairing_page_opens_on_this_whole_year(client, alice):
+    client.force_login(alice)
+    form = client.get(PAIRINGS).context["form"]
+    assert (form["year"].value(), form["month_from"].value(), form["month_to"].value()) == (YEAR, 1, 12)

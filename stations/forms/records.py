@@ -174,8 +174,8 @@ MONTHS = [(n, str(n)) for n in range(1, 13)]
 
 class PairingFilterForm(forms.Form):
     year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False)
-    month_from = forms.TypedChoiceField(label=_("From month"), coerce=int, choices=MONTHS, required=False)
-    month_to = forms.TypedChoiceField(label=_("To month"), coerce=int, choices=MONTHS, required=False)
+    month_from = forms.TypedChoiceField(label=_("From month"), coerce=int, choices=MONTHS, required=False, initial=1)
+    month_to = forms.TypedChoiceField(label=_("To month"), coerce=int, choices=MONTHS, required=False, initial=12)
     station = forms.ModelChoiceField(label=_("Station"), queryset=Site.objects.none(), required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -192,6 +192,7 @@ class PairingFilterForm(forms.Form):
     def __init__(self, *args: Any, years: list[tuple[int, str]], stations: QuerySet[Site], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = years  # type: ignore[attr-defined]
+        self.fields["year"].initial = local_today().year
         station_field = cast(forms.ModelChoiceField, self.fields["station"])
         station_field.queryset = stations.order_by(*network_ordering())
         station_field.empty_label = _("All stations")
