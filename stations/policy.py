@@ -48,12 +48,14 @@ from stations.models import (
     DutyShift,
     Membership,
     Opinion,
+    Pairing,
     Role,
     Site,
     SiteKind,
     Visit,
 )
 from stations.models.opinions import OpinionQuerySet
+from stations.models.records import PairingQuerySet
 from stations.models.sites import SiteQuerySet, network_ordering
 from stations.models.visits import VisitQuerySet
 
@@ -189,6 +191,11 @@ def visible_deputy_records(user: User) -> QuerySet[Deputy]:
     return Deputy.objects.none()
 
 
+def visible_pairings(user: User) -> PairingQuerySet:
+    """Pairings of deputies with voters at the sites the user may see (staff of the station, administrators)."""
+    return Pairing.objects.filter(site__in=visible_sites(user))
+
+
 def stats_districts(user: User) -> QuerySet[District]:
     """The districts whose whole figures the user may choose as a statistics scope (district administrators);
     stations and single sites come from `visible_sites`."""
@@ -243,6 +250,28 @@ def can_use_admin_by_role(user: User) -> bool:
     return can_administer_network(user) and bool(getattr(user, "is_staff", False))
 
 
+def can_manage_themes(user: User, *, district: District, stations: list[Site] | None = None) -> bool:
+    """Choose a year's activity themes: a district administrator for the district or any of its stations; a
+    station head for their own station only (a theme with `stations` naming just it)."""
+    if is_district_admin(user):
+        return True
+    if role_of(user) != Role.STATION_HEAD:
+        return False
+    own = station_of(user)
+    return (
+        own is not None
+        and own.district_id == district.pk
+        and stations is not None
+        and len(stations) == 1
+        and stations[0].pk == own.pk
+    )
+
+
+def can_choose_themes(user: User) -> bool:
+    """The page where a year's themes are chosen: district administrators and station heads."""
+    return role_of(user) in {Role.DISTRICT_ADMIN, Role.STATION_HEAD}
+
+
 # Kinds of spreadsheet a role may import (stations.imports.kinds): the district's administrators anything in
 # their district; a station head the records of their own station (visits, rosters); nobody else anything.
 NETWORK_IMPORT_KINDS = ("sites", "deputies", "rules", "rosters", "visits")
@@ -280,6 +309,8 @@ PAGE_CHECKS: dict[str, Callable[[User], bool]] = {
     "stations:voter_lookup": can_handle_voter_rights,
     "stations:deputy_attendance": can_view_deputy_attendance,
     "stations:import_records": can_import,
+    "stations:staff_themes": can_write,
+    "stations:pairing_list": can_write,
     "admin:index": can_open_admin,
 }
 
@@ -377,6 +408,30 @@ def can_view_deputy_record(user: User, deputy: Deputy) -> bool:
     return visible_deputy_records(user).filter(pk=deputy.pk).exists()
 
 
+def can_record_activity(user: User, deputy: Deputy) -> bool:
+    """Register a deputy's activity (study session, inspection…): staff and heads of a station the deputy serves,
+    a district administrator, or the deputy themself (their own pages reuse the service and its form)."""
+    role = role_of(user)
+    if role == Role.DEPUTY:
+        own = deputy_of(user)
+        return own is not None and own.pk == deputy.pk
+    return role in WRITE_ROLES and can_view_deputy_record(user, deputy)
+
+
+def can_view_pairing(user: User, pairing: Pairing) -> bool:
+    return _in_scope(user, pairing.site)
+
+
+def sees_paired_voter_in_full(user: User, pairing: Pairing) -> bool:
+    """The station's own staff and head read the paired voter's name and phone (recorded), as with visitors."""
+    return works_at_station(user) and _in_scope(user, pairing.site)
+
+
+def can_reveal_paired_voter(user: User, pairing: Pairing) -> bool:
+    """Others who may see the pairing see the voter masked; a district administrator may reveal (recorded)."""
+    return can_export_unmasked(user) and can_view_pairing(user, pairing)
+
+
 # --- one object for a view: 404 outside the scope, 403 for a read-only write --------------------------------
 
 
@@ -397,6 +452,22 @@ def opinion_for_user(user: User, pk: int, *, write: bool = False) -> Opinion:
     if write and not can_write(user):
         raise PermissionDenied
     return opinion
+
+
+def pairing_for_user(user: User, pk: int, *, write: bool = False) -> Pairing:
+    pairing = get_object_or_404(visible_pairings(user).select_related("site__parent__parent", "deputy"), pk=pk)
+    if write and not can_write(user):
+        raise PermissionDenied
+    return pairing
+
+
+def activity_deputy_for_user(user: User, slug: str) -> Deputy:
+    """A deputy whose record the user may read (404 otherwise), for recording an activity: 403 when the user
+    may read the record but not add to it."""
+    deputy = deputy_record_for_user(user, slug)
+    if not can_record_activity(user, deputy):
+        raise PermissionDenied
+    return deputy
 
 
 def shift_for_user(user: User, pk: int, *, manage: bool = False) -> DutyShift:

@@ -12,6 +12,7 @@ from openpyxl.styles import Font
 
 from stations.exports import xlsx_append, xlsx_bytes
 from stations.models import AbsenceReason
+from stations.selectors.records import THEME_DEFINITIONS, ThemeRow, theme_breakdown
 from stations.selectors.stats import DEFINITIONS, TERMS, Figures, Period, Row, Scope, breakdown, headline
 
 
@@ -223,6 +224,9 @@ def staff_tables(*, scope: Scope, period: Period) -> list[Table]:
             continue
         rows = breakdown(scope=scope, period=period, by=by)
         tables.append(figures_table(by, title, first, rows, columns, charted))
+    themes = theme_breakdown(scope=scope, period=period)
+    if themes:  # a period whose years have no theme has nothing to break down
+        tables.append(theme_table(themes))
     return tables
 
 
@@ -271,8 +275,29 @@ def to_xlsx(tables: list[Table], *, heading: str) -> bytes:
         sheet.column_dimensions["A"].width = 28
     sheet = workbook.create_sheet(_sheet_title(str(_("Definitions")), used))
     sheet.append([str(_("Figure")), str(_("Definition"))])
-    for _key, term, text in DEFINITIONS:
+    for _key, term, text in [*DEFINITIONS, *THEME_DEFINITIONS]:
         sheet.append([str(term), str(text)])
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 100
     return xlsx_bytes(workbook)
+
+
+# --- annual themes (issue 16) ------------------------------------------------------------------------------------
+
+
+def theme_table(rows: list[ThemeRow]) -> Table:
+    """Receptions, visits, voters and opinions by the year's activity themes, then the records without one."""
+    return Table(
+        slug="theme",
+        title=str(_("By annual theme")),
+        columns=[
+            str(_("Theme")),
+            str(_("Receptions tagged")),
+            str(_("Visits tagged")),
+            str(TERMS["voters"]),
+            str(_("Opinions tagged")),
+            str(TERMS["resolved"]),
+        ],
+        rows=[[row.label, row.receptions, row.visits, row.voters, row.opinions, row.resolved] for row in rows],
+        chart_column=4,
+    )

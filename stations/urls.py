@@ -7,6 +7,7 @@ from stations.views import (
     opinions,
     ops,
     privacy,
+    records,
     rosters,
     schedule,
     sites,
@@ -68,4 +69,15 @@ urlpatterns = [
     path("staff/stats/", stats.staff_stats, name="staff_stats"),
     path("staff/deputies/", stats.deputy_attendance, name="deputy_attendance"),
     path("staff/deputies/<slug:slug>/record/", stats.deputy_record, name="deputy_record"),
+    # The seed's other practices (issue 16): annual themes, pairing, deputies' activities.
+    path("staff/themes/", records.staff_themes, name="staff_themes"),
+    path("staff/rosters/shifts/<int:pk>/themes/", records.staff_shift_themes, name="staff_shift_themes"),
+    path("staff/opinions/<int:pk>/themes/", records.staff_opinion_themes, name="staff_opinion_themes"),
+    path("staff/pairings/", records.pairing_list, name="pairing_list"),
+    path("staff/pairings/new/", records.pairing_create, name="pairing_create"),
+    path("staff/pairings/<int:pk>/", records.pairing_detail, name="pairing_detail"),
+    path("staff/pairings/<int:pk>/contacts/", records.pairing_contact_add, name="pairing_contact_add"),
+    path("staff/pairings/<int:pk>/deeds/", records.pairing_deed_add, name="pairing_deed_add"),
+    path("staff/deputies/<slug:slug>/activities/new/", records.deputy_activity_create, name="deputy_activity_create"),
+    path("staff/deputies/<slug:slug>/report/<int:year>/", records.deputy_report, name="deputy_report"),
 ]

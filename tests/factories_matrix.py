@@ -20,6 +20,7 @@ from django.utils import timezone
 from stations.audit import Actor
 from stations.models import Deputy, Duty, DutyShift, Opinion, Site, Visit
 from stations.services import opinions as opinion_services
+from stations.services import records as record_services
 from tests.factories_rosters import at, make_shift
 
 # Phone numbers that look real: an 11-digit mobile each, all different so a leak names its source.
@@ -30,6 +31,8 @@ DEPUTY_PHONE = "13705731234"
 # Free text holds numbers too: a clerk writes down a call-back number, a voter leaves one in the opinion.
 SUMMARY_PHONE = "13611112222"
 CONTENT_PHONE = "13622223333"
+
+PAIRED_VOTER_PHONE = "13855556666"
 
 # The first roster year that lies wholly in the future, so moves and assignments are never "in the past".
 NEXT_YEAR = timezone.localdate().year + 1
@@ -70,6 +73,10 @@ class World:
             "other_deputy": self.deputies[1].slug,
             "code": self.opinion.tracking_code,
             "photo": self.photo,
+            "pairing": self.extra["pairing"].pk,
+            # The pairing the matrix's POST creates (each case runs on a fresh database).
+            "new_pairing": self.extra["pairing"].pk + 1,
+            "this_year": timezone.localdate().year,
         }
 
 
@@ -116,6 +123,18 @@ def build_world(*, station, room, other_station, deputies, users) -> World:
     past_shift = make_shift(
         room, at(last_week.year, last_week.month, last_week.day), deputies=deputies[:1], published=True
     )
+    # Issue 16: a theme of this year for the whole district, and gu-haiming paired with a voter of 金星.
+    theme = record_services.theme_create(
+        actor=Actor.system(), district=station.district, year=timezone.localdate().year, name="三改一拆"
+    )
+    pairing = record_services.pairing_create(
+        actor=Actor.system(),
+        site=room,
+        deputy=deputies[0],
+        voter_name="陈阿婆",
+        voter_phone=PAIRED_VOTER_PHONE,
+        consent_on=timezone.localdate() - dt.timedelta(days=30),
+    )
     photo = "deputies/gu-haiming.png"
     path = Path(settings.MEDIA_ROOT) / photo
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,4 +155,5 @@ def build_world(*, station, room, other_station, deputies, users) -> World:
         other_duty=other_shift.duties.get(),
         past_duty=past_shift.duties.get(),
         photo=photo,
+        extra={"theme": theme, "pairing": pairing},
     )

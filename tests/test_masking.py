@@ -28,6 +28,7 @@ from tests.factories_matrix import (
     CONTENT_PHONE,
     DEPUTY_PHONE,
     OPINION_PHONE,
+    PAIRED_VOTER_PHONE,
     SUMMARY_PHONE,
     VISITOR_PHONE,
     World,
@@ -216,6 +217,27 @@ def staff_pages(w: World, role: str) -> list[Page]:
             Page("import template", reverse("stations:import_template", kwargs={"kind": "visits", "fmt": "csv"})),
             Page("deputies template", reverse("stations:import_template", kwargs={"kind": "deputies", "fmt": "xlsx"})),
         ]
+    # Issue 16: the pairing list is masked even for the owning station; its page shows the number in full only to
+    # the station's own staff (recorded, like a visit's page), so it is scanned for the others.
+    paired = (mask_phone(PAIRED_VOTER_PHONE),)
+    pages += [
+        Page("themes", reverse("stations:staff_themes")),
+        Page("pairings", reverse("stations:pairing_list"), shows=paired if own else ()),
+        Page("new pairing", reverse("stations:pairing_create")),
+    ]
+    pairing = reverse("stations:pairing_detail", args=[w.extra["pairing"].pk])
+    if not own:
+        pages.append(Page("pairing page (other station)", pairing))
+    if role == "dana":
+        pages.append(Page("pairing page, not revealed", pairing, shows=paired))
+    if own:
+        pages += [
+            Page("record an activity", reverse("stations:deputy_activity_create", args=["gu-haiming"])),
+            Page(
+                "deputy's report",
+                reverse("stations:deputy_report", kwargs={"slug": "gu-haiming", "year": timezone.localdate().year}),
+            ),
+        ]
     if HAS_STATS:
         pages.append(Page("staff figures", reverse("stations:staff_stats")))
         if role == "dana":
@@ -231,6 +253,12 @@ def admin_pages(w: World) -> list[Page]:
         Page("admin visits archived", reverse("admin:stations_visit_changelist") + "?archived_at__isempty=0"),
         Page("admin visit history", reverse("admin:stations_visit_history", args=[w.visit.pk]), shows=(VISIT_MASKED,)),
         Page("admin opinions", reverse("admin:stations_opinion_changelist"), shows=(OPINION_MASKED,)),
+        Page("admin pairings", reverse("admin:stations_pairing_changelist"), shows=(mask_phone(PAIRED_VOTER_PHONE),)),
+        Page(
+            "admin pairing page",
+            reverse("admin:stations_pairing_change", args=[w.extra["pairing"].pk]),
+            shows=(mask_phone(PAIRED_VOTER_PHONE),),
+        ),
         # A record's own page and a historical version: masked until revealed (issue 14).
         Page("admin visit page", reverse("admin:stations_visit_change", args=[w.visit.pk]), shows=(VISIT_MASKED,)),
         Page(
@@ -342,6 +370,11 @@ def test_every_page_of_the_portal_is_in_the_scan(world: World):
         "stations:voter_export",
         "stations:voter_anonymise",
         "media",
+        # POST only, redirecting: tagging with themes, a pairing's contact or thing done (issue 16).
+        "stations:staff_shift_themes",
+        "stations:staff_opinion_themes",
+        "stations:pairing_contact_add",
+        "stations:pairing_deed_add",
     }
     portal = {name for name in portal_url_names() if name.startswith("stations:") or name == "media"}
     assert not portal - scanned - recordless, f"not scanned for phone numbers: {sorted(portal - scanned - recordless)}"

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from stations.audit import Actor
 from stations.clock import LOCAL_TZ, local_date, local_time
+from stations.demo.records import build_records
 from stations.models import (
     AbsenceReason,
     Area,
@@ -706,6 +707,10 @@ def build_activity(*, district: District, stdout: TextIO | OutputWrapper, now: d
             stdout.write("No sites: no demo activity.\n")
             return False
         builder.build()
+        # Issue 16: the year's themes, 建设街道's pairing and deputies' activities, through their services.
+        build_records(
+            district=district, year=builder.year, now=builder.now, actor=Actor(builder.recorders[None]), stdout=stdout
+        )
     # Reported from the statistics themselves, the way the pages compute them.
     first, last = TARGET_MONTHS
     figures = headline(scope=Scope.for_district(district), period=Period.months(builder.year, first, last))

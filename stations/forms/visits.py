@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateTimeField, validate_in_bounds
-from stations.clock import local_time
+from stations.clock import local_time, local_today
 from stations.forms.base import PortalForm
-from stations.models import Category, Channel, Deputy, Site, Visit
+from stations.forms.records import LARGEST_PK, ThemeChoiceField
+from stations.models import Category, Channel, Deputy, Site, Theme, Visit
 from stations.models.visits import MAX_PEOPLE
 from stations.phones import normalise_phone
 from stations.selectors.visits import assigned_deputy_ids, with_open_opinions
@@ -92,6 +93,13 @@ class VisitForm(PortalForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What the voter raised, in a few sentences."),
     )
+    themes = ThemeChoiceField(
+        label=_("Annual themes"),
+        queryset=Theme.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The year's activity themes the visit concerns; its opinions carry them too."),
+    )
     contact_consent = forms.BooleanField(
         label=_("The voter agrees that their name and phone are kept on the opinions, to be told of progress"),
         required=False,
@@ -117,6 +125,7 @@ class VisitForm(PortalForm):
         cast(forms.ModelChoiceField, self.fields["visiting_deputies"]).queryset = district_deputies
         self.render_site = self._bound_site(sites) or site
         self._limit_deputy_choices(district_deputies, on_duty or [])
+        self._limit_theme_choices(sites)
 
     def _bound_site(self, sites: QuerySet[Site]) -> Site | None:
         if not self.is_bound:
@@ -157,6 +166,26 @@ class VisitForm(PortalForm):
         own.sort(key=lambda choice: choice[0] not in on_duty_ids)
         self.fields["deputies"].widget.choices = own
         self.fields["visiting_deputies"].widget.choices = others
+
+    def _limit_theme_choices(self, sites: QuerySet[Site]) -> None:
+        """Offer the themes of the visit's year that its station works on; the service checks the year and the
+        station again once the time and site are known."""
+        years = {local_today().year}
+        occurred = self.initial.get("occurred_at")
+        if occurred is not None:
+            years.add(occurred.year)
+        posted = str(self.data.get(self.add_prefix("occurred_at")) or "") if self.is_bound else ""
+        if posted[:4].isdigit():
+            years.add(int(posted[:4]))
+        themes = Theme.objects.filter(district_id__in=sites.values("district_id"), year__in=years)
+        field = cast(forms.ModelMultipleChoiceField, self.fields["themes"])
+        field.queryset = themes.order_by("-year", "position", "name")
+        selected = [int(pk) for pk in self._selected("themes") if pk.isdigit() and int(pk) <= LARGEST_PK]
+        shown = themes
+        if self.render_site is not None:
+            station_themes = themes.for_station(self.render_site.station).values("pk")
+            shown = themes.filter(Q(pk__in=station_themes) | Q(pk__in=selected))
+        field.widget.choices = [(theme.pk, theme.name) for theme in shown.order_by("position", "name")]
 
     def clean_occurred_at(self):
         value = self.cleaned_data["occurred_at"]
@@ -204,6 +233,7 @@ class VisitForm(PortalForm):
             "category": data["category"],
             "summary": data["summary"],
             "contact_consent": data["contact_consent"],
+            "themes": list(data["themes"]),
         }
 
 
@@ -221,6 +251,7 @@ def visit_initial(visit: Visit) -> dict:
         "channel": visit.channel,
         "category": visit.category,
         "summary": visit.summary,
+        "themes": list(visit.themes.values_list("pk", flat=True)),
     }
 
 

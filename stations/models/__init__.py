@@ -13,6 +13,16 @@ from stations.models.opinions import (
     Source,
     State,
 )
+from stations.models.records import (
+    ActivityKind,
+    ContactMethod,
+    DeputyActivity,
+    Pairing,
+    PairingContact,
+    PairingDeed,
+    PairingKind,
+    Theme,
+)
 from stations.models.rosters import (
     AbsenceReason,
     Attendance,
@@ -41,6 +51,14 @@ from stations.models.throttle import ThrottleHit
 from stations.models.visits import Category, Channel, Visit, VisitDeputy
 
 __all__ = [
+    "Theme",
+    "PairingKind",
+    "PairingDeed",
+    "PairingContact",
+    "Pairing",
+    "DeputyActivity",
+    "ContactMethod",
+    "ActivityKind",
     "DEFAULT_DEADLINE_DAYS",
     "ENTERED_SEPARATELY_AFTER",
     "AbsenceReason",

@@ -100,6 +100,14 @@ class AuditAction(models.TextChoices):
     IMPORT_RULES = "import.rules", _("reception rules imported")
     IMPORT_VISITS = "import.visits", _("visits imported")
     IMPORT_ROSTERS = "import.rosters", _("rosters imported")
+    THEME_CREATED = "theme.created", _("annual theme created")
+    THEME_UPDATED = "theme.updated", _("annual theme changed")
+    THEMES_TAGGED = "theme.tagged", _("record tagged with annual themes")
+    PAIRING_CREATED = "pairing.created", _("deputy paired with a voter")
+    PAIRING_ENDED = "pairing.ended", _("pairing ended")
+    PAIRING_CONTACT_RECORDED = "pairing.contact_recorded", _("contact with a paired voter recorded")
+    PAIRING_DEED_RECORDED = "pairing.deed_recorded", _("thing done for a paired voter recorded")
+    ACTIVITY_RECORDED = "activity.recorded", _("deputy's activity recorded")
 
 
 # Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so
@@ -157,6 +165,9 @@ ACTION_GROUPS: dict[str, Promise] = {
     "assignment": _("Site assignments"),
     "rule": _("Reception rules"),
     "import": _("Imports"),
+    "theme": _("Annual themes"),
+    "pairing": _("Pairing"),
+    "activity": _("Deputies' activities"),
 }
 
 

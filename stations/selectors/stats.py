@@ -48,6 +48,7 @@ from stations.models import (
     Category,
     Channel,
     Deputy,
+    DeputyActivity,
     District,
     Duty,
     DutyShift,
@@ -374,6 +375,8 @@ class Figures:
     absent: int = 0
     substituted: int = 0
     unmarked: int = 0
+    # Activities registered besides receptions (stations.models.records.DeputyActivity), on deputies' tables.
+    activities: int = 0
     absent_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -758,7 +761,18 @@ def deputy_record(*, deputy: Deputy, year: int, today: dt.date | None = None) ->
     )
 
 
-ATTENDANCE_SORTS = ("name", "scheduled", "present", "absent", "substituted", "unmarked", "rate", "visits", "voters")
+ATTENDANCE_SORTS = (
+    "name",
+    "scheduled",
+    "present",
+    "absent",
+    "substituted",
+    "unmarked",
+    "rate",
+    "visits",
+    "voters",
+    "activities",
+)
 
 
 @dataclass
@@ -778,6 +792,7 @@ class AttendanceRow:
             "rate": f.attendance_rate,
             "visits": f.visits,
             "voters": f.voters,
+            "activities": f.activities,
         }
 
 
@@ -806,11 +821,22 @@ def deputy_attendance(*, year: int, sort: str = "name", district: District | Non
         .annotate(visits=Count("visit", distinct=True), voters=Coalesce(Sum("visit__people"), 0))
         .order_by()
     }
+    # Activities besides receptions (issue 16) are few per deputy: counted in the deputies' own query, through
+    # the (deputy, held_on) index, rather than by one more query.
+    activities = (
+        DeputyActivity.objects.filter(deputy=OuterRef("pk"), held_on__gte=period.first, held_on__lte=period.last)
+        .order_by()
+        .values("deputy")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     rows = []
-    for deputy in deputies.order_by("name", "pk").prefetch_related("mandates", "assignments__site"):
+    listed = deputies.annotate(activity_count=Coalesce(Subquery(activities), 0))
+    for deputy in listed.order_by("name", "pk").prefetch_related("mandates", "assignments__site"):
         figures = Figures()
         figures.update(by_deputy.get(deputy.pk, {}))
         figures.update(visits.get(deputy.pk, {}))
+        figures.activities = getattr(deputy, "activity_count", 0)  # annotated above
         rows.append(AttendanceRow(deputy, figures))
     column = sort.removeprefix("-")
     if column in ATTENDANCE_SORTS and column != "name":

@@ -16,13 +16,26 @@ from django.utils.translation import gettext as _
 from stations import caching
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import is_late, local_time
-from stations.models import Area, Category, Channel, Deputy, DutyShift, Opinion, Site, Source, Visit, VisitDeputy
+from stations.models import (
+    Area,
+    Category,
+    Channel,
+    Deputy,
+    DutyShift,
+    Opinion,
+    Site,
+    Source,
+    Theme,
+    Visit,
+    VisitDeputy,
+)
 from stations.phones import normalise_phone
 from stations.planning.visits import Person, cleaned_fields, kept_present, plan_presence, plan_visit_change
 from stations.policy import can_enter_late, can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
 from stations.services.opinions import opinion_accept, opinion_register, opinions_follow_visit
+from stations.services.records import apply_themes
 
 # The fields of a visit a user types; the service works out the rest (shift, area, who recorded it).
 # django-simple-history keeps a version's reason in a column of 100 characters.
@@ -166,8 +179,11 @@ def visit_create(
     visiting_deputies: Iterable[Deputy] = (),
     opinions: Sequence[Mapping[str, Any]] = (),
     contact_consent: bool = False,
+    themes: Iterable[Theme] = (),
 ) -> Visit:
     """Log a visit with the deputies present and the opinions raised, all or nothing.
+
+    `themes` are the year's activity themes the visit is tagged with; the opinions raised at it carry them too.
 
     The shift is the site's shift running at `occurred_at`, if any. Without an explicit list of deputies
     the deputies on duty at that shift are recorded as present.
@@ -206,6 +222,7 @@ def visit_create(
     visit.record_version(history_type="+")
 
     registered = _register_opinions(visit=visit, opinions=opinions, actor=actor, contact_consent=contact_consent)
+    theme_names = _tag_with_themes(visit, registered, themes)
     audit(
         action=AuditAction.VISIT_CREATED,
         actor=actor,
@@ -215,11 +232,24 @@ def visit_create(
             **_snapshot(visit, rows),
             "summary": visit.summary[:100],
             "opinions": [opinion.reference for opinion in registered],
+            **({"themes": theme_names} if theme_names else {}),
             **({"entered_late": True} if visit.entered_late else {}),
         },
     )
     caching.invalidate({caching.STATS})  # voters received, reception events held
     return visit
+
+
+def _tag_with_themes(visit: Visit, opinions: Sequence[Opinion], themes: Iterable[Theme]) -> list[str] | None:
+    """Tag a new visit and the opinions raised at it with the chosen themes (no query when there are none).
+    The visit's audit entry names them."""
+    themes = list(themes)
+    if not themes:
+        return None
+    names = apply_themes(visit, themes)
+    for opinion in opinions:
+        apply_themes(opinion, themes)
+    return names
 
 
 @transaction.atomic
@@ -232,9 +262,11 @@ def visit_update(
     village: str | None = None,
     new_opinions: Sequence[Mapping[str, Any]] = (),
     contact_consent: bool = False,
+    themes: Iterable[Theme] | None = None,
     **fields: Any,
 ) -> Visit:
-    """Change a visit. The history keeps who changed what and when; an archived visit cannot be changed."""
+    """Change a visit. The history keeps who changed what and when; an archived visit cannot be changed.
+    `themes` replaces the visit's themes (None leaves them); opinions added now carry them."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"visit_update() got unexpected fields: {sorted(unknown)}")
@@ -285,6 +317,12 @@ def visit_update(
         opinions_follow_visit(visit=visit, actor=actor)
 
     registered = _register_opinions(visit=visit, opinions=new_opinions, actor=actor, contact_consent=contact_consent)
+    if themes is not None:
+        theme_names = apply_themes(visit, themes)
+        if theme_names is not None:
+            changed = {**changed, "themes": theme_names}
+        for opinion in registered:
+            apply_themes(opinion, themes)
     if changed or registered:
         audit(
             action=AuditAction.VISIT_UPDATED,

@@ -18,9 +18,11 @@ from stations import throttle
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_time
 from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
+from stations.forms.records import ThemesTagForm
 from stations.models import Opinion, OpinionAction, OpinionEvent, Site
 from stations.policy import can_review_important_opinions, opinion_for_user, staff_required, visible_opinions
 from stations.services import opinions as services
+from stations.services.records import themes_available
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -203,6 +205,8 @@ def _render_detail(
         "actions": actions,
         "show_contact": show_contact,
         "visit_url": _visit_url(opinion),
+        # Tagging with the year's themes (issue 16).
+        "theme_form": ThemesTagForm(themes=themes_available(opinion), initial={"themes": list(opinion.themes.all())}),
     }
     return render(request, "stations/opinions/staff_detail.html", context, status=status)
 

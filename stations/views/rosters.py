@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from stations.audit import Actor
 from stations.clock import local_moment, local_time, local_today
+from stations.forms.records import ThemesTagForm
 from stations.forms.rosters import (
     YEAR_MAX,
     YEAR_MIN,
@@ -51,6 +52,7 @@ from stations.policy import (
     visible_stations,
 )
 from stations.selectors.rosters import deputies_for_station, shifts_with_duties, station_year_fairness
+from stations.services.records import themes_available
 from stations.services.rosters import (
     duty_assign,
     duty_mark_attendance,
@@ -285,6 +287,10 @@ def _render_shift(request: HttpRequest, shift: DutyShift, *, status: int = 200, 
         "started": started,
         "attendance_forms": attendance_forms,
         "history": _shift_history(shift),
+        # Tagging the reception with the year's themes (issue 16): those who mark its attendance.
+        "theme_form": ThemesTagForm(themes=themes_available(shift), initial={"themes": list(shift.themes.all())})
+        if can_mark_attendance(request.user, site)
+        else None,
         "grid_url": _grid_url(site.station, shift.roster.year, local_start.month),
     }
     if manage:

@@ -10,7 +10,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from stations.bounds import FIRST_YEAR, LAST_YEAR
+from stations.clock import local_today
 from stations.forms.sites import DeputyFilter, SiteSearchForm
+from stations.selectors.records import station_themes
 from stations.selectors.schedule import next_reception_day
 from stations.selectors.sites import (
     deputies_at,
@@ -68,10 +71,19 @@ def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
     site = site_with_relations(slug)
     if site is None:
         raise Http404
+    year = _year(request)
+    theme_year = year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else local_today().year
     return render(
         request,
         "stations/sites/site_detail.html",
-        {"site": site, "deputies": list(deputies_at(site)), "year": _year(request)},
+        {
+            "site": site,
+            "deputies": list(deputies_at(site)),
+            "year": year,
+            # The year's activity themes of the site's station (issue 16).
+            "theme_year": theme_year,
+            "themes": station_themes(site.station, theme_year),
+        },
     )
 
 

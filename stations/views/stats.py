@@ -14,20 +14,25 @@ from stations.forms.stats import StatsForm, public_form, roster_year_choices, ye
 from stations.models import AbsenceReason, District
 from stations.models.sites import network_ordering
 from stations.policy import (
+    can_record_activity,
     can_view_deputy_attendance,
+    can_write,
     deputy_record_for_user,
     requires,
     staff_required,
 )
-from stations.selectors import stats
+from stations.selectors import records, stats
 from stations.selectors.stats import DEFINITIONS, TERMS, Scope
-from stations.stats_tables import public_table, staff_tables, to_xlsx
+from stations.stats_tables import public_table, staff_tables, theme_table, to_xlsx
+
+STAFF_DEFINITIONS = [*DEFINITIONS, *records.THEME_DEFINITIONS]
 
 
 def public_stats(request: HttpRequest) -> HttpResponse:
     """The district's headline figures and each station's, for a year or months of it: aggregates only."""
     form = public_form(request.GET)
     tables = []
+    theme_tables = []
     period = None
     if form.is_valid():
         period = form.period()
@@ -35,10 +40,19 @@ def public_stats(request: HttpRequest) -> HttpResponse:
             figures = stats.headline(scope=Scope.for_district(district), period=period)
             rows = stats.stations_figures(district=district, period=period)
             tables.append(public_table(district_figures=figures, district_name=district.name, station_rows=rows))
+            themes = records.theme_breakdown(scope=Scope.for_district(district), period=period)
+            if themes:
+                theme_tables.append((district.name, theme_table(themes)))
     return render(
         request,
         "stations/stats/public.html",
-        {"form": form, "tables": tables, "period": period, "definitions": DEFINITIONS},
+        {
+            "form": form,
+            "tables": tables,
+            "theme_tables": theme_tables,
+            "period": period,
+            "definitions": [*DEFINITIONS, *records.THEME_DEFINITIONS],
+        },
     )
 
 
@@ -54,7 +68,7 @@ def staff_stats(request: HttpRequest) -> HttpResponse:
     """Figures for a scope the user may see and any period, with charts and exports of every table."""
     form = StatsForm(request.GET, user=request.user)
     if not form.is_valid():
-        return render(request, "stations/stats/staff.html", {"form": form, "definitions": DEFINITIONS})
+        return render(request, "stations/stats/staff.html", {"form": form, "definitions": STAFF_DEFINITIONS})
     scope, period = form.selected_scope(), form.period()
     tables = staff_tables(scope=scope, period=period)
     heading = f"{scope.label} · {period.label}"
@@ -87,7 +101,7 @@ def staff_stats(request: HttpRequest) -> HttpResponse:
             "heading": heading,
             "tables": tables,
             "query": _export_query(request),
-            "definitions": DEFINITIONS,
+            "definitions": STAFF_DEFINITIONS,
             "can_view_deputy_attendance": can_view_deputy_attendance(request.user),
         },
     )
@@ -115,7 +129,11 @@ def deputy_record(request: HttpRequest, slug: str) -> HttpResponse:
             "levels": deputy.mandates.order_by("term_start"),
             "sites": deputy.assignments.select_related("site").order_by(*network_ordering("site__")),
             "printed_at": local_now(),
-            "definitions": [d for d in DEFINITIONS if d[0] in RECORD_TERMS],
+            "definitions": [d for d in DEFINITIONS if d[0] in RECORD_TERMS] + records.ACTIVITY_DEFINITIONS,
+            # Besides receptions (issue 16): activities, pairing, and the one-page report of the year.
+            "activities": records.deputy_activities(deputy=deputy, year=year),
+            "pairing": records.deputy_pairing_summary(deputy=deputy, year=year),
+            "can_record_activity": can_write(request.user) and can_record_activity(request.user, deputy),
         },
     )
 
@@ -145,6 +163,7 @@ ATTENDANCE_COLUMNS = [
     ("rate", TERMS["attendance_rate"], True),
     ("visits", _("Visits received"), True),
     ("voters", _("Voters met"), True),
+    ("activities", _("Other activities"), True),
 ]
 
 

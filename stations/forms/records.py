@@ -1,0 +1,230 @@
+"""Forms of the seed's other practices (issue 16): annual themes and tagging, pairing, deputies' activities.
+
+`DeputyActivityForm` is shared with the deputy's own pages (i16-people): build it with the deputy, hand its
+`service_kwargs()` to `stations.services.records.activity_record` with the actor."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
+from stations.clock import local_today
+from stations.forms.base import PortalForm
+from stations.models import ActivityKind, ContactMethod, Deputy, PairingKind, Site, Theme
+from stations.models.sites import network_ordering
+from stations.phones import normalise_phone
+from stations.validators import validate_phone
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _date_field(label: Any, **kwargs: Any) -> BoundedDateField:
+    return BoundedDateField(label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **kwargs)
+
+
+class SiteField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Site) -> str:
+        return str(obj)
+
+
+# --- themes ---------------------------------------------------------------------------------------------------
+
+
+class ThemeForm(PortalForm):
+    """A theme for a year. District administrators choose the stations (none: the whole district); a station
+    head's theme is their station's."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
+    name = forms.CharField(label=_("Theme"), max_length=100)
+    description = forms.CharField(
+        label=_("Description"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    stations = forms.ModelMultipleChoiceField(
+        label=_("Stations"),
+        queryset=Site.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty for a theme of the whole district."),
+    )
+
+    def __init__(self, *args: Any, stations: QuerySet[Site] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if stations is None:
+            del self.fields["stations"]
+        else:
+            cast(forms.ModelMultipleChoiceField, self.fields["stations"]).queryset = stations.order_by(
+                *network_ordering()
+            )
+
+
+# The largest primary key a database holds (a signed 64-bit integer): a bigger number is not an id, and SQLite's
+# driver would fail on it instead of answering "no such row".
+LARGEST_PK = 2**63 - 1
+
+
+class ThemeChoiceField(forms.ModelMultipleChoiceField):
+    """The year's themes, by name; a posted value that cannot be an id is refused as an invalid choice."""
+
+    def label_from_instance(self, obj: Theme) -> str:
+        return obj.name
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            text = str(pk)
+            if not text.isdigit() or int(text) > LARGEST_PK:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)  # type: ignore[misc]  # in Django, not in its stubs
+
+
+class ThemesTagForm(forms.Form):
+    """The year's themes a reception, visit or opinion concerns."""
+
+    prefix = "themes"
+    themes = ThemeChoiceField(
+        label=_("Annual themes"), queryset=Theme.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, themes: QuerySet[Theme], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelMultipleChoiceField, self.fields["themes"]).queryset = themes.order_by("position", "name")
+
+
+# --- pairing --------------------------------------------------------------------------------------------------
+
+
+class PairingForm(PortalForm):
+    site = SiteField(label=_("Site"), queryset=Site.objects.none(), empty_label=_("Choose the site"))
+    deputy = forms.ModelChoiceField(
+        label=_("Deputy"), queryset=Deputy.objects.none(), empty_label=_("Choose the deputy")
+    )
+    kind = forms.ChoiceField(label=_("Paired with"), choices=PairingKind.choices, initial=PairingKind.VOTER)
+    voter_name = forms.CharField(
+        label=_("Voter's name"),
+        max_length=50,
+        help_text=_("For a household, the person the deputy deals with."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    voter_phone = forms.CharField(
+        label=_("Voter's phone"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
+    )
+    village = forms.CharField(label=_("Village or community"), max_length=100, required=False)
+    household_size = forms.IntegerField(label=_("People in the household"), min_value=1, max_value=50, required=False)
+    consent = forms.BooleanField(
+        label=_("The voter agrees to be paired and to have their name and phone kept on record by the station"),
+        error_messages={"required": _("A pairing is recorded only with the voter's consent.")},
+    )
+    consent_on = _date_field(_("Consent given on"))
+    consent_note = forms.CharField(
+        label=_("How consent was given"), max_length=200, required=False, help_text=_("e.g. signed form, in person")
+    )
+    started_on = _date_field(_("Paired since"), required=False, help_text=_("Empty: the day consent was given."))
+    notes = forms.CharField(label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, sites: QuerySet[Site], deputies: QuerySet[Deputy], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites.order_by(*network_ordering())
+        cast(forms.ModelChoiceField, self.fields["deputy"]).queryset = deputies.order_by("name")
+        self.fields["consent_on"].initial = local_today()
+
+    def clean_voter_phone(self) -> str:
+        value = self.cleaned_data["voter_phone"].strip()
+        if not value:
+            return ""
+        validate_phone(value)
+        return normalise_phone(value)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {key: data[key] for key in self.fields if key != "consent"}
+
+
+class ContactForm(PortalForm):
+    happened_on = _date_field(_("Date"))
+    method = forms.ChoiceField(label=_("How"), choices=ContactMethod.choices)
+    notes = forms.CharField(
+        label=_("What was said"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="contact", **kwargs)
+        self.fields["happened_on"].initial = local_today()
+
+
+class DeedForm(PortalForm):
+    happened_on = _date_field(_("Date"))
+    what = forms.CharField(label=_("What was done"), max_length=200)
+    outcome = forms.CharField(label=_("Outcome"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="deed", **kwargs)
+        self.fields["happened_on"].initial = local_today()
+
+
+MONTHS = [(n, str(n)) for n in range(1, 13)]
+
+
+class PairingFilterForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False)
+    month_from = forms.TypedChoiceField(label=_("From month"), coerce=int, choices=MONTHS, required=False, initial=1)
+    month_to = forms.TypedChoiceField(label=_("To month"), coerce=int, choices=MONTHS, required=False, initial=12)
+    station = forms.ModelChoiceField(label=_("Station"), queryset=Site.objects.none(), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, last = cleaned.get("month_from") or 1, cleaned.get("month_to") or 12
+        if last < first:
+            self.add_error("month_to", _("The last month must be the same as or later than the first."))
+        return cleaned
+
+    def months(self) -> tuple[int, int]:
+        """The months chosen (the whole year by default); call after is_valid()."""
+        return self.cleaned_data.get("month_from") or 1, self.cleaned_data.get("month_to") or 12
+
+    def __init__(self, *args: Any, years: list[tuple[int, str]], stations: QuerySet[Site], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = years  # type: ignore[attr-defined]
+        self.fields["year"].initial = local_today().year
+        station_field = cast(forms.ModelChoiceField, self.fields["station"])
+        station_field.queryset = stations.order_by(*network_ordering())
+        station_field.empty_label = _("All stations")
+        station_field.to_field_name = "slug"
+
+
+# --- deputies' activities -------------------------------------------------------------------------------------
+
+
+class DeputyActivityForm(PortalForm):
+    """One activity of a deputy besides receptions. Reused by the deputy's own pages."""
+
+    kind = forms.ChoiceField(label=_("Kind of activity"), choices=ActivityKind.choices)
+    held_on = _date_field(_("Date"))
+    title = forms.CharField(label=_("Subject"), max_length=200)
+    site = SiteField(
+        label=_("At the site"),
+        queryset=Site.objects.none(),
+        required=False,
+        empty_label=_("Not at a site"),
+        help_text=_("The station, room or point where it took place; a study session needs one."),
+    )
+    place = forms.CharField(label=_("Place"), max_length=100, required=False)
+    hours = forms.DecimalField(label=_("Hours"), min_value=0.5, max_value=24, decimal_places=1, required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, deputy: Deputy, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deputy = deputy
+        sites = Site.objects.filter(district_id=deputy.district_id, is_active=True).order_by(*network_ordering())
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
+        self.fields["held_on"].initial = local_today()
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {"deputy": self.deputy, **self.cleaned_data}
