@@ -54,7 +54,7 @@ from django.utils.http import http_date
 from stations.clock import LOCAL_TZ
 
 if TYPE_CHECKING:
-    from stations.models import Deputy, DutyShift, Roster, Site
+    from stations.models import Deputy, DutyShift, Roster, Site, Theme
 
 logger = logging.getLogger(__name__)
 
@@ -262,6 +262,19 @@ def assignment_scopes(*, deputy: Deputy, site: Site) -> set[str]:
     return {DEPUTIES, site_scope(site.slug), deputy_scope(deputy.slug)}
 
 
+def theme_scopes(theme: Theme) -> set[str]:
+    """A year's activity theme: the public figures (by theme) and the pages of the sites whose station works on
+    it (a site page lists its station's themes) — the chosen stations with their rooms and points, or every site
+    of the district for a district-wide theme."""
+    from stations.models import Site
+
+    sites = Site.objects.filter(district_id=theme.district_id)
+    chosen = list(theme.stations.values_list("pk", flat=True)) if theme.pk else []
+    if chosen:
+        sites = sites.filter(Q(pk__in=chosen) | Q(parent_id__in=chosen) | Q(parent__parent_id__in=chosen))
+    return {STATS, *_sites_scopes(sites.values_list("pk", flat=True))}
+
+
 def scopes_for(obj: Model) -> set[str]:
     """What a record changed in the admin shows up on (the admin saves models itself; see admin_site)."""
     from stations import models as m
@@ -289,6 +302,8 @@ def scopes_for(obj: Model) -> set[str]:
         return {site_scope(obj.site.slug)}
     if isinstance(obj, m.District):
         return {NETWORK, DEPUTIES, SCHEDULE, STATS}
+    if isinstance(obj, m.Theme):
+        return theme_scopes(obj)
     if isinstance(obj, m.Visit | m.VisitDeputy | m.Opinion | m.OpinionEvent):
         return {STATS}
     return set()

@@ -484,3 +484,27 @@ def test_hostile_slugs_and_cookies_are_answered_as_without_a_cache(world):
         response = visitor(schedule_town=value).get(reverse("stations:schedule"))
         assert response.status_code == 200
         assert "X-Cache" not in response  # a town that does not exist is forgotten, never stored
+
+
+def test_a_theme_shows_on_its_stations_pages_at_once_and_leaves_other_towns_cached(
+    world, station, django_assert_max_num_queries
+):
+    from stations.services import records
+
+    paths = [site_page(station), site_page(world.room)]
+    for path in paths:
+        load(visitor(), path)
+    unrelated = site_page(world.other_room)
+    load(visitor(), unrelated)
+
+    theme = records.theme_create(
+        actor=SYSTEM, district=station.district, year=timezone.localdate().year, name="三改一拆", stations=[station]
+    )
+
+    for path in paths:
+        assert load(visitor(), path)["X-Cache"] == "miss", path
+    assert "三改一拆" in text(load(visitor(), site_page(station)))
+    assert_cached(visitor(), unrelated, django_assert_max_num_queries)
+
+    records.theme_update(actor=SYSTEM, theme=theme, name="小城镇环境综合整治", stations=[station])
+    assert "小城镇环境综合整治" in text(load(visitor(), site_page(station)))

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from stations import caching
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_date, local_today
 from stations.models import (
@@ -82,6 +83,7 @@ def theme_create(
     _full_clean(theme)
     theme.save()
     theme.stations.set(stations)
+    caching.invalidate(caching.theme_scopes(theme))
     audit(
         action=AuditAction.THEME_CREATED,
         actor=actor,
@@ -101,10 +103,12 @@ def theme_update(
     if actor.user is not None and not can_manage_themes(actor.user, district=theme.district, stations=chosen):
         raise PermissionDenied
     before = {"name": theme.name, "stations": sorted(s.name for s in theme.stations.all())}
+    shown_before = caching.theme_scopes(theme)  # stations that no longer work on it drop it from their pages
     theme.name, theme.description = (name or "").strip(), (description or "").strip()
     _full_clean(theme)
     theme.save()
     theme.stations.set(chosen)
+    caching.invalidate(shown_before | caching.theme_scopes(theme))
     after = {"name": theme.name, "stations": sorted(s.name for s in chosen)}
     audit(
         action=AuditAction.THEME_UPDATED,
@@ -162,6 +166,7 @@ def themes_tag(*, actor: Actor, record: Taggable, themes: Iterable[Theme]) -> li
     """Tag a reception (duty shift), visit or opinion with some of its year's themes (replacing its tags)."""
     names = apply_themes(record, themes)
     if names is not None:
+        caching.invalidate({caching.STATS})  # the public figures by theme
         audit(
             action=AuditAction.THEMES_TAGGED,
             actor=actor,
