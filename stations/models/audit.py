@@ -99,6 +99,8 @@ class AuditAction(models.TextChoices):
     IMPORT_RULES = "import.rules", _("reception rules imported")
     IMPORT_VISITS = "import.visits", _("visits imported")
     IMPORT_ROSTERS = "import.rosters", _("rosters imported")
+    API_KEY_ISSUED = "api_key.issued", _("API key issued")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
 
 
 # Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so
@@ -156,6 +158,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "assignment": _("Site assignments"),
     "rule": _("Reception rules"),
     "import": _("Imports"),
+    "api_key": _("API keys"),
 }
 
 
