@@ -97,7 +97,9 @@ class RejectMalformedInputMiddleware:
         if malformed_input(request):
             if is_api_path(request.path):
                 # Another system reads the answer: JSON with the status and a message, as every API refusal.
-                return error_response(request, 400, [_("The request holds control characters or a value too long.")])
+                return error_response(
+                    request, 400, [str(_("The request holds control characters or a value too long."))]
+                )
             return bad_request(request)
         return self.get_response(request)
 

@@ -25,4 +25,7 @@ def conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     # The labels in the answers follow the language cookie (Chinese first).
     patch_vary_headers(response, ["Cookie"])
     last_modified = parse_http_date_safe(response["Last-Modified"]) if response.has_header("Last-Modified") else None
-    return get_conditional_response(request, etag=response["ETag"], last_modified=last_modified, response=response)
+    conditional_response = get_conditional_response(
+        request, etag=response["ETag"], last_modified=last_modified, response=response
+    )
+    return conditional_response or response

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
-from ninja import Form, Router, Schema
+from ninja import Form, Router, Schema, Status
 from ninja.params.functions import Query
 from ninja.security import APIKeyHeader
 
@@ -242,7 +242,7 @@ FIELD_NAMES = {
     auth=ApiKeyAuth(),
     summary="File an opinion at an online station (API key required)",
 )
-def request_create(request: HttpRequest, data: Form[RequestIn]) -> tuple[int, list[dict[str, Any]]]:
+def request_create(request: HttpRequest, data: Form[RequestIn]) -> Status:
     """Form-encoded, as GeoReport posts. `site` (an addition: the id of an online station, or of a room or point
     under one) says where the opinion goes; `service_code` is its category. The caller's name, phone and e-mail
     are optional and need `consent=true`, the caller's agreement, as on the web form. The same checks as the web
@@ -292,7 +292,7 @@ def request_create(request: HttpRequest, data: Form[RequestIn]) -> tuple[int, li
                 "account_id": None,
                 "tracking_code": opinion.tracking_code,
             }
-            return 201, [created]
+            return Status(201, [created])
     else:
         problems = [
             f"{FIELD_NAMES.get(field, field)}: {message}"
