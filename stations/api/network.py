@@ -156,7 +156,12 @@ def shift_list(
 
 
 def _figures(figures: Figures) -> dict[str, float | int | None]:
-    return {key: getattr(figures, key) for key in [*PUBLIC_COLUMNS, "not_accepted", "referred"]}
+    values: dict[str, float | int | None] = {}
+    for key in [*PUBLIC_COLUMNS, "not_accepted", "referred"]:
+        value = getattr(figures, key)
+        # Rates and medians to four places: 0.3333, not 0.3333333333333333.
+        values[key] = round(value, 4) if isinstance(value, float) else value
+    return values
 
 
 @router.get("/figures", response=schemas.FiguresOut, summary="Public figures with their definitions")
