@@ -466,13 +466,16 @@ def test_the_figures_cost_a_fixed_number_of_queries(client, big_network, django_
         ("post", "/open311/requests.json", 401),
     ],
 )
-def test_bad_requests_answer_json_errors(method, path, status, client, world):
+def test_bad_requests_answer_json_errors(method, path, status, client, world, spec):
     response = getattr(client, method)(API + path)
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     problems = body if isinstance(body, list) else body["errors"]
     assert problems and all(problem["code"] == status and problem["description"] for problem in problems)
+    declared = spec["paths"].get(urlsplit(API + path).path, {}).get(method, {}).get("responses", {})
+    if str(status) in declared:  # the refusals an operation documents are described as they are
+        assert_matches_spec(spec, API + path, method, status, body)
 
 
 def test_a_server_error_under_the_api_is_json(client, world, monkeypatch):

@@ -61,7 +61,7 @@ def site_out(request: HttpRequest, site: Site) -> dict[str, Any]:
     }
 
 
-@router.get("/sites", response=schemas.SitePage, summary="Sites: stations, rooms and points")
+@router.get("/sites", response={200: schemas.SitePage, **schemas.ERRORS}, summary="Sites: stations, rooms and points")
 def site_list(
     request: HttpRequest,
     q: str = Query("", max_length=100, description="A village, community, town or site name."),
@@ -89,7 +89,7 @@ def site_list(
     return envelope(request, found, [site_out(request, site) for site in rows])
 
 
-@router.get("/sites/{site_id}", response=schemas.SiteOut, summary="One site")
+@router.get("/sites/{site_id}", response={200: schemas.SiteOut, **schemas.ERRORS}, summary="One site")
 def site_detail(request: HttpRequest, site_id: str) -> dict[str, Any]:
     return site_out(request, get_object_or_404(_public_sites(), slug=site_id))
 
@@ -106,7 +106,9 @@ def _bounded(day: dt.date | None, name: str) -> dt.date | None:
     return day
 
 
-@router.get("/shifts", response=schemas.ShiftPage, summary="Reception days and the deputies on duty")
+@router.get(
+    "/shifts", response={200: schemas.ShiftPage, **schemas.ERRORS}, summary="Reception days and the deputies on duty"
+)
 def shift_list(
     request: HttpRequest,
     date_from: dt.date | None = Query(None, description="From this day (default: today)."),
@@ -164,7 +166,9 @@ def _figures(figures: Figures) -> dict[str, float | int | None]:
     return values
 
 
-@router.get("/figures", response=schemas.FiguresOut, summary="Public figures with their definitions")
+@router.get(
+    "/figures", response={200: schemas.FiguresOut, **schemas.ERRORS}, summary="Public figures with their definitions"
+)
 def figures(
     request: HttpRequest,
     year: int | None = Query(None, description="The year (default: this year)."),

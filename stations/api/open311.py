@@ -131,7 +131,11 @@ def _last_entered(opinions: list[Opinion]) -> str | None:
     return http_date(max(moments).timestamp()) if moments else None
 
 
-@router.get("/requests.json", response=list[schemas.ServiceRequest], summary="Service requests: opinions' public state")
+@router.get(
+    "/requests.json",
+    response={200: list[schemas.ServiceRequest], **schemas.OPEN311_ERRORS},
+    summary="Service requests: opinions' public state",
+)
 def request_list(
     request: HttpRequest,
     response: HttpResponse,
@@ -191,7 +195,7 @@ def _moment(text: str, name: str) -> dt.datetime:
 
 @router.get(
     "/requests/{request_id}.json",
-    response=list[schemas.ServiceRequest],
+    response={200: list[schemas.ServiceRequest], **schemas.OPEN311_ERRORS},
     summary="One service request, by reference or tracking code",
 )
 def request_detail(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
@@ -238,7 +242,7 @@ FIELD_NAMES = {
 
 @router.post(
     "/requests.json",
-    response={201: list[schemas.ServiceRequestCreated]},
+    response={201: list[schemas.ServiceRequestCreated], 401: list[schemas.ErrorItem], **schemas.OPEN311_ERRORS},
     auth=ApiKeyAuth(),
     summary="File an opinion at an online station (API key required)",
 )

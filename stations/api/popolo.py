@@ -105,7 +105,7 @@ def person_out(request: HttpRequest, deputy: Deputy) -> dict[str, Any]:
     }
 
 
-@router.get("/persons", response=schemas.PersonPage, summary="Deputies (Popolo persons)")
+@router.get("/persons", response={200: schemas.PersonPage, **schemas.ERRORS}, summary="Deputies (Popolo persons)")
 def person_list(request: HttpRequest, page: int = PAGE, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """Active deputies by name, each with their memberships."""
     deputies = _persons()
@@ -114,12 +114,20 @@ def person_list(request: HttpRequest, page: int = PAGE, page_size: int = PAGE_SI
     return envelope(request, found, [person_out(request, deputy) for deputy in rows])
 
 
-@router.get("/persons/{person_id}", response=schemas.PopoloPerson, summary="One deputy (a Popolo person)")
+@router.get(
+    "/persons/{person_id}",
+    response={200: schemas.PopoloPerson, **schemas.ERRORS},
+    summary="One deputy (a Popolo person)",
+)
 def person_detail(request: HttpRequest, person_id: str) -> dict[str, Any]:
     return person_out(request, get_object_or_404(_persons(), slug=person_id))
 
 
-@router.get("/organizations", response=schemas.OrganizationPage, summary="Congresses and sites (Popolo organizations)")
+@router.get(
+    "/organizations",
+    response={200: schemas.OrganizationPage, **schemas.ERRORS},
+    summary="Congresses and sites (Popolo organizations)",
+)
 def organization_list(request: HttpRequest, page: int = PAGE, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """The people's congress of each level (highest first), then the active sites in the network's order, a room's
     or point's `parent_id` naming the site above it."""
@@ -151,7 +159,9 @@ def organization_list(request: HttpRequest, page: int = PAGE, page_size: int = P
 
 
 @router.get(
-    "/memberships", response=schemas.MembershipPage, summary="Mandates and site assignments (Popolo memberships)"
+    "/memberships",
+    response={200: schemas.MembershipPage, **schemas.ERRORS},
+    summary="Mandates and site assignments (Popolo memberships)",
 )
 def membership_list(request: HttpRequest, page: int = PAGE, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """Every mandate of an active deputy, then every assignment of one to an active site; each by its id."""
@@ -172,7 +182,7 @@ def membership_list(request: HttpRequest, page: int = PAGE, page_size: int = PAG
     return envelope(request, found, results)
 
 
-@router.get("/posts", response=schemas.PostPage, summary="Seats (Popolo posts)")
+@router.get("/posts", response={200: schemas.PostPage, **schemas.ERRORS}, summary="Seats (Popolo posts)")
 def post_list(request: HttpRequest, page: int = PAGE, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """One post per congress level and electoral district that an active deputy's mandate names."""
     seats = (

@@ -23,6 +23,11 @@ class Error(Schema):
     errors: list[ErrorItem] = Field(description="Every problem found.")
 
 
+# The refusals each kind of operation can answer, for the OpenAPI description (stations.api.errors writes them).
+ERRORS: dict[int, type] = {400: Error, 404: Error}
+OPEN311_ERRORS: dict[int, object] = {400: list[ErrorItem], 404: list[ErrorItem], 429: list[ErrorItem]}
+
+
 class PageInfo(Schema):
     count: int = Field(description="Items in the whole list.")
     page: int
