@@ -284,6 +284,8 @@ def test_a_request_is_found_by_tracking_code_with_its_reply_or_by_reference(clie
     _r, [by_code] = get_json(client, f"{API}/open311/requests/{code}.json")
     assert by_code["service_request_id"] == opinion.reference
     assert by_code["status_notes"].startswith("已修复") and REPLY_PHONE not in by_code["status_notes"]
+    response = client.get(f"{API}/open311/requests/{code}.json")
+    assert "no-store" in response["Cache-Control"] and "public" not in response["Cache-Control"]
     _r, [by_reference] = get_json(client, f"{API}/open311/requests/{opinion.reference}.json")
     assert by_reference["status_notes"] is None
     response, body = get_json(client, f"{API}/open311/requests/AAAAA-BBBBB-CCCCC.json")

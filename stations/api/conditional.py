@@ -21,7 +21,8 @@ def conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         return response
     if not response.has_header("ETag"):
         response["ETag"] = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
-    patch_cache_control(response, public=True, max_age=MAX_AGE)
+    if "no-store" not in response.get("Cache-Control", ""):
+        patch_cache_control(response, public=True, max_age=MAX_AGE)
     # The labels in the answers follow the language cookie (Chinese first).
     patch_vary_headers(response, ["Cookie"])
     last_modified = parse_http_date_safe(response["Last-Modified"]) if response.has_header("Last-Modified") else None

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -198,9 +199,11 @@ def _moment(text: str, name: str) -> dt.datetime:
     response={200: list[schemas.ServiceRequest], **schemas.OPEN311_ERRORS},
     summary="One service request, by reference or tracking code",
 )
-def request_detail(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
+def request_detail(request: HttpRequest, response: HttpResponse, request_id: str) -> list[dict[str, Any]]:
     """By its reference, or by the tracking code the voter was given (which adds the public reply). Lookups are
     rate-limited per client like the tracking page's, found or not."""
+    # Like the voter's tracking page: no cache (a shared computer's, a proxy's) keeps what a code looked up.
+    add_never_cache_headers(response)
     throttle.throttle_take(scope=throttle.LOOKUP_SCOPE, key=throttle.client_key(request), limits=throttle.LOOKUP_LIMITS)
     wanted = request_id.strip().upper()
     if REFERENCE.match(wanted):
