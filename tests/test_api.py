@@ -632,3 +632,14 @@ def test_the_docs_page_loads_nothing_from_elsewhere(client, db):
         if ref.startswith("/static/"):
             assert finders.find(ref.removeprefix("/static/")), f"{ref} is not a local static file"
     assert '<html lang="zh-hans">' in html
+
+
+def test_parameter_errors_are_in_chinese_and_name_the_parameter(client, world):
+    for path, expected in (
+        ("/sites?page=abc", "page: 请填写整数。"),
+        ("/sites?page_size=500", "page_size: 不能大于 100。"),
+        ("/sites?online=perhaps", "online: 请填写 true 或 false。"),
+        ("/shifts?date_from=20th", "date_from: 请按 YYYY-MM-DD 格式填写日期。"),
+    ):
+        response, body = get_json(client, API + path)
+        assert response.status_code == 400 and body["description"] == expected, body

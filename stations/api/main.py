@@ -84,12 +84,35 @@ def index(request: HttpRequest) -> dict[str, Any]:
 # --- errors: JSON with the status and a message, never HTML (see stations.api.errors) -----------------------
 
 
+def _message(error: dict[str, Any]) -> str:
+    """pydantic's message for a parameter, in the portal's language for the kinds of mistake the API meets."""
+    context = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if kind == "int_parsing":
+        return _("enter a whole number.")
+    if kind == "bool_parsing":
+        return _("enter true or false.")
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        return _("enter a date as YYYY-MM-DD.")
+    if kind == "less_than_equal":
+        return _("at most %(limit)s.") % {"limit": context.get("le")}
+    if kind == "greater_than_equal":
+        return _("at least %(limit)s.") % {"limit": context.get("ge")}
+    if kind == "string_too_long":
+        return _("at most %(limit)s characters.") % {"limit": context.get("max_length")}
+    if kind == "enum":
+        return _("one of %(choices)s.") % {"choices": context.get("expected", "")}
+    if kind == "missing":
+        return _("this is required.")
+    return str(error.get("msg") or _("invalid value"))
+
+
 def _validation_problems(exc: ValidationError) -> list[str]:
     problems = []
     for error in exc.errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "form", "body", "data")]
         name = ".".join(location) or _("request")
-        problems.append(f"{name}: {error.get('msg', _('invalid value'))}")
+        problems.append(f"{name}: {_message(error)}")
     return problems
 
 
