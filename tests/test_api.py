@@ -643,3 +643,17 @@ def test_parameter_errors_are_in_chinese_and_name_the_parameter(client, world):
     ):
         response, body = get_json(client, API + path)
         assert response.status_code == 400 and body["description"] == expected, body
+
+
+@pytest.mark.parametrize(("path", "size"), [("/popolo/organizations", 3), ("/popolo/memberships", 2)])
+def test_lists_made_of_two_kinds_page_across_the_seam(path, size, client, world):
+    """Organizations are congresses then sites, memberships mandates then assignments: every page boundary, the
+    one between the two kinds included, loses and repeats nothing."""
+    seen, url = [], f"{API}{path}?page_size={size}&date_from=2000-01-01"
+    while url:
+        _r, body = get_json(client, url)
+        seen += [item["id"] for item in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == body["count"] > size
+    _r, whole = get_json(client, f"{API}{path}?page_size=100&date_from=2000-01-01")
+    assert [item["id"] for item in whole["results"]] == seen
