@@ -39,12 +39,18 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The API (/api/v1/). Installed as an app so that its docs page loads Swagger UI from the package's own static
+    # files (served by WhiteNoise) rather than from a CDN.
+    "ninja",
     "stations",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Under /api/ only: JSON for every refusal, whoever answered it, and conditional GET (ETag, 304). Outside every
+    # middleware that can answer on its own, so that their answers are covered.
+    "stations.api.middleware.ApiResponsesMiddleware",
     "stations.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
 
+from stations.api.main import api
 from stations.forms.accounts import SignInForm
 from stations.views.accounts import AuditedPasswordChangeView
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("accounts/password_change/", AuditedPasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     # Uploaded deputy photos. A small intranet portal has no separate file server; gunicorn serves them.
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media, name="media"),

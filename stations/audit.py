@@ -61,6 +61,8 @@ class Actor:
 
     user: User | None
     address: str | None = None
+    # Who acts when it is no user: another system through the API ("api:<key name>"). Kept as the entry's name.
+    label: str = ""
 
     @classmethod
     def from_request(cls, request: HttpRequest, *, user: User | None = None) -> Actor:
@@ -71,6 +73,11 @@ class Actor:
             if request_user is not None and request_user.is_authenticated:
                 user = request_user
         return cls(user=user, address=client_address(request))
+
+    @classmethod
+    def for_api_key(cls, request: HttpRequest, *, key_name: str) -> Actor:
+        """Another system writing with an API key: no user, the client's address, the key's name."""
+        return cls(user=None, address=client_address(request), label=f"api:{key_name}")
 
     @classmethod
     def system(cls) -> Actor:
@@ -93,7 +100,7 @@ def audit(
     signed_in = user is not None and user.is_authenticated
     return AuditEntry.objects.create(
         actor=user if signed_in else None,
-        actor_name=user.get_username() if user is not None and signed_in else "",
+        actor_name=user.get_username() if user is not None and signed_in else actor.label[:150],
         address=actor.address,
         action=str(action),
         object_type=(target._meta.model_name or "") if target is not None else "",

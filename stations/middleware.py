@@ -16,6 +16,7 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
+from stations.api.errors import error_response, is_api_path
 from stations.audit_events import SESSION_STARTED_KEY
 from stations.clock import duration_text
 from stations.policy import requires_second_factor
@@ -86,7 +87,7 @@ def malformed_input(request: HttpRequest) -> bool:
 
 
 class RejectMalformedInputMiddleware:
-    """Answer 400 with the portal's own page when a request carries nonsense (issue 14), before any view, form
+    """Answer 400 with the portal's own page (JSON under /api/) when a request carries nonsense (issue 14), before any view, form
     or query sees it. Forms still validate what a person can type (dates within bounds, lengths, choices)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -94,6 +95,11 @@ class RejectMalformedInputMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if malformed_input(request):
+            if is_api_path(request.path):
+                # Another system reads the answer: JSON with the status and a message, as every API refusal.
+                return error_response(
+                    request, 400, [str(_("The request holds control characters or a value too long."))]
+                )
             return bad_request(request)
         return self.get_response(request)
 

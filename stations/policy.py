@@ -245,6 +245,11 @@ def can_administer_network(user: User) -> bool:
     return user.is_active and is_district_admin(user)
 
 
+def can_manage_api_keys(user: User) -> bool:
+    """Issue and revoke the keys other systems write through the API with (in the admin)."""
+    return can_administer_network(user)
+
+
 def can_use_admin_by_role(user: User) -> bool:
     """In the admin (is_staff) with the district administrator's role: manages rosters without model permissions."""
     return can_administer_network(user) and bool(getattr(user, "is_staff", False))

@@ -36,6 +36,10 @@ SUBMIT_SCOPE = "opinion_submit"
 SUBMIT_LIMITS = (Limit(5, dt.timedelta(minutes=10)), Limit(20, dt.timedelta(days=1)))
 LOOKUP_SCOPE = "opinion_track"
 LOOKUP_LIMITS = (Limit(30, dt.timedelta(minutes=10)),)
+# Another system filing opinions through the API (a hotline on callers' behalf): counted per API key, far above
+# one voter's pace and far below what would flood a station's queue.
+API_SUBMIT_SCOPE = "api_submit"
+API_SUBMIT_LIMITS = (Limit(60, dt.timedelta(minutes=10)), Limit(500, dt.timedelta(days=1)))
 
 
 class Throttled(Exception):

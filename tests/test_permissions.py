@@ -394,6 +394,53 @@ STATS_ROWS: list[Row] = [
         note="another deputy",
     ),
 ]
+
+# --- the public API (issue 17) --------------------------------------------------------------------------------
+# Read-only and public: the same answer for everybody, signed in or not. Filing an opinion needs an API key; a
+# session, whoever's, is no key (401), and a key files whoever holds the session (201).
+
+
+def api_request(world: World) -> dict:
+    return {"service_code": "transport", "description": "公交站牌被撞倒了。", "site": world.room.slug}
+
+
+def api_request_with_key(world: World) -> dict:
+    from stations.audit import Actor
+    from stations.services.api_keys import api_key_issue
+
+    _key, secret = api_key_issue(name=f"hotline-{world.room.pk}", actor=Actor.system())
+    return {**api_request(world), "api_key": secret}
+
+
+API_ROWS: list[Row] = [
+    #                                                              anon   erin   alice  bob    charlie dana
+    row("api:index", GET, url("api:index"),                        200,   200,   200,   200,   200,   200),
+    row("api:api-root", GET, url("api:api-root"),                  200,   200,   200,   200,   200,   200),
+    row("api:openapi-json", GET, url("api:openapi-json"),          200,   200,   200,   200,   200,   200),
+    row("api:openapi-view", GET, url("api:openapi-view"),          200,   200,   200,   200,   200,   200),
+    row("api:site_list", GET, url("api:site_list", "q=金星"),      200,   200,   200,   200,   200,   200),
+    row("api:site_detail", GET, url("api:site_detail", site_id="room"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("api:shift_list", GET, url("api:shift_list", "site=yuxin-jinxing"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("api:figures", GET, url("api:figures"),                    200,   200,   200,   200,   200,   200),
+    row("api:person_list", GET, url("api:person_list"),            200,   200,   200,   200,   200,   200),
+    row("api:person_detail", GET, url("api:person_detail", person_id="deputy"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("api:organization_list", GET, url("api:organization_list"), 200,  200,   200,   200,   200,   200),
+    row("api:membership_list", GET, url("api:membership_list"),    200,   200,   200,   200,   200,   200),
+    row("api:post_list", GET, url("api:post_list"),                200,   200,   200,   200,   200,   200),
+    row("api:service_list", GET, url("api:service_list"),          200,   200,   200,   200,   200,   200),
+    row("api:request_list", GET, url("api:request_list"),          200,   200,   200,   200,   200,   200),
+    row("api:request_detail", GET, url("api:request_detail", request_id="code"),
+                                                                   200,   200,   200,   200,   200,   200),
+    row("api:request_create", POST, url("api:request_create"),     401,   401,   401,   401,   401,   401,
+        data=api_request, note="no key"),
+    row("api:request_create", POST, url("api:request_create"),     201,   201,   201,   201,   201,   201,
+        data=api_request_with_key, note="key"),
+    row("api:request_detail", POST, url("api:request_detail", request_id="code"),
+                                                                   405,   405,   405,   405,   405,   405),
+]
 # fmt: on
 
 
@@ -405,7 +452,7 @@ def _resolves(name: str) -> bool:
     return True
 
 
-MATRIX = ROWS + RECORDS_ROWS + [r for r in STATS_ROWS if _resolves(r.name)]
+MATRIX = ROWS + RECORDS_ROWS + API_ROWS + [r for r in STATS_ROWS if _resolves(r.name)]
 CASES = [pytest.param(r, role, id=f"{r.id} · {role}") for r in MATRIX for role in ROLES]
 
 

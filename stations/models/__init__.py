@@ -1,6 +1,7 @@
 """The domain's models, one module per part of the domain."""
 
 from stations.models.accounts import Membership, Role
+from stations.models.api import ApiKey
 from stations.models.audit import AuditAction, AuditEntry
 from stations.models.opinions import (
     DEFAULT_DEADLINE_DAYS,
@@ -62,6 +63,7 @@ __all__ = [
     "DEFAULT_DEADLINE_DAYS",
     "ENTERED_SEPARATELY_AFTER",
     "AbsenceReason",
+    "ApiKey",
     "AuditAction",
     "AuditEntry",
     "Area",

@@ -108,6 +108,8 @@ class AuditAction(models.TextChoices):
     PAIRING_CONTACT_RECORDED = "pairing.contact_recorded", _("contact with a paired voter recorded")
     PAIRING_DEED_RECORDED = "pairing.deed_recorded", _("thing done for a paired voter recorded")
     ACTIVITY_RECORDED = "activity.recorded", _("deputy's activity recorded")
+    API_KEY_ISSUED = "api_key.issued", _("API key issued")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
 
 
 # Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so
@@ -168,6 +170,7 @@ ACTION_GROUPS: dict[str, Promise] = {
     "theme": _("Annual themes"),
     "pairing": _("Pairing"),
     "activity": _("Deputies' activities"),
+    "api_key": _("API keys"),
 }
 
 
