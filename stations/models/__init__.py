@@ -13,6 +13,7 @@ from stations.models.opinions import (
     Source,
     State,
 )
+from stations.models.regions import Region, RegionLevel
 from stations.models.rosters import (
     AbsenceReason,
     Attendance,
@@ -65,6 +66,8 @@ __all__ = [
     "OpinionAction",
     "OpinionEvent",
     "ReceptionRule",
+    "Region",
+    "RegionLevel",
     "Role",
     "Roster",
     "RuleKind",
