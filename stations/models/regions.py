@@ -107,13 +107,13 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("stations:region_detail", kwargs={"key": self.key})
+
     @property
     def key(self) -> str:
         """How URLs name the region: its code when known, else its id."""
         return self.code or str(self.pk)
-
-    def get_absolute_url(self) -> str:
-        return reverse("stations:region_detail", kwargs={"key": self.key})
 
     @property
     def depth(self) -> int:
