@@ -781,15 +781,21 @@ class AttendanceRow:
         }
 
 
-def deputy_attendance(*, year: int, sort: str = "name", district: District | None = None) -> list[AttendanceRow]:
+def deputy_attendance(
+    *, year: int, sort: str = "name", district: District | None = None, deputies: QuerySet[Deputy] | None = None
+) -> list[AttendanceRow]:
     """Every deputy with their attendance, visits received and voters met in a year.
 
     Two grouped queries (duties by deputy, presences at visits by deputy) besides the deputies themselves,
     whatever their number. Counting both in one query would multiply duties by visits (two joins) or need
     a correlated subquery per deputy that PostgreSQL runs once per joined row: seconds for a district.
+    `deputies` limits the table to an administrator's scope (policy.visible_deputy_records).
     """
     period = Period.year(year)
-    deputies = Deputy.objects.all() if district is None else Deputy.objects.filter(district=district)
+    if deputies is None:
+        deputies = Deputy.objects.all()
+    if district is not None:
+        deputies = deputies.filter(district=district)
     duties = Duty.objects.filter(
         deputy__in=deputies, shift__start__gte=period.start, shift__start__lt=period.end, shift__cancelled=False
     )

@@ -18,6 +18,7 @@ from stations.policy import (
     deputy_record_for_user,
     requires,
     staff_required,
+    visible_deputy_records,
 )
 from stations.selectors import stats
 from stations.selectors.stats import DEFINITIONS, TERMS, Scope
@@ -175,7 +176,7 @@ def deputy_attendance(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in stats.ATTENDANCE_SORTS:
         sort = "name"
-    rows = stats.deputy_attendance(year=year, sort=sort)
+    rows = stats.deputy_attendance(year=year, sort=sort, deputies=visible_deputy_records(request.user))
     return render(
         request,
         "stations/stats/deputy_attendance.html",
