@@ -107,7 +107,8 @@ def site_with_relations(slug: str) -> Site | None:
     """An active site with its parent chain, areas and active children (rooms first) loaded."""
     site = (
         Site.objects.active()
-        .select_related("district", "parent", "parent__parent")
+        # The district's region chain too (the breadcrumbs go up to the province), in the same query.
+        .select_related("district__region__parent__parent", "parent", "parent__parent")
         .prefetch_related(
             "areas",
             Prefetch(
