@@ -19,11 +19,11 @@ User = get_user_model()
 @admin.register(Membership)
 class MembershipAdmin(ReadOnlyHistoryAdmin):
     form = SurfaceModelErrorsForm
-    list_display = ["user", "user_full_name", "role", "station", "deputy"]
+    list_display = ["user", "user_full_name", "role", "district", "region", "station", "deputy"]
     list_filter = ["role", ("station", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__first_name", "user__last_name", "station__name", "deputy__name"]
-    autocomplete_fields = ["user", "station", "site", "deputy"]
-    list_select_related = ["user", "station", "deputy"]
+    autocomplete_fields = ["user", "district", "region", "station", "site", "deputy"]
+    list_select_related = ["user", "district", "region", "station", "deputy"]
 
     @admin.display(description=_("full name"), ordering="user__first_name")
     def user_full_name(self, obj: Membership) -> str:
@@ -33,7 +33,7 @@ class MembershipAdmin(ReadOnlyHistoryAdmin):
 class MembershipInline(admin.StackedInline):
     model = Membership
     form = SurfaceModelErrorsForm
-    autocomplete_fields = ["station", "site", "deputy"]
+    autocomplete_fields = ["district", "region", "station", "site", "deputy"]
     can_delete = True
     extra = 0
     max_num = 1
