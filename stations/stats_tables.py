@@ -192,7 +192,7 @@ BREAKDOWNS: list[tuple[str, Any, Any, list[str], str]] = [
 CHILD_TABLES: dict[str, tuple[Any, Any]] = {
     "province": (_("Figures by province"), _("Province")),
     "city": (_("Figures by city"), _("City")),
-    "district": (_("Figures by district"), _("District")),
+    "district": (_("Figures by district"), _("County or district")),
     "station": (_("Figures by station"), _("Station")),
 }
 CHILD_SLUGS = {"province": "provinces", "city": "cities", "district": "districts", "station": "stations"}

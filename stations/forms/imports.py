@@ -29,7 +29,7 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         if districts and len(districts) > 1:
             self.fields["district"] = forms.ModelChoiceField(
-                label=_("District"),
+                label=_("County or district"),
                 queryset=District.objects.filter(pk__in=[d.pk for d in districts]).order_by("name"),
                 help_text=_("The district whose records the file holds."),
             )
