@@ -14,11 +14,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stations import policy
-from stations.models import District, Membership, Region, Role, Site, SiteKind
+from stations.models import District, Membership, Region, Role
 from stations.selectors.stats import Period, Scope, breakdown, default_scope, headline
-from tests.conftest import make_user, totp_device
-from tests.factories_stats import local, make_opinion, make_shift, make_visit, page_tables
+from tests.conftest import make_user
+from tests.conftest import region_station as station
+from tests.factories_stats import local, make_visit, page_tables
 
 PUBLIC_STATS = reverse("stations:public_stats")
 STAFF_STATS = reverse("stations:staff_stats")
@@ -28,69 +28,6 @@ OPINIONS = "收到意见建议（件）"
 
 def region_url(key: str) -> str:
     return reverse("stations:region_detail", kwargs={"key": key})
-
-
-def station(district: District, slug: str, name: str) -> Site:
-    return Site.objects.create(district=district, kind=SiteKind.STATION, name=name, slug=slug, town=name[:3])
-
-
-@pytest.fixture
-def land(district, station_pair):
-    province = Region.objects.create(name="浙江省", code="330000000000", level="province")
-    jiaxing = Region.objects.create(name="嘉兴市", code="330400000000", level="city", parent=province)
-    hangzhou = Region.objects.create(name="杭州市", code="330100000000", level="city", parent=province)
-    nanhu = Region.objects.create(name="南湖区", code="330402000000", level="county", parent=jiaxing)
-    xiuzhou_region = Region.objects.create(name="秀洲区", code="330411000000", level="county", parent=jiaxing)
-    xihu_region = Region.objects.create(name="西湖区", code="330106000000", level="county", parent=hangzhou)
-    District.objects.filter(pk=district.pk).update(region=nanhu)
-    xiuzhou = District.objects.create(name="秀洲区", slug="xiuzhou", code="XZ", region=xiuzhou_region)
-    xihu = District.objects.create(name="西湖区", slug="xihu", code="XH", region=xihu_region)
-    wangdian = station(xiuzhou, "wangdian", "王店镇代表联络站")
-    xixi = station(xihu, "xixi", "西溪街道代表联络站")
-    yuxin, fengqiao = station_pair
-    # 2025: 3 + 4 voters in 南湖区, 5 in 秀洲区, 7 in 西湖区; one opinion in each district.
-    for site, people in ((yuxin, 3), (fengqiao, 4), (wangdian, 5), (xixi, 7)):
-        shift = make_shift(site, local(2025, 3, 20))
-        visit = make_visit(site, local(2025, 3, 20, 10), shift=shift, people=people)
-        if site is not fengqiao:
-            make_opinion(site, local(2025, 3, 20, 10), visit=visit)
-    return {
-        "province": province,
-        "jiaxing": jiaxing,
-        "hangzhou": hangzhou,
-        "nanhu": nanhu,
-        "xiuzhou": xiuzhou,
-        "xihu": xihu,
-        "wangdian": wangdian,
-        "xixi": xixi,
-    }
-
-
-@pytest.fixture
-def station_pair(station, other_station):
-    return station, other_station
-
-
-def regional_admin(name: str, role: str, region: Region):
-    user = make_user(name, role=None, is_staff=True)
-    Membership.objects.create(user=user, role=role, region=region)
-    totp_device(user)
-    return user
-
-
-@pytest.fixture
-def fay(land):
-    return regional_admin("fay", Role.CITY_ADMIN, land["jiaxing"])
-
-
-@pytest.fixture
-def gus(land):
-    return regional_admin("gus", Role.PROVINCE_ADMIN, land["province"])
-
-
-@pytest.fixture
-def hal(land):
-    return regional_admin("hal", Role.CITY_ADMIN, land["hangzhou"])
 
 
 # --- the model ----------------------------------------------------------------------------------------------
@@ -156,41 +93,6 @@ def test_a_district_administrator_is_tied_to_the_only_district_or_must_choose(di
     with pytest.raises(ValidationError) as error:
         Membership(user=user, role=Role.DISTRICT_ADMIN).full_clean()
     assert "district" in error.value.message_dict
-
-
-def test_roles_and_second_factor_of_regional_administrators(fay, gus, hal, dana, alice):
-    assert policy.role_of(fay) == Role.CITY_ADMIN and policy.is_city_admin(fay)
-    assert policy.role_of(gus) == Role.PROVINCE_ADMIN and policy.is_province_admin(gus)
-    for user in (fay, gus, hal, dana):
-        assert policy.is_administrator(user) and policy.requires_second_factor(user)
-        assert policy.can_write(user) and policy.can_view_audit_log(user) and policy.can_import(user)
-    assert not policy.is_administrator(alice) and not policy.requires_second_factor(alice)
-    assert not policy.is_district_admin(fay)
-
-
-def test_regional_administrators_see_everything_below_their_region_only(land, fay, gus, hal, district, room):
-    nanhu_sites = set(Site.objects.filter(district=district))
-    assert set(policy.visible_sites(fay)) == nanhu_sites | {land["wangdian"]}
-    assert set(policy.visible_sites(gus)) == set(Site.objects.all())
-    assert set(policy.visible_sites(hal)) == {land["xixi"]}
-    assert set(policy.stats_districts(fay)) == {district, land["xiuzhou"]}
-    assert set(policy.stats_regions(fay)) == {land["jiaxing"], land["nanhu"], Region.objects.get(name="秀洲区")}
-    assert policy.can_manage_roster(fay, room) and policy.can_mark_attendance(fay, room)
-    assert not policy.can_manage_roster(hal, room) and not policy.can_enter_late(hal, room)
-
-
-def test_a_district_administrator_tied_to_a_district_sees_only_it(land, district):
-    ivy = make_user("ivy", role=None)
-    Membership.objects.create(user=ivy, role=Role.DISTRICT_ADMIN, district=land["xiuzhou"])
-    assert set(policy.visible_sites(ivy)) == {land["wangdian"]}
-    assert set(policy.stats_districts(ivy)) == {land["xiuzhou"]}
-    assert not policy.can_manage_roster(ivy, Site.objects.filter(district=district).first())
-
-
-def test_important_reports_reach_the_administrators_of_the_site_at_every_level(land, fay, gus, hal, dana, room):
-    told = set(policy.district_admin_users(Site.objects.select_related("district").get(pk=room.pk)))
-    assert told == {fay, gus, dana}
-    assert hal not in told
 
 
 # --- figures rolled up ------------------------------------------------------------------------------------------
