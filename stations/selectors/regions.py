@@ -81,8 +81,3 @@ def stations_below(region: Region) -> SiteQuerySet:
         .select_related("district")
         .order_by("district__name", *network_ordering())
     )
-
-
-def top_regions() -> QuerySet[Region]:
-    """The provinces (the regions' tops), for the site list's "browse by region"."""
-    return Region.objects.filter(level=RegionLevel.PROVINCE).order_by("code", "name")

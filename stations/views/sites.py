@@ -11,7 +11,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from stations.forms.sites import DeputyFilter, SiteSearchForm
-from stations.selectors.regions import top_regions
 from stations.selectors.schedule import next_reception_day
 from stations.selectors.sites import (
     deputies_at,
@@ -55,7 +54,6 @@ def site_list(request: HttpRequest) -> HttpResponse:
             # The tree stays on the page under the results, so a voter whose search found nothing can browse.
             "tree": site_tree(),
             "figures": network_figures(),
-            "regions": list(top_regions()),
         },
     )
 

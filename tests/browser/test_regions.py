@@ -19,7 +19,7 @@ def test_voter_walks_down_the_regions_to_a_station_and_back_up(live_server, brow
     page = context.new_page()
 
     page.goto(live_server.url + "/sites/")
-    page.get_by_role("navigation", name="按行政区划浏览").get_by_role("link", name="浙江省").click()
+    page.get_by_role("navigation", name="南湖区的上级行政区划").get_by_role("link", name="浙江省").click()
     page.wait_for_url("**/regions/330000000000/")
     assert page.get_by_role("heading", level=1).inner_text() == "浙江省"
     assert_accessible(page)
