@@ -17,26 +17,31 @@ def attach(apps, schema_editor):
     District = apps.get_model("stations", "District")
     Region = apps.get_model("stations", "Region")
     Membership = apps.get_model("stations", "Membership")
-    loose = list(District.objects.filter(region__isnull=True).order_by("pk"))
+    # The connection migrating (the tables' owner on PostgreSQL), not "default".
+    db = schema_editor.connection.alias
+    districts_, regions, memberships = (
+        District.objects.using(db),
+        Region.objects.using(db),
+        Membership.objects.using(db),
+    )
+    loose = list(districts_.filter(region__isnull=True).order_by("pk"))
     if loose:
-        province, _ = Region.objects.get_or_create(
+        province, _ = regions.get_or_create(
             name=PROVINCE[0], parent=None, defaults={"level": "province", "code": PROVINCE[1]}
         )
-        city, _ = Region.objects.get_or_create(
-            name=CITY[0], parent=province, defaults={"level": "city", "code": CITY[1]}
-        )
+        city, _ = regions.get_or_create(name=CITY[0], parent=province, defaults={"level": "city", "code": CITY[1]})
         for district in loose:
             code = KNOWN_COUNTY_CODES.get(district.name)
-            if code and Region.objects.filter(code=code).exists():
+            if code and regions.filter(code=code).exists():
                 code = None
-            county, _ = Region.objects.get_or_create(
+            county, _ = regions.get_or_create(
                 name=district.name, parent=city, defaults={"level": "county", "code": code}
             )
             district.region = county
-            district.save(update_fields=["region"])
-    districts = list(District.objects.all()[:2])
+            district.save(using=db, update_fields=["region"])
+    districts = list(districts_.all()[:2])
     if len(districts) == 1:
-        Membership.objects.filter(role="district_admin", district__isnull=True).update(district=districts[0])
+        memberships.filter(role="district_admin", district__isnull=True).update(district=districts[0])
 
 
 def detach(apps, schema_editor):
