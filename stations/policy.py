@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate, ParamSpec, cast
+from typing import Any, Concatenate, ParamSpec, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
@@ -425,6 +425,63 @@ def may_open(user: User, url_name: str) -> bool:
     """May the user open the page named `url_name`? Pages not listed are public (or check one object)."""
     check = PAGE_CHECKS.get(url_name)
     return check is None or (user.is_authenticated and check(user))
+
+
+# --- the Django admin by scope (issue 15) ----------------------------------------------------------------------
+
+# How each model of the network reaches its district, for scoping the admin's lists to an administrator's
+# districts. Models not listed (handling bodies, audit entries, users…) are not scoped.
+ADMIN_DISTRICT_PATHS: dict[str, str] = {
+    "district": "pk",
+    "site": "district",
+    "area": "district",
+    "deputy": "district",
+    "mandate": "deputy__district",
+    "assignment": "site__district",
+    "visit": "site__district",
+    "opinion": "site__district",
+    "receptionrule": "site__district",
+    "roster": "site__district",
+    "dutyshift": "roster__site__district",
+    "unavailability": "deputy__district",
+}
+ROLE_RANK: dict[str, int] = {
+    Role.DEPUTY: 0,
+    Role.STAFF: 0,
+    Role.STATION_HEAD: 0,
+    Role.DISTRICT_ADMIN: 1,
+    Role.CITY_ADMIN: 2,
+    Role.PROVINCE_ADMIN: 3,
+}
+
+
+def admin_scoped(user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """The admin's rows of a network model limited to the administrator's districts (all of them for the
+    portal's own administrators and superusers)."""
+    path = ADMIN_DISTRICT_PATHS.get(queryset.model._meta.model_name or "")
+    if path is None or getattr(user, "is_superuser", False) or administers_everything(user):
+        return queryset
+    return queryset.filter(**{f"{path}__in": admin_districts(user)})
+
+
+def can_grant_membership(user: User, membership: Membership) -> bool:
+    """May the user give (or change, or take away) this role in the admin? The portal's own administrators and
+    superusers any; another administrator only a role not above their own, within their own districts or
+    regions, so that nobody widens their own reach."""
+    if getattr(user, "is_superuser", False) or administers_everything(user):
+        return True
+    role = role_of(user)
+    if role not in ADMIN_ROLES or ROLE_RANK.get(membership.role, 99) > ROLE_RANK[role]:
+        return False
+    if membership.role in REGION_ADMIN_ROLES:
+        return membership.region_id is not None and admin_regions(user).filter(pk=membership.region_id).exists()
+    if membership.role == Role.DISTRICT_ADMIN:
+        return membership.district_id is not None and administers_district(user, membership.district_id)
+    if membership.station is not None:
+        return administers_district(user, membership.station.district_id)
+    if membership.deputy is not None:
+        return administers_district(user, membership.deputy.district_id)
+    return True
 
 
 # --- predicates: one object --------------------------------------------------------------------------------

@@ -297,3 +297,35 @@ def test_a_city_administrator_cannot_import_into_another_city(client, fay, land)
     client.force_login(fay)
     response = client.post(reverse("stations:import_records"), {"district": land["xihu"].pk})
     assert response.status_code == 400
+
+
+# --- the Django admin by scope ---------------------------------------------------------------------------------
+
+
+def test_the_admin_lists_only_the_regional_administrators_rows(client, fay, land):
+    client.force_login(fay)
+    response = client.get(reverse("admin:stations_site_changelist"))
+    assert response.status_code == 200
+    assert "王店镇代表联络站" in response.text and "西溪街道代表联络站" not in response.text
+    xixi = reverse("admin:stations_site_change", args=[land["xixi"].pk])
+    assert client.get(xixi).status_code == 302  # the admin's "does not exist" redirect, not the page
+
+
+def test_an_administrator_cannot_widen_their_own_reach_in_the_admin(client, fay, land):
+    client.force_login(fay)
+    membership = fay.membership
+    url = reverse("admin:stations_membership_change", args=[membership.pk])
+    data = {"user": fay.pk, "role": "province_admin", "region": land["province"].pk}
+    assert client.post(url, data).status_code == 403
+    membership.refresh_from_db()
+    assert (membership.role, membership.region) == ("city_admin", land["jiaxing"])
+
+
+def test_an_administrator_cannot_change_a_role_outside_their_reach(client, hal, alice, land):
+    client.force_login(hal)
+    membership = alice.membership
+    url = reverse("admin:stations_membership_change", args=[membership.pk])
+    response = client.post(url, {"user": alice.pk, "role": "station_head", "station": membership.station_id})
+    assert response.status_code == 403
+    membership.refresh_from_db()
+    assert membership.role == "staff"
