@@ -457,9 +457,12 @@ ROLE_RANK: dict[str, int] = {
 
 def admin_scoped(user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """The admin's rows of a network model limited to the administrator's districts (all of them for the
-    portal's own administrators and superusers)."""
+    portal's own administrators and superusers). An admin user without an administrator's role keeps what the
+    model permissions given to them by hand allow, as before regions."""
     path = ADMIN_DISTRICT_PATHS.get(queryset.model._meta.model_name or "")
-    if path is None or getattr(user, "is_superuser", False) or administers_everything(user):
+    if path is None or getattr(user, "is_superuser", False) or not is_administrator(user):
+        return queryset
+    if administers_everything(user):
         return queryset
     return queryset.filter(**{f"{path}__in": admin_districts(user)})
 
@@ -471,7 +474,10 @@ def can_grant_membership(user: User, membership: Membership) -> bool:
     if getattr(user, "is_superuser", False) or administers_everything(user):
         return True
     role = role_of(user)
-    if role not in ADMIN_ROLES or ROLE_RANK.get(membership.role, 99) > ROLE_RANK[role]:
+    if role not in ADMIN_ROLES:
+        # An admin user without an administrator's role: the model permissions given by hand decide.
+        return True
+    if ROLE_RANK.get(membership.role, 99) > ROLE_RANK[role]:
         return False
     if membership.role in REGION_ADMIN_ROLES:
         return membership.region_id is not None and admin_regions(user).filter(pk=membership.region_id).exists()
