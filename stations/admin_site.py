@@ -43,6 +43,13 @@ def _current_scopes(obj: models.Model) -> set[str]:
 class AuditedAdminMixin(_ModelAdminBase):
     # The imports inside these methods are deferred on purpose: this module is loaded while apps are
     # populated (LiaisonAdminConfig), before any model may be imported.
+    def get_queryset(self, request):
+        # An administrator of some districts (a district's, a city's, a province's) sees only their rows of the
+        # network's models (issue 15); the policy says which.
+        from stations.policy import admin_scoped
+
+        return admin_scoped(request.user, super().get_queryset(request))
+
     def save_model(self, request, obj, form, change) -> None:
         from stations.audit import masked_value
 

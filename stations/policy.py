@@ -6,18 +6,20 @@ its own (STYLE.md; modelled on pretix's permission family and healthchecks' `_ge
 
 The rules (issue 8):
 
-- **Roles.** Each account has at most one membership: district administrator, station head, station staff
-  or deputy. A superuser without a membership counts as a district administrator; anybody else without a
-  membership (and the anonymous visitor) has no role.
-- **Scope.** District administrators see every site and every record. A station's head and staff see their
-  station with its rooms and points. A deputy sees only their own performance record; the deputy role is
+- **Roles.** Each account has at most one membership: province, city or district administrator, station
+  head, station staff or deputy. A superuser without a membership counts as a district administrator of the
+  whole portal; anybody else without a membership (and the anonymous visitor) has no role.
+- **Scope.** Administrators see every site and every record of the districts they administer (issue 15): a
+  district administrator their district, a city or province administrator every district below their region;
+  a district administrator not tied to a district (a row written outside the admin, or a superuser) the whole
+  portal. A station's head and staff see their station with its rooms and points. A deputy sees only their own performance record; the deputy role is
   read-only and has no staff workspace.
 - **404 outside the scope.** An object outside the user's scope is answered as if it did not exist
   (`Http404`): its existence is not revealed.
 - **403 for a read-only write.** A user who may see an object but not change it, trying to change it, gets
   `PermissionDenied` (403), as does a signed-in user without the role a whole page needs.
 - **Within a station,** the head manages the roster (assign, swap, move, publish); head and staff mark
-  attendance, log and change visits and handle opinions. District administrators may do all of it anywhere,
+  attendance, log and change visits and handle opinions. Administrators may do all of it within their scope,
   restore archived visits, export and reveal voters' details, read the audit log, handle voters' rights
   requests and manage the network in the admin (after the second factor).
 
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
@@ -49,6 +51,8 @@ from stations.models import (
     Membership,
     Opinion,
     Pairing,
+    Region,
+    RegionLevel,
     Role,
     Site,
     SiteKind,
@@ -56,6 +60,7 @@ from stations.models import (
 )
 from stations.models.opinions import OpinionQuerySet
 from stations.models.records import PairingQuerySet
+from stations.models.regions import RegionQuerySet
 from stations.models.sites import SiteQuerySet, network_ordering
 from stations.models.visits import VisitQuerySet
 
@@ -63,8 +68,11 @@ User = AbstractBaseUser | AnonymousUser
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
+# Administrators: the district's, and the city's and province's over every district below them (issue 15).
+ADMIN_ROLES: frozenset[Role] = frozenset({Role.DISTRICT_ADMIN, Role.CITY_ADMIN, Role.PROVINCE_ADMIN})
+REGION_ADMIN_ROLES: frozenset[Role] = frozenset({Role.CITY_ADMIN, Role.PROVINCE_ADMIN})
 # Roles with a staff workspace (they write); the deputy role only reads.
-WRITE_ROLES: frozenset[Role] = frozenset({Role.DISTRICT_ADMIN, Role.STATION_HEAD, Role.STAFF})
+WRITE_ROLES: frozenset[Role] = ADMIN_ROLES | {Role.STATION_HEAD, Role.STAFF}
 # Roles tied to one station, whose scope is that station with its rooms and points.
 STATION_ROLES: frozenset[Role] = frozenset({Role.STATION_HEAD, Role.STAFF})
 
@@ -94,7 +102,106 @@ def role_of(user: User) -> Role | None:
 
 
 def is_district_admin(user: User) -> bool:
+    """Exactly the district administrator's role (a superuser without a membership included)."""
     return role_of(user) == Role.DISTRICT_ADMIN
+
+
+def is_city_admin(user: User) -> bool:
+    return role_of(user) == Role.CITY_ADMIN
+
+
+def is_province_admin(user: User) -> bool:
+    return role_of(user) == Role.PROVINCE_ADMIN
+
+
+def is_administrator(user: User) -> bool:
+    """A district, city or province administrator: the administrator's pages and powers, within their scope."""
+    return role_of(user) in ADMIN_ROLES
+
+
+def region_of(user: User) -> Region | None:
+    """The city or province a regional administrator administers; None for other roles."""
+    membership = membership_of(user)
+    if membership is None or membership.role not in REGION_ADMIN_ROLES:
+        return None
+    return membership.region
+
+
+def district_of(user: User) -> District | None:
+    """The one district an account works in: a district administrator's own, a station's staff's station's;
+    None for regional administrators, the portal-wide administrator and everybody else."""
+    membership = membership_of(user)
+    if membership is None:
+        return None
+    if membership.role == Role.DISTRICT_ADMIN:
+        return membership.district
+    if membership.station is not None:
+        return membership.station.district
+    return None
+
+
+def administers_everything(user: User) -> bool:
+    """A district administrator not tied to a district (a superuser without a membership, or a row written
+    before accounts were tied): the portal's own administrator, every district."""
+    if role_of(user) != Role.DISTRICT_ADMIN:
+        return False
+    membership = membership_of(user)
+    return membership is None or membership.district_id is None
+
+
+def admin_districts(user: User) -> QuerySet[District]:
+    """The districts an administrator administers (none for other roles). Lazy: used as a subquery."""
+    role = role_of(user)
+    if role not in ADMIN_ROLES:
+        return District.objects.none()
+    if administers_everything(user):
+        return District.objects.all()
+    membership = membership_of(user)
+    assert membership is not None  # every administrator but the unscoped one has a membership
+    if role == Role.DISTRICT_ADMIN:
+        return District.objects.filter(pk=membership.district_id or 0)
+    region = membership.region
+    return District.objects.under_region(region) if region is not None else District.objects.none()
+
+
+def _admin_district_ids(user: User) -> frozenset[int] | None:
+    """The ids of `admin_districts(user)`, None for "every district"; one query per request for a regional
+    administrator (kept on the user object, which lives as long as the request), none for the others."""
+    if administers_everything(user):
+        return None
+    membership = membership_of(user)
+    if membership is not None and membership.role == Role.DISTRICT_ADMIN:
+        return frozenset({membership.district_id}) if membership.district_id else frozenset()
+    cached = getattr(user, "_stations_admin_district_ids", None)
+    if cached is None:
+        cached = frozenset(admin_districts(user).values_list("pk", flat=True))
+        setattr(user, "_stations_admin_district_ids", cached)  # noqa: B010  (a per-request cache on the user)
+    return cast(frozenset[int], cached)
+
+
+def administers_district(user: User, district_id: int | None) -> bool:
+    """Is the district within the administrator's scope? False for every other role."""
+    if not is_administrator(user):
+        return False
+    ids = _admin_district_ids(user)
+    return ids is None or district_id in ids
+
+
+def admin_regions(user: User) -> RegionQuerySet:
+    """The regions whose pages and figures an administrator may choose as a scope: a regional administrator's
+    region and every city and county below it, a district administrator's county; every region for the
+    portal-wide administrator."""
+    role = role_of(user)
+    if role not in ADMIN_ROLES:
+        return Region.objects.none()
+    if administers_everything(user):
+        return Region.objects.exclude(level=RegionLevel.TOWN)
+    region = region_of(user)
+    if region is not None:
+        return Region.objects.filter(Q(pk=region.pk) | Q(parent=region) | Q(parent__parent=region)).exclude(
+            level=RegionLevel.TOWN
+        )
+    return Region.objects.filter(district__in=admin_districts(user))
 
 
 def works_at_station(user: User) -> bool:
@@ -122,15 +229,30 @@ def deputy_of(user: User) -> Deputy | None:
 
 
 def requires_second_factor(user: User) -> bool:
-    """District administrators pass the second factor before staff and admin pages; other roles are not asked."""
-    return is_district_admin(user)
+    """Administrators (district, city, province) pass the second factor before staff and admin pages; other
+    roles are not asked."""
+    return is_administrator(user)
 
 
-def district_admin_users() -> QuerySet[DjangoUser]:
-    """Active accounts with the district administrator's role (superusers without a membership included)."""
-    return DjangoUser.objects.filter(
-        Q(membership__role=Role.DISTRICT_ADMIN) | Q(is_superuser=True, membership__isnull=True), is_active=True
+def district_admin_users(site: Site | None = None) -> QuerySet[DjangoUser]:
+    """Active accounts with the district administrator's role (superusers without a membership included); with
+    a site, the administrators of every level whose scope holds it (its district's, its city's, its province's
+    and the portal-wide ones)."""
+    portal_wide = Q(membership__role=Role.DISTRICT_ADMIN, membership__district__isnull=True) | Q(
+        is_superuser=True, membership__isnull=True
     )
+    if site is None:
+        return DjangoUser.objects.filter(
+            Q(membership__role=Role.DISTRICT_ADMIN) | Q(is_superuser=True, membership__isnull=True), is_active=True
+        )
+    region_id = site.district.region_id
+    above = Q(pk__in=[])
+    if region_id is not None:
+        above = Q(membership__role=Role.CITY_ADMIN, membership__region__children=region_id) | Q(
+            membership__role=Role.PROVINCE_ADMIN, membership__region__children__children=region_id
+        )
+    own = Q(membership__role=Role.DISTRICT_ADMIN, membership__district=site.district_id)
+    return DjangoUser.objects.filter(portal_wide | own | above, is_active=True).distinct()
 
 
 def station_team_users(station: Site) -> QuerySet[DjangoUser]:
@@ -142,11 +264,13 @@ def station_team_users(station: Site) -> QuerySet[DjangoUser]:
 
 
 def visible_sites(user: User) -> SiteQuerySet:
-    """The sites whose records the user may see: all for district administrators, the own station's for
-    station staff and heads, none for anybody else."""
+    """The sites whose records the user may see: every site of their districts for administrators (all for the
+    portal-wide one), the own station's for station staff and heads, none for anybody else."""
     role = role_of(user)
-    if role == Role.DISTRICT_ADMIN:
-        return Site.objects.all()
+    if role in ADMIN_ROLES:
+        if administers_everything(user):
+            return Site.objects.all()
+        return Site.objects.filter(district__in=admin_districts(user))
     station = station_of(user)
     if role in STATION_ROLES and station is not None:
         return Site.objects.under_station(station)
@@ -180,8 +304,10 @@ def visible_deputy_records(user: User) -> QuerySet[Deputy]:
     """The deputies whose performance record the user may read: every one for district administrators, those
     serving a site of the station for its staff and head, themself for a deputy, none for anybody else."""
     role = role_of(user)
-    if role == Role.DISTRICT_ADMIN:
-        return Deputy.objects.all()
+    if role in ADMIN_ROLES:
+        if administers_everything(user):
+            return Deputy.objects.all()
+        return Deputy.objects.filter(district__in=admin_districts(user))
     if role in STATION_ROLES:
         serving = Assignment.objects.filter(site__in=visible_sites(user)).values("deputy_id")
         return Deputy.objects.filter(pk__in=serving)
@@ -197,52 +323,63 @@ def visible_pairings(user: User) -> PairingQuerySet:
 
 
 def stats_districts(user: User) -> QuerySet[District]:
-    """The districts whose whole figures the user may choose as a statistics scope (district administrators);
-    stations and single sites come from `visible_sites`."""
-    if is_district_admin(user):
-        return District.objects.all()
-    return District.objects.none()
+    """The districts whose whole figures the user may choose as a statistics scope (administrators, within
+    their scope); stations and single sites come from `visible_sites`, regions from `stats_regions`."""
+    return admin_districts(user)
+
+
+def stats_regions(user: User) -> RegionQuerySet:
+    """The regions whose rolled-up figures the user may choose on the staff statistics (administrators)."""
+    return admin_regions(user)
+
+
+def region_for_user(user: User, key: str) -> Region:
+    """A region for the staff statistics by code or id: 404 outside the user's scope."""
+    region = stats_regions(user).by_key(key)
+    if region is None:
+        raise Http404
+    return region
 
 
 # --- predicates: pages and capabilities --------------------------------------------------------------------
 
 
 def can_view_audit_log(user: User) -> bool:
-    return is_district_admin(user)
+    return is_administrator(user)
 
 
 def can_handle_voter_rights(user: User) -> bool:
     """Look up a voter's records by phone, export and anonymise them."""
-    return is_district_admin(user)
+    return is_administrator(user)
 
 
 def can_view_deputy_attendance(user: User) -> bool:
     """Every deputy's attendance, across the district."""
-    return is_district_admin(user)
+    return is_administrator(user)
 
 
 def can_pick_any_station(user: User) -> bool:
     """Move between stations on the staff pages (everybody else has one station)."""
-    return is_district_admin(user)
+    return is_administrator(user)
 
 
 def can_see_archived_visits(user: User) -> bool:
-    return is_district_admin(user)
+    return is_administrator(user)
 
 
 def can_export_unmasked(user: User) -> bool:
     """Export or reveal voters' full names and phone numbers on request (recorded in the audit log)."""
-    return is_district_admin(user)
+    return is_administrator(user)
 
 
 def can_review_important_opinions(user: User) -> bool:
     """The queue of opinions reported to the district as important."""
-    return is_district_admin(user)
+    return is_administrator(user)
 
 
 def can_administer_network(user: User) -> bool:
     """Every permission of the portal's own apps in the admin, by role (stations.backends)."""
-    return user.is_active and is_district_admin(user)
+    return user.is_active and is_administrator(user)
 
 
 def can_manage_api_keys(user: User) -> bool:
@@ -286,7 +423,7 @@ STATION_IMPORT_KINDS = ("rosters", "visits")
 def import_kinds(user: User) -> list[str]:
     """The kinds of records the user may import; the sites they may import into are `visible_sites(user)`."""
     role = role_of(user)
-    if role == Role.DISTRICT_ADMIN:
+    if role in ADMIN_ROLES:
         return list(NETWORK_IMPORT_KINDS)
     if role == Role.STATION_HEAD:
         return list(STATION_IMPORT_KINDS)
@@ -326,6 +463,69 @@ def may_open(user: User, url_name: str) -> bool:
     return check is None or (user.is_authenticated and check(user))
 
 
+# --- the Django admin by scope (issue 15) ----------------------------------------------------------------------
+
+# How each model of the network reaches its district, for scoping the admin's lists to an administrator's
+# districts. Models not listed (handling bodies, audit entries, users…) are not scoped.
+ADMIN_DISTRICT_PATHS: dict[str, str] = {
+    "district": "pk",
+    "site": "district",
+    "area": "district",
+    "deputy": "district",
+    "mandate": "deputy__district",
+    "assignment": "site__district",
+    "visit": "site__district",
+    "opinion": "site__district",
+    "receptionrule": "site__district",
+    "roster": "site__district",
+    "dutyshift": "roster__site__district",
+    "unavailability": "deputy__district",
+}
+ROLE_RANK: dict[str, int] = {
+    Role.DEPUTY: 0,
+    Role.STAFF: 0,
+    Role.STATION_HEAD: 0,
+    Role.DISTRICT_ADMIN: 1,
+    Role.CITY_ADMIN: 2,
+    Role.PROVINCE_ADMIN: 3,
+}
+
+
+def admin_scoped(user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """The admin's rows of a network model limited to the administrator's districts (all of them for the
+    portal's own administrators and superusers). An admin user without an administrator's role keeps what the
+    model permissions given to them by hand allow, as before regions."""
+    path = ADMIN_DISTRICT_PATHS.get(queryset.model._meta.model_name or "")
+    if path is None or getattr(user, "is_superuser", False) or not is_administrator(user):
+        return queryset
+    if administers_everything(user):
+        return queryset
+    return queryset.filter(**{f"{path}__in": admin_districts(user)})
+
+
+def can_grant_membership(user: User, membership: Membership) -> bool:
+    """May the user give (or change, or take away) this role in the admin? The portal's own administrators and
+    superusers any; another administrator only a role not above their own, within their own districts or
+    regions, so that nobody widens their own reach."""
+    if getattr(user, "is_superuser", False) or administers_everything(user):
+        return True
+    role = role_of(user)
+    if role not in ADMIN_ROLES:
+        # An admin user without an administrator's role: the model permissions given by hand decide.
+        return True
+    if ROLE_RANK.get(membership.role, 99) > ROLE_RANK[role]:
+        return False
+    if membership.role in REGION_ADMIN_ROLES:
+        return membership.region_id is not None and admin_regions(user).filter(pk=membership.region_id).exists()
+    if membership.role == Role.DISTRICT_ADMIN:
+        return membership.district_id is not None and administers_district(user, membership.district_id)
+    if membership.station is not None:
+        return administers_district(user, membership.station.district_id)
+    if membership.deputy is not None:
+        return administers_district(user, membership.deputy.district_id)
+    return True
+
+
 # --- predicates: one object --------------------------------------------------------------------------------
 
 
@@ -334,11 +534,16 @@ def _same_station(user: User, site: Site) -> bool:
     return station is not None and site.station.pk == station.pk
 
 
+def _administers(user: User, site: Site) -> bool:
+    return administers_district(user, site.district_id)
+
+
 def _in_scope(user: User, site: Site) -> bool:
-    """The site is one of `visible_sites(user)` (answered without a query when the site's parents are loaded)."""
+    """The site is one of `visible_sites(user)` (answered without a query when the site's parents are loaded;
+    a regional administrator's districts are looked up once per request)."""
     role = role_of(user)
-    if role == Role.DISTRICT_ADMIN:
-        return True
+    if role in ADMIN_ROLES:
+        return _administers(user, site)
     return role in STATION_ROLES and _same_station(user, site)
 
 
@@ -352,8 +557,8 @@ def can_change_visit(user: User, visit: Visit) -> bool:
 
 
 def can_restore_visit(user: User, visit: Visit) -> bool:
-    """Bring an archived visit back: the head of the visit's station, or a district administrator."""
-    if is_district_admin(user):
+    """Bring an archived visit back: the head of the visit's station, or an administrator of its district."""
+    if _administers(user, visit.site):
         return True
     return role_of(user) == Role.STATION_HEAD and _same_station(user, visit.site)
 
@@ -389,22 +594,22 @@ def can_view_shift(user: User, shift: DutyShift) -> bool:
 
 def can_enter_late(user: User, site: Site) -> bool:
     """Entering a visit or a handling step older than settings.LATE_ENTRY_DAYS: the station's head and the
-    district administrators, never the staff (a record book typed up weeks later is the head's to vouch for)."""
-    if is_district_admin(user):
+    administrators of its district, never the staff (a record book typed up weeks later is the head's to vouch for)."""
+    if _administers(user, site):
         return True
     return role_of(user) == Role.STATION_HEAD and _same_station(user, site)
 
 
 def can_manage_roster(user: User, site: Site) -> bool:
-    """Assign, swap, move, publish: the head of the site's station, or a district administrator."""
-    if is_district_admin(user):
+    """Assign, swap, move, publish: the head of the site's station, or an administrator of its district."""
+    if _administers(user, site):
         return True
     return role_of(user) == Role.STATION_HEAD and _same_station(user, site)
 
 
 def can_mark_attendance(user: User, site: Site) -> bool:
-    """Staff and the head of the site's station, or a district administrator."""
-    if is_district_admin(user):
+    """Staff and the head of the site's station, or an administrator of its district."""
+    if _administers(user, site):
         return True
     return role_of(user) in STATION_ROLES and _same_station(user, site)
 
@@ -541,5 +746,5 @@ def staff_required(view: View[P]) -> View[P]:
 
 
 def district_admin_required(view: View[P]) -> View[P]:
-    """Signed in as a district administrator. Others get 403."""
-    return requires(is_district_admin)(view)
+    """Signed in as an administrator (district, city or province). Others get 403."""
+    return requires(is_administrator)(view)

@@ -3,7 +3,8 @@ export always matches what the page shows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -68,10 +69,17 @@ class Table:
     # The first row is the total of the others (the district above its stations): it stays in the table but
     # not in the chart, where it would dwarf every station's bar.
     total_first: bool = False
+    # Links one level down, one per row (None where a row leads nowhere): the page shows them, exports do not.
+    links: list[str | None] = field(default_factory=list)
 
     @property
     def display_rows(self) -> list[list[str]]:
         return [[display(value) for value in row] for row in self.rows]
+
+    @property
+    def linked_rows(self) -> list[tuple[str | None, list[str]]]:
+        links = self.links or [None] * len(self.rows)
+        return list(zip(links, self.display_rows, strict=True))
 
     @property
     def chart(self) -> Chart | None:
@@ -181,6 +189,18 @@ BREAKDOWNS: list[tuple[str, Any, Any, list[str], str]] = [
 ]
 
 
+# The breakdown one level down from a place, as the tables name it (issue 15).
+CHILD_TABLES: dict[str, tuple[Any, Any]] = {
+    "province": (_("Figures by province"), _("Province")),
+    "city": (_("Figures by city"), _("City")),
+    "district": (_("Figures by district"), _("County or district")),
+    "station": (_("Figures by station"), _("Station")),
+}
+CHILD_SLUGS = {"province": "provinces", "city": "cities", "district": "districts", "station": "stations"}
+
+Linker = Callable[[str, Row], str | None]
+
+
 def figures_table(slug: str, title: Any, first: Any, rows: list[Row], columns: list[str], charted: str | None) -> Table:
     return Table(
         slug=slug,
@@ -214,29 +234,52 @@ def headline_table(figures: Figures) -> Table:
     )
 
 
-def staff_tables(*, scope: Scope, period: Period) -> list[Table]:
-    """The headline table and every breakdown that makes sense for the scope."""
+STAFF_CHILD_COLUMNS = [*PUBLIC_COLUMNS, "scheduled", "present", "attendance_rate"]
+
+
+def staff_tables(*, scope: Scope, period: Period, link: Linker | None = None) -> list[Table]:
+    """The headline table and every breakdown that makes sense for the scope. Above a district the breakdown one
+    level down (provinces, cities or districts, each row linked by `link`) takes the place of the station and
+    site tables, which would list a province's every site."""
     tables = [headline_table(headline(scope=scope, period=period))]
+    children = scope.children_by
     for by, title, first, columns, charted in BREAKDOWNS:
-        if by == "station" and scope.kind != "district":
-            continue
         if by == "site" and scope.kind != "station":
             continue
+        if by == "station":
+            if children is None:
+                continue
+            if children != "station":
+                title, first = CHILD_TABLES[children]
+                by, columns = children, STAFF_CHILD_COLUMNS
         rows = breakdown(scope=scope, period=period, by=by)
-        tables.append(figures_table(by, title, first, rows, columns, charted))
+        table = figures_table(CHILD_SLUGS.get(by, by) if by != "station" else by, title, first, rows, columns, charted)
+        if by in CHILD_SLUGS and link is not None:
+            table.links = [link(by, row) for row in rows]
+        tables.append(table)
     themes = theme_breakdown(scope=scope, period=period)
     if themes:  # a period whose years have no theme has nothing to break down
         tables.append(theme_table(themes))
     return tables
 
 
-def public_table(*, district_figures: Figures, district_name: str, station_rows: list[Row]) -> Table:
-    table = figures_table(
-        "stations", _("Figures by station"), _("Station"), station_rows, PUBLIC_COLUMNS, charted="voters"
-    )
+def public_table(
+    *,
+    district_figures: Figures,
+    district_name: str,
+    station_rows: list[Row],
+    by: str = "station",
+    link: Linker | None = None,
+) -> Table:
+    """The place's total above one row per place one level down (stations of a district, districts of a city,
+    cities of a province…), each linked down by `link`."""
+    title, first = CHILD_TABLES[by]
+    table = figures_table(CHILD_SLUGS[by], title, first, station_rows, PUBLIC_COLUMNS, charted="voters")
     district_row = [district_name, *(COLUMN_VALUES[c](district_figures) for c in PUBLIC_COLUMNS)]
     table.rows.insert(0, district_row)
     table.total_first = True
+    if link is not None:
+        table.links = [None, *(link(by, row) for row in station_rows)]
     return table
 
 

@@ -321,3 +321,79 @@ def admin_client(db, admin_user):
 def dana_client(client, dana):
     client.force_login(dana)
     return client
+
+
+# --- regions (issue 15) -------------------------------------------------------------------------------------------
+# 浙江省 with 嘉兴市 (南湖区 with 余新镇 and 凤桥镇 above, and 秀洲区 with 王店镇) and 杭州市 (西湖区 with 西溪街道).
+# fay administers 嘉兴市, gus 浙江省, hal 杭州市. In March 2025: 3 + 4 voters in 南湖区, 5 in 秀洲区, 7 in 西湖区,
+# one opinion in each district.
+
+
+def region_station(district, slug: str, name: str):
+    from stations.models import Site, SiteKind
+
+    return Site.objects.create(district=district, kind=SiteKind.STATION, name=name, slug=slug, town=name[:3])
+
+
+@pytest.fixture
+def land(district, station_pair):
+    from stations.models import District, Region
+    from tests.factories_stats import local, make_opinion, make_shift, make_visit
+
+    province = Region.objects.create(name="浙江省", code="330000000000", level="province")
+    jiaxing = Region.objects.create(name="嘉兴市", code="330400000000", level="city", parent=province)
+    hangzhou = Region.objects.create(name="杭州市", code="330100000000", level="city", parent=province)
+    nanhu = Region.objects.create(name="南湖区", code="330402000000", level="county", parent=jiaxing)
+    xiuzhou_region = Region.objects.create(name="秀洲区", code="330411000000", level="county", parent=jiaxing)
+    xihu_region = Region.objects.create(name="西湖区", code="330106000000", level="county", parent=hangzhou)
+    District.objects.filter(pk=district.pk).update(region=nanhu)
+    xiuzhou = District.objects.create(name="秀洲区", slug="xiuzhou", code="XZ", region=xiuzhou_region)
+    xihu = District.objects.create(name="西湖区", slug="xihu", code="XH", region=xihu_region)
+    wangdian = region_station(xiuzhou, "wangdian", "王店镇代表联络站")
+    xixi = region_station(xihu, "xixi", "西溪街道代表联络站")
+    yuxin, fengqiao = station_pair
+    # 2025: 3 + 4 voters in 南湖区, 5 in 秀洲区, 7 in 西湖区; one opinion in each district.
+    for site, people in ((yuxin, 3), (fengqiao, 4), (wangdian, 5), (xixi, 7)):
+        shift = make_shift(site, local(2025, 3, 20))
+        visit = make_visit(site, local(2025, 3, 20, 10), shift=shift, people=people)
+        if site is not fengqiao:
+            make_opinion(site, local(2025, 3, 20, 10), visit=visit)
+    return {
+        "province": province,
+        "jiaxing": jiaxing,
+        "hangzhou": hangzhou,
+        "nanhu": nanhu,
+        "xiuzhou": xiuzhou,
+        "xihu": xihu,
+        "wangdian": wangdian,
+        "xixi": xixi,
+    }
+
+
+@pytest.fixture
+def station_pair(station, other_station):
+    return station, other_station
+
+
+def regional_admin(name: str, role: str, region):
+    from stations.models import Membership
+
+    user = make_user(name, role=None, is_staff=True)
+    Membership.objects.create(user=user, role=role, region=region)
+    totp_device(user)
+    return user
+
+
+@pytest.fixture
+def fay(land):
+    return regional_admin("fay", "city_admin", land["jiaxing"])
+
+
+@pytest.fixture
+def gus(land):
+    return regional_admin("gus", "province_admin", land["province"])
+
+
+@pytest.fixture
+def hal(land):
+    return regional_admin("hal", "city_admin", land["hangzhou"])

@@ -77,12 +77,28 @@ class World:
             # The pairing the matrix's POST creates (each case runs on a fresh database).
             "new_pairing": self.extra["pairing"].pk + 1,
             "this_year": timezone.localdate().year,
+            "region": self.extra["county"].key,
+            "city": self.extra["city"].key,
         }
+
+
+def build_regions(district) -> dict:
+    """浙江省 → 嘉兴市 → 南湖区, the world's district's county: its site pages show the region chain and
+    `/regions/<code>/` has something to show."""
+    from stations.models import District, Region
+
+    province = Region.objects.create(name="浙江省", code="330000000000", level="province")
+    city = Region.objects.create(name="嘉兴市", code="330400000000", level="city", parent=province)
+    county = Region.objects.create(name="南湖区", code="330402000000", level="county", parent=city)
+    District.objects.filter(pk=district.pk).update(region=county)
+    district.region = county
+    return {"province": province, "city": city, "county": county}
 
 
 def build_world(*, station, room, other_station, deputies, users) -> World:
     """The objects behind every URL of the portal, built in a few dozen queries."""
     alice = users["alice"]
+    regions = build_regions(station.district)
     Deputy.objects.filter(pk=deputies[0].pk).update(phone=DEPUTY_PHONE)
     now = timezone.now()
     visit = Visit.objects.create(
@@ -155,5 +171,5 @@ def build_world(*, station, room, other_station, deputies, users) -> World:
         other_duty=other_shift.duties.get(),
         past_duty=past_shift.duties.get(),
         photo=photo,
-        extra={"theme": theme, "pairing": pairing},
+        extra={**regions, "theme": theme, "pairing": pairing},
     )

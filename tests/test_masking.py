@@ -165,6 +165,7 @@ def public_pages(w: World) -> list[Page]:
         Page("site tree", reverse("stations:site_list")),
         Page("room page", reverse("stations:site_detail", args=["yuxin-jinxing"])),
         Page("station page", reverse("stations:site_detail", args=["yuxin"])),
+        Page("region page", reverse("stations:region_detail", args=[w.extra["county"].key])),
         Page("deputies", reverse("stations:deputy_list")),
         Page("deputy page", reverse("stations:deputy_detail", args=["gu-haiming"])),
         Page("schedule", reverse("stations:schedule")),

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from stations import policy
 from stations.audit import Actor
-from stations.models import District, Duty, DutyShift, Opinion, Role, Site, Visit
+from stations.models import District, Duty, DutyShift, Membership, Opinion, Region, Role, Site, Visit
 from stations.services import opinions as opinion_services
 from tests.conftest import make_user
 from tests.factories_rosters import at, make_shift
@@ -424,3 +424,41 @@ def test_a_deputy_sees_no_link_to_staff_statistics_and_staff_do(client, erin, al
     assert client.get(reverse("stations:staff_stats")).status_code == 403
     client.force_login(alice)
     assert link in client.get(reverse("stations:public_stats")).text
+
+
+# --- regions (issue 15): city and province administrators ------------------------------------------------------
+
+
+def test_roles_and_second_factor_of_regional_administrators(fay, gus, hal, dana, alice):
+    assert policy.role_of(fay) == Role.CITY_ADMIN and policy.is_city_admin(fay)
+    assert policy.role_of(gus) == Role.PROVINCE_ADMIN and policy.is_province_admin(gus)
+    for user in (fay, gus, hal, dana):
+        assert policy.is_administrator(user) and policy.requires_second_factor(user)
+        assert policy.can_write(user) and policy.can_view_audit_log(user) and policy.can_import(user)
+    assert not policy.is_administrator(alice) and not policy.requires_second_factor(alice)
+    assert not policy.is_district_admin(fay)
+
+
+def test_regional_administrators_see_everything_below_their_region_only(land, fay, gus, hal, district, room):
+    nanhu_sites = set(Site.objects.filter(district=district))
+    assert set(policy.visible_sites(fay)) == nanhu_sites | {land["wangdian"]}
+    assert set(policy.visible_sites(gus)) == set(Site.objects.all())
+    assert set(policy.visible_sites(hal)) == {land["xixi"]}
+    assert set(policy.stats_districts(fay)) == {district, land["xiuzhou"]}
+    assert set(policy.stats_regions(fay)) == {land["jiaxing"], land["nanhu"], Region.objects.get(name="秀洲区")}
+    assert policy.can_manage_roster(fay, room) and policy.can_mark_attendance(fay, room)
+    assert not policy.can_manage_roster(hal, room) and not policy.can_enter_late(hal, room)
+
+
+def test_a_district_administrator_tied_to_a_district_sees_only_it(land, district):
+    ivy = make_user("ivy", role=None)
+    Membership.objects.create(user=ivy, role=Role.DISTRICT_ADMIN, district=land["xiuzhou"])
+    assert set(policy.visible_sites(ivy)) == {land["wangdian"]}
+    assert set(policy.stats_districts(ivy)) == {land["xiuzhou"]}
+    assert not policy.can_manage_roster(ivy, Site.objects.filter(district=district).first())
+
+
+def test_important_reports_reach_the_administrators_of_the_site_at_every_level(land, fay, gus, hal, dana, room):
+    told = set(policy.district_admin_users(Site.objects.select_related("district").get(pk=room.pk)))
+    assert told == {fay, gus, dana}
+    assert hal not in told

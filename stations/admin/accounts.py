@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -12,6 +13,7 @@ from stations.admin.sites import ReadOnlyHistoryAdmin, SurfaceModelErrorsForm
 from stations.admin_site import AuditedAdminMixin
 from stations.audit import Actor, audit
 from stations.models import AuditAction, Membership
+from stations.policy import can_grant_membership
 
 User = get_user_model()
 
@@ -19,21 +21,39 @@ User = get_user_model()
 @admin.register(Membership)
 class MembershipAdmin(ReadOnlyHistoryAdmin):
     form = SurfaceModelErrorsForm
-    list_display = ["user", "user_full_name", "role", "station", "deputy"]
+    list_display = ["user", "user_full_name", "role", "district", "region", "station", "deputy"]
     list_filter = ["role", ("station", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "user__first_name", "user__last_name", "station__name", "deputy__name"]
-    autocomplete_fields = ["user", "station", "site", "deputy"]
-    list_select_related = ["user", "station", "deputy"]
+    autocomplete_fields = ["user", "district", "region", "station", "site", "deputy"]
+    list_select_related = ["user", "district", "region", "station", "deputy"]
 
     @admin.display(description=_("full name"), ordering="user__first_name")
     def user_full_name(self, obj: Membership) -> str:
         return obj.user.get_full_name()
 
+    def save_model(self, request, obj, form, change) -> None:
+        _check_grant(request, obj, change)
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj) -> None:
+        _check_grant(request, obj, True)
+        super().delete_model(request, obj)
+
+
+def _check_grant(request, membership: Membership, change: bool) -> None:
+    """Refuse (403) a role the user may not give, or a change to one they may not touch (issue 15)."""
+    if not can_grant_membership(request.user, membership):
+        raise PermissionDenied
+    if change and membership.pk:
+        before = Membership.objects.filter(pk=membership.pk).first()
+        if before is not None and not can_grant_membership(request.user, before):
+            raise PermissionDenied
+
 
 class MembershipInline(admin.StackedInline):
     model = Membership
     form = SurfaceModelErrorsForm
-    autocomplete_fields = ["station", "site", "deputy"]
+    autocomplete_fields = ["district", "region", "station", "site", "deputy"]
     can_delete = True
     extra = 0
     max_num = 1
@@ -81,6 +101,13 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     def role(self, obj) -> str:
         membership = getattr(obj, "membership", None)
         return membership.get_role_display() if membership else "—"
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is Membership:
+            for inline_form in formset.forms:
+                if inline_form.has_changed() or inline_form in formset.deleted_forms:
+                    _check_grant(request, inline_form.instance, bool(inline_form.instance.pk))
+        super().save_formset(request, form, formset, change)
 
     def _audit(self, request, obj, action: str, message) -> None:
         if message != _PASSWORD_SET:

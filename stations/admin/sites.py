@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from stations.forms.sites import PhotoField
-from stations.models import Area, Assignment, Deputy, District, Mandate, Site, SiteKind
+from stations.models import Area, Assignment, Deputy, District, Mandate, Region, Site, SiteKind
 from stations.models.sites import DEPUTY_TITLES, DeputyQuerySet
 
 if TYPE_CHECKING:
@@ -67,13 +67,43 @@ class ChildSiteForm(SurfaceModelErrorsForm):
             self._update_errors(error)
 
 
-# --- districts -------------------------------------------------------------------------------------------
+# --- regions and districts -------------------------------------------------------------------------------
+
+
+class ChildRegionInline(admin.TabularInline):
+    model = Region
+    form = SurfaceModelErrorsForm
+    fk_name = "parent"
+    fields = ["name", "code", "level"]
+    extra = 0
+    show_change_link = True
+    verbose_name = _("region below this one")
+    verbose_name_plural = _("regions below this one")
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    """Provinces, cities, counties and towns (issue 15). A district is attached to its county on the district's
+    page; the levels are strict (a city under a province, a county under a city, a town under a county)."""
+
+    form = SurfaceModelErrorsForm
+    list_display = ["name", "level", "code", "parent", "district"]
+    list_filter = ["level"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["parent", "district"]
+    inlines = [ChildRegionInline]
+
+    def view_on_site(self, obj: Region) -> str:
+        return obj.get_absolute_url()
 
 
 @admin.register(District)
 class DistrictAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "slug", "site_count", "deputy_count"]
+    list_display = ["name", "code", "slug", "region", "site_count", "deputy_count"]
     search_fields = ["name", "code"]
+    autocomplete_fields = ["region"]
+    list_select_related = ["region"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[District]:
         return (

@@ -19,10 +19,25 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
-from stations.models import Area, AreaKind, Assignment, Deputy, District, Mandate, Site, SiteKind
+from stations.models import Area, AreaKind, Assignment, Deputy, District, Mandate, Region, RegionLevel, Site, SiteKind
 
 SEED = 20170820  # The seed's "every month on the 20th", and the year it reports.
 DISTRICT = {"name": "南湖区", "slug": "nanhu", "code": "NH"}
+
+# Where Nanhu lies (issue 15): Zhejiang → Jiaxing → Nanhu, with Jiaxing's other counties and county-level cities
+# beside it (national administrative division codes), so the region pages show the real shape: one district
+# of seven runs its network on this portal.
+PROVINCE = ("浙江省", "330000000000")
+CITY = ("嘉兴市", "330400000000")
+COUNTIES = [
+    ("南湖区", "330402000000"),
+    ("秀洲区", "330411000000"),
+    ("嘉善县", "330421000000"),
+    ("海盐县", "330424000000"),
+    ("海宁市", "330481000000"),
+    ("平湖市", "330482000000"),
+    ("桐乡市", "330483000000"),
+]
 
 VILLAGE, COMMUNITY = AreaKind.VILLAGE, AreaKind.COMMUNITY
 
@@ -472,11 +487,28 @@ def _plan_deputies(rng: random.Random, names: _Names, sites: list[SitePlan]) -> 
 # --- building it ----------------------------------------------------------------------------------------
 
 
+def build_regions() -> Region:
+    """The province, the city and its counties (kept if already there); returns Nanhu's county."""
+    province, _ = Region.objects.get_or_create(
+        code=PROVINCE[1], defaults={"name": PROVINCE[0], "level": RegionLevel.PROVINCE}
+    )
+    city, _ = Region.objects.get_or_create(
+        code=CITY[1], defaults={"name": CITY[0], "level": RegionLevel.CITY, "parent": province}
+    )
+    counties = {
+        name: Region.objects.get_or_create(
+            code=code, defaults={"name": name, "level": RegionLevel.COUNTY, "parent": city}
+        )[0]
+        for name, code in COUNTIES
+    }
+    return counties[DISTRICT["name"]]
+
+
 @transaction.atomic
 def build_network(*, network: NetworkPlan | None = None) -> District:
     """Write the planned district in bulk. The caller has checked that the database holds none of it."""
     network = network or plan()
-    district = District.objects.create(**DISTRICT)
+    district = District.objects.create(**DISTRICT, region=build_regions())
 
     sites_by_slug: dict[str, Site] = {}
     for kind in (SiteKind.STATION, SiteKind.ROOM, SiteKind.POINT):  # parents first: children need their pks

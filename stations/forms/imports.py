@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from stations.imports.kinds import KINDS
+from stations.models import District
 
 
 class ImportForm(forms.Form):
@@ -22,8 +23,17 @@ class ImportForm(forms.Form):
         help_text=_("Untick to save the file's records once the check finds no problem."),
     )
 
-    def __init__(self, *args, kinds: list[str], **kwargs) -> None:
+    def __init__(self, *args, kinds: list[str], districts: list[District] | None = None, **kwargs) -> None:
+        """`districts`: the districts the user may import into, when there are several to choose from (a city or
+        province administrator); with one, or for a station's head, the district is known and not asked."""
         super().__init__(*args, **kwargs)
+        if districts and len(districts) > 1:
+            self.fields["district"] = forms.ModelChoiceField(
+                label=_("County or district"),
+                queryset=District.objects.filter(pk__in=[d.pk for d in districts]).order_by("name"),
+                help_text=_("The district whose records the file holds."),
+            )
+            self.order_fields(["district", "file", "kind", "dry_run"])
         choices: list[tuple[str, object]] = [("", _("Found from the columns"))]
         choices += [(key, KINDS[key].label) for key in kinds]
         kind = self.fields["kind"]

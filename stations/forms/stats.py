@@ -12,9 +12,18 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateField
 from stations.clock import local_today
-from stations.models import SiteKind
-from stations.policy import User, stats_districts, visible_sites
-from stations.selectors.stats import Period, Scope, sites_in_tree_order
+from stations.models import District, RegionLevel, SiteKind
+from stations.policy import (
+    User,
+    administers_everything,
+    district_of,
+    region_for_user,
+    region_of,
+    stats_districts,
+    stats_regions,
+    visible_sites,
+)
+from stations.selectors.stats import Period, Scope, default_scope, sites_in_tree_order
 
 YEARS_BACK = 9
 MAX_RANGE_DAYS = 366 * 10
@@ -84,21 +93,61 @@ class StatsForm(PeriodForm):
     field_order = ["scope", "year", "month_from", "month_to", "date_from", "date_to"]
 
     def __init__(self, query: QueryDict | None = None, *, user: User) -> None:
-        """Bound to the query string over the defaults (the user's widest scope, this whole year)."""
+        """Bound to the query string over the defaults (the user's own place, this whole year). `?region=<code or
+        id>` (the links one level down) chooses a region or a district within the user's scope (404 outside)."""
         self.scopes: dict[str, Scope] = {}
-        choices = self._scope_choices(user)
+        wanted = None
+        if query is not None and query.get("region") and not query.get("scope"):
+            wanted = Scope.for_region(region_for_user(user, str(query["region"]))).key
+            query = query.copy()
+            query["scope"] = wanted
+        choices = self._scope_choices(user, wanted or (query.get("scope", "") if query is not None else ""))
         data = None
         if query is not None:
-            data = with_defaults(query, {**self.defaults(), "scope": next(iter(self.scopes), "")})
+            home = self._home_key(user)
+            data = with_defaults(query, {**self.defaults(), "scope": home or next(iter(self.scopes), "")})
         super().__init__(data)
         cast(forms.ChoiceField, self.fields["scope"]).choices = choices
 
-    def _scope_choices(self, user: User) -> list[tuple[str, list[tuple[str, str]]]]:
+    def _home_key(self, user: User) -> str | None:
+        """Where an administrator's figures open: their region, their district, or (for the portal's own
+        administrator) the portal's top as the public figures open (one district: that district)."""
+        region = region_of(user)
+        if region is not None:
+            key = Scope.for_region(region).key
+        elif (district := district_of(user)) is not None:
+            key = Scope.for_district(district).key  # kept only if offered: not for a station's staff
+        elif administers_everything(user):
+            # One district: that district, as before regions (and without asking the database again).
+            key = self._district_keys[0] if len(self._district_keys) == 1 else default_scope().key
+        else:
+            return None
+        return key if key in self.scopes else None
+
+    def _scope_choices(self, user: User, wanted: str) -> list[tuple[str, list[tuple[str, str]]]]:
         choices: list[tuple[str, list[tuple[str, str]]]] = []
         sites = visible_sites(user).select_related("district")
-        districts = [Scope.for_district(d) for d in stats_districts(user).order_by("name")]
+        district_list = list(stats_districts(user).select_related("region__parent__parent").order_by("name"))
+        regions: list[Scope] = []
+        if administers_everything(user) and len(district_list) > 1:
+            regions.append(Scope.everything())
+        regions += [
+            Scope.for_region(region)
+            for region in stats_regions(user)
+            .filter(level__in=[RegionLevel.PROVINCE, RegionLevel.CITY])
+            .order_by("level", "code", "name")
+        ]
+        if regions:
+            choices.append((str(_("Region")), self._add(regions)))
+        districts = [Scope.for_district(d) for d in district_list]
+        self._district_keys = [scope.key for scope in districts]
         if districts:
             choices.append((str(_("District")), self._add(districts)))
+        if len(district_list) > 1:
+            # Above one district, stations and sites are offered for the district asked for (reached through the
+            # links one level down), never the whole region's thousands (issue 15).
+            chosen = self._district_in(wanted, district_list, sites)
+            sites = sites.filter(district=chosen) if chosen is not None else sites.none()
         stations = [Scope.for_station(s) for s in sites.filter(kind=SiteKind.STATION).in_network_order()]
         if stations:
             choices.append((str(_("Station with its rooms and points")), self._add(stations)))
@@ -108,10 +157,22 @@ class StatsForm(PeriodForm):
             choices.append((str(_("One site")), self._add(singles)))
         return choices
 
+    @staticmethod
+    def _district_in(wanted: str, districts: list[District], sites: Any) -> District | None:
+        """The district a wanted scope key names (a district, or a station or site of one), among the user's."""
+        kind, _sep, ref = wanted.partition(":")
+        by_slug = {district.slug: district for district in districts}
+        if kind == "district":
+            return by_slug.get(ref)
+        if kind in ("station", "site") and ref:
+            site = sites.filter(slug=ref).first()
+            return site.district if site is not None else None
+        return None
+
     def _add(self, scopes: list[Scope]) -> list[tuple[str, str]]:
         for scope in scopes:
             self.scopes[scope.key] = scope
-        return [(scope.key, scope.site.name if scope.site else scope.district.name) for scope in scopes]
+        return [(scope.key, scope.name) for scope in scopes]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -24,6 +24,7 @@ from stations.models.records import (
     PairingKind,
     Theme,
 )
+from stations.models.regions import Region, RegionLevel
 from stations.models.rosters import (
     AbsenceReason,
     Attendance,
@@ -85,6 +86,8 @@ __all__ = [
     "OpinionAction",
     "OpinionEvent",
     "ReceptionRule",
+    "Region",
+    "RegionLevel",
     "Role",
     "Roster",
     "RuleKind",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from stations.bounds import BoundsCheck, in_bounds, validate_in_bounds
+from stations.models.regions import Region, RegionLevel
 from stations.photos import deputy_photo_normalised
 from stations.validators import validate_image_content
 
@@ -23,13 +24,43 @@ if TYPE_CHECKING:
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 
 
+class DistrictQuerySet(models.QuerySet["District"]):
+    def under_region(self, region: Region) -> DistrictQuerySet:
+        """The districts at or below a region: the levels are strict, so it is a join of known depth through
+        indexed foreign keys (a province's districts are its cities' counties), never a recursive query."""
+        if region.level == RegionLevel.COUNTY:
+            return self.filter(region=region)
+        if region.level == RegionLevel.CITY:
+            return self.filter(region__parent=region)
+        if region.level == RegionLevel.PROVINCE:
+            return self.filter(region__parent__parent=region)
+        # A town or street lies inside one district: its figures are that district's stations in the town.
+        return self.filter(region=region.parent_id) if region.parent_id else self.none()
+
+
 class District(models.Model):
-    """A county-level district (区) whose people's congress runs the network."""
+    """A county-level district (区) whose people's congress runs the network.
+
+    Attached to its county-level `Region` (stations/models/regions.py explains why it is attached rather than
+    being the region itself); a district without one (made before regions existed) stands alone.
+    """
 
     name = models.CharField(_("name"), max_length=50, unique=True)
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     # Prefix of staff references for opinions, e.g. "NH" gives NH-2027-00042.
     code = models.CharField(_("reference prefix"), max_length=8, unique=True)
+    region = models.OneToOneField(
+        Region,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="district",
+        limit_choices_to={"level": RegionLevel.COUNTY},
+        verbose_name=_("region"),
+        help_text=_("The county-level region (county, county-level city or district) this district is."),
+    )
+
+    objects = DistrictQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("district")
@@ -38,6 +69,11 @@ class District(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.region is not None and self.region.level != RegionLevel.COUNTY:
+            raise ValidationError({"region": _("Choose a county-level region (county or district).")})
 
 
 class SiteKind(models.TextChoices):

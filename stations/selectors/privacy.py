@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import F, Lookup, Q, QuerySet, Value
 
-from stations.models import Opinion, Visit
+from stations.models import Opinion, Site, Visit
 from stations.phones import (
     canonical_phone,
     phone_field_pattern,
@@ -70,8 +70,11 @@ def voter_opinions(*, phone: str) -> QuerySet[Opinion]:
     return Opinion.objects.filter(phone_field_matches("submitter_phone", phone))
 
 
-def voter_records(*, phone: str) -> VoterRecords:
-    """Every visit and opinion that carries the number, archived ones included: two queries."""
+def voter_records(*, phone: str, sites: QuerySet[Site] | None = None) -> VoterRecords:
+    """Every visit and opinion that carries the number, archived ones included: two queries. With `sites`
+    (the administrator's scope, policy.visible_sites), only the records of those sites."""
     visits = voter_visits(phone=phone).select_related("site", "area").order_by("-occurred_at", "-pk")
     opinions = voter_opinions(phone=phone).select_related("site", "handling_body").order_by("-registered_at", "-pk")
+    if sites is not None:
+        visits, opinions = visits.filter(site__in=sites), opinions.filter(site__in=sites)
     return VoterRecords(visits=list(visits), opinions=list(opinions))

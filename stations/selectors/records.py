@@ -109,8 +109,11 @@ ACTIVITY_DEFINITIONS: list[tuple[str, Any, Any]] = [
 
 
 def themes_for_scope(scope: Scope, years: Iterable[int]) -> QuerySet[Theme]:
-    """The themes a scope works on in the given years: all of the district's for the district, otherwise the
-    district's own and those the station chose."""
+    """The themes a scope works on in the given years: every theme of the districts in a region (or the whole
+    portal), all of the district's for a district, otherwise the district's own and those the station chose."""
+    if scope.kind in (ScopeKind.ALL, ScopeKind.REGION):
+        districts = scope.sites().order_by().values("district_id")
+        return Theme.objects.filter(district__in=districts, year__in=list(years)).order_by("year", "position", "name")
     themes = Theme.objects.filter(district=scope.district, year__in=list(years))
     if scope.kind != ScopeKind.DISTRICT:
         assert scope.site is not None

@@ -49,6 +49,9 @@ class SiteNode:
         )
 
 
+REGION_FIELDS = ("name", "code", "level", "parent_id")
+
+
 def _tree_order(site: Site) -> tuple[int, str]:
     # Rooms before points (the model's default ordering sorts kinds alphabetically), then by slug: slugs are
     # written in pinyin, which gives the alphabetical order Chinese readers expect, where sorting the names
@@ -60,7 +63,8 @@ def site_tree() -> list[SiteNode]:
     """The active stations, each with its rooms and points (and the points under rooms), in two queries."""
     sites = list(
         Site.objects.active()
-        .select_related("district")
+        # The district's regions come in the same query: the tree links each district's region chain (issue 15).
+        .select_related("district__region__parent__parent")
         .prefetch_related("areas")
         .only(
             "pk",
@@ -74,6 +78,7 @@ def site_tree() -> list[SiteNode]:
             "district_id",
             "district__name",
             "district__slug",
+            *(f"district__region{up}__{name}" for up in ("", "__parent", "__parent__parent") for name in REGION_FIELDS),
         )
     )
     nodes: dict[int | None, SiteNode] = {site.pk: SiteNode(site) for site in sorted(sites, key=_tree_order)}
@@ -107,7 +112,8 @@ def site_with_relations(slug: str) -> Site | None:
     """An active site with its parent chain, areas and active children (rooms first) loaded."""
     site = (
         Site.objects.active()
-        .select_related("district", "parent", "parent__parent")
+        # The district's region chain too (the breadcrumbs go up to the province), in the same query.
+        .select_related("district__region__parent__parent", "parent", "parent__parent")
         .prefetch_related(
             "areas",
             Prefetch(

@@ -57,6 +57,8 @@ from stations.models import (
     Opinion,
     OpinionAction,
     OpinionEvent,
+    Region,
+    RegionLevel,
     Satisfaction,
     Site,
     SiteKind,
@@ -233,6 +235,8 @@ TERMS = {key: term for key, term, _text in DEFINITIONS}
 
 
 class ScopeKind(models.TextChoices):
+    ALL = "all", _("every region")
+    REGION = "region", _("region")
     DISTRICT = "district", _("district")
     STATION = "station", pgettext_lazy("scope", "station with its rooms and points")
     SITE = "site", pgettext_lazy("scope", "one site")
@@ -240,11 +244,26 @@ class ScopeKind(models.TextChoices):
 
 @dataclass(frozen=True)
 class Scope:
-    """What the figures cover: a whole district, a station with its rooms and points, or one site."""
+    """What the figures cover: every district of the portal, a region (province, city, town), a whole district,
+    a station with its rooms and points, or one site. A county-level region with a district is that district's
+    scope (`for_region` returns it), so a district's figures have one key and one page."""
 
     kind: str
-    district: District
+    district: District | None
     site: Site | None = None
+    region: Region | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(ScopeKind.ALL, None)
+
+    @classmethod
+    def for_region(cls, region: Region) -> Scope:
+        district = getattr(region, "district", None) if region.level == RegionLevel.COUNTY else None
+        if district is not None:
+            district.region = region  # the same row, with the parents already loaded (breadcrumbs)
+            return cls.for_district(district)
+        return cls(ScopeKind.REGION, None, None, region)
 
     @classmethod
     def for_district(cls, district: District) -> Scope:
@@ -260,17 +279,55 @@ class Scope:
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.site.slug if self.site else self.district.slug}"
+        if self.region is not None:
+            return f"{self.kind}:{self.region.key}"
+        if self.site is not None:
+            return f"{self.kind}:{self.site.slug}"
+        return f"{self.kind}:{self.district.slug if self.district else 'all'}"
+
+    @property
+    def name(self) -> str:
+        """The place's own name (a choice's label)."""
+        if self.site is not None:
+            return self.site.name
+        if self.region is not None:
+            return self.region.name
+        return self.district.name if self.district else str(_("Every region"))
 
     @property
     def label(self) -> str:
-        if self.kind == ScopeKind.DISTRICT:
-            return str(self.district)
         if self.kind == ScopeKind.STATION:
             return str(_("%(station)s with its rooms and points") % {"station": self.site})
-        return str(self.site)
+        return self.name
+
+    @property
+    def children_by(self) -> str | None:
+        """The breakdown that goes one level down: provinces under everything (districts when some district has
+        no region yet), cities under a province, districts under a city, stations under a district or a town."""
+        if self.kind == ScopeKind.ALL:
+            return "district" if District.objects.filter(region__isnull=True).exists() else "province"
+        if self.kind == ScopeKind.REGION:
+            assert self.region is not None
+            below: dict[str, str] = {RegionLevel.PROVINCE: "city", RegionLevel.CITY: "district"}
+            return below.get(self.region.level, "station")
+        if self.kind == ScopeKind.DISTRICT:
+            return "station"
+        return None
 
     def sites(self) -> QuerySet[Site]:
+        if self.kind == ScopeKind.ALL:
+            return Site.objects.all()
+        if self.kind == ScopeKind.REGION:
+            # Joins of known depth through indexed foreign keys (the region levels are strict).
+            region = self.region
+            assert region is not None
+            if region.level == RegionLevel.PROVINCE:
+                return Site.objects.filter(district__region__parent__parent=region)
+            if region.level == RegionLevel.CITY:
+                return Site.objects.filter(district__region__parent=region)
+            if region.level == RegionLevel.COUNTY:
+                return Site.objects.filter(district__region=region)
+            return Site.objects.filter(district__region=region.parent_id, town=region.name)
         if self.kind == ScopeKind.DISTRICT:
             return Site.objects.filter(district=self.district)
         # A station's or a site's scope always names its site (for_station, for_site).
@@ -451,6 +508,25 @@ GROUPS: dict[str, dict[str, Any]] = {
         "visits": F("site"),
         "opinions": F("site"),
         "duties": F("shift__roster__site"),
+    },
+    # One level down from a region (issue 15): grouped through the site's district and its region chain.
+    "district": {
+        "shifts": F("roster__site__district"),
+        "visits": F("site__district"),
+        "opinions": F("site__district"),
+        "duties": F("shift__roster__site__district"),
+    },
+    "city": {
+        "shifts": F("roster__site__district__region__parent"),
+        "visits": F("site__district__region__parent"),
+        "opinions": F("site__district__region__parent"),
+        "duties": F("shift__roster__site__district__region__parent"),
+    },
+    "province": {
+        "shifts": F("roster__site__district__region__parent__parent"),
+        "visits": F("site__district__region__parent__parent"),
+        "opinions": F("site__district__region__parent__parent"),
+        "duties": F("shift__roster__site__district__region__parent__parent"),
     },
     "category": {"visits": F("category"), "opinions": F("category")},
     # An opinion's channel is that of the visit it was raised at; one sent through the online station is online.
@@ -649,23 +725,63 @@ class Row:
     key: Any
     label: str
     figures: Figures
+    # Where the row leads one level down: a region's key (code or id) for provinces, cities and districts, a
+    # site's slug for stations; the views make the links.
+    ref: str | None = None
 
 
 def breakdown(*, scope: Scope, period: Period, by: str, today: dt.date | None = None) -> list[Row]:
-    """Figures per month, station/site, category, channel, handling body or deputy level, every group listed."""
+    """Figures per month, province/city/district/station/site, category, channel, handling body or deputy level,
+    every group listed. A fixed number of queries whatever the number of groups (one grouped query per family
+    of records, one for the labels)."""
     found = _compute(scope, period, by, today)
+    if by in CHILD_LABELS:
+        return [Row(key, label, found.get(key, Figures()), ref) for key, label, ref in CHILD_LABELS[by](scope)]
     return [Row(key, label, found.get(key, Figures())) for key, label in _group_labels(by, scope, period, found)]
+
+
+def _region_ref(code: str | None, pk: int | None) -> str | None:
+    return code or (str(pk) if pk is not None else None)
+
+
+def _province_labels(scope: Scope) -> list[tuple[Any, str, str | None]]:
+    rows = Region.objects.filter(level=RegionLevel.PROVINCE).order_by("code", "name").values_list("pk", "name", "code")
+    return [(pk, name, _region_ref(code, pk)) for pk, name, code in rows]
+
+
+def _city_labels(scope: Scope) -> list[tuple[Any, str, str | None]]:
+    rows = (
+        Region.objects.filter(level=RegionLevel.CITY, parent=scope.region)
+        .order_by("code", "name")
+        .values_list("pk", "name", "code")
+    )
+    return [(pk, name, _region_ref(code, pk)) for pk, name, code in rows]
+
+
+def _district_labels(scope: Scope) -> list[tuple[Any, str, str | None]]:
+    # Every district of the region is listed, with or without records yet.
+    districts = District.objects.under_region(scope.region) if scope.region is not None else District.objects.all()
+    rows = districts.order_by("region__code", "name").values_list("pk", "name", "region__code", "region_id")
+    return [(pk, name, _region_ref(code, region_id)) for pk, name, code, region_id in rows]
+
+
+def _station_labels(scope: Scope) -> list[tuple[Any, str, str | None]]:
+    rows = scope.sites().filter(kind=SiteKind.STATION).order_by(*network_ordering()).values_list("pk", "name", "slug")
+    return list(rows)
+
+
+CHILD_LABELS = {
+    "province": _province_labels,
+    "city": _city_labels,
+    "district": _district_labels,
+    "station": _station_labels,
+}
 
 
 def _group_labels(by: str, scope: Scope, period: Period, found: dict[Any, Figures]) -> Iterable[tuple[Any, str]]:
     if by == "month":
         for month in period.month_starts():
             yield month, str(_("%(year)s-%(month)02d") % {"year": month.year, "month": month.month})
-    elif by == "station":
-        for pk, name in (
-            scope.sites().filter(kind=SiteKind.STATION).order_by(*network_ordering()).values_list("pk", "name")
-        ):
-            yield pk, name
     elif by == "site":
         yield from sites_in_tree_order(scope.sites())
     elif by == "category":
@@ -674,12 +790,38 @@ def _group_labels(by: str, scope: Scope, period: Period, found: dict[Any, Figure
         yield from ((choice.value, str(choice.label)) for choice in Channel)
     elif by == "body":
         keys = [key for key in found if key is not None]
-        for pk, name in HandlingBody.objects.filter(pk__in=keys).order_by("name").values_list("pk", "name"):
-            yield pk, name
+        yield from HandlingBody.objects.filter(pk__in=keys).order_by("name").values_list("pk", "name")
     elif by == "level":
         yield from ((choice.value, str(choice.label)) for choice in Level)
     else:
         raise ValueError(f"unknown breakdown {by!r}")
+
+
+def default_scope() -> Scope:
+    """Where the figures open without `?region=`: a portal's one district exactly as before regions existed; with
+    several districts the smallest region holding them all, or every region when they span provinces or some
+    district has no region yet. At most three small queries, none over sites or records."""
+    districts = list(District.objects.select_related("region__parent__parent").order_by("pk")[:2])
+    if len(districts) == 1:
+        return Scope.for_district(districts[0])
+    if not districts or District.objects.filter(region__isnull=True).exists():
+        return Scope.everything()
+    chains = set(District.objects.values_list("region__parent__parent", "region__parent").distinct())
+    provinces = {province for province, _city in chains}
+    cities = {city for _province, city in chains}
+    if len(provinces) != 1 or None in provinces:
+        return Scope.everything()
+    top = provinces.pop() if len(cities) > 1 else cities.pop()
+    return Scope.for_region(Region.objects.select_related("parent").get(pk=top or 0))
+
+
+def region_trail(scope: Scope) -> list[Region]:
+    """The regions above and at the scope's place, from the province down (breadcrumbs); reads `parent` links,
+    so select_related them (a district's `region__parent__parent`, a region's `parent__parent__parent`)."""
+    region = scope.region if scope.region is not None else (scope.district.region if scope.district else None)
+    if region is None:
+        return []
+    return [*region.ancestors(), region]
 
 
 def sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
@@ -796,15 +938,21 @@ class AttendanceRow:
         }
 
 
-def deputy_attendance(*, year: int, sort: str = "name", district: District | None = None) -> list[AttendanceRow]:
+def deputy_attendance(
+    *, year: int, sort: str = "name", district: District | None = None, deputies: QuerySet[Deputy] | None = None
+) -> list[AttendanceRow]:
     """Every deputy with their attendance, visits received and voters met in a year.
 
     Two grouped queries (duties by deputy, presences at visits by deputy) besides the deputies themselves,
     whatever their number. Counting both in one query would multiply duties by visits (two joins) or need
     a correlated subquery per deputy that PostgreSQL runs once per joined row: seconds for a district.
+    `deputies` limits the table to an administrator's scope (policy.visible_deputy_records).
     """
     period = Period.year(year)
-    deputies = Deputy.objects.all() if district is None else Deputy.objects.filter(district=district)
+    if deputies is None:
+        deputies = Deputy.objects.all()
+    if district is not None:
+        deputies = deputies.filter(district=district)
     duties = Duty.objects.filter(
         deputy__in=deputies, shift__start__gte=period.start, shift__start__lt=period.end, shift__cancelled=False
     )

@@ -805,8 +805,9 @@ def _staff_recipients(station: Site) -> list[Recipient]:
     return [Recipient(email=email) for email in emails]
 
 
-def _administrator_recipients() -> list[Recipient]:
-    emails = district_admin_users().exclude(email="").values_list("email", flat=True)
+def _administrator_recipients(site: Site) -> list[Recipient]:
+    # The administrators whose scope holds the site: its district's, its city's and province's (issue 15).
+    emails = district_admin_users(site).exclude(email="").values_list("email", flat=True)
     return [Recipient(email=email) for email in emails]
 
 
@@ -837,8 +838,8 @@ def _notify_staff_of_new_opinion(opinion_pk: int) -> None:
 
 
 def _notify_administrators_of_report(opinion_pk: int, note: str) -> None:
-    opinion = Opinion.objects.select_related("site", "handling_body").get(pk=opinion_pk)
-    recipients = _administrator_recipients()
+    opinion = Opinion.objects.select_related("site__district", "handling_body").get(pk=opinion_pk)
+    recipients = _administrator_recipients(opinion.site)
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):

@@ -12,34 +12,39 @@ from stations.forms.imports import ImportForm
 from stations.imports.kinds import KINDS
 from stations.imports.templates import allowed_values, template_columns, template_csv, template_xlsx
 from stations.models import District
-from stations.policy import can_import, import_kinds, requires, station_of, visible_sites
+from stations.policy import can_import, district_of, import_kinds, requires, stats_districts, visible_sites
 from stations.services.imports import records_import
 
 
-def _district_of(request: HttpRequest) -> District | None:
-    station = station_of(request.user)
-    if station is not None:
-        return station.district
-    return District.objects.order_by("pk").first()
+def _districts_for(request: HttpRequest) -> list[District]:
+    """The districts the user may import into (issue 15): a station head's station's, a district administrator's
+    own, every district below a city or province administrator (the form then asks which one)."""
+    own = district_of(request.user)
+    if own is not None:
+        return [own]
+    return list(stats_districts(request.user).order_by("name"))
 
 
 @never_cache
 @requires(can_import)
 def import_records(request: HttpRequest) -> HttpResponse:
     kinds = import_kinds(request.user)
-    form = ImportForm(request.POST or None, request.FILES or None, kinds=kinds)
+    districts = _districts_for(request)
+    form = ImportForm(request.POST or None, request.FILES or None, kinds=kinds, districts=districts)
     result = None
     status = 200
     if request.method == "POST":
-        district = _district_of(request)
-        if form.is_valid() and district is not None:
+        valid = form.is_valid()
+        district = form.cleaned_data.get("district") if valid and "district" in form.fields else None
+        district = district or (districts[0] if districts else None)
+        if valid and district is not None:
             upload = form.cleaned_data["file"]
             result = records_import(
                 stream=upload.file,
                 name=upload.name,
                 actor=Actor.from_request(request),
                 district=district,
-                sites=visible_sites(request.user),
+                sites=visible_sites(request.user).filter(district=district),
                 kinds=kinds,
                 kind=form.cleaned_data["kind"] or None,
                 dry_run=form.cleaned_data["dry_run"],

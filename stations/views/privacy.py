@@ -22,7 +22,7 @@ from stations.clock import local_today
 from stations.exports import XLSX_CONTENT_TYPE, attachment
 from stations.forms.privacy import AnonymiseForm, VoterPhoneForm
 from stations.models import AuditAction
-from stations.policy import can_handle_voter_rights, requires
+from stations.policy import can_handle_voter_rights, requires, visible_sites
 from stations.privacy import mask_phone
 from stations.selectors.privacy import voter_records
 from stations.services import privacy as privacy_services
@@ -35,7 +35,7 @@ def voter_lookup(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": form}
     if request.method == "POST" and form.is_valid():
         phone = form.cleaned_data["phone"]
-        records = voter_records(phone=phone)
+        records = voter_records(phone=phone, sites=visible_sites(request.user))
         audit(
             action=AuditAction.PERSONAL_DATA_VIEWED,
             actor=Actor.from_request(request),
@@ -58,7 +58,9 @@ def voter_export(request: HttpRequest) -> HttpResponse:
         return render(request, "stations/privacy/voter_lookup.html", {"form": form}, status=400)
     phone = form.cleaned_data["phone"]
     content = privacy_services.voter_export_xlsx(
-        phone=phone, records=voter_records(phone=phone), actor=Actor.from_request(request)
+        phone=phone,
+        records=voter_records(phone=phone, sites=visible_sites(request.user)),
+        actor=Actor.from_request(request),
     )
     # The file name carries the masked number only: it shows up in download folders and mail.
     name = f"voter-{mask_phone(phone).replace('*', 'x')}-{local_today():%Y%m%d}.xlsx"
@@ -92,5 +94,8 @@ def voter_anonymise(request: HttpRequest) -> HttpResponse:
     phone = form.data.get("phone", "")
     context: dict[str, Any] = {"form": VoterPhoneForm(initial={"phone": phone}), "anonymise_form": form}
     if "phone" in form.cleaned_data:
-        context.update(records=voter_records(phone=form.cleaned_data["phone"]), phone=form.cleaned_data["phone"])
+        context.update(
+            records=voter_records(phone=form.cleaned_data["phone"], sites=visible_sites(request.user)),
+            phone=form.cleaned_data["phone"],
+        )
     return render(request, "stations/privacy/voter_lookup.html", context, status=400)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now
 from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
 from stations.forms.stats import StatsForm, public_form, roster_year_choices, year_from
-from stations.models import AbsenceReason, District
+from stations.models import AbsenceReason, Region
 from stations.models.sites import network_ordering
 from stations.policy import (
     can_record_activity,
@@ -20,6 +22,7 @@ from stations.policy import (
     deputy_record_for_user,
     requires,
     staff_required,
+    visible_deputy_records,
 )
 from stations.selectors import records, stats
 from stations.selectors.stats import DEFINITIONS, TERMS, Scope
@@ -28,21 +31,50 @@ from stations.stats_tables import public_table, staff_tables, theme_table, to_xl
 STAFF_DEFINITIONS = [*DEFINITIONS, *records.THEME_DEFINITIONS]
 
 
+def _period_query(request: HttpRequest) -> dict[str, str]:
+    return {key: value for key in PERIOD_KEYS if (value := request.GET.get(key, ""))}
+
+
+def public_region_scope(key: str) -> Scope:
+    """`?region=<code or id>` of the public figures: any region (the figures are public); 404 when unknown."""
+    region = Region.objects.select_related("parent__parent__parent", "district").by_key(key)
+    if region is None:
+        raise Http404
+    return Scope.for_region(region)
+
+
 def public_stats(request: HttpRequest) -> HttpResponse:
-    """The district's headline figures and each station's, for a year or months of it: aggregates only."""
+    """A place's headline figures above one row per place one level down (a district's stations, a city's
+    districts, a province's cities), for a year or months of it: aggregates only, a fixed number of queries
+    whatever the number of districts (`?region=<code or id>`; without it the portal's own top, see
+    stats.default_scope)."""
+    key = request.GET.get("region", "")
+    scope = public_region_scope(key) if key else stats.default_scope()
     form = public_form(request.GET)
     tables = []
     theme_tables = []
     period = None
+    period_query = _period_query(request)
+
+    def link(by: str, row: stats.Row) -> str | None:
+        if row.ref is None:
+            return None
+        if by == "station":
+            return reverse("stations:site_detail", kwargs={"slug": row.ref})
+        return f"{reverse('stations:public_stats')}?{urlencode({'region': row.ref, **period_query})}"
+
     if form.is_valid():
         period = form.period()
-        for district in District.objects.order_by("name"):
-            figures = stats.headline(scope=Scope.for_district(district), period=period)
-            rows = stats.stations_figures(district=district, period=period)
-            tables.append(public_table(district_figures=figures, district_name=district.name, station_rows=rows))
-            themes = records.theme_breakdown(scope=Scope.for_district(district), period=period)
-            if themes:
-                theme_tables.append((district.name, theme_table(themes)))
+        by = scope.children_by or "station"
+        figures = stats.headline(scope=scope, period=period)
+        rows = stats.breakdown(scope=scope, period=period, by=by)
+        tables.append(
+            public_table(district_figures=figures, district_name=scope.name, station_rows=rows, by=by, link=link)
+        )
+        themes = records.theme_breakdown(scope=scope, period=period)
+        if themes:
+            theme_tables.append((scope.name, theme_table(themes)))
+    trail = stats.region_trail(scope)
     return render(
         request,
         "stations/stats/public.html",
@@ -52,8 +84,15 @@ def public_stats(request: HttpRequest) -> HttpResponse:
             "theme_tables": theme_tables,
             "period": period,
             "definitions": [*DEFINITIONS, *records.THEME_DEFINITIONS],
+            "scope": scope,
+            "trail": trail,
+            "region_key": key,
+            "period_query": urlencode(period_query),
         },
     )
+
+
+PERIOD_KEYS = ("year", "month_from", "month_to", "date_from", "date_to")
 
 
 def _export_query(request: HttpRequest) -> str:
@@ -70,7 +109,19 @@ def staff_stats(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "stations/stats/staff.html", {"form": form, "definitions": STAFF_DEFINITIONS})
     scope, period = form.selected_scope(), form.period()
-    tables = staff_tables(scope=scope, period=period)
+    period_query = _period_query(request)
+    choosable = set(form.scopes)
+
+    def link(by: str, row: stats.Row) -> str | None:
+        # One level down on the same page: a region or district by `?region=`, a station by its scope.
+        if row.ref is None:
+            return None
+        if by == "station":
+            key = f"station:{row.ref}"
+            return f"?{urlencode({'scope': key, **period_query})}" if key in choosable else None
+        return f"?{urlencode({'region': row.ref, **period_query})}"
+
+    tables = staff_tables(scope=scope, period=period, link=link)
     heading = f"{scope.label} · {period.label}"
     filename = f"figures-{scope.key.replace(':', '-')}-{period.slug}"
     export = request.GET.get("export")
@@ -103,6 +154,9 @@ def staff_stats(request: HttpRequest) -> HttpResponse:
             "query": _export_query(request),
             "definitions": STAFF_DEFINITIONS,
             "can_view_deputy_attendance": can_view_deputy_attendance(request.user),
+            # Breadcrumbs only as high as the user may go (a city administrator's stop at the city).
+            "trail": [r for r in stats.region_trail(scope) if Scope.for_region(r).key in choosable],
+            "period_query": urlencode(period_query),
         },
     )
 
@@ -194,7 +248,7 @@ def deputy_attendance(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in stats.ATTENDANCE_SORTS:
         sort = "name"
-    rows = stats.deputy_attendance(year=year, sort=sort)
+    rows = stats.deputy_attendance(year=year, sort=sort, deputies=visible_deputy_records(request.user))
     return render(
         request,
         "stations/stats/deputy_attendance.html",
