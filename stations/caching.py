@@ -300,7 +300,8 @@ def scopes_for(obj: Model) -> set[str]:
         }
     if isinstance(obj, m.ReceptionRule):
         return {site_scope(obj.site.slug)}
-    if isinstance(obj, m.District):
+    if isinstance(obj, m.District | m.Region):
+        # Regions name the breadcrumbs of site pages and the figures' pages, and hold the region pages.
         return {NETWORK, DEPUTIES, SCHEDULE, STATS}
     if isinstance(obj, m.Theme):
         return theme_scopes(obj)
@@ -383,6 +384,8 @@ PAGES: dict[str, Callable[[HttpRequest, Mapping[str, Any]], PageKey]] = {
     "stations:deputy_calendar": _deputy_feed_key,
     "stations:schedule": _schedule_key,
     "stations:public_stats": _fixed(STATS),
+    # A region's children with their counts of districts, stations and sites, and its stations (issue 15).
+    "stations:region_detail": _fixed(NETWORK),
 }
 
 
