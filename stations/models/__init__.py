@@ -2,6 +2,7 @@
 
 from stations.models.accounts import Membership, Role
 from stations.models.audit import AuditAction, AuditEntry
+from stations.models.deputies import CalendarFeed, SwapRequest, SwapStatus
 from stations.models.opinions import (
     DEFAULT_DEADLINE_DAYS,
     ENTERED_SEPARATELY_AFTER,
@@ -13,6 +14,7 @@ from stations.models.opinions import (
     Source,
     State,
 )
+from stations.models.reminders import ReminderKind, SentReminder
 from stations.models.rosters import (
     AbsenceReason,
     Attendance,
@@ -50,6 +52,7 @@ __all__ = [
     "AreaKind",
     "Assignment",
     "Attendance",
+    "CalendarFeed",
     "Category",
     "Channel",
     "Deputy",
@@ -65,16 +68,20 @@ __all__ = [
     "OpinionAction",
     "OpinionEvent",
     "ReceptionRule",
+    "ReminderKind",
     "Role",
     "Roster",
     "RuleKind",
     "Satisfaction",
+    "SentReminder",
     "Sector",
     "Site",
     "SiteKind",
     "ThrottleHit",
     "Source",
     "State",
+    "SwapRequest",
+    "SwapStatus",
     "Unavailability",
     "Visit",
     "VisitDeputy",

@@ -99,6 +99,15 @@ class AuditAction(models.TextChoices):
     IMPORT_RULES = "import.rules", _("reception rules imported")
     IMPORT_VISITS = "import.visits", _("visits imported")
     IMPORT_ROSTERS = "import.rosters", _("rosters imported")
+    UNAVAILABILITY_DECLARED = "unavailability.declared", _("deputy declared a date unavailable")
+    UNAVAILABILITY_WITHDRAWN = "unavailability.withdrawn", _("deputy withdrew an unavailable date")
+    SWAP_REQUESTED = "swap.requested", _("deputy asked for a swap")
+    SWAP_APPROVED = "swap.approved", _("swap request approved")
+    SWAP_REFUSED = "swap.refused", _("swap request refused")
+    CALENDAR_FEED_ISSUED = "calendar_feed.issued", _("private calendar address issued")
+    CALENDAR_FEED_REVOKED = "calendar_feed.revoked", _("private calendar address revoked")
+    OPINION_VOTER_ANSWERED = "opinion.voter_answered", _("voter answered whether they are satisfied")
+    REMINDER_SENT = "reminder.sent", _("reminder sent")
 
 
 # Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so
@@ -156,6 +165,10 @@ ACTION_GROUPS: dict[str, Promise] = {
     "assignment": _("Site assignments"),
     "rule": _("Reception rules"),
     "import": _("Imports"),
+    "unavailability": _("Unavailable dates"),
+    "swap": _("Swap requests"),
+    "calendar_feed": _("Private calendars"),
+    "reminder": _("Reminders"),
 }
 
 
