@@ -70,7 +70,39 @@ class World:
             "other_deputy": self.deputies[1].slug,
             "code": self.opinion.tracking_code,
             "photo": self.photo,
+            **self.extra,
         }
+
+
+def deputy_pages_objects(*, room, deputies, other_duty: Duty) -> dict[str, object]:
+    """What the deputy's pages, the head's swap page and the voter's answer point at: erin's pending swap request
+    (her May duty for another's April duty), a date she declared unavailable, her private calendar token, and
+    a resolved opinion whose voter may answer."""
+    from stations.models import CalendarFeed, HandlingBody, SwapRequest, Unavailability
+
+    may_shift = make_shift(room, at(NEXT_YEAR, 5, 20), deputies=deputies[:1], published=True)
+    swap = SwapRequest.objects.create(
+        deputy=deputies[0], duty=may_shift.duties.get(), other_duty=other_duty, reason="外出学习"
+    )
+    unavailable = Unavailability.objects.create(deputy=deputies[0], date=dt.date(NEXT_YEAR, 6, 20))
+    feed = CalendarFeed.objects.create(deputy=deputies[0])
+    body = HandlingBody.objects.create(name="区交通运输局", email="jtj@example.cn")
+    system = Actor.system()
+    resolved = opinion_services.opinion_register(
+        site=room, category="transport", content="公交站牌被撞倒了。", actor=system
+    )
+    resolved = opinion_services.opinion_accept(opinion=resolved, actor=system)
+    resolved = opinion_services.opinion_refer(opinion=resolved, body=body, actor=system)
+    resolved = opinion_services.opinion_reply(opinion=resolved, reply="已修复。", actor=system)
+    resolved = opinion_services.opinion_resolve(opinion=resolved, actor=system)
+    return {
+        "swap": swap.pk,
+        "unavailable": unavailable.pk,
+        "feed": feed.token,
+        "resolved_code": resolved.tracking_code,
+        "may_duty": may_shift.duties.get().pk,
+        "other_duty": other_duty.pk,
+    }
 
 
 def build_world(*, station, room, other_station, deputies, users) -> World:
@@ -120,7 +152,10 @@ def build_world(*, station, room, other_station, deputies, users) -> World:
     path = Path(settings.MEDIA_ROOT) / photo
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    extra = deputy_pages_objects(room=room, deputies=deputies, other_duty=other_shift.duties.get())
+    extra["duty"] = shift.duties.get(deputy=deputies[0]).pk
     return World(
+        extra=extra,
         station=station,
         room=room,
         other_station=other_station,
