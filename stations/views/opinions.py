@@ -169,7 +169,9 @@ def track_answer(request: HttpRequest, code: str) -> HttpResponse:
                 opinion=opinion, satisfaction=form.cleaned_data["satisfaction"], actor=Actor.from_request(request)
             )
         except ValidationError as error:
-            form.add_error(None, error.messages)
+            # Answered already, or not yet resolved: the form is not shown then, so the reason is a message.
+            for message in error.messages:
+                messages.error(request, message)
         else:
             messages.success(request, _("Thank you: your answer has been recorded."))
             return redirect("stations:track_detail", code=opinion.tracking_code)
