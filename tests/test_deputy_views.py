@@ -124,7 +124,7 @@ def test_the_private_calendar_has_the_duties_with_a_reminder_and_stops_when_revo
     response = client.get(url)  # a phone's calendar app, not signed in
     assert response.status_code == 200
     calendar = Calendar.from_ical(response.content)
-    events = [part for part in calendar.walk("VEVENT")]
+    events = list(calendar.walk("VEVENT"))
     assert [event.decoded("dtstart").date() for event in events] == [dt.date(NEXT_YEAR, 3, 20)]
     alarms = events[0].walk("VALARM")
     assert alarms and alarms[0].decoded("trigger") == -dt.timedelta(days=1)

@@ -125,7 +125,7 @@ def test_a_voter_with_a_phone_is_texted_the_answer_and_asked_once_resolved(room,
 
 
 def test_a_voter_with_an_email_is_asked_by_email_and_not_after_answering(room):
-    opinion = make_opinion(room, State.RESOLVED, submitter_email="wang@example.cn", consent=True)
+    make_opinion(room, State.RESOLVED, submitter_email="wang@example.cn", consent=True)
     mail.outbox.clear()  # the immediate notices of each step (stations.services.opinions)
     reminders_send(actor=Actor.system())
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["wang@example.cn"]

@@ -81,5 +81,5 @@ def test_the_voters_answer_is_the_satisfaction_figure_when_given(room, station):
 
     assert (figures.closed, figures.rated, figures.satisfied) == (2, 3, 2)
     assert figures.satisfaction_rate == pytest.approx(2 / 3)
-    definition = dict((key, text) for key, _label, text in stats.DEFINITIONS)["satisfaction_rate"]
+    definition = {key: text for key, _label, text in stats.DEFINITIONS}["satisfaction_rate"]
     assert "以群众评价为准" in str(definition)
