@@ -1,6 +1,6 @@
 """The Django admin for every model, one module per part of the domain."""
 
-from stations.admin import accounts, audit, opinions, rosters, sites, visits  # noqa: F401  (registers the models)
+from stations.admin import accounts, audit, deputies, opinions, rosters, sites, visits  # noqa: F401  (registers the models)
 
 # The site admin lives with the network part; the roster part adds its "generate next year" action to it.
 rosters.attach_site_actions()
