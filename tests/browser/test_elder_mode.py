@@ -25,14 +25,29 @@ def _check(page) -> None:
     assert_accessible(page)
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_the_switch_works_without_javascript_and_is_remembered(live_server, browser, phone_context_args, room):
+    # Without JavaScript Playwright cannot evaluate in the page (nor run axe): read the HTML the server sent.
+    context = browser.new_context(**phone_context_args, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/sites/")
+    page.get_by_role("button", name="大字号、高对比度").click()
+    page.wait_for_url("**/sites/")
+    assert 'class="no-js elder"' in page.content()
+    page.goto(f"{live_server.url}/sites/{room.slug}/")
+    assert 'class="no-js elder"' in page.content()
+    page.get_by_role("button", name="标准字号").click()
+    page.wait_for_url(f"**/sites/{room.slug}/")
+    assert 'class="no-js"' in page.content()
+    context.close()
+
+
 def test_a_voter_reads_the_public_pages_in_large_text_and_high_contrast(
-    live_server, browser, phone_context_args, room, deputies, javascript
+    live_server, browser, phone_context_args, room, deputies
 ):
     today = timezone.localdate()
     make_shift(room, local(today.year, 12, 20, 9), deputies=deputies[:2], published=True)
     opinion = make_opinion(room, State.RESOLVED)
-    context = browser.new_context(**phone_context_args, java_script_enabled=javascript)
+    context = browser.new_context(**phone_context_args)
     page = context.new_page()
 
     page.goto(live_server.url + "/")
