@@ -147,3 +147,20 @@ def test_the_deputy_page_stays_within_a_query_bound_with_many_opinions(
         response = erin_client.get(reverse("stations:deputy_home"))
     assert response.status_code == 200
     assert "共60条，显示最近50条。" in response.content.decode()
+
+
+def test_the_heads_swap_page_stays_within_a_query_bound_with_many_requests(
+    client, room, district, bob, django_assert_max_num_queries
+):
+    from tests.conftest import make_deputy
+
+    people = [make_deputy(district, f"代表{n}", sites=[room]) for n in range(30)]
+    for n, deputy in enumerate(people):
+        mine = make_shift(room, at(NEXT_YEAR, 1 + n % 12, 1 + n // 12, 9), deputies=[deputy], published=True)
+        theirs = make_shift(room, at(NEXT_YEAR, 1 + n % 12, 10 + n // 12, 9), deputies=[people[n - 1]], published=True)
+        SwapRequest.objects.create(deputy=deputy, duty=mine.duties.get(), other_duty=theirs.duties.get(), reason="出差")
+    client.force_login(bob)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("stations:swap_requests"))
+    assert response.status_code == 200
+    assert response.content.decode().count('name="decision" value="approve"') == 30
