@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "stations.context_processors.session",
+                "stations.context_processors.display",
             ],
         },
     },
@@ -298,3 +299,10 @@ PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000")
 # Who delivers notices (stations.notifications): e-mail through Django's mail framework. An SMS gateway is
 # another class with the same `send` method.
 NOTIFIER = env("NOTIFIER", default="stations.notifications.EmailNotifier")
+# manage.py send_reminders (run from cron): handling bodies and the station head are reminded this many days
+# before an opinion's reply deadline (and once after it has passed); voters are told of answers given within
+# the last REMINDER_LOOKBACK_DAYS (so a first run does not write to every voter ever answered).
+REMINDER_DEADLINE_DAYS = env.int("REMINDER_DEADLINE_DAYS", default=3)
+REMINDER_LOOKBACK_DAYS = env.int("REMINDER_LOOKBACK_DAYS", default=7)
+# The development SMS gateway (stations.notifications.FileSmsNotifier) appends each message to this file.
+SMS_OUTBOX = env("SMS_OUTBOX", default=str(BASE_DIR / "sms-outbox.log"))

@@ -7,12 +7,13 @@ instead of adding a second one.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, Timezone
+from icalendar import Alarm, Calendar, Event, Timezone
 
 from stations.clock import local_time
 from stations.models import Attendance, DutyShift
@@ -31,8 +32,15 @@ def _deputies_line(shift: DutyShift) -> str:
     return _("Deputies on duty: %(names)s") % {"names": "、".join(names)} if names else ""
 
 
-def build_calendar(*, name: str, shifts: Iterable[DutyShift], url_for: Callable[[DutyShift], str]) -> bytes:
-    """The feed; `shifts` come from `shifts_with_duties` so the deputies need no further queries."""
+def build_calendar(
+    *,
+    name: str,
+    shifts: Iterable[DutyShift],
+    url_for: Callable[[DutyShift], str],
+    alarm_before: dt.timedelta | None = None,
+) -> bytes:
+    """The feed; `shifts` come from `shifts_with_duties` so the deputies need no further queries. With
+    `alarm_before` (a deputy's private feed) each event carries a reminder that long before it starts."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -57,5 +65,11 @@ def build_calendar(*, name: str, shifts: Iterable[DutyShift], url_for: Callable[
         event.add("description", "\n".join(line for line in description if line))
         event.add("url", url_for(shift))
         event.add("status", "CONFIRMED")
+        if alarm_before is not None:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", _("Tomorrow: your duty at %(site)s") % {"site": site.name})
+            alarm.add("trigger", -alarm_before)
+            event.add_component(alarm)
         calendar.add_component(event)
     return calendar.to_ical()

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from stations.clock import duration_text
+from stations.display import is_elder
 
 
 def session(request: HttpRequest) -> dict[str, object]:
@@ -15,3 +16,8 @@ def session(request: HttpRequest) -> dict[str, object]:
         "session_idle_text": duration_text(settings.SESSION_COOKIE_AGE),
         "session_ended": getattr(request, "session_ended", False),
     }
+
+
+def display(request: HttpRequest) -> dict[str, object]:
+    """The elder-friendly display (stations.display): base.html marks <html> and the switch shows the other mode."""
+    return {"elder_mode": is_elder(request)}

@@ -1,13 +1,15 @@
 """Sending notices to staff, administrators and voters, behind one small interface.
 
-Callers build a `Notice` and name `Recipient`s; the notifier chosen by `settings.NOTIFIER` delivers it.
-The e-mail notifier goes through Django's mail framework (until SMTP is configured, a backend that only logs
-masked recipients and subjects: stations.mail). An SMS gateway is one more class with the same `send` method
-that uses `Recipient.phone`.
+Callers build a `Notice` and name `Recipient`s; the notifiers chosen by `settings.NOTIFIER` (one dotted path,
+or several separated by commas) deliver it. The e-mail notifier goes through Django's mail framework (until
+SMTP is configured, a backend that only logs masked recipients and subjects: stations.mail). An SMS gateway is
+one more class with the same `send` method that uses `Recipient.phone`; `FileSmsNotifier` is the development
+one (it writes each text message to a file instead of a gateway).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -57,8 +60,38 @@ class EmailNotifier:
             return connection.send_messages(messages) or 0
 
 
+class FileSmsNotifier:
+    """For development: each text message is appended to settings.SMS_OUTBOX as one JSON line (time, number,
+    text) instead of going to a gateway. It keeps phone numbers on disk, so never use it in production; a real
+    gateway is a class with this same `send` that posts to the operator's API."""
+
+    def send(self, *, recipients: Sequence[Recipient], notice: Notice) -> int:
+        phones = sorted({recipient.phone for recipient in recipients if recipient.phone})
+        if not phones:
+            return 0
+        # A text message has no subject line: the subject leads the text.
+        text = f"{notice.subject}\n{notice.body}".strip()
+        with open(settings.SMS_OUTBOX, "a", encoding="utf-8") as outbox:
+            for phone in phones:
+                line = {"at": timezone.now().isoformat(), "to": phone, "text": text}
+                outbox.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return len(phones)
+
+
+class FanOutNotifier:
+    """Several notifiers at once (e-mail and SMS): each reaches the recipients on its own channel."""
+
+    def __init__(self, notifiers: Sequence[Notifier]) -> None:
+        self.notifiers = list(notifiers)
+
+    def send(self, *, recipients: Sequence[Recipient], notice: Notice) -> int:
+        return sum(notifier.send(recipients=recipients, notice=notice) for notifier in self.notifiers)
+
+
 def get_notifier() -> Notifier:
-    return import_string(getattr(settings, "NOTIFIER", DEFAULT_NOTIFIER))()
+    paths = [path.strip() for path in str(getattr(settings, "NOTIFIER", DEFAULT_NOTIFIER)).split(",") if path.strip()]
+    notifiers = [import_string(path)() for path in paths or [DEFAULT_NOTIFIER]]
+    return notifiers[0] if len(notifiers) == 1 else FanOutNotifier(notifiers)
 
 
 def notify(*, recipients: Sequence[Recipient], notice: Notice) -> int:

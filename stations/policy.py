@@ -56,6 +56,8 @@ from stations.models import (
     Role,
     Site,
     SiteKind,
+    SwapRequest,
+    Unavailability,
     Visit,
 )
 from stations.models.opinions import OpinionQuerySet
@@ -228,6 +230,11 @@ def deputy_of(user: User) -> Deputy | None:
     return membership.deputy
 
 
+def is_deputy(user: User) -> bool:
+    """A deputy's account: their own pages (duties, unavailable dates, swap requests, calendar)."""
+    return deputy_of(user) is not None
+
+
 def requires_second_factor(user: User) -> bool:
     """Administrators (district, city, province) pass the second factor before staff and admin pages; other
     roles are not asked."""
@@ -322,6 +329,15 @@ def visible_pairings(user: User) -> PairingQuerySet:
     return Pairing.objects.filter(site__in=visible_sites(user))
 
 
+def visible_swap_requests(user: User) -> QuerySet[SwapRequest]:
+    """Swap requests on the rosters of the sites the user may see (the station's head decides them); a deputy
+    sees their own on their pages."""
+    deputy = deputy_of(user)
+    if deputy is not None:
+        return SwapRequest.objects.filter(deputy=deputy)
+    return SwapRequest.objects.filter(duty__shift__roster__site__in=visible_sites(user))
+
+
 def stats_districts(user: User) -> QuerySet[District]:
     """The districts whose whole figures the user may choose as a statistics scope (administrators, within
     their scope); stations and single sites come from `visible_sites`, regions from `stats_regions`."""
@@ -342,6 +358,11 @@ def region_for_user(user: User, key: str) -> Region:
 
 
 # --- predicates: pages and capabilities --------------------------------------------------------------------
+
+
+def can_decide_swaps(user: User) -> bool:
+    """The page of deputies' swap requests: station heads (their station's) and district administrators."""
+    return role_of(user) in (Role.STATION_HEAD, Role.DISTRICT_ADMIN)
 
 
 def can_view_audit_log(user: User) -> bool:
@@ -453,6 +474,8 @@ PAGE_CHECKS: dict[str, Callable[[User], bool]] = {
     "stations:import_records": can_import,
     "stations:staff_themes": can_write,
     "stations:pairing_list": can_write,
+    "stations:deputy_home": is_deputy,
+    "stations:swap_requests": can_decide_swaps,
     "admin:index": can_open_admin,
 }
 
@@ -720,6 +743,36 @@ def deputy_record_for_user(user: User, slug: str) -> Deputy:
     if deputy is None:
         raise Http404
     return deputy
+
+
+def own_duty_for_deputy(user: User, pk: int) -> Duty:
+    """One of the signed-in deputy's own duties; any other is 404 (403 for an account that is no deputy)."""
+    deputy = deputy_of(user)
+    if deputy is None:
+        raise PermissionDenied
+    return get_object_or_404(
+        Duty.objects.filter(deputy=deputy).select_related("shift__roster__site__parent__parent", "deputy"), pk=pk
+    )
+
+
+def own_unavailability_for_deputy(user: User, pk: int) -> Unavailability:
+    deputy = deputy_of(user)
+    if deputy is None:
+        raise PermissionDenied
+    return get_object_or_404(Unavailability.objects.filter(deputy=deputy).select_related("deputy"), pk=pk)
+
+
+def swap_request_for_user(user: User, pk: int) -> SwapRequest:
+    """A swap request for the head to decide: 404 outside the user's sites, 403 unless they manage its roster."""
+    request = get_object_or_404(
+        SwapRequest.objects.filter(duty__shift__roster__site__in=visible_sites(user)).select_related(
+            "deputy", "duty__shift__roster__site__parent__parent", "other_duty__deputy", "other_duty__shift"
+        ),
+        pk=pk,
+    )
+    if not can_manage_roster(user, request.duty.shift.site):
+        raise PermissionDenied
+    return request
 
 
 # --- decorators --------------------------------------------------------------------------------------------

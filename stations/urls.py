@@ -3,6 +3,8 @@ from django.urls import path
 from stations.views import (
     accounts,
     audit,
+    deputies,
+    display,
     imports,
     opinions,
     ops,
@@ -40,6 +42,17 @@ urlpatterns = [
     path("opinions/submitted/", opinions.opinion_submitted, name="opinion_submitted"),
     path("track/", opinions.track, name="track"),
     path("track/<str:code>/", opinions.track_detail, name="track_detail"),
+    path("track/<str:code>/satisfaction/", opinions.track_answer, name="track_answer"),
+    path("display/", display.display_switch, name="display_switch"),
+    # A deputy's own pages.
+    path("me/", deputies.deputy_home, name="deputy_home"),
+    path("me/unavailable/", deputies.deputy_unavailable_add, name="deputy_unavailable_add"),
+    path("me/unavailable/<int:pk>/delete/", deputies.deputy_unavailable_delete, name="deputy_unavailable_delete"),
+    path("me/duties/<int:pk>/swap/", deputies.deputy_swap_request, name="deputy_swap_request"),
+    path("me/calendar/", deputies.deputy_calendar_feed, name="deputy_calendar_feed"),
+    path("me/calendar/<str:token>.ics", schedule.deputy_private_calendar, name="deputy_private_calendar"),
+    path("staff/swaps/", deputies.swap_requests, name="swap_requests"),
+    path("staff/swaps/<int:pk>/decide/", deputies.swap_request_decide, name="swap_request_decide"),
     path("staff/opinions/", opinions.staff_opinion_list, name="staff_opinion_list"),
     path("staff/opinions/<int:pk>/", opinions.staff_opinion_detail, name="staff_opinion_detail"),
     # Duty rosters: the public schedule, calendar feeds and the wall poster (stable: posters print them).

@@ -79,6 +79,8 @@ class World:
             "this_year": timezone.localdate().year,
             "region": self.extra["county"].key,
             "city": self.extra["city"].key,
+            # The deputy pages' objects (ids and tokens) go into URLs as they are.
+            **{key: value for key, value in self.extra.items() if isinstance(value, int | str)},
         }
 
 
@@ -93,6 +95,37 @@ def build_regions(district) -> dict:
     District.objects.filter(pk=district.pk).update(region=county)
     district.region = county
     return {"province": province, "city": city, "county": county}
+
+
+def deputy_pages_objects(*, room, deputies, other_duty: Duty) -> dict[str, object]:
+    """What the deputy's pages, the head's swap page and the voter's answer point at: erin's pending swap request
+    (her May duty for another's April duty), a date she declared unavailable, her private calendar token, and
+    a resolved opinion whose voter may answer."""
+    from stations.models import CalendarFeed, HandlingBody, SwapRequest, Unavailability
+
+    may_shift = make_shift(room, at(NEXT_YEAR, 5, 20), deputies=deputies[:1], published=True)
+    swap = SwapRequest.objects.create(
+        deputy=deputies[0], duty=may_shift.duties.get(), other_duty=other_duty, reason="外出学习"
+    )
+    unavailable = Unavailability.objects.create(deputy=deputies[0], date=dt.date(NEXT_YEAR, 6, 20))
+    feed = CalendarFeed.objects.create(deputy=deputies[0])
+    body = HandlingBody.objects.create(name="区交通运输局", email="jtj@example.cn")
+    system = Actor.system()
+    resolved = opinion_services.opinion_register(
+        site=room, category="transport", content="公交站牌被撞倒了。", actor=system
+    )
+    resolved = opinion_services.opinion_accept(opinion=resolved, actor=system)
+    resolved = opinion_services.opinion_refer(opinion=resolved, body=body, actor=system)
+    resolved = opinion_services.opinion_reply(opinion=resolved, reply="已修复。", actor=system)
+    resolved = opinion_services.opinion_resolve(opinion=resolved, actor=system)
+    return {
+        "swap": swap.pk,
+        "unavailable": unavailable.pk,
+        "feed": feed.token,
+        "resolved_code": resolved.tracking_code,
+        "may_duty": may_shift.duties.get().pk,
+        "other_duty": other_duty.pk,
+    }
 
 
 def build_world(*, station, room, other_station, deputies, users) -> World:
@@ -155,6 +188,8 @@ def build_world(*, station, room, other_station, deputies, users) -> World:
     path = Path(settings.MEDIA_ROOT) / photo
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    extra = deputy_pages_objects(room=room, deputies=deputies, other_duty=other_shift.duties.get())
+    extra["duty"] = shift.duties.get(deputy=deputies[0]).pk
     return World(
         station=station,
         room=room,
@@ -171,5 +206,5 @@ def build_world(*, station, room, other_station, deputies, users) -> World:
         other_duty=other_shift.duties.get(),
         past_duty=past_shift.duties.get(),
         photo=photo,
-        extra={**regions, "theme": theme, "pairing": pairing},
+        extra={**regions, "theme": theme, "pairing": pairing, **extra},
     )

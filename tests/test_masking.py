@@ -184,6 +184,19 @@ def public_pages(w: World) -> list[Page]:
     return pages
 
 
+def deputy_pages(w: World) -> list[Page]:
+    """erin's own pages: the opinions raised at her receptions (the world's visit, which she received, holds a
+    number in its opinion's text), her swap request form and her private calendar."""
+    from stations.models import VisitDeputy
+
+    VisitDeputy.objects.get_or_create(visit=w.visit, deputy=w.deputies[0])
+    return [
+        Page("deputy's own page", reverse("stations:deputy_home"), shows=(mask_phone(CONTENT_PHONE),)),
+        Page("swap request form", reverse("stations:deputy_swap_request", args=[w.extra["duty"]])),
+        Page("private calendar", reverse("stations:deputy_private_calendar", args=[w.extra["feed"]])),
+    ]
+
+
 def staff_pages(w: World, role: str) -> list[Page]:
     own = role != "charlie"
     shows = (VISIT_MASKED,) if own else ()
@@ -202,6 +215,7 @@ def staff_pages(w: World, role: str) -> list[Page]:
         Page("new visit", reverse("stations:visit_create")),
         # The slip a walk-in voter takes home: tracking codes only, never the voter's own number.
         Page("receipt slip", reverse("stations:visit_receipt", args=[w.visit.pk])),
+        Page("swap requests", reverse("stations:swap_requests")),
     ]
     if not own:  # the outsider: the visit page is a 404 for him, and must say nothing either
         pages.append(Page("visit page (other station)", reverse("stations:visit_detail", args=[w.visit.pk])))
@@ -314,6 +328,8 @@ def test_no_page_a_role_can_reach_shows_an_unmasked_phone(role, world: World, cl
     pages = public_pages(world)
     if role in ("alice", "bob", "charlie", "dana"):
         pages += staff_pages(world, role)
+    if role == "erin":
+        pages += deputy_pages(world)
     if role == "erin" and HAS_STATS:
         pages.append(Page("own deputy record", reverse("stations:deputy_record", args=["gu-haiming"])))
     problems = scan(client, pages, role)
@@ -345,7 +361,9 @@ def test_e_mails_carry_no_unmasked_phone(world: World):
 
 def test_every_page_of_the_portal_is_in_the_scan(world: World):
     """A new list page or export must join the scan: every GET page of the portal is one of the pages above."""
-    pages = public_pages(world) + [page for role in ROLES[2:] for page in staff_pages(world, role)]
+    pages = (
+        public_pages(world) + deputy_pages(world) + [page for role in ROLES[2:] for page in staff_pages(world, role)]
+    )
     scanned = {resolve(urlsplit(page.path).path).view_name for page in pages}
     # Not scanned: endpoints that only take a POST and redirect, the two-factor pages, the health check, files,
     # and the two that hold the full number by design (the edit form, recorded; the voter export, tested below).
@@ -370,6 +388,13 @@ def test_every_page_of_the_portal_is_in_the_scan(world: World):
         "stations:session_keep_alive",
         "stations:voter_export",
         "stations:voter_anonymise",
+        # POST only: a deputy's writes on their own pages, the head's decision, the voter's answer, the display.
+        "stations:deputy_unavailable_add",
+        "stations:deputy_unavailable_delete",
+        "stations:deputy_calendar_feed",
+        "stations:swap_request_decide",
+        "stations:track_answer",
+        "stations:display_switch",
         "media",
         # POST only, redirecting: tagging with themes, a pairing's contact or thing done (issue 16).
         "stations:staff_shift_themes",

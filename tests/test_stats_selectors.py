@@ -65,6 +65,8 @@ def count_by_hand(scope: Scope, period: Period, today: dt.date = TODAY) -> dict:
     replied = [o for o in opinions if o.replied_at]
     due = [o for o in opinions if o.deadline and (o.replied_at or o.deadline < today)]
     closed = [o for o in opinions if o.state == State.CLOSED]
+    # Rated: the voter answered on the tracking page, or staff closed it; the voter's answer wins when given.
+    rated = [o for o in opinions if o.voter_satisfaction or o.state == State.CLOSED]
     duties = [
         d
         for d in Duty.objects.select_related("shift__roster")
@@ -86,7 +88,8 @@ def count_by_hand(scope: Scope, period: Period, today: dt.date = TODAY) -> dict:
             else None
         ),
         "closed": len(closed),
-        "satisfied": sum(o.satisfaction in ("satisfied", "basically") for o in closed),
+        "rated": len(rated),
+        "satisfied": sum((o.voter_satisfaction or o.satisfaction) in ("satisfied", "basically") for o in rated),
         "scheduled": len(duties),
         "present": sum(d.attendance == "present" for d in duties),
         "absent": sum(d.attendance == "absent" for d in duties),
@@ -110,6 +113,7 @@ def as_dict(figures: Figures) -> dict:
             "on_time",
             "median_days",
             "closed",
+            "rated",
             "satisfied",
             "scheduled",
             "present",

@@ -81,6 +81,8 @@ class OpinionAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
         "replied_at",
         "closed_at",
         "satisfaction",
+        "voter_satisfaction",
+        "voter_answered_at",
         "consent_at",
         "version",
     ]

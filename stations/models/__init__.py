@@ -3,6 +3,7 @@
 from stations.models.accounts import Membership, Role
 from stations.models.api import ApiKey
 from stations.models.audit import AuditAction, AuditEntry
+from stations.models.deputies import CalendarFeed, SwapRequest, SwapStatus
 from stations.models.opinions import (
     DEFAULT_DEADLINE_DAYS,
     ENTERED_SEPARATELY_AFTER,
@@ -25,6 +26,7 @@ from stations.models.records import (
     Theme,
 )
 from stations.models.regions import Region, RegionLevel
+from stations.models.reminders import ReminderKind, SentReminder
 from stations.models.rosters import (
     AbsenceReason,
     Attendance,
@@ -71,6 +73,7 @@ __all__ = [
     "AreaKind",
     "Assignment",
     "Attendance",
+    "CalendarFeed",
     "Category",
     "Channel",
     "Deputy",
@@ -88,16 +91,20 @@ __all__ = [
     "ReceptionRule",
     "Region",
     "RegionLevel",
+    "ReminderKind",
     "Role",
     "Roster",
     "RuleKind",
     "Satisfaction",
+    "SentReminder",
     "Sector",
     "Site",
     "SiteKind",
     "ThrottleHit",
     "Source",
     "State",
+    "SwapRequest",
+    "SwapStatus",
     "Unavailability",
     "Visit",
     "VisitDeputy",

@@ -110,6 +110,15 @@ class AuditAction(models.TextChoices):
     ACTIVITY_RECORDED = "activity.recorded", _("deputy's activity recorded")
     API_KEY_ISSUED = "api_key.issued", _("API key issued")
     API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    UNAVAILABILITY_DECLARED = "unavailability.declared", _("deputy declared a date unavailable")
+    UNAVAILABILITY_WITHDRAWN = "unavailability.withdrawn", _("deputy withdrew an unavailable date")
+    SWAP_REQUESTED = "swap.requested", _("deputy asked for a swap")
+    SWAP_APPROVED = "swap.approved", _("swap request approved")
+    SWAP_REFUSED = "swap.refused", _("swap request refused")
+    CALENDAR_FEED_ISSUED = "calendar_feed.issued", _("private calendar address issued")
+    CALENDAR_FEED_REVOKED = "calendar_feed.revoked", _("private calendar address revoked")
+    OPINION_VOTER_ANSWERED = "opinion.voter_answered", _("voter answered whether they are satisfied")
+    REMINDER_SENT = "reminder.sent", _("reminder sent")
 
 
 # Codes written before the dotted codes (issue 11). The table is append-only (a trigger on PostgreSQL), so
@@ -171,6 +180,10 @@ ACTION_GROUPS: dict[str, Promise] = {
     "pairing": _("Pairing"),
     "activity": _("Deputies' activities"),
     "api_key": _("API keys"),
+    "unavailability": _("Unavailable dates"),
+    "swap": _("Swap requests"),
+    "calendar_feed": _("Private calendars"),
+    "reminder": _("Reminders"),
 }
 
 

@@ -116,6 +116,12 @@ class Opinion(models.Model):
     deadline = models.DateField(_("reply deadline"), null=True, blank=True, validators=[validate_in_bounds])
     reply = models.TextField(_("public reply"), blank=True)
     satisfaction = models.CharField(_("satisfaction"), max_length=12, choices=Satisfaction.choices, blank=True)
+    # The voter's own answer, given on the tracking page once the opinion is resolved or explained: when given,
+    # it (not what staff recorded on closing) is the satisfaction figure. Cleared when the opinion is reopened.
+    voter_satisfaction = models.CharField(
+        _("the voter's own answer"), max_length=12, choices=Satisfaction.choices, blank=True
+    )
+    voter_answered_at = models.DateTimeField(_("the voter answered at"), null=True, blank=True)
     # When the voter raised it (the visit's time for an opinion raised at a visit): the figures count by it.
     registered_at = models.DateTimeField(_("received at"), default=timezone.now, validators=[validate_in_bounds])
     # When it was typed into the portal; differs from registered_at when the record book is typed up later.

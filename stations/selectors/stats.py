@@ -213,7 +213,9 @@ DEFINITIONS: list[tuple[str, Any, Any]] = [
     (
         "satisfaction_rate",
         _("Satisfaction rate"),
-        _("Closed opinions whose submitter was satisfied or basically satisfied ÷ closed opinions."),
+        _(
+            "Opinions rated satisfied or basically satisfied ÷ opinions rated. An opinion is rated when the voter answered on the tracking page after it was resolved or explained, or when it was closed; the voter's own answer counts when given, otherwise the satisfaction staff recorded on closing."
+        ),
     ),
     (
         "scheduled",
@@ -423,6 +425,7 @@ class Figures:
     still_open: int = 0
     overdue: int = 0
     closed: int = 0
+    rated: int = 0
     satisfied: int = 0
     due: int = 0
     on_time: int = 0
@@ -454,7 +457,7 @@ class Figures:
 
     @property
     def satisfaction_rate(self) -> float | None:
-        return ratio(self.satisfied, self.closed)
+        return ratio(self.satisfied, self.rated)
 
     @property
     def marked(self) -> int:
@@ -613,7 +616,13 @@ def opinion_aggregates(today: dt.date) -> dict[str, Any]:
         "still_open": Count("pk", filter=Q(state__in=OPEN_STATES)),
         "overdue": Count("pk", filter=Q(state=State.REFERRED, deadline__lt=today)),
         "closed": Count("pk", filter=Q(state=State.CLOSED)),
-        "satisfied": Count("pk", filter=Q(state=State.CLOSED, satisfaction__in=SATISFIED_VOTES)),
+        # The voter's own answer (tracking page) when given, otherwise what staff recorded on closing.
+        "rated": Count("pk", filter=~Q(voter_satisfaction="") | Q(state=State.CLOSED)),
+        "satisfied": Count(
+            "pk",
+            filter=Q(voter_satisfaction__in=SATISFIED_VOTES)
+            | Q(voter_satisfaction="", state=State.CLOSED, satisfaction__in=SATISFIED_VOTES),
+        ),
         "due": Count("pk", filter=Q(deadline__isnull=False) & (Q(replied_at__isnull=False) | Q(deadline__lt=today))),
         "on_time": Count("pk", filter=Q(replied_at__isnull=False, deadline__isnull=False) & Q(replied_by_deadline)),
     }

@@ -575,6 +575,9 @@ def opinion_reopen(
         current.replied_at = None
         current.closed_at = None
         current.satisfaction = ""
+        # The voter is asked again once it is resolved or explained again.
+        current.voter_satisfaction = ""
+        current.voter_answered_at = None
 
     return _change(
         opinion=opinion,
@@ -585,6 +588,36 @@ def opinion_reopen(
         note=note,
         apply=apply,
     )
+
+
+# The voter answers once the opinion has been resolved or explained (and after it is closed, if staff closed it
+# first); a reopened opinion asks again when it is answered again.
+VOTER_MAY_ANSWER = (State.RESOLVED, State.EXPLAINED, State.CLOSED)
+
+
+@transaction.atomic
+def opinion_voter_answer(*, opinion: Opinion, satisfaction: str, actor: Actor) -> Opinion:
+    """The voter's own answer on the tracking page: satisfied, basically satisfied or not. Given once per answer
+    of the handling body; when given it is the satisfaction the figures count, not what staff recorded."""
+    if satisfaction not in Satisfaction.values:
+        raise OpinionError({"satisfaction": _("Choose how satisfied you are.")}, code="satisfaction")
+    current = Opinion.objects.select_for_update().get(pk=opinion.pk)
+    if current.state not in VOTER_MAY_ANSWER:
+        raise OpinionError(_("You can answer once your opinion has been resolved or answered."), code="not_yet")
+    if current.voter_satisfaction:
+        raise OpinionError(_("You have already answered. Thank you."), code="answered")
+    current.voter_satisfaction = satisfaction
+    current.voter_answered_at = timezone.now()
+    current.full_clean()
+    current.save(update_fields=["voter_satisfaction", "voter_answered_at"])
+    audit(
+        action=AuditAction.OPINION_VOTER_ANSWERED,
+        actor=actor,
+        target=current,
+        summary=current.reference,
+        changes={"satisfaction": satisfaction},
+    )
+    return current
 
 
 def opinion_set_supervision(

@@ -6,17 +6,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from stations import throttle
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_time
+from stations.forms.deputies import VoterAnswerForm
 from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
 from stations.forms.records import ThemesTagForm
 from stations.models import Opinion, OpinionAction, OpinionEvent, Site
@@ -128,8 +130,54 @@ def track_detail(request: HttpRequest, code: str) -> HttpResponse:
     if opinion is None:
         form = TrackForm(initial={"code": code})
         return render(request, "stations/opinions/track_unknown.html", {"form": form, "code": code}, status=404)
+    return _render_track_detail(request, opinion)
+
+
+def _render_track_detail(
+    request: HttpRequest, opinion: Opinion, *, answer_form: VoterAnswerForm | None = None, status: int = 200
+) -> HttpResponse:
     events = opinion.events.filter(public=True).select_related("handling_body")
-    return render(request, "stations/opinions/track_detail.html", {"opinion": opinion, "events": events})
+    may_answer = opinion.state in services.VOTER_MAY_ANSWER and not opinion.voter_satisfaction
+    return render(
+        request,
+        "stations/opinions/track_detail.html",
+        {
+            "opinion": opinion,
+            "events": events,
+            "answer_form": (answer_form or VoterAnswerForm()) if may_answer else None,
+        },
+        status=status,
+    )
+
+
+@never_cache
+@require_POST
+def track_answer(request: HttpRequest, code: str) -> HttpResponse:
+    """The voter says whether they are satisfied (the link in the notice sent once the opinion is resolved);
+    whoever holds the tracking code is the voter, as for the tracking page itself."""
+    try:
+        throttle.throttle_take(
+            scope=throttle.LOOKUP_SCOPE, key=throttle.client_key(request), limits=throttle.LOOKUP_LIMITS
+        )
+    except throttle.Throttled as refused:
+        return _too_many(request, refused)
+    opinion = get_object_or_404(
+        Opinion.objects.select_related("site", "handling_body"), tracking_code=services.normalise_tracking_code(code)
+    )
+    form = VoterAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.opinion_voter_answer(
+                opinion=opinion, satisfaction=form.cleaned_data["satisfaction"], actor=Actor.from_request(request)
+            )
+        except ValidationError as error:
+            # Answered already, or not yet resolved: the form is not shown then, so the reason is a message.
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Thank you: your answer has been recorded."))
+            return redirect("stations:track_detail", code=opinion.tracking_code)
+    return _render_track_detail(request, opinion, answer_form=form, status=400)
 
 
 # --- staff -----------------------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from stations.calendars import build_calendar
 from stations.forms.rosters import ScheduleFilterForm
-from stations.models import Deputy, DutyShift, Site
+from stations.models import CalendarFeed, Deputy, DutyShift, Site
 from stations.models.sites import LEVEL_ORDER
 from stations.portal import portal_url
 from stations.selectors.rosters import shifts_with_duties
@@ -119,14 +120,16 @@ def _town_schedule(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _ics_response(request: HttpRequest, *, name: str, filename: str, shifts) -> HttpResponse:
+def _ics_response(
+    request: HttpRequest, *, name: str, filename: str, shifts, alarm_before: dt.timedelta | None = None
+) -> HttpResponse:
     since = timezone.now() - dt.timedelta(days=FEED_PAST_DAYS)
     shifts = shifts_with_duties(shifts.filter(end__gte=since)).order_by("start")
 
     def url_for(shift: DutyShift) -> str:
         return portal_url(site_page_url(shift.roster.site))
 
-    body = build_calendar(name=name, shifts=shifts, url_for=url_for)
+    body = build_calendar(name=name, shifts=shifts, url_for=url_for, alarm_before=alarm_before)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
@@ -151,6 +154,24 @@ def deputy_calendar(request: HttpRequest, slug: str) -> HttpResponse:
         name=_("Duties of %(deputy)s") % {"deputy": deputy.name},
         filename=f"{deputy.slug}.ics",
         shifts=duties_of(deputy),
+    )
+
+
+@never_cache
+@require_GET
+def deputy_private_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    """A deputy's private feed (the address is the key; revoked or unknown: 404): their duties with a reminder
+    the day before each, for the calendar app on their phone."""
+    feed = get_object_or_404(
+        CalendarFeed.objects.filter(revoked_at__isnull=True, deputy__is_active=True).select_related("deputy"),
+        token=token,
+    )
+    return _ics_response(
+        request,
+        name=_("My duties (%(deputy)s)") % {"deputy": feed.deputy.name},
+        filename="my-duties.ics",
+        shifts=duties_of(feed.deputy),
+        alarm_before=dt.timedelta(days=1),
     )
 
 
