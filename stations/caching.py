@@ -52,6 +52,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date
 
 from stations.clock import LOCAL_TZ
+from stations.display import display_mode
 
 if TYPE_CHECKING:
     from stations.models import Deputy, DutyShift, Roster, Site, Theme
@@ -389,6 +390,12 @@ PAGES: dict[str, Callable[[HttpRequest, Mapping[str, Any]], PageKey]] = {
 }
 
 
+def _presentation(request: HttpRequest) -> str:
+    """Besides the URL, what changes every page's HTML for a visitor: the language and the display mode (the
+    elder-friendly switch, stations/display.py)."""
+    return f"{translation.get_language() or ''}|{display_mode(request)}"
+
+
 def etag_for(tokens: Mapping[str, str], *parts: str) -> str:
     """A weak ETag from the scopes' tokens and whatever else selects the content (URL, language…)."""
     digest = hashlib.sha256("\n".join([*parts, *(f"{k}={v}" for k, v in sorted(tokens.items()))]).encode())
@@ -409,7 +416,7 @@ def conditional_response(
     the Last-Modified time) — computed from the tokens alone, without rendering. Set both on the 200 answer
     with `set_validators`."""
     tokens = generations([*scopes, CLOCK])
-    etag = etag_for(tokens, request.get_full_path(), translation.get_language() or "", *parts)
+    etag = etag_for(tokens, request.get_full_path(), _presentation(request), *parts)
     last_modified = last_modified_for(tokens)
     return get_conditional_response(request, etag=etag, last_modified=last_modified), etag, last_modified
 
@@ -466,7 +473,7 @@ class PublicPageCacheMiddleware:
         if page is None or not _cacheable(request):
             return None
         key = page(request, view_kwargs)
-        language = translation.get_language() or ""
+        language = _presentation(request)
         path = request.get_full_path()
         try:
             tokens = generations([*key.scopes, CLOCK])
@@ -527,5 +534,5 @@ class PublicPageCacheMiddleware:
         # Browsers and proxies may keep the page but must ask each time (a 304 costs almost nothing), so nobody
         # sees a stale duty; HTML carries the visitor's CSRF token and is for them only.
         patch_cache_control(response, no_cache=True, **({"private": True} if key.html else {}))
-        patch_vary_headers(response, ["Cookie"])  # the language and the remembered town are cookies
+        patch_vary_headers(response, ["Cookie"])  # the language, the display mode and the remembered town are cookies
         response["X-Cache"] = how

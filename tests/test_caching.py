@@ -126,6 +126,15 @@ def test_each_language_has_its_own_page(world):
     assert '<html lang="zh-hans"' in text(load(visitor(), path))
 
 
+def test_the_elder_friendly_display_has_its_own_page(world):
+    path = site_page(world.room)
+    standard = load(visitor(), path)
+    elder = load(visitor(display="elder"), path)
+    assert elder["X-Cache"] == "miss" and elder["ETag"] != standard["ETag"]
+    assert 'class="no-js elder"' in text(load(visitor(display="elder"), path))
+    assert 'class="no-js elder"' not in text(load(visitor(), path))
+
+
 def test_a_signed_in_user_never_gets_or_leaves_a_cached_page(world, alice):
     path = reverse("stations:site_list")
     load(visitor(), path)  # cached for visitors
