@@ -46,6 +46,7 @@ urlpatterns = [
     path("display/", display.display_switch, name="display_switch"),
     # A deputy's own pages.
     path("me/", deputies.deputy_home, name="deputy_home"),
+    path("me/activities/", deputies.deputy_activity_add, name="deputy_activity_add"),
     path("me/unavailable/", deputies.deputy_unavailable_add, name="deputy_unavailable_add"),
     path("me/unavailable/<int:pk>/delete/", deputies.deputy_unavailable_delete, name="deputy_unavailable_delete"),
     path("me/duties/<int:pk>/swap/", deputies.deputy_swap_request, name="deputy_swap_request"),

@@ -143,7 +143,9 @@ def test_the_deputy_page_stays_within_a_query_bound_with_many_opinions(
         )
         for n, visit in enumerate(visits)
     )
-    with django_assert_max_num_queries(16):
+    # 16, and the deputy's own activities of the year (their entries, their counts by kind and hours, the form's
+    # sites): a fixed number, whatever the number of opinions.
+    with django_assert_max_num_queries(20):
         response = erin_client.get(reverse("stations:deputy_home"))
     assert response.status_code == 200
     assert "共60条，显示最近50条。" in response.content.decode()
@@ -164,3 +166,31 @@ def test_the_heads_swap_page_stays_within_a_query_bound_with_many_requests(
         response = client.get(reverse("stations:swap_requests"))
     assert response.status_code == 200
     assert response.content.decode().count('name="decision" value="approve"') == 30
+
+
+def test_the_deputy_records_an_activity_of_their_own_and_it_counts_in_their_record(erin_client, deputies, alice):
+    from stations.models import AuditEntry, DeputyActivity
+
+    response = erin_client.post(
+        reverse("stations:deputy_activity_add"),
+        {"kind": "inspection", "held_on": local_today().isoformat(), "title": "视察村口河道整治"},
+    )
+
+    assert response.status_code == 302
+    activity = DeputyActivity.objects.get(deputy=deputies[0])
+    assert activity.title == "视察村口河道整治"
+    assert AuditEntry.objects.filter(action="activity.recorded", actor__username="erin").exists()
+    assert "视察村口河道整治" in erin_client.get(reverse("stations:deputy_home")).content.decode()
+
+
+def test_a_bad_activity_is_an_error_next_to_the_field_and_saves_nothing(erin_client, deputies):
+    from stations.models import DeputyActivity
+
+    response = erin_client.post(
+        reverse("stations:deputy_activity_add"), {"kind": "inspection", "held_on": "2199-01-01", "title": ""}
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="title-error"' in html or "id_title" in html and "必填" in html
+    assert not DeputyActivity.objects.exists()

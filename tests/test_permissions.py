@@ -291,6 +291,10 @@ ROWS: list[Row] = [
         note="network"),
     # a deputy's own pages (erin is the deputy gu-haiming); everybody else has no deputy and gets 403
     row("stations:deputy_home", GET, url("stations:deputy_home"),  LOGIN, 200,   403,   403,   403,   403),
+    all_405("stations:deputy_activity_add", url("stations:deputy_activity_add")),
+    row("stations:deputy_activity_add", POST, url("stations:deputy_activity_add"),
+        LOGIN, to("deputy_home"), 403, 403, 403, 403,
+        data=lambda w: {"kind": "inspection", "held_on": timezone.localdate().isoformat(), "title": "视察河道整治"}),
     all_405("stations:deputy_unavailable_add", url("stations:deputy_unavailable_add")),
     row("stations:deputy_unavailable_add", POST, url("stations:deputy_unavailable_add"),
         LOGIN, to("deputy_home"), 403, 403, 403, 403, data=lambda w: {"date": f"{NEXT_YEAR}-07-20", "reason": "出差"}),

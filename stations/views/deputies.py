@@ -1,5 +1,5 @@
 """A deputy's own pages (/me/): coming duties, unavailable dates, swap requests, the opinions raised at their
-receptions, their private calendar; and the station head's page deciding swap requests (/staff/swaps/)."""
+receptions, their own activities (the staff's form and service, issue 16), their private calendar; and the station head's page deciding swap requests (/staff/swaps/)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from stations.audit import Actor
+from stations.clock import local_today
 from stations.forms.deputies import SwapDecisionForm, SwapRequestForm, UnavailabilityForm
+from stations.forms.records import DeputyActivityForm
 from stations.models import Deputy, SwapStatus
 from stations.policy import (
     can_decide_swaps,
@@ -27,7 +29,9 @@ from stations.policy import (
 )
 from stations.portal import portal_url, webcal_url
 from stations.selectors import deputies as selectors
+from stations.selectors.records import deputy_activities
 from stations.services import deputies as services
+from stations.services import records as record_services
 
 
 def _deputy(request: HttpRequest) -> Deputy:
@@ -36,7 +40,9 @@ def _deputy(request: HttpRequest) -> Deputy:
     return deputy
 
 
-def _errors_to_form(form: UnavailabilityForm | SwapRequestForm | SwapDecisionForm, error: ValidationError) -> None:
+def _errors_to_form(
+    form: UnavailabilityForm | SwapRequestForm | SwapDecisionForm | DeputyActivityForm, error: ValidationError
+) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -45,9 +51,14 @@ def _errors_to_form(form: UnavailabilityForm | SwapRequestForm | SwapDecisionFor
 
 
 def _home(
-    request: HttpRequest, *, unavailable_form: UnavailabilityForm | None = None, status: int = 200
+    request: HttpRequest,
+    *,
+    unavailable_form: UnavailabilityForm | None = None,
+    activity_form: DeputyActivityForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     deputy = _deputy(request)
+    year = local_today().year
     feed = selectors.active_feed(deputy)
     feed_path = reverse("stations:deputy_private_calendar", args=[feed.token]) if feed is not None else ""
     return render(
@@ -60,6 +71,9 @@ def _home(
             "unavailable_form": unavailable_form or UnavailabilityForm(),
             "swap_requests": selectors.swap_requests_of(deputy),
             "reception": selectors.reception_opinions(deputy),
+            "year": year,
+            "activities": deputy_activities(deputy=deputy, year=year),
+            "activity_form": activity_form or DeputyActivityForm(deputy=deputy),
             "feed": feed,
             "feed_url": portal_url(feed_path) if feed else "",
             "feed_webcal": webcal_url(feed_path) if feed else "",
@@ -73,6 +87,25 @@ def _home(
 @require_GET
 def deputy_home(request: HttpRequest) -> HttpResponse:
     return _home(request)
+
+
+@never_cache
+@require_POST
+@requires(is_deputy)
+def deputy_activity_add(request: HttpRequest) -> HttpResponse:
+    """The deputy records one of their own activities (a study session, an inspection…), through the same form
+    and service as the staff's page; it counts in their performance record at once."""
+    deputy = _deputy(request)
+    form = DeputyActivityForm(request.POST, deputy=deputy)
+    if form.is_valid():
+        try:
+            record_services.activity_record(actor=Actor.from_request(request), **form.service_kwargs())
+        except ValidationError as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, _("Your activity is recorded in your performance record."))
+            return redirect("stations:deputy_home")
+    return _home(request, activity_form=form, status=400)
 
 
 @never_cache
