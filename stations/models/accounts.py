@@ -80,5 +80,5 @@ class Membership(models.Model):
         super().clean()
         if self.station is not None and self.station.kind != SiteKind.STATION:
             raise ValidationError({"station": _("Choose a liaison station; its rooms and points come with it.")})
-        if self.site is not None and (self.station is None or self.site.station.pk != self.station.pk):
+        if self.site is not None and (self.station is None or self.site.station_id != self.station.pk):
             raise ValidationError({"site": _("Choose the station itself or one of its rooms and points.")})

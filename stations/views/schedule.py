@@ -157,7 +157,7 @@ def deputy_calendar(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
     """The A4 wall poster of a site: its deputies, the year's reception days, and a QR code to its page."""
-    site = get_object_or_404(Site.objects.active().select_related("parent__parent"), slug=slug)
+    site = get_object_or_404(Site.objects.active().select_related("station"), slug=slug)
     year = roster_year_for(site)
     if request.GET.get("year", "").isdigit():
         year = int(request.GET["year"])
