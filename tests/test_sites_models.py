@@ -326,4 +326,3 @@ def test_the_database_refuses_a_room_that_is_its_own_station(room):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Site.objects.filter(pk=room.pk).update(station=room.pk)
-

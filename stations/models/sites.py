@@ -140,9 +140,11 @@ class SiteQuerySet(models.QuerySet["Site"]):
         text = text.strip()
         if not text:
             return self
-        return self.filter(
+        # A subquery rather than DISTINCT: the callers order and page the result by columns of joined tables.
+        matching = Site.objects.filter(
             Q(name__icontains=text) | Q(town__icontains=text) | Q(areas__name__icontains=text)
-        ).distinct()
+        )
+        return self.filter(pk__in=matching.values("pk"))
 
 
 class Site(models.Model):
@@ -245,14 +247,6 @@ class Site(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def _derive_station(self) -> None:
-        if self.parent_id is None:
-            self.station_id = self.pk
-        else:
-            parent = self.parent
-            assert parent is not None
-            self.station_id = parent.station_id or parent.pk
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Derived data, not a business rule: `station` must always equal the top of the parent chain, whoever
         # saves the site (a service, the admin, a test), so it is kept here. A site moved to another station takes
@@ -305,6 +299,14 @@ class Site(models.Model):
             raise ValidationError({"district": _("A site belongs to the same district as its parent site.")})
         if self.pk is not None and self.kind == SiteKind.POINT and self.children.exists():
             raise ValidationError({"kind": _("A site with rooms or points under it cannot become a point.")})
+
+    def _derive_station(self) -> None:
+        if self.parent_id is None:
+            self.station_id = self.pk
+        else:
+            parent = self.parent
+            assert parent is not None
+            self.station_id = parent.station_id or parent.pk
 
     @property
     def accepts_online(self) -> bool:

@@ -3,12 +3,13 @@ number of queries whatever the number of sites, so public pages stay fast as the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from stations.models import Deputy, Mandate, Site, SiteKind
-from stations.models.sites import kind_rank
+from stations.models import Deputy, District, Mandate, Site, SiteKind
+from stations.models.sites import SiteQuerySet, kind_rank, network_ordering
 
 
 @dataclass(frozen=True)
@@ -56,43 +57,71 @@ def _tree_order(site: Site) -> tuple[int, str]:
     return (kind_rank(site.kind), site.slug)
 
 
-def site_tree() -> list[SiteNode]:
-    """The active stations, each with its rooms and points (and the points under rooms), in two queries."""
-    sites = list(
+def district_figures() -> list[DistrictFigures]:
+    """Every district with active sites, with its counts, in one grouped query (the top of /sites/ when the portal
+    holds several districts; regions above them are another page's)."""
+    rows = (
         Site.objects.active()
-        .select_related("district")
-        .prefetch_related("areas")
-        .only(
-            "pk",
-            "kind",
-            "name",
-            "slug",
-            "town",
-            "parent_id",
-            "is_online",
-            "sector",
-            "district_id",
-            "district__name",
-            "district__slug",
+        .values("district_id", "district__name", "district__slug")
+        .annotate(
+            stations=Count("pk", filter=Q(kind=SiteKind.STATION)),
+            rooms=Count("pk", filter=Q(kind=SiteKind.ROOM)),
+            points=Count("pk", filter=Q(kind=SiteKind.POINT)),
+            online=Count("pk", filter=Q(is_online=True)),
         )
+        .order_by("district__name", "district_id")
     )
-    nodes: dict[int | None, SiteNode] = {site.pk: SiteNode(site) for site in sorted(sites, key=_tree_order)}
-    roots: list[SiteNode] = []
-    for node in nodes.values():
-        parent = nodes.get(node.site.parent_id)
+    return [
+        DistrictFigures(
+            District(pk=row.pop("district_id"), name=row.pop("district__name"), slug=row.pop("district__slug")),
+            NetworkFigures(**row),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class DistrictFigures:
+    district: District
+    figures: NetworkFigures
+
+
+def station_nodes(stations: Iterable[Site]) -> list[SiteNode]:
+    """The given stations (one page of them), each with its active rooms and points and the points under rooms,
+    in two queries (the sites, their areas) through the indexed `Site.station`, whatever the network's size."""
+    stations = list(stations)
+    sites = (
+        Site.objects.active()
+        .filter(station__in=[station.pk for station in stations])
+        .exclude(kind=SiteKind.STATION)
+        .prefetch_related("areas")
+        .only("pk", "kind", "name", "slug", "town", "parent_id", "station_id", "is_online", "sector", "is_active")
+    )
+    nodes: dict[int, SiteNode] = {station.pk: SiteNode(station) for station in stations}
+    children = sorted(sites, key=_tree_order)
+    nodes.update({site.pk: SiteNode(site) for site in children})
+    for site in children:
+        parent = nodes.get(site.parent_id) if site.parent_id is not None else None
         if parent is not None:
-            parent.children.append(node)
-        elif node.site.kind == SiteKind.STATION:
-            roots.append(node)
-        # A room or point under an inactive parent is left out: voters cannot reach the parent either.
-    roots.sort(key=lambda node: (node.site.district.name, node.site.district_id, _tree_order(node.site)))
-    return roots
+            parent.children.append(nodes[site.pk])
+        # A point under an inactive room is left out: voters cannot reach the room either.
+    return [nodes[station.pk] for station in stations]
 
 
-def search_sites(text: str) -> list[Site]:
-    """Sites whose name, town, or a village or community they serve matches the text; stations first."""
-    sites = Site.objects.active().search(text).select_related("parent", "parent__parent").prefetch_related("areas")
-    return sorted(sites, key=_tree_order)
+def district_stations(district: District) -> SiteQuerySet:
+    """The district's active stations in network order (by town, then name): what /sites/ pages through."""
+    return Site.objects.active().stations().filter(district=district).order_by("town", "name", "pk")
+
+
+def search_sites(text: str, *, district: District | None = None) -> SiteQuerySet:
+    """Sites whose name, town, or a village or community they serve matches the text, in network order (a page
+    at a time: the view paginates)."""
+    sites = Site.objects.active().search(text)
+    if district is not None:
+        sites = sites.filter(district=district)
+    return (
+        sites.select_related("parent", "parent__parent").prefetch_related("areas").order_by(*network_ordering(), "pk")
+    )
 
 
 def public_deputies() -> QuerySet[Deputy]:
