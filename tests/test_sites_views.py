@@ -291,11 +291,19 @@ def test_deputy_pages_run_a_bounded_number_of_queries(client, district, django_a
         assert client.get(deputy.get_absolute_url()).status_code == 200
 
 
-def test_the_deputy_list_site_select_lists_a_station_before_its_rooms_and_points(client, station, room, point):
+def test_the_deputy_list_finds_a_site_by_name_without_listing_every_site(client, station, room, point, district):
+    # Issue 15: the site filter is typed (a name, a town, or the slug a link gives), not a select of every site.
+    at_point = make_deputy(district, "企业代表", sites=[point], slug="at-point")
+    at_station = make_deputy(district, "站上代表", sites=[station], slug="at-station")
     response = client.get(reverse("stations:deputy_list"))
-
-    select = re.search(r'<select name="site".*?</select>', response.text, re.S).group(0)
-    assert re.findall(r'<option value="([^"]+)"', select) == [station.slug, room.slug, point.slug]
+    assert '<select name="site"' not in response.text
+    assert re.search(r'<input type="text" name="site"[^>]*id="id_site"', response.text)
+    by_station = client.get(reverse("stations:deputy_list"), {"site": "余新镇代表联络站"}).text
+    assert at_point.get_absolute_url() in by_station and at_station.get_absolute_url() in by_station
+    by_room = client.get(reverse("stations:deputy_list"), {"site": "金星村"}).text
+    assert at_point.get_absolute_url() in by_room and at_station.get_absolute_url() not in by_room
+    unknown = client.get(reverse("stations:deputy_list"), {"site": "不存在"}).text
+    assert "没有名为“不存在”的联络站、联络室或联络点，显示全部代表。" in unknown
 
 
 def _photo_imgs(html: str) -> list[str]:

@@ -6,7 +6,6 @@ Nothing here shows a deputy's phone number: it is private contact data for staff
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -108,11 +107,17 @@ def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def deputy_list(request: HttpRequest) -> HttpResponse:
     deputy_filter = DeputyFilter(request.GET or None, queryset=public_deputies().order_by("name", "pk"))
-    page = Paginator(deputy_filter.qs, DEPUTIES_PER_PAGE).get_page(request.GET.get("page"))
+    # Counted up to a bound: 150,000 deputies at province scale are not counted on every page view.
+    page = bounded_page(deputy_filter.qs, DEPUTIES_PER_PAGE, request.GET.get("page"))
     return render(
         request,
         "stations/sites/deputy_list.html",
-        {"filter": deputy_filter, "page": page, "deputies": page.object_list},
+        {
+            "filter": deputy_filter,
+            "page": page,
+            "deputies": page.object_list,
+            "unknown_site": deputy_filter.unknown_site,
+        },
     )
 
 
