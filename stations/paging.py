@@ -15,6 +15,8 @@ from django.utils.functional import cached_property
 
 # How many rows any list counts before it says "more than": 40 pages of 25.
 MAX_COUNT = 1000
+# A <select> holds at most this many options; a longer choice is a search field or a list of pages instead.
+SELECT_LIMIT = 100
 
 
 class BoundedPaginator(Paginator):
