@@ -16,6 +16,7 @@ from stations.forms.base import PortalForm
 from stations.forms.visits import DATETIME_LOCAL
 from stations.models import (
     Category,
+    District,
     HandlingBody,
     Opinion,
     OpinionAction,
@@ -80,9 +81,17 @@ class OpinionSubmitForm(PortalForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, offered: list[Site] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["site"]).queryset = Site.objects.accepting_online().in_network_order()
+        field = cast(OnlineSiteChoiceField, self.fields["site"])
+        # Any site that takes opinions online is accepted; the select offers only `offered`, the sites the picker
+        # above the form narrowed to (a province has thousands: issue 15). Neither lists every site.
+        field.queryset = Site.objects.accepting_online()
+        if offered is not None:
+            field.widget.choices = [
+                ("", field.empty_label),
+                *((site.pk, field.label_from_instance(site)) for site in offered),
+            ]
 
     @property
     def is_spam(self) -> bool:
@@ -101,6 +110,28 @@ class OpinionSubmitForm(PortalForm):
                 _("Tick this box to give your name, phone or e-mail, or leave those fields empty to stay anonymous."),
             )
         return cleaned
+
+
+class OnlineSitePicker(forms.Form):
+    """The step before the opinion form, working without JavaScript: narrow the sites that take opinions online
+    by district and by a name (of a village, community, station or room) until they fit the form's select."""
+
+    q = forms.CharField(
+        label=_("Village, community or station name"),
+        max_length=50,
+        required=False,
+        error_messages={"max_length": _("Type at most %(limit_value)d characters.")},
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    district = forms.ChoiceField(label=_("District"), required=False)
+
+    def __init__(self, *args, districts: list[District], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if len(districts) > 1:
+            choice = cast(forms.ChoiceField, self.fields["district"])
+            choice.choices = [("", _("Every district")), *((district.slug, district.name) for district in districts)]
+        else:
+            del self.fields["district"]
 
 
 class TrackForm(PortalForm):

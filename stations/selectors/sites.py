@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from stations.models import Deputy, District, Mandate, Site, SiteKind
 from stations.models.sites import SiteQuerySet, kind_rank, network_ordering
+from stations.paging import SELECT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -161,3 +162,29 @@ def deputies_at(site: Site) -> QuerySet[Deputy]:
         .prefetch_related(Prefetch("mandates", queryset=Mandate.objects.order_by("term_start")))
         .order_by("name")
     )
+
+
+@dataclass(frozen=True)
+class OnlineChoice:
+    """The sites the opinion form's select offers, and why it offers no more."""
+
+    sites: list[Site]
+    too_many: bool  # more match than a select holds: narrow by district or name first
+
+
+def online_site_choice(*, text: str = "", district: District | None = None, around: Site | None = None) -> OnlineChoice:
+    """Sites taking opinions online for the opinion form's select: those of the station of `around` (the site a
+    link named), else those matching the name (and district), else all of them if they fit a select. One query,
+    at most SELECT_LIMIT + 1 rows, whatever the size of the network."""
+    sites = Site.objects.accepting_online()
+    if around is not None:
+        sites = sites.filter(station_id=around.station_id)
+    else:
+        if district is not None:
+            sites = sites.filter(district=district)
+        if text:
+            sites = sites.search(text)
+    found = list(sites.in_network_order().only("pk", "name", "town")[: SELECT_LIMIT + 1])
+    if len(found) > SELECT_LIMIT:
+        return OnlineChoice(sites=[], too_many=True)
+    return OnlineChoice(sites=found, too_many=False)
