@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateField, BoundedDateTimeField
 from stations.clock import local_date, local_today
-from stations.forms.base import PortalForm
+from stations.forms.base import PortalForm, select_or_typed
 from stations.forms.visits import DATETIME_LOCAL
 from stations.models import (
     Category,
@@ -312,6 +312,14 @@ class OpinionFilter(django_filters.FilterSet):
     handling_body = django_filters.ModelChoiceFilter(
         label=_("Handling body"), queryset=HandlingBody.objects.all(), empty_label=_("All bodies")
     )
+    # Typed instead of the selects when these would not fit one (see select_or_typed).
+    place = django_filters.CharFilter(
+        label=_("Site or town"),
+        method="filter_place",
+        max_length=80,
+        help_text=_("A name or part of it; a station covers its rooms and points."),
+    )
+    body_name = django_filters.CharFilter(label=_("Handling body's name"), method="filter_body_name", max_length=100)
     overdue = django_filters.BooleanFilter(label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput)
     supervised = OnlyWhenTickedFilter(label=_("Under continued supervision only"))
     important = OnlyWhenTickedFilter(label=_("Important situation reports only"))
@@ -319,6 +327,25 @@ class OpinionFilter(django_filters.FilterSet):
     class Meta:
         model = Opinion
         fields = ["q", "state", "site", "category", "handling_body", "overdue", "supervised", "important"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        sites = _scoped_sites(self.request)
+        bodies = HandlingBody.objects.all()
+        cast(django_filters.ModelChoiceFilter, self.filters["site"]).queryset = sites
+        select_or_typed(self, [("site", "place", sites), ("handling_body", "body_name", bodies)])
+
+    def filter_place(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(site__name__icontains=value) | Q(site__town__icontains=value) | Q(site__station__name__icontains=value)
+        )
+
+    def filter_body_name(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(handling_body__name__icontains=value) if value else queryset
 
     def filter_search(self, queryset, name, value):
         """The reference, or words of the opinion itself (staff remember what was raised, not its number)."""

@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateTimeField, validate_in_bounds
 from stations.clock import local_time
-from stations.forms.base import PortalForm
+from stations.forms.base import PortalForm, select_or_typed
 from stations.models import Category, Channel, Deputy, Site, Visit, VisitDeputy
 from stations.models.visits import MAX_PEOPLE
-from stations.paging import SELECT_LIMIT
 from stations.phones import normalise_phone
 from stations.selectors.visits import assigned_deputy_ids, with_open_opinions
 from stations.validators import validate_phone
@@ -351,22 +350,11 @@ class VisitFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         cast(django_filters.ModelChoiceFilter, self.filters["site"]).queryset = sites
         cast(django_filters.ModelChoiceFilter, self.filters["deputy"]).queryset = deputies
-        # A select while the choice fits one (a station's sites and deputies), a typed search beyond; a choice
-        # made by a link (`?site=<id>`) still applies, carried in a hidden field.
-        fetched: dict[str, list] = {}
-        for choice, typed, rows in (("site", "place", sites), ("deputy", "deputy_name", deputies)):
-            fetched[choice] = list(rows[: SELECT_LIMIT + 1])  # the options, read once (rendering reads no more)
-            if len(fetched[choice]) > SELECT_LIMIT:
-                self.filters[choice].extra["widget"] = forms.HiddenInput
-                del fetched[choice]
-            else:
-                del self.filters[typed]
         self.can_see_archived = can_see_archived
         if not can_see_archived:
             del self.filters["archived"]
-        for choice, rows in fetched.items():
-            field = cast(forms.ModelChoiceField, self.form.fields[choice])
-            field.widget.choices = [("", field.empty_label), *((row.pk, field.label_from_instance(row)) for row in rows)]
+        # A select while the choice fits one (a station's sites and deputies), a typed search beyond.
+        select_or_typed(self, [("site", "place", sites), ("deputy", "deputy_name", deputies)])
 
     def filter_queryset(self, queryset):
         # Archived visits stay out of the book unless a district administrator asks for them.

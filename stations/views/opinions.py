@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -19,6 +18,7 @@ from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_time
 from stations.forms.opinions import ACTION_FORMS, OnlineSitePicker, OpinionFilter, OpinionSubmitForm, TrackForm
 from stations.models import District, Opinion, OpinionAction, OpinionEvent, Site
+from stations.paging import bounded_page
 from stations.policy import can_review_important_opinions, opinion_for_user, staff_required, visible_opinions
 from stations.selectors.sites import OnlineChoice, online_site_choice
 from stations.services import opinions as services
@@ -165,7 +165,7 @@ def track_detail(request: HttpRequest, code: str) -> HttpResponse:
 def staff_opinion_list(request: HttpRequest) -> HttpResponse:
     scoped = visible_opinions(request.user).select_related("site", "handling_body")
     filters = OpinionFilter(request.GET or None, queryset=scoped, request=request)
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = bounded_page(filters.qs, PAGE_SIZE, request.GET.get("page"))
     # The filter panel stays open while any filter is set.
     context = {"filters": filters, "page": page, "query": any(key != "page" for key in request.GET)}
     if can_review_important_opinions(request.user):
