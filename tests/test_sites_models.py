@@ -326,3 +326,12 @@ def test_the_database_refuses_a_room_that_is_its_own_station(room):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Site.objects.filter(pk=room.pk).update(station=room.pk)
+
+
+def test_a_station_without_rooms_can_still_be_deleted_and_one_with_rooms_cannot(station, room, other_station):
+    from django.db.models import ProtectedError
+
+    other_station.delete()  # its reference to itself does not hold it
+    assert not Site.objects.filter(pk=other_station.pk).exists()
+    with pytest.raises(ProtectedError):
+        station.delete()

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='site',
             name='station',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='network_sites', to='stations.site', verbose_name='station'),
+            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='network_sites', to='stations.site', verbose_name='station'),
         ),
         migrations.RunPython(fill_station, migrations.RunPython.noop, elidable=False),
     ]

@@ -165,9 +165,11 @@ class Site(models.Model):
     # bulk_create: "every site of a station" is one indexed equality instead of an OR over the parent and the
     # grandparent, which no index answers (issue 15). Never edited by hand. Typed as never empty when read: it is
     # empty only inside save() of a new station (and on an unsaved site).
+    # DO_NOTHING: a station references itself, which PROTECT would refuse to delete; `parent` (PROTECT) already
+    # keeps a station with rooms or points from being deleted, and with them every row that names it here.
     station: models.ForeignKey[Site | None, Site] = models.ForeignKey(  # type: ignore[misc]  # see above
         "self",
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         editable=False,

@@ -49,6 +49,8 @@ TOWN_COOKIE_AGE = 365 * 24 * 3600
 DAY_FILTERS = ("date", "site", "deputy")
 # A day's receptions a page at a time: a district holds hundreds of sites, a province ten thousand (issue 15).
 SHIFTS_PER_PAGE = 30
+# Towns (or districts) to choose from, a page at a time; Nanhu's 15 towns fit one page.
+TOWNS_PER_PAGE = 30
 
 
 def _district(request: HttpRequest, districts: list[District]) -> District | None:
@@ -156,10 +158,13 @@ def _town_schedule(request: HttpRequest, districts: list[District]) -> HttpRespo
             town_list = towns(district)
     if asked and slug and station is None:
         raise Http404  # a stale printed link says so plainly; a stale cookie is simply forgotten
+    # The chooser: a page of towns (a select too while they fit one page), a page of districts before that.
+    towns_page = bounded_page(town_list, TOWNS_PER_PAGE, request.GET.get("page"))
     context: dict[str, Any] = {
-        "towns": town_list,
+        "towns": towns_page.object_list,
+        "towns_page": towns_page,
         "district": district,
-        "districts": districts if len(districts) > 1 else [],
+        "districts": bounded_page(districts, TOWNS_PER_PAGE, request.GET.get("page")) if len(districts) > 1 else [],
         "station": station,
         "mode": "town",
         "district_day": None,

@@ -28,6 +28,8 @@ DEPUTIES_PER_PAGE = 24
 STATIONS_PER_PAGE = 20
 SITES_PER_PAGE = 20
 DISTRICTS_PER_PAGE = 50
+# A station's rooms and points shown in the list (and points under each room); all of them on its own page.
+CHILDREN_SHOWN = 15
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -62,6 +64,8 @@ def site_list(request: HttpRequest) -> HttpResponse:
     if query:
         results = bounded_page(search_sites(query, district=district), SITES_PER_PAGE, request.GET.get("page"))
     context: dict[str, object] = {
+        "children_shown": f":{CHILDREN_SHOWN}",
+        "children_limit": CHILDREN_SHOWN,
         "search_form": form,
         "query": query,
         "results": results,
