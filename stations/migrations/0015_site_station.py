@@ -7,11 +7,13 @@ from django.db import migrations, models
 def fill_station(apps, schema_editor):
     """Every site's station from its parent chain (at most three deep): stations first, then their children,
     then the points under rooms. Three UPDATE statements whatever the size of the network."""
-    Site = apps.get_model("stations", "Site")
-    Site.objects.filter(parent__isnull=True).update(station=models.F("pk"))
-    Site.objects.filter(parent__parent__isnull=True, parent__isnull=False).update(station=models.F("parent"))
-    grandparent = Site.objects.filter(pk=models.OuterRef("parent")).values("parent")[:1]
-    Site.objects.filter(station__isnull=True).update(station=models.Subquery(grandparent))
+    # Through the migration's own connection: on PostgreSQL `migrate` runs as the tables' owner, and the runtime
+    # role's connection would wait forever for the lock this transaction's ALTER TABLE holds.
+    sites = apps.get_model("stations", "Site").objects.using(schema_editor.connection.alias)
+    sites.filter(parent__isnull=True).update(station=models.F("pk"))
+    sites.filter(parent__parent__isnull=True, parent__isnull=False).update(station=models.F("parent"))
+    grandparent = sites.filter(pk=models.OuterRef("parent")).values("parent")[:1]
+    sites.filter(station__isnull=True).update(station=models.Subquery(grandparent))
 
 
 class Migration(migrations.Migration):
