@@ -419,6 +419,10 @@ class Deputy(models.Model):
         verbose_name = _("deputy")
         verbose_name_plural = _("deputies")
         ordering = ["name"]
+        indexes = [
+            # /deputies/ pages through the active deputies by name (150,000 in a province).
+            models.Index(fields=["name", "id"], condition=Q(is_active=True), name="deputy_active_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
