@@ -112,7 +112,7 @@ class OpinionSubmitForm(PortalForm):
         return cleaned
 
 
-class OnlineSitePicker(forms.Form):
+class OnlineSitePicker(PortalForm):
     """The step before the opinion form, working without JavaScript: narrow the sites that take opinions online
     by district and by a name (of a village, community, station or room) until they fit the form's select."""
 
