@@ -336,13 +336,14 @@ def _fixed(*scopes: str, html: bool = True) -> Callable[[HttpRequest, Mapping[st
 
 
 def _schedule_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:
-    """Mirrors stations.views.schedule: the town schedule (from `?town=` or the remembered town) or the
-    district-wide views (`?date=`, `?site=`, `?deputy=`)."""
-    from stations.views.schedule import DISTRICT_FILTERS, TOWN_COOKIE
+    """Mirrors stations.views.schedule: the town schedule (from `?town=` or the remembered town) or a day's,
+    a site's or a deputy's receptions (`?date=`, `?site=`, `?deputy=`, narrowed by `?district=`/`?town=`, all in
+    the URL and so in the key)."""
+    from stations.views.schedule import DAY_FILTERS, TOWN_COOKIE
 
     query = request.GET
-    if any(key in query for key in DISTRICT_FILTERS):
-        scopes = [NETWORK]  # the filter form lists every site
+    if any(key in query for key in DAY_FILTERS):
+        scopes = [NETWORK]  # the filter form lists the district's sites
         site, deputy = query.get("site", ""), query.get("deputy", "")
         if query.get("date") or not (site or deputy):
             scopes.append(SCHEDULE)  # a day of the district, or the next reception day

@@ -554,7 +554,7 @@ def can_grant_membership(user: User, membership: Membership) -> bool:
 
 def _same_station(user: User, site: Site) -> bool:
     station = station_of(user)
-    return station is not None and site.station.pk == station.pk
+    return station is not None and site.station_id == station.pk
 
 
 def _administers(user: User, site: Site) -> bool:
@@ -705,7 +705,9 @@ def activity_deputy_for_user(user: User, slug: str) -> Deputy:
 
 def shift_for_user(user: User, pk: int, *, manage: bool = False) -> DutyShift:
     """The shift; with `manage`, 403 unless the user may change its roster (staff may only look and mark)."""
-    shift = get_object_or_404(visible_shifts(user).select_related("roster__site__parent__parent"), pk=pk)
+    shift = get_object_or_404(
+        visible_shifts(user).select_related("roster__site__parent__parent", "roster__site__station"), pk=pk
+    )
     if manage and not can_manage_roster(user, shift.site):
         raise PermissionDenied
     return shift

@@ -17,6 +17,7 @@ from stations.models import (
     Opinion,
     OpinionEvent,
     Satisfaction,
+    Site,
     State,
     ThrottleHit,
     Visit,
@@ -579,3 +580,29 @@ def test_a_room_under_an_online_station_takes_opinions_online_too(client, statio
     response = client.post(NEW, valid_post(room))
     assert response.status_code == 302
     assert Opinion.objects.get().site == room
+
+
+# --- the site picker at province scale (issue 15) ---------------------------------------------------------
+
+
+def test_with_more_online_sites_than_a_select_holds_the_voter_narrows_them_first_without_javascript(
+    client, district, django_assert_max_num_queries
+):
+    from stations.paging import SELECT_LIMIT
+    from tests.factories_network import build_network
+
+    build_network(district, sites=300, deputies_per_site=0)
+    assert Site.objects.accepting_online().count() > SELECT_LIMIT
+    with django_assert_max_num_queries(6):
+        first = client.get(NEW)
+    assert not re.findall(r'<option value="\d+"', first.text)  # no site offered yet
+    assert "接受网上意见建议的联络站（室）较多" in first.text
+    # A name narrows the select to the sites it matches (the 4th town's station and its rooms and points).
+    narrowed = client.get(NEW, {"q": "第4镇"})
+    wanted = Site.objects.accepting_online().filter(town="第4镇")
+    offered = set(re.findall(r'<option value="(\d+)"', narrowed.text))
+    assert offered == {str(site.pk) for site in wanted}
+    assert "请在下面的表单中选择" in narrowed.text
+    # The form takes any site that accepts opinions online, offered or not.
+    response = client.post(NEW, valid_post(wanted.last()))
+    assert response.status_code == 302 and Opinion.objects.get().site == wanted.last()

@@ -13,6 +13,7 @@ from icalendar import Calendar
 from stations.audit import Actor
 from stations.models import DutyShift, Roster
 from stations.services.rosters import roster_generate, roster_publish, shift_move, shift_swap
+from stations.views.schedule import SHIFTS_PER_PAGE
 from tests.conftest import make_deputy
 from tests.factories_rosters import at, make_shift, many_sites_with_shifts
 
@@ -159,13 +160,22 @@ def test_schedule_across_hundreds_of_sites_runs_a_bounded_number_of_queries(
     sites, shifts = many_sites_with_shifts(district, day=day, stations=20, rooms_per_station=14, deputies_per_site=2)
     assert len(shifts) == 300
 
-    # The district-wide list of the day (one click from the town chooser).
+    # The district-wide list of the day (one click from the town chooser), a page at a time (issue 15).
     with django_assert_max_num_queries(8):
         response = client.get(SCHEDULE, {"date": day.isoformat()})
 
     assert response.status_code == 200
-    assert len(response.context["shifts"]) == 300
-    assert "室19-13" in response.text
+    assert len(response.context["shifts"]) == SHIFTS_PER_PAGE
+    assert "第 1 页，共 10 页" in response.text
+    with django_assert_max_num_queries(8):
+        last = client.get(SCHEDULE, {"date": day.isoformat(), "page": "10"})
+    assert "室9-9" in last.text and "室9-9" not in response.text  # the last town in the order of names
+    seen = {
+        shift.pk
+        for n in range(1, 11)
+        for shift in client.get(SCHEDULE, {"date": day.isoformat(), "page": n}).context["shifts"]
+    }
+    assert seen == {shift.pk for shift in shifts}  # every reception on exactly one page
 
 
 def test_a_towns_schedule_runs_a_bounded_number_of_queries_and_stays_small(
@@ -182,7 +192,8 @@ def test_a_towns_schedule_runs_a_bounded_number_of_queries_and_stays_small(
     assert len(response.context["shifts"]) == 15
     assert "室7-13" in response.text and "室8-0" not in response.text
     district_day = client.get(SCHEDULE, {"date": day.isoformat()})
-    assert len(response.content) * 10 < len(district_day.content)
+    # Issue 15: the district's day is a page of receptions now, no longer ten times the town's.
+    assert len(response.content) < len(district_day.content) < 100_000
 
 
 # --- calendar feeds ------------------------------------------------------------------------------------
@@ -423,3 +434,42 @@ def test_a_past_event_names_the_deputy_who_came(client, room, deputies, district
     # The site's roster on its page says the same.
     row = re.search(r'<tr class="roster-past">.*?</tr>', client.get(room.get_absolute_url()).text, re.S).group(0)
     assert absent.deputy.name not in row and "代班代表" in row
+
+
+# --- a portal of several districts (issue 15): the schedule is for a district, a town or a site -----------------
+
+
+@pytest.fixture
+def second_district_shift(published_year):
+    from stations.models import District, Site, SiteKind
+
+    other = District.objects.create(name="秀洲区", slug="xiuzhou", code="XZ")
+    far = Site.objects.create(
+        district=other, kind=SiteKind.STATION, name="王江泾镇代表联络站", slug="wjj", town="王江泾镇"
+    )
+    far_deputy = make_deputy(other, "王江代表", sites=[far], slug="wang-jiang")
+    return make_shift(far, at(next_20th().year, next_20th().month, 20), deputies=[far_deputy], published=True)
+
+
+def test_with_several_districts_the_schedule_asks_for_the_district_then_the_town(client, room, second_district_shift):
+    first = client.get(SCHEDULE)
+    assert "选择您所在的区" in first.text
+    assert f'href="{SCHEDULE}?district=xiuzhou"' in first.text and f'href="{SCHEDULE}?district=nanhu"' in first.text
+    assert f"?town={room.parent.slug}" not in first.text  # no town of every district at once
+    towns = client.get(SCHEDULE, {"district": "nanhu"}).text
+    assert f'href="{SCHEDULE}?town={room.parent.slug}"' in towns and "王江泾镇" not in towns
+    assert client.get(SCHEDULE, {"district": "nowhere"}).status_code == 404
+    # A town chosen in a link names its district.
+    assert client.get(SCHEDULE, {"town": "wjj"}).context["district"].slug == "xiuzhou"
+
+
+def test_a_day_is_shown_for_a_district_or_a_town_never_for_every_district_at_once(client, room, second_district_shift):
+    day = next_20th().isoformat()
+    unscoped = client.get(SCHEDULE, {"date": day})
+    assert unscoped.context["shifts"] == [] and "选择您所在的区" in unscoped.text
+    assert f"?date={day}&amp;district=xiuzhou" in unscoped.text
+    xiuzhou = client.get(SCHEDULE, {"date": day, "district": "xiuzhou"})
+    assert [shift.pk for shift in xiuzhou.context["shifts"]] == [second_district_shift.pk]
+    nanhu_town = client.get(SCHEDULE, {"date": day, "town": room.parent.slug})
+    assert {shift.roster.site for shift in nanhu_town.context["shifts"]} == {room}
+    assert "王江代表" not in nanhu_town.text

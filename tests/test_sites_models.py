@@ -279,3 +279,59 @@ def test_sites_listed_without_an_order_of_their_own_read_station_room_point(stat
     for site in (point, room, station):
         Roster.objects.create(site=site, year=2027)
     assert [r.site for r in Roster.objects.order_by("site")] == [station, room, point]
+
+
+# --- Site.station: the top of the parent chain, kept by save() and bulk_create (issue 15) ----------------------
+
+
+def _chain_top(site: Site) -> int:
+    while site.parent is not None:
+        site = site.parent
+    return site.pk
+
+
+def _every_station_is_its_chains_top() -> None:
+    for site in Site.objects.select_related("parent__parent"):
+        assert site.station_id == _chain_top(site), site.name
+
+
+def test_every_site_knows_its_station_as_the_top_of_its_parent_chain(station, room, point, other_room):
+    assert station.station_id == station.pk
+    assert Site.objects.get(pk=point.pk).station_id == station.pk
+    _every_station_is_its_chains_top()
+    assert set(Site.objects.under_station(station)) == {station, room, point}
+
+
+def test_moving_a_room_to_another_station_takes_its_points_along(station, room, point, other_station):
+    room.parent = other_station
+    room.full_clean()
+    room.save()
+    assert Site.objects.get(pk=point.pk).station_id == other_station.pk
+    assert point not in Site.objects.under_station(station)
+    assert point in Site.objects.under_station(other_station)
+    _every_station_is_its_chains_top()
+
+
+def test_bulk_created_sites_know_their_station_like_saved_ones(district):
+    [top] = Site.objects.bulk_create([_new_site(district, kind=SiteKind.STATION, slug="bulk-top", name="批量站")])
+    [room] = Site.objects.bulk_create([_new_site(district, kind=SiteKind.ROOM, parent=top, slug="bulk-room")])
+    # A parent given by its id only, as a generator writing rows would.
+    [point] = Site.objects.bulk_create([_new_site(district, kind=SiteKind.POINT, parent_id=room.pk, slug="bulk-pt")])
+    assert (top.station_id, room.station_id, point.station_id) == (top.pk, top.pk, top.pk)
+    _every_station_is_its_chains_top()
+
+
+def test_the_database_refuses_a_room_that_is_its_own_station(room):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Site.objects.filter(pk=room.pk).update(station=room.pk)
+
+
+def test_a_station_without_rooms_can_still_be_deleted_and_one_with_rooms_cannot(station, room, other_station):
+    from django.db.models import ProtectedError
+
+    other_station.delete()  # its reference to itself does not hold it
+    assert not Site.objects.filter(pk=other_station.pk).exists()
+    with pytest.raises(ProtectedError):
+        station.delete()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from stations.models import Site, SiteKind
 from stations.selectors.schedule import default_reception_day
+from stations.views.sites import STATIONS_PER_PAGE
 from tests.conftest import make_deputy
 from tests.factories_network import build_deputies, build_network
 
@@ -249,7 +250,9 @@ def test_inactive_deputy_profile_is_404(client, deputies):
 
 # The site pages include the published roster (schedule_tags): a fixed three queries more; and the station's
 # activity themes of the year (issue 16): one more.
-PAGE_QUERY_BOUNDS = {"home": 2, "site_list": 3, "search": 5, "station_detail": 10, "room_detail": 10}
+# site_list: the districts' figures, a page of stations, their rooms and points, the areas these serve (issue 15: a
+# page of stations rather than the whole tree, so its count comes from the figures).
+PAGE_QUERY_BOUNDS = {"home": 2, "site_list": 4, "search": 5, "station_detail": 10, "room_detail": 10}
 
 
 def _urls(sites: list[Site]) -> dict[str, str]:
@@ -272,8 +275,8 @@ def test_site_pages_run_a_bounded_number_of_queries(client, district, django_ass
     with django_assert_max_num_queries(PAGE_QUERY_BOUNDS[page]):
         response = client.get(url)
     assert response.status_code == 200
-    if page == "site_list":
-        assert response.text.count('class="site-tree-station"') == size // 10
+    if page == "site_list":  # a page of stations at most, whatever the size of the network
+        assert response.text.count('class="site-tree-station"') == min(size // 10, STATIONS_PER_PAGE)
 
 
 @pytest.mark.parametrize("size", [10, 400])
@@ -289,11 +292,19 @@ def test_deputy_pages_run_a_bounded_number_of_queries(client, district, django_a
         assert client.get(deputy.get_absolute_url()).status_code == 200
 
 
-def test_the_deputy_list_site_select_lists_a_station_before_its_rooms_and_points(client, station, room, point):
+def test_the_deputy_list_finds_a_site_by_name_without_listing_every_site(client, station, room, point, district):
+    # Issue 15: the site filter is typed (a name, a town, or the slug a link gives), not a select of every site.
+    at_point = make_deputy(district, "企业代表", sites=[point], slug="at-point")
+    at_station = make_deputy(district, "站上代表", sites=[station], slug="at-station")
     response = client.get(reverse("stations:deputy_list"))
-
-    select = re.search(r'<select name="site".*?</select>', response.text, re.S).group(0)
-    assert re.findall(r'<option value="([^"]+)"', select) == [station.slug, room.slug, point.slug]
+    assert '<select name="site"' not in response.text
+    assert re.search(r'<input type="text" name="site"[^>]*id="id_site"', response.text)
+    by_station = client.get(reverse("stations:deputy_list"), {"site": "余新镇代表联络站"}).text
+    assert at_point.get_absolute_url() in by_station and at_station.get_absolute_url() in by_station
+    by_room = client.get(reverse("stations:deputy_list"), {"site": "金星村"}).text
+    assert at_point.get_absolute_url() in by_room and at_station.get_absolute_url() not in by_room
+    unknown = client.get(reverse("stations:deputy_list"), {"site": "不存在"}).text
+    assert "没有名为“不存在”的联络站、联络室或联络点，显示全部代表。" in unknown
 
 
 def _photo_imgs(html: str) -> list[str]:
@@ -358,3 +369,43 @@ def test_a_room_that_takes_opinions_online_links_to_the_form_with_the_room_chose
     form = client.get(reverse("stations:opinion_create"), {"site": room.slug}).context["form"]
     assert form.initial["site"] == room
     assert list(form.fields).index("consent") < list(form.fields).index("submitter_name")
+
+
+# --- a network larger than a page (issue 15) --------------------------------------------------------------
+
+
+def test_a_portal_of_several_districts_lists_them_with_counts_and_each_one_its_own_stations(client, point, other_room):
+    from stations.models import District
+
+    other = District.objects.create(name="秀洲区", slug="xiuzhou", code="XZ")
+    far = Site.objects.create(
+        district=other, kind=SiteKind.STATION, name="王江泾镇代表联络站", slug="wjj", town="王江泾镇"
+    )
+    top = client.get(reverse("stations:site_list")).text
+    districts = top.split('id="districts-heading"')[1]
+    assert "南湖区" in districts and "秀洲区" in districts
+    assert "联络站 2 个 · 联络室 2 个 · 联络点 1 个" in districts  # 南湖区: two stations, two rooms, one point
+    assert far.get_absolute_url() not in top and point.get_absolute_url() not in top
+
+    nanhu = client.get(reverse("stations:site_list"), {"district": "nanhu"}).text
+    assert point.get_absolute_url() in nanhu and other_room.get_absolute_url() in nanhu
+    assert far.get_absolute_url() not in nanhu
+    assert client.get(reverse("stations:site_list"), {"district": "xiuzhou"}).text.count("site-tree-station") == 1
+    # A search within a district stays in it.
+    found = client.get(reverse("stations:site_list"), {"district": "xiuzhou", "q": "镇"}).text
+    assert far.get_absolute_url() in found and point.parent.parent.get_absolute_url() not in found
+    assert client.get(reverse("stations:site_list"), {"district": "nowhere"}).status_code == 404
+
+
+def test_a_districts_stations_come_a_page_at_a_time_with_links_between_pages(client, district):
+    build_network(district, sites=450, deputies_per_site=0)  # 45 stations
+    first = client.get(reverse("stations:site_list")).text
+    assert first.count('class="site-tree-station"') == STATIONS_PER_PAGE
+    assert "第 1 页，共 3 页" in first
+    assert 'href="?page=2"' in first
+    last = client.get(reverse("stations:site_list"), {"page": "3"}).text
+    assert last.count('class="site-tree-station"') == 45 - 2 * STATIONS_PER_PAGE
+    # Every station is on exactly one page.
+    pages = [client.get(reverse("stations:site_list"), {"page": n}).text for n in (1, 2, 3)]
+    for station in Site.objects.filter(kind=SiteKind.STATION):
+        assert sum(station.get_absolute_url() + '"' in page for page in pages) == 1

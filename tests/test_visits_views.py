@@ -493,3 +493,33 @@ def test_the_history_masks_a_phone_typed_into_the_summary_for_a_district_admin(c
     history = page.split("visit-history")[1]
     assert MASKED in history
     assert PHONE not in page
+
+
+# --- an administrator of a large network (issue 15) ---------------------------------------------------------
+
+
+def test_an_administrators_record_book_of_a_large_network_filters_by_typed_names_and_counts_to_a_bound(
+    dana_client, dana, district, django_assert_max_num_queries
+):
+    from stations.models import Site
+    from stations.paging import MAX_COUNT, SELECT_LIMIT
+    from tests.factories_network import build_network
+
+    sites = build_network(district, sites=150, deputies_per_site=1)  # 150 sites, 150 deputies
+    room = next(site for site in sites if site.kind == "room")
+    deputy = room.deputies.get()
+    bulk_visits(room, dana, MAX_COUNT + 5, deputies=[deputy])
+    with django_assert_max_num_queries(14):
+        response = dana_client.get(LIST_URL)
+    html = response.text
+    # Neither every site nor every deputy in a select: typed searches instead.
+    assert '<select name="site"' not in html and '<select name="deputy"' not in html
+    assert 'name="place"' in html and 'name="deputy_name"' in html
+    assert html.count("<option") < SELECT_LIMIT
+    assert f"超过{MAX_COUNT}条接待记录" in html
+    by_place = dana_client.get(LIST_URL, {"place": room.name, "page": "1"})
+    assert by_place.context["page"].paginator.more and room.name in by_place.text
+    other = Site.objects.filter(kind="room").exclude(pk=room.pk).first()
+    assert "共0条接待记录" in dana_client.get(LIST_URL, {"place": other.name}).text
+    assert "共0条接待记录" in dana_client.get(LIST_URL, {"deputy_name": "没有这个人"}).text
+    assert dana_client.get(LIST_URL, {"deputy_name": deputy.name}).context["page"].paginator.more

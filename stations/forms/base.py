@@ -21,3 +21,23 @@ class PortalForm(forms.Form):
             limit = field.widget.attrs.pop("maxlength", None)
             if limit is not None:
                 field.widget.attrs["data-maxlength"] = limit
+
+
+def select_or_typed(filterset: Any, pairs: list[tuple[str, str, Any]]) -> None:
+    """For each (choice filter, typed filter, rows): a select of the rows while they fit one (SELECT_LIMIT), the
+    typed search instead beyond (a choice a link made still applies, carried in a hidden field). Reads each
+    choice's options once, so that rendering the select reads them no more; call it last in the FilterSet's
+    __init__ (it builds the form)."""
+    from stations.paging import SELECT_LIMIT
+
+    fetched: dict[str, list] = {}
+    for choice, typed, rows in pairs:
+        found = list(rows[: SELECT_LIMIT + 1])
+        if len(found) > SELECT_LIMIT:
+            filterset.filters[choice].extra["widget"] = forms.HiddenInput
+        else:
+            fetched[choice] = found
+            del filterset.filters[typed]
+    for choice, found in fetched.items():
+        field = filterset.form.fields[choice]
+        field.widget.choices = [("", field.empty_label), *((row.pk, field.label_from_instance(row)) for row in found)]

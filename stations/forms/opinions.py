@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateField, BoundedDateTimeField
 from stations.clock import local_date, local_today
-from stations.forms.base import PortalForm
+from stations.forms.base import PortalForm, select_or_typed
 from stations.forms.visits import DATETIME_LOCAL
 from stations.models import (
     Category,
+    District,
     HandlingBody,
     Opinion,
     OpinionAction,
@@ -80,9 +81,17 @@ class OpinionSubmitForm(PortalForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, offered: list[Site] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["site"]).queryset = Site.objects.accepting_online().in_network_order()
+        field = cast(OnlineSiteChoiceField, self.fields["site"])
+        # Any site that takes opinions online is accepted; the select offers only `offered`, the sites the picker
+        # above the form narrowed to (a province has thousands: issue 15). Neither lists every site.
+        field.queryset = Site.objects.accepting_online()
+        if offered is not None:
+            field.widget.choices = [
+                ("", field.empty_label),
+                *((site.pk, field.label_from_instance(site)) for site in offered),
+            ]
 
     @property
     def is_spam(self) -> bool:
@@ -101,6 +110,28 @@ class OpinionSubmitForm(PortalForm):
                 _("Tick this box to give your name, phone or e-mail, or leave those fields empty to stay anonymous."),
             )
         return cleaned
+
+
+class OnlineSitePicker(PortalForm):
+    """The step before the opinion form, working without JavaScript: narrow the sites that take opinions online
+    by district and by a name (of a village, community, station or room) until they fit the form's select."""
+
+    q = forms.CharField(
+        label=_("Village, community or station name"),
+        max_length=50,
+        required=False,
+        error_messages={"max_length": _("Type at most %(limit_value)d characters.")},
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    district = forms.ChoiceField(label=_("District"), required=False)
+
+    def __init__(self, *args, districts: list[District], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if len(districts) > 1:
+            choice = cast(forms.ChoiceField, self.fields["district"])
+            choice.choices = [("", _("Every district")), *((district.slug, district.name) for district in districts)]
+        else:
+            del self.fields["district"]
 
 
 class TrackForm(PortalForm):
@@ -281,6 +312,14 @@ class OpinionFilter(django_filters.FilterSet):
     handling_body = django_filters.ModelChoiceFilter(
         label=_("Handling body"), queryset=HandlingBody.objects.all(), empty_label=_("All bodies")
     )
+    # Typed instead of the selects when these would not fit one (see select_or_typed).
+    place = django_filters.CharFilter(
+        label=_("Site or town"),
+        method="filter_place",
+        max_length=80,
+        help_text=_("A name or part of it; a station covers its rooms and points."),
+    )
+    body_name = django_filters.CharFilter(label=_("Handling body's name"), method="filter_body_name", max_length=100)
     overdue = django_filters.BooleanFilter(label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput)
     supervised = OnlyWhenTickedFilter(label=_("Under continued supervision only"))
     important = OnlyWhenTickedFilter(label=_("Important situation reports only"))
@@ -288,6 +327,25 @@ class OpinionFilter(django_filters.FilterSet):
     class Meta:
         model = Opinion
         fields = ["q", "state", "site", "category", "handling_body", "overdue", "supervised", "important"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        sites = _scoped_sites(self.request)
+        bodies = HandlingBody.objects.all()
+        cast(django_filters.ModelChoiceFilter, self.filters["site"]).queryset = sites
+        select_or_typed(self, [("site", "place", sites), ("handling_body", "body_name", bodies)])
+
+    def filter_place(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(site__name__icontains=value) | Q(site__town__icontains=value) | Q(site__station__name__icontains=value)
+        )
+
+    def filter_body_name(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(handling_body__name__icontains=value) if value else queryset
 
     def filter_search(self, queryset, name, value):
         """The reference, or words of the opinion itself (staff remember what was raised, not its number)."""

@@ -13,6 +13,7 @@ from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
 from stations.clock import local_time
 from stations.forms.base import PortalForm
 from stations.models import AbsenceReason, Attendance, Deputy, District, Duty, DutyShift, Site
+from stations.paging import SELECT_LIMIT
 
 YEAR_MIN, YEAR_MAX = FIRST_YEAR, LAST_YEAR
 
@@ -41,13 +42,30 @@ class ScheduleFilterForm(forms.Form):
     date = BoundedDateField(label=_("Date"), required=False, widget=DateInput(attrs={"class": "form-control"}))
     # Slugs: an unknown one is a 404 in the view, so printed links that go stale say so plainly.
     site = forms.CharField(label=_("Station, room or point"), required=False, max_length=80)
+    town = forms.CharField(label=_("Town or street"), required=False, max_length=80)
+    district = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
     deputy = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, district: District | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].widget = forms.Select(
-            choices=[("", _("All sites")), *site_choices(Site.objects.active())], attrs={"class": "form-select"}
-        )
+        # The place to show is chosen within one district, and never from a list of every site of the province:
+        # the district's sites when they fit a select, else its towns, else neither (the day's list is paged).
+        self.place_field = ""
+        if district is None:
+            return
+        sites = Site.objects.active().filter(district=district)
+        if sites.count() <= SELECT_LIMIT:
+            self.place_field = "site"
+            self.fields["site"].widget = forms.Select(
+                choices=[("", _("All sites")), *site_choices(sites)], attrs={"class": "form-select"}
+            )
+        else:
+            stations = list(sites.stations().order_by("town", "name").values_list("slug", "town")[: SELECT_LIMIT + 1])
+            if len(stations) <= SELECT_LIMIT:
+                self.place_field = "town"
+                self.fields["town"].widget = forms.Select(
+                    choices=[("", _("Every town and street")), *stations], attrs={"class": "form-select"}
+                )
 
 
 # --- staff pages ----------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from stations.models import Deputy, Sector, Site
+from stations.models import Assignment, Deputy, Sector, Site
 from stations.models.sites import DEPUTY_TITLES
 from stations.validators import validate_image_pixels
 
@@ -50,19 +50,35 @@ class DeputyFilter(django_filters.FilterSet):
         distinct=True,
         empty_label=_("All"),
     )
-    site = django_filters.ModelChoiceFilter(
+    # Text, not a select of every site (10,000 at province scale): a site's name or part of it, its town, or the
+    # slug links and posters give (`?site=<slug>`). A station covers its rooms and points.
+    site = django_filters.CharFilter(
         label=_("Station, room or point"),
-        queryset=Site.objects.active().in_network_order().only("pk", "slug", "name"),
-        to_field_name="slug",
         method="filter_site",
-        empty_label=_("All"),
+        max_length=80,
+        help_text=_("Its name or part of it, or its town or street."),
     )
     sector = django_filters.ChoiceFilter(label=_("Sector"), choices=Sector.choices, empty_label=_("All"))
+
+    unknown_site = False
 
     class Meta:
         model = Deputy
         fields = ["name", "level", "site", "sector"]
 
-    def filter_site(self, queryset: QuerySet[Deputy], name: str, value: Site) -> QuerySet[Deputy]:
-        # A voter who picks a station expects the deputies of its rooms and points as well.
-        return queryset.filter(sites__in=Site.objects.active().under_station(value)).distinct()
+    def filter_site(self, queryset: QuerySet[Deputy], name: str, value: str) -> QuerySet[Deputy]:
+        value = value.strip()
+        if not value:
+            return queryset
+        sites = Site.objects.active().filter(
+            Q(slug=value)
+            | Q(parent__slug=value)
+            | Q(station__slug=value)
+            | Q(name__icontains=value)
+            | Q(town__icontains=value)
+            | Q(station__name__icontains=value)
+        )
+        self.unknown_site = not sites.exists()
+        if self.unknown_site:
+            return queryset  # a stale link or a typo: the whole list, and a word next to the field
+        return queryset.filter(pk__in=Assignment.objects.filter(site__in=sites).values("deputy_id"))

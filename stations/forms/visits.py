@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateTimeField, validate_in_bounds
 from stations.clock import local_time, local_today
-from stations.forms.base import PortalForm
+from stations.forms.base import PortalForm, select_or_typed
 from stations.forms.records import LARGEST_PK, ThemeChoiceField
-from stations.models import Category, Channel, Deputy, Site, Theme, Visit
+from stations.models import Category, Channel, Deputy, Site, Theme, Visit, VisitDeputy
 from stations.models.visits import MAX_PEOPLE
 from stations.phones import normalise_phone
 from stations.selectors.visits import assigned_deputy_ids, with_open_opinions
@@ -348,6 +348,15 @@ class VisitFilter(django_filters.FilterSet):
         queryset=Deputy.objects.none(),
         empty_label=_("All deputies"),
     )
+    # Typed instead of the selects above when these would hold more than SELECT_LIMIT options (an administrator
+    # of a large network): never every site and every deputy in the page (issue 15).
+    place = django_filters.CharFilter(
+        label=_("Site or town"),
+        method="filter_place",
+        max_length=80,
+        help_text=_("A name or part of it; a station covers its rooms and points."),
+    )
+    deputy_name = django_filters.CharFilter(label=_("Deputy's name"), method="filter_deputy_name", max_length=50)
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("All channels"))
     category = django_filters.ChoiceFilter(label=_("Topic"), choices=Category.choices, empty_label=_("All topics"))
     opinions = django_filters.ChoiceFilter(
@@ -381,6 +390,8 @@ class VisitFilter(django_filters.FilterSet):
         self.can_see_archived = can_see_archived
         if not can_see_archived:
             del self.filters["archived"]
+        # A select while the choice fits one (a station's sites and deputies), a typed search beyond.
+        select_or_typed(self, [("site", "place", sites), ("deputy", "deputy_name", deputies)])
 
     def filter_queryset(self, queryset):
         # Archived visits stay out of the book unless a district administrator asks for them.
@@ -399,6 +410,21 @@ class VisitFilter(django_filters.FilterSet):
 
     def filter_opinions(self, queryset, name, value):
         return with_open_opinions(queryset, value == OpenOpinions.WITH)
+
+    def filter_place(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(site__name__icontains=value) | Q(site__town__icontains=value) | Q(site__station__name__icontains=value)
+        )
+
+    def filter_deputy_name(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        present = VisitDeputy.objects.filter(deputy__name__icontains=value).values("visit_id")
+        return queryset.filter(pk__in=present)
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -114,7 +114,7 @@ class Membership(models.Model):
         super().clean()
         if self.station is not None and self.station.kind != SiteKind.STATION:
             raise ValidationError({"station": _("Choose a liaison station; its rooms and points come with it.")})
-        if self.site is not None and (self.station is None or self.site.station.pk != self.station.pk):
+        if self.site is not None and (self.station is None or self.site.station_id != self.station.pk):
             raise ValidationError({"site": _("Choose the station itself or one of its rooms and points.")})
         if self.role == Role.DISTRICT_ADMIN and self.district_id is None:
             # Accounts are tied to a district (imports and scopes follow it). On a portal with one district the

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Case, F, IntegerField, Q, Value, When
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -94,9 +94,9 @@ def kind_rank(kind: str) -> int:
 def network_ordering(prefix: str = "") -> list:
     """Order-by terms for the network's reading order: by station (its town, then its name), the station before
     its rooms before its points, then by name. `prefix` reaches the site from another model ("roster__site__")."""
-    # The hierarchy is at most three deep: a site's station is itself, its parent or its grandparent.
-    station_town = Coalesce(f"{prefix}parent__parent__town", f"{prefix}parent__town", f"{prefix}town")
-    station_name = Coalesce(f"{prefix}parent__parent__name", f"{prefix}parent__name", f"{prefix}name")
+    # One join to the site's own station (`Site.station`, itself for a station) rather than the parent chain.
+    station_town = F(f"{prefix}station__town")
+    station_name = F(f"{prefix}station__name")
     kind = Case(
         *(When(**{f"{prefix}kind": value}, then=Value(rank)) for value, rank in KIND_ORDER.items()),
         default=Value(len(KIND_ORDER)),
@@ -145,17 +145,42 @@ class SiteQuerySet(models.QuerySet["Site"]):
         return self.filter(kind=SiteKind.STATION)
 
     def under_station(self, station: Site) -> SiteQuerySet:
-        """The station itself with every room and point below it (the hierarchy is at most three deep)."""
-        return self.filter(Q(pk=station.pk) | Q(parent_id=station.pk) | Q(parent__parent_id=station.pk))
+        """The station itself with every room and point below it: one indexed equality on `Site.station`."""
+        return self.filter(station_id=station.pk)
+
+    def bulk_create(self, objs: Iterable[Site], *args: Any, **kwargs: Any) -> list[Site]:
+        """bulk_create skips save(), which sets `station`: derive it here too, so that bulk loads (the demo, test
+        and benchmark generators) keep the same invariant. Parents must be saved before their children."""
+        sites = list(objs)
+        # A parent given as an object knows its station; one given by id is looked up, all in one query.
+        parents = {
+            site.parent_id: site.parent for site in sites if site.parent_id is not None and site.station_id is None
+        }
+        by_id = [pk for pk, parent in parents.items() if parent is None or parent.station_id is None]
+        known: dict[int, int | None] = dict(Site.objects.filter(pk__in=by_id).values_list("pk", "station_id"))
+        for pk, parent in parents.items():
+            known.setdefault(pk, parent.station_id if parent is not None else None)
+        for site in sites:
+            if site.parent_id is not None and site.station_id is None:
+                site.station_id = known.get(site.parent_id) or site.parent_id
+        created = super().bulk_create(sites, *args, **kwargs)
+        tops = [site for site in created if site.parent_id is None and site.station_id is None and site.pk]
+        if tops:
+            Site.objects.filter(pk__in=[site.pk for site in tops]).update(station=F("pk"))
+            for site in tops:
+                site.station_id = site.pk
+        return created
 
     def search(self, text: str) -> SiteQuerySet:
         """Sites whose name, town, or served village/community matches the text."""
         text = text.strip()
         if not text:
             return self
-        return self.filter(
+        # A subquery rather than DISTINCT: the callers order and page the result by columns of joined tables.
+        matching = Site.objects.filter(
             Q(name__icontains=text) | Q(town__icontains=text) | Q(areas__name__icontains=text)
-        ).distinct()
+        )
+        return self.filter(pk__in=matching.values("pk"))
 
 
 class Site(models.Model):
@@ -171,6 +196,21 @@ class Site(models.Model):
         related_name="children",
         verbose_name=_("parent site"),
         help_text=_("A room belongs to a station; a point to a station or a room; a station has none."),
+    )
+    # The station the site belongs to (itself for a station), derived from the parent chain by save() and
+    # bulk_create: "every site of a station" is one indexed equality instead of an OR over the parent and the
+    # grandparent, which no index answers (issue 15). Never edited by hand. Typed as never empty when read: it is
+    # empty only inside save() of a new station (and on an unsaved site).
+    # DO_NOTHING: a station references itself, which PROTECT would refuse to delete; `parent` (PROTECT) already
+    # keeps a station with rooms or points from being deleted, and with them every row that names it here.
+    station: models.ForeignKey[Site | None, Site] = models.ForeignKey(  # type: ignore[misc]  # see above
+        "self",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="network_sites",
+        verbose_name=_("station"),
     )
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=80, unique=True, help_text=_("Stable: printed posters link to it."))
@@ -194,7 +234,8 @@ class Site(models.Model):
         "Area", blank=True, related_name="sites", verbose_name=_("areas served")
     )
 
-    history = HistoricalRecords()
+    # `station` is derived from `parent`, which the history already keeps.
+    history = HistoricalRecords(excluded_fields=["station"])
     objects = SiteQuerySet.as_manager()
 
     class Meta:
@@ -226,10 +267,40 @@ class Site(models.Model):
                 condition=Q(deputies_per_shift__gte=1, deputies_per_shift__lte=20),
                 name="site_deputies_per_shift_range",
             ),
+            # A station is its own station (empty only inside save(), between the insert that gives it its id and
+            # the update that points it at itself); a room or point belongs to another site, a station. That the
+            # station is the top of the site's own parent chain is kept by save() and checked by the tests.
+            models.CheckConstraint(
+                condition=Q(kind=SiteKind.STATION) & (Q(station__isnull=True) | Q(station=F("id")))
+                | (~Q(kind=SiteKind.STATION) & Q(station__isnull=False) & ~Q(station=F("id"))),
+                name="site_station_is_the_top_of_the_chain",
+            ),
+        ]
+        indexes = [
+            # The pages that list a district's stations, and a station's rooms and points, by kind and name.
+            models.Index(fields=["district", "kind", "town", "name"], name="site_district_kind_idx"),
+            models.Index(fields=["station", "kind", "name"], name="site_station_kind_idx"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived data, not a business rule: `station` must always equal the top of the parent chain, whoever
+        # saves the site (a service, the admin, a test), so it is kept here. A site moved to another station takes
+        # the rooms and points under it along.
+        existing = self.pk is not None
+        self._derive_station()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "station" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "station"]
+        super().save(*args, **kwargs)
+        if self.station_id is None:  # a new station: its own id is known only now
+            Site.objects.filter(pk=self.pk).update(station=F("pk"))
+            self.station_id = self.pk
+        if existing:  # compared with the rows, not with what full_clean() already derived on this instance
+            below = Site.objects.filter(Q(parent_id=self.pk) | Q(parent__parent_id=self.pk))
+            below.exclude(station_id=self.station_id).update(station_id=self.station_id)
 
     def get_absolute_url(self) -> str:
         return reverse("stations:site_detail", kwargs={"slug": self.slug})
@@ -239,6 +310,7 @@ class Site(models.Model):
         # otherwise report the district as missing before clean() gets the chance.
         if self.district_id is None and self.parent is not None:
             self.district_id = self.parent.district_id
+        self._derive_station()  # before the constraints are validated, as save() will store it
         super().clean_fields(exclude)
 
     def clean(self) -> None:
@@ -266,19 +338,19 @@ class Site(models.Model):
         if self.pk is not None and self.kind == SiteKind.POINT and self.children.exists():
             raise ValidationError({"kind": _("A site with rooms or points under it cannot become a point.")})
 
+    def _derive_station(self) -> None:
+        if self.parent_id is None:
+            self.station_id = self.pk
+        else:
+            parent = self.parent
+            assert parent is not None
+            self.station_id = parent.station_id or parent.pk
+
     @property
     def accepts_online(self) -> bool:
         return self.is_active and any(
             site.is_online for site in (self, self.parent, self.parent and self.parent.parent) if site
         )
-
-    @property
-    def station(self) -> Site:
-        """The station this site belongs to (itself for a station)."""
-        site = self
-        while site.parent is not None:
-            site = site.parent
-        return site
 
 
 class AreaKind(models.TextChoices):
@@ -383,6 +455,10 @@ class Deputy(models.Model):
         verbose_name = _("deputy")
         verbose_name_plural = _("deputies")
         ordering = ["name"]
+        indexes = [
+            # /deputies/ pages through the active deputies by name (150,000 in a province).
+            models.Index(fields=["name", "id"], condition=Q(is_active=True), name="deputy_active_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

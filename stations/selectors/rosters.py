@@ -11,7 +11,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import formats
 
 from stations.clock import local_date, local_time
-from stations.models import Attendance, Deputy, Duty, DutyShift, Site
+from stations.models import Attendance, Deputy, Duty, DutyShift, Site, SiteKind
 from stations.models.rosters import DutyShiftQuerySet, month_day
 from stations.planning.rosters import Fairness, assess_fairness
 
@@ -74,7 +74,7 @@ def shifts_with_duties(queryset: DutyShiftQuerySet) -> DutyShiftQuerySet:
     """Shifts with their site (and its parents, for grouping by station) and deputies, in a fixed number of
     queries however many shifts there are."""
     duties = Duty.objects.select_related("deputy", "substitute").order_by("deputy__name", "pk")
-    return queryset.select_related("roster__site__parent__parent").prefetch_related(
+    return queryset.select_related("roster__site__parent__parent", "roster__site__station").prefetch_related(
         Prefetch("duties", queryset=duties),
         Prefetch("duties__deputy__mandates"),
     )
@@ -92,7 +92,9 @@ def deputies_for_station(station: Site) -> QuerySet[Deputy]:
 
 def with_children(site: Site) -> QuerySet[Site]:
     """The site and every active room and point below it (the hierarchy is at most three deep)."""
-    return Site.objects.active().filter(Q(pk=site.pk) | Q(parent_id=site.pk) | Q(parent__parent_id=site.pk))
+    if site.kind == SiteKind.STATION:
+        return Site.objects.active().under_station(site)
+    return Site.objects.active().filter(Q(pk=site.pk) | Q(parent_id=site.pk))
 
 
 @dataclass(frozen=True)

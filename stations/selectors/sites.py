@@ -3,12 +3,15 @@ number of queries whatever the number of sites, so public pages stay fast as the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from stations.models import Deputy, Mandate, Site, SiteKind
-from stations.models.sites import kind_rank
+from stations.models import Deputy, District, Mandate, Region, Site, SiteKind
+from stations.models.sites import SiteQuerySet, kind_rank, network_ordering
+from stations.paging import SELECT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,6 @@ class SiteNode:
         )
 
 
-REGION_FIELDS = ("name", "code", "level", "parent_id")
-
-
 def _tree_order(site: Site) -> tuple[int, str]:
     # Rooms before points (the model's default ordering sorts kinds alphabetically), then by slug: slugs are
     # written in pinyin, which gives the alphabetical order Chinese readers expect, where sorting the names
@@ -59,45 +59,95 @@ def _tree_order(site: Site) -> tuple[int, str]:
     return (kind_rank(site.kind), site.slug)
 
 
-def site_tree() -> list[SiteNode]:
-    """The active stations, each with its rooms and points (and the points under rooms), in two queries."""
-    sites = list(
+# The region chain above a district (county → city → province), read in the districts' own grouped query.
+_REGION_PATHS = ("district__region", "district__region__parent", "district__region__parent__parent")
+_REGION_FIELDS = ("id", "name", "code", "level")
+
+
+def _region_chain(row: dict[str, Any]) -> Region | None:
+    """The district's county region with its parents attached (so `ancestors` and the breadcrumbs need no query)."""
+    chain = [
+        Region(**{name: row.pop(f"{path}__{name}") for name in _REGION_FIELDS}) if row[f"{path}__id"] else None
+        for path in _REGION_PATHS
+    ]
+    for region, parent in zip(chain, chain[1:], strict=False):
+        if region is not None:
+            region.parent = parent
+    for path in _REGION_PATHS:
+        for name in _REGION_FIELDS:
+            row.pop(f"{path}__{name}", None)
+    return chain[0]
+
+
+def district_figures() -> list[DistrictFigures]:
+    """Every district with active sites, with its counts and its region chain, in one grouped query (the top of
+    /sites/ when the portal holds several districts)."""
+    rows = (
         Site.objects.active()
-        # The district's regions come in the same query: the tree links each district's region chain (issue 15).
-        .select_related("district__region__parent__parent")
-        .prefetch_related("areas")
-        .only(
-            "pk",
-            "kind",
-            "name",
-            "slug",
-            "town",
-            "parent_id",
-            "is_online",
-            "sector",
+        .values(
             "district_id",
             "district__name",
             "district__slug",
-            *(f"district__region{up}__{name}" for up in ("", "__parent", "__parent__parent") for name in REGION_FIELDS),
+            *(f"{path}__{name}" for path in _REGION_PATHS for name in _REGION_FIELDS),
         )
+        .annotate(
+            stations=Count("pk", filter=Q(kind=SiteKind.STATION)),
+            rooms=Count("pk", filter=Q(kind=SiteKind.ROOM)),
+            points=Count("pk", filter=Q(kind=SiteKind.POINT)),
+            online=Count("pk", filter=Q(is_online=True)),
+        )
+        .order_by("district__name", "district_id")
     )
-    nodes: dict[int | None, SiteNode] = {site.pk: SiteNode(site) for site in sorted(sites, key=_tree_order)}
-    roots: list[SiteNode] = []
-    for node in nodes.values():
-        parent = nodes.get(node.site.parent_id)
+    found = []
+    for row in rows:
+        district = District(pk=row.pop("district_id"), name=row.pop("district__name"), slug=row.pop("district__slug"))
+        district.region = _region_chain(row)
+        found.append(DistrictFigures(district, NetworkFigures(**row)))
+    return found
+
+
+@dataclass(frozen=True)
+class DistrictFigures:
+    district: District
+    figures: NetworkFigures
+
+
+def station_nodes(stations: Iterable[Site]) -> list[SiteNode]:
+    """The given stations (one page of them), each with its active rooms and points and the points under rooms,
+    in two queries (the sites, their areas) through the indexed `Site.station`, whatever the network's size."""
+    stations = list(stations)
+    sites = (
+        Site.objects.active()
+        .filter(station__in=[station.pk for station in stations])
+        .exclude(kind=SiteKind.STATION)
+        .prefetch_related("areas")
+        .only("pk", "kind", "name", "slug", "town", "parent_id", "station_id", "is_online", "sector", "is_active")
+    )
+    nodes: dict[int, SiteNode] = {station.pk: SiteNode(station) for station in stations}
+    children = sorted(sites, key=_tree_order)
+    nodes.update({site.pk: SiteNode(site) for site in children})
+    for site in children:
+        parent = nodes.get(site.parent_id) if site.parent_id is not None else None
         if parent is not None:
-            parent.children.append(node)
-        elif node.site.kind == SiteKind.STATION:
-            roots.append(node)
-        # A room or point under an inactive parent is left out: voters cannot reach the parent either.
-    roots.sort(key=lambda node: (node.site.district.name, node.site.district_id, _tree_order(node.site)))
-    return roots
+            parent.children.append(nodes[site.pk])
+        # A point under an inactive room is left out: voters cannot reach the room either.
+    return [nodes[station.pk] for station in stations]
 
 
-def search_sites(text: str) -> list[Site]:
-    """Sites whose name, town, or a village or community they serve matches the text; stations first."""
-    sites = Site.objects.active().search(text).select_related("parent", "parent__parent").prefetch_related("areas")
-    return sorted(sites, key=_tree_order)
+def district_stations(district: District) -> SiteQuerySet:
+    """The district's active stations in network order (by town, then name): what /sites/ pages through."""
+    return Site.objects.active().stations().filter(district=district).order_by("town", "name", "pk")
+
+
+def search_sites(text: str, *, district: District | None = None) -> SiteQuerySet:
+    """Sites whose name, town, or a village or community they serve matches the text, in network order (a page
+    at a time: the view paginates)."""
+    sites = Site.objects.active().search(text)
+    if district is not None:
+        sites = sites.filter(district=district)
+    return (
+        sites.select_related("parent", "parent__parent").prefetch_related("areas").order_by(*network_ordering(), "pk")
+    )
 
 
 def public_deputies() -> QuerySet[Deputy]:
@@ -138,3 +188,29 @@ def deputies_at(site: Site) -> QuerySet[Deputy]:
         .prefetch_related(Prefetch("mandates", queryset=Mandate.objects.order_by("term_start")))
         .order_by("name")
     )
+
+
+@dataclass(frozen=True)
+class OnlineChoice:
+    """The sites the opinion form's select offers, and why it offers no more."""
+
+    sites: list[Site]
+    too_many: bool  # more match than a select holds: narrow by district or name first
+
+
+def online_site_choice(*, text: str = "", district: District | None = None, around: Site | None = None) -> OnlineChoice:
+    """Sites taking opinions online for the opinion form's select: those of the station of `around` (the site a
+    link named), else those matching the name (and district), else all of them if they fit a select. One query,
+    at most SELECT_LIMIT + 1 rows, whatever the size of the network."""
+    sites = Site.objects.accepting_online()
+    if around is not None:
+        sites = sites.filter(station_id=around.station_id)
+    else:
+        if district is not None:
+            sites = sites.filter(district=district)
+        if text:
+            sites = sites.search(text)
+    found = list(sites.in_network_order().only("pk", "name", "town")[: SELECT_LIMIT + 1])
+    if len(found) > SELECT_LIMIT:
+        return OnlineChoice(sites=[], too_many=True)
+    return OnlineChoice(sites=found, too_many=False)

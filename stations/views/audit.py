@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from stations.forms.audit import AuditFilter
 from stations.models.audit import MIN_RETENTION_DAYS, AuditEntry
+from stations.paging import bounded_page
 from stations.policy import can_view_audit_log, requires
 
 PAGE_SIZE = 50
@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 def audit_log(request: HttpRequest) -> HttpResponse:
     # Entries carry the actor's name, so the page needs no join: a count and one page of rows.
     filters = AuditFilter(request.GET or None, queryset=AuditEntry.objects.all())
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = bounded_page(filters.qs, PAGE_SIZE, request.GET.get("page"))
     return render(
         request,
         "stations/audit/audit_log.html",

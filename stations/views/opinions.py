@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -19,10 +18,12 @@ from stations import throttle
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_time
 from stations.forms.deputies import VoterAnswerForm
-from stations.forms.opinions import ACTION_FORMS, OpinionFilter, OpinionSubmitForm, TrackForm
+from stations.forms.opinions import ACTION_FORMS, OnlineSitePicker, OpinionFilter, OpinionSubmitForm, TrackForm
 from stations.forms.records import ThemesTagForm
-from stations.models import Opinion, OpinionAction, OpinionEvent, Site
+from stations.models import District, Opinion, OpinionAction, OpinionEvent, Site
+from stations.paging import bounded_page
 from stations.policy import can_review_important_opinions, opinion_for_user, staff_required, visible_opinions
+from stations.selectors.sites import OnlineChoice, online_site_choice
 from stations.services import opinions as services
 from stations.services.records import themes_available
 
@@ -49,9 +50,12 @@ def opinion_create(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         initial = {}
         slug = request.GET.get("site")
-        if slug:
-            initial["site"] = Site.objects.accepting_online().filter(slug=slug).first()
-        return render(request, "stations/opinions/new.html", {"form": OpinionSubmitForm(initial=initial)})
+        chosen = Site.objects.accepting_online().filter(slug=slug).first() if slug else None
+        if chosen is not None:
+            initial["site"] = chosen
+        context = _site_picker(request, around=chosen)
+        form = OpinionSubmitForm(initial=initial, offered=context["choice"].sites)
+        return render(request, "stations/opinions/new.html", {"form": form, **context})
 
     try:
         hit = throttle.throttle_take(
@@ -60,11 +64,14 @@ def opinion_create(request: HttpRequest) -> HttpResponse:
     except throttle.Throttled as refused:
         return _too_many(request, refused)
 
-    form = OpinionSubmitForm(request.POST)
+    posted_pk = _int(request.POST.get("site"))
+    posted = Site.objects.accepting_online().filter(pk=posted_pk).first() if posted_pk is not None else None
+    picker = _site_picker(request, around=posted)
+    form = OpinionSubmitForm(request.POST, offered=picker["choice"].sites)
     if form.is_spam:
         # The hit stays counted: a bot that fills the hidden field runs into the rate limit like any other.
         form.add_error(None, _("Your opinion could not be accepted. Please reload the page and try again."))
-        return render(request, "stations/opinions/new.html", {"form": form}, status=400)
+        return render(request, "stations/opinions/new.html", {"form": form, **picker}, status=400)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -85,7 +92,27 @@ def opinion_create(request: HttpRequest) -> HttpResponse:
             return redirect("stations:opinion_submitted")
     # A form with errors is not a submission: give the slot back so that typing mistakes cost nothing.
     throttle.throttle_release(hit)
-    return render(request, "stations/opinions/new.html", {"form": form}, status=400)
+    return render(request, "stations/opinions/new.html", {"form": form, **picker}, status=400)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def _site_picker(request: HttpRequest, *, around: Site | None) -> dict[str, Any]:
+    """The picker above the opinion form (`?q=`, `?district=`) and the sites it leaves for the form's select."""
+    districts = list(District.objects.order_by("name", "pk"))
+    picker = OnlineSitePicker(request.GET, districts=districts)
+    text, district = "", None
+    if picker.is_valid():
+        text = picker.cleaned_data["q"].strip()
+        slug = picker.cleaned_data.get("district") or ""
+        district = next((each for each in districts if each.slug == slug), None)
+    narrowing = bool(text or district)
+    choice = online_site_choice(text=text, district=district, around=None if narrowing else around)
+    if around is not None and around not in choice.sites:  # the site a link or the form named stays offered
+        choice = OnlineChoice(sites=[around, *choice.sites], too_many=choice.too_many)
+    return {"picker": picker, "choice": choice, "narrowed": narrowing or around is not None}
 
 
 @never_cache
@@ -188,7 +215,7 @@ def track_answer(request: HttpRequest, code: str) -> HttpResponse:
 def staff_opinion_list(request: HttpRequest) -> HttpResponse:
     scoped = visible_opinions(request.user).select_related("site", "handling_body")
     filters = OpinionFilter(request.GET or None, queryset=scoped, request=request)
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = bounded_page(filters.qs, PAGE_SIZE, request.GET.get("page"))
     # The filter panel stays open while any filter is set.
     context = {"filters": filters, "page": page, "query": any(key != "page" for key in request.GET)}
     if can_review_important_opinions(request.user):

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 
 from stations.calendars import build_calendar
 from stations.forms.rosters import ScheduleFilterForm
-from stations.models import CalendarFeed, Deputy, DutyShift, Site
+from stations.models import CalendarFeed, Deputy, District, DutyShift, Site
 from stations.models.sites import LEVEL_ORDER
+from stations.paging import bounded_page
 from stations.portal import portal_url
 from stations.selectors.rosters import shifts_with_duties
 from stations.selectors.schedule import (
@@ -44,22 +45,53 @@ FEED_PAST_DAYS = 92
 # a station's slug, the same for everybody in the town).
 TOWN_COOKIE = "schedule_town"
 TOWN_COOKIE_AGE = 365 * 24 * 3600
-# Queries that ask for the district-wide list (kept as printed posters and old links point at them).
-DISTRICT_FILTERS = ("date", "site", "deputy")
+# Queries that ask for a day's list or a site's or deputy's receptions (kept as printed posters and old links
+# point at them); `town` and `district` alone choose the town.
+DAY_FILTERS = ("date", "site", "deputy")
+# A day's receptions a page at a time: a district holds hundreds of sites, a province ten thousand (issue 15).
+SHIFTS_PER_PAGE = 30
+# Towns (or districts) to choose from, a page at a time; Nanhu's 15 towns fit one page.
+TOWNS_PER_PAGE = 30
+
+
+def _district(request: HttpRequest, districts: list[District]) -> District | None:
+    """`?district=<slug>` (404 when unknown), else the only district of a portal that holds one."""
+    slug = request.GET.get("district", "")
+    if slug:
+        found = next((district for district in districts if district.slug == slug), None)
+        if found is None:
+            raise Http404
+        return found
+    return districts[0] if len(districts) == 1 else None
 
 
 @require_GET
 def schedule(request: HttpRequest) -> HttpResponse:
     """Opens on the voter's town: its next reception day (a town chooser first, the town remembered in a
-    cookie); `?date=` (the whole district that day), `?site=<slug>`, `?deputy=<slug>` as before."""
-    if not any(key in request.GET for key in DISTRICT_FILTERS):
-        return _town_schedule(request)
-    form = ScheduleFilterForm(request.GET)
-    form.is_valid()  # a bad date shows its error next to the field; the other filters still apply
-    data = form.cleaned_data
-    site = get_object_or_404(Site.objects.active(), slug=data["site"]) if data.get("site") else None
+    cookie); `?date=` a day's receptions in a district, a town or at a site (a page at a time), `?site=<slug>`,
+    `?deputy=<slug>` their coming receptions."""
+    districts = list(District.objects.order_by("name", "pk"))
+    if not any(key in request.GET for key in DAY_FILTERS):
+        return _town_schedule(request, districts)
+    raw = ScheduleFilterForm(request.GET)
+    raw.is_valid()  # a bad date shows its error next to the field; the other filters still apply
+    data = raw.cleaned_data
+    site = (
+        get_object_or_404(Site.objects.active().select_related("district"), slug=data["site"])
+        if data.get("site")
+        else None
+    )
+    town = (
+        get_object_or_404(Site.objects.active().stations().select_related("district"), slug=data["town"])
+        if data.get("town") and not site
+        else None
+    )
     deputy = get_object_or_404(Deputy.objects.active(), slug=data["deputy"]) if data.get("deputy") else None
+    district = site.district if site else town.district if town else _district(request, districts)
+    form = ScheduleFilterForm(request.GET, district=district)
+    form.is_valid()
     day = data.get("date")
+    page = None
 
     if day is None and (site or deputy):
         # A site's or a deputy's own schedule: their coming receptions rather than one day.
@@ -76,9 +108,16 @@ def schedule(request: HttpRequest) -> HttpResponse:
         queryset = shifts_on_day(day)
         if site:
             queryset = queryset.filter(roster__site=site)
+        elif town:
+            queryset = queryset.filter(roster__site__station=town)
+        elif district:
+            queryset = queryset.filter(roster__site__district=district)
+        elif not deputy:
+            queryset = queryset.none()  # several districts and none chosen: the page asks for one
         if deputy:
             queryset = queryset.filter(pk__in=duties_of(deputy).values("pk"))
-        shifts = list(queryset)
+        page = bounded_page(queryset, SHIFTS_PER_PAGE, request.GET.get("page"))
+        shifts = list(page.object_list)
         mode = "day"
     next_day = next_reception_day() if mode == "day" and not shifts else None
     return render(
@@ -87,9 +126,13 @@ def schedule(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "site": site,
+            "town": town,
+            "district": district,
+            "districts": districts if district is None and not (site or deputy) else [],
             "deputy": deputy,
             "day": day,
             "mode": mode,
+            "page": page,
             "shifts": shifts,
             "groups": group_by_station(shifts) if mode == "day" and not site else [],
             "next_day": next_day if next_day != day else None,
@@ -98,15 +141,35 @@ def schedule(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _town_schedule(request: HttpRequest) -> HttpResponse:
-    """`/schedule/` and `?town=<station slug>`: the chosen town's next reception day, or the town chooser."""
+def _town_schedule(request: HttpRequest, districts: list[District]) -> HttpResponse:
+    """`/schedule/` and `?town=<station slug>`: the chosen town's next reception day, or the town chooser (the
+    towns of one district: `?district=` or the district of the town chosen, when the portal holds several)."""
     asked = "town" in request.GET
     slug = request.GET.get("town", "") if asked else request.COOKIES.get(TOWN_COOKIE, "")
-    all_towns = towns()
-    station = next((town for town in all_towns if town.slug == slug), None) if slug else None
+    district = _district(request, districts)
+    station = None
+    town_list: list[Site] = []
+    if district is not None:
+        town_list = towns(district)
+        station = next((town for town in town_list if town.slug == slug), None) if slug else None
+    elif slug:  # several districts: the town names its own
+        station = Site.objects.active().stations().filter(slug=slug).select_related("district").first()
+        if station is not None:
+            district = station.district
+            town_list = towns(district)
     if asked and slug and station is None:
         raise Http404  # a stale printed link says so plainly; a stale cookie is simply forgotten
-    context: dict[str, Any] = {"towns": all_towns, "station": station, "mode": "town", "district_day": None}
+    # The chooser: a page of towns (a select too while they fit one page), a page of districts before that.
+    towns_page = bounded_page(town_list, TOWNS_PER_PAGE, request.GET.get("page"))
+    context: dict[str, Any] = {
+        "towns": towns_page.object_list,
+        "towns_page": towns_page,
+        "district": district,
+        "districts": bounded_page(districts, TOWNS_PER_PAGE, request.GET.get("page")) if len(districts) > 1 else [],
+        "station": station,
+        "mode": "town",
+        "district_day": None,
+    }
     if station is not None:
         day, shifts = next_day_in_town(station)
         context.update({"day": day, "shifts": shifts, "groups": []})
@@ -178,7 +241,7 @@ def deputy_private_calendar(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def site_poster(request: HttpRequest, slug: str) -> HttpResponse:
     """The A4 wall poster of a site: its deputies, the year's reception days, and a QR code to its page."""
-    site = get_object_or_404(Site.objects.active().select_related("parent__parent"), slug=slug)
+    site = get_object_or_404(Site.objects.active().select_related("station"), slug=slug)
     year = roster_year_for(site)
     if request.GET.get("year", "").isdigit():
         year = int(request.GET["year"])

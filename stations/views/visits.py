@@ -8,7 +8,6 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +31,7 @@ from stations.forms.visits import (
     visit_initial,
 )
 from stations.models import Assignment, Deputy, DutyShift, Site, Visit
+from stations.paging import bounded_page
 from stations.planning.visits import choose_site
 from stations.policy import (
     can_change_visit,
@@ -277,7 +277,8 @@ def _record_book_filter(request: HttpRequest) -> VisitFilter:
 def visit_list(request: HttpRequest) -> HttpResponse:
     """The record book: newest first, filtered, searched, paginated; voters' data masked."""
     filterset = _record_book_filter(request)
-    page = Paginator(record_book(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted up to a bound: a province's record book holds millions of visits.
+    page = bounded_page(record_book(filterset.qs), PAGE_SIZE, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
