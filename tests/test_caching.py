@@ -472,6 +472,16 @@ NOT_CACHED = {
     "stations:track_detail": "a voter's own opinion (no-store)",
     "set_language": "a redirect that sets a cookie",
     "media": "files, served with their own validators",
+    "stations:display_switch": "a form post that sets the display cookie",
+    "stations:track_answer": "a voter's own answer about their own opinion",
+    # A deputy's own pages (/me/): signed in, never cached; the private calendar is the deputy's alone.
+    "stations:deputy_home": "a signed-in deputy's own page",
+    "stations:deputy_activity_add": "a signed-in deputy's form post",
+    "stations:deputy_calendar_feed": "a signed-in deputy's form post",
+    "stations:deputy_swap_request": "a signed-in deputy's form",
+    "stations:deputy_unavailable_add": "a signed-in deputy's form post",
+    "stations:deputy_unavailable_delete": "a signed-in deputy's form post",
+    "stations:deputy_private_calendar": "one deputy's private feed behind a revocable token",
 }
 
 

@@ -163,7 +163,7 @@ def site_with_relations(slug: str) -> Site | None:
     site = (
         Site.objects.active()
         # The district's region chain too (the breadcrumbs go up to the province), in the same query.
-        .select_related("district__region__parent__parent", "parent", "parent__parent")
+        .select_related("district__region__parent__parent", "parent", "parent__parent", "station")
         .prefetch_related(
             "areas",
             Prefetch(
