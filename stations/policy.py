@@ -361,8 +361,8 @@ def region_for_user(user: User, key: str) -> Region:
 
 
 def can_decide_swaps(user: User) -> bool:
-    """The page of deputies' swap requests: station heads (their station's) and district administrators."""
-    return role_of(user) in (Role.STATION_HEAD, Role.DISTRICT_ADMIN)
+    """The page of deputies' swap requests: station heads (their station's) and administrators (their districts')."""
+    return role_of(user) in ADMIN_ROLES | {Role.STATION_HEAD}
 
 
 def can_view_audit_log(user: User) -> bool:
@@ -414,10 +414,10 @@ def can_use_admin_by_role(user: User) -> bool:
 
 
 def can_manage_themes(user: User, *, district: District, stations: list[Site] | None = None) -> bool:
-    """Choose a year's activity themes: a district administrator for the district or any of its stations; a
-    station head for their own station only (a theme with `stations` naming just it)."""
-    if is_district_admin(user):
-        return True
+    """Choose a year's activity themes: an administrator (district, city or province) for a district they
+    administer or any of its stations; a station head for their own station only (a theme naming just it)."""
+    if is_administrator(user):
+        return administers_district(user, district.pk)
     if role_of(user) != Role.STATION_HEAD:
         return False
     own = station_of(user)
@@ -431,8 +431,8 @@ def can_manage_themes(user: User, *, district: District, stations: list[Site] | 
 
 
 def can_choose_themes(user: User) -> bool:
-    """The page where a year's themes are chosen: district administrators and station heads."""
-    return role_of(user) in {Role.DISTRICT_ADMIN, Role.STATION_HEAD}
+    """The page where a year's themes are chosen: administrators and station heads."""
+    return role_of(user) in ADMIN_ROLES | {Role.STATION_HEAD}
 
 
 # Kinds of spreadsheet a role may import (stations.imports.kinds): the district's administrators anything in

@@ -646,6 +646,12 @@ REGIONAL_EXCEPTIONS: dict[tuple[str, str, str], int | Redirect] = {
     ("stations:region_detail", GET, "hal"): 200,
     # hal cannot choose the 金星 room: the form comes back with the error, as it does for charlie.
     ("stations:visit_create", POST, "hal"): 200,
+    # ...nor pair a deputy with a voter there (the form's site choice, as for charlie).
+    ("stations:pairing_create", POST, "hal"): 400,
+    # A swap request of the 金星 room is outside hal's districts.
+    ("stations:swap_request_decide", POST, "hal"): 404,
+    # gus administers two districts: a theme without stations must say which (the form asks).
+    ("stations:staff_themes", POST, "gus"): 400,
 }
 
 

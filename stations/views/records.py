@@ -30,13 +30,15 @@ from stations.forms.stats import roster_year_choices, year_choices, year_from
 from stations.models import District, Theme
 from stations.models.sites import network_ordering
 from stations.policy import (
+    User,
     activity_deputy_for_user,
+    admin_districts,
     can_choose_themes,
     can_mark_attendance,
     can_record_activity,
     can_reveal_paired_voter,
     deputy_record_for_user,
-    is_district_admin,
+    is_administrator,
     opinion_for_user,
     pairing_for_user,
     sees_paired_voter_in_full,
@@ -65,13 +67,19 @@ def _add_errors(form: Form, error: ValidationError) -> None:
 # --- themes ---------------------------------------------------------------------------------------------------
 
 
+def _only_district(user: User) -> District | None:
+    """The district a district-wide theme is for: the administrator's own, when they administer just one."""
+    districts = list(admin_districts(user)[:2])
+    return districts[0] if len(districts) == 1 else None
+
+
 @staff_required
 def staff_themes(request: HttpRequest) -> HttpResponse:
     """The year's activity themes of the user's stations; administrators and station heads add themes."""
     years = roster_year_choices()
     year = year_from(request.GET, years)
     own = station_of(request.user)
-    admin = is_district_admin(request.user)
+    admin = is_administrator(request.user)
     form = None
     if can_choose_themes(request.user):
         stations_choice = visible_stations(request.user) if admin else None
@@ -80,29 +88,36 @@ def staff_themes(request: HttpRequest) -> HttpResponse:
             if form.is_valid():
                 data = form.cleaned_data
                 chosen = list(data.get("stations") or []) if admin else ([own] if own is not None else [])
-                district = chosen[0].district if chosen else (own.district if own else District.objects.first())
+                district = chosen[0].district if chosen else (own.district if own else _only_district(request.user))
                 if district is None:
-                    raise Http404
-                try:
-                    theme = services.theme_create(
-                        actor=Actor.from_request(request),
-                        district=district,
-                        year=data["year"],
-                        name=data["name"],
-                        description=data["description"],
-                        stations=chosen,
+                    # An administrator of several districts names the stations (a district-wide theme is chosen
+                    # by that district's own administrator, or with all its stations ticked).
+                    form.add_error(
+                        "stations", _("Choose the stations the theme is for: you administer several districts.")
                     )
-                except ValidationError as error:
-                    _add_errors(form, error)
                 else:
-                    messages.success(request, _("The theme “%(name)s” was added.") % {"name": theme.name})
-                    return redirect(f"{request.path}?year={theme.year}")
+                    try:
+                        theme = services.theme_create(
+                            actor=Actor.from_request(request),
+                            district=district,
+                            year=data["year"],
+                            name=data["name"],
+                            description=data["description"],
+                            stations=chosen,
+                        )
+                    except ValidationError as error:
+                        _add_errors(form, error)
+                    else:
+                        messages.success(request, _("The theme “%(name)s” was added.") % {"name": theme.name})
+                        return redirect(f"{request.path}?year={theme.year}")
         else:
             form = ThemeForm(initial={"year": year}, stations=stations_choice)
     elif request.method == "POST":
         raise PermissionDenied
     themes = Theme.objects.of_year(year).prefetch_related("stations")
-    if not admin:
+    if admin:
+        themes = themes.filter(district__in=admin_districts(request.user))
+    else:
         themes = themes.for_station(own) if own is not None else themes.none()
     return render(
         request,
