@@ -11,7 +11,7 @@ from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now
 from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
 from stations.forms.stats import StatsForm, public_form, roster_year_choices, year_from
-from stations.models import AbsenceReason, District
+from stations.models import AbsenceReason
 from stations.models.sites import network_ordering
 from stations.policy import (
     can_view_deputy_attendance,
@@ -20,7 +20,7 @@ from stations.policy import (
     staff_required,
 )
 from stations.selectors import stats
-from stations.selectors.stats import DEFINITIONS, TERMS, Scope
+from stations.selectors.stats import DEFINITIONS, TERMS
 from stations.stats_tables import public_table, staff_tables, to_xlsx
 
 
@@ -31,10 +31,12 @@ def public_stats(request: HttpRequest) -> HttpResponse:
     period = None
     if form.is_valid():
         period = form.period()
-        for district in District.objects.order_by("name"):
-            figures = stats.headline(scope=Scope.for_district(district), period=period)
-            rows = stats.stations_figures(district=district, period=period)
-            tables.append(public_table(district_figures=figures, district_name=district.name, station_rows=rows))
+        for found in stats.districts_figures(period=period):
+            tables.append(
+                public_table(
+                    district_figures=found.figures, district_name=found.district.name, station_rows=found.stations
+                )
+            )
     return render(
         request,
         "stations/stats/public.html",
