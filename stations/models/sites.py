@@ -115,6 +115,19 @@ class SiteQuerySet(models.QuerySet["Site"]):
         rooms = Site.objects.filter(parent_id=station.pk).values("pk")
         return self.filter(Q(pk=station.pk) | Q(parent_id=station.pk) | Q(parent_id__in=rooms))
 
+    def ids_under_station(self, station: Site) -> models.QuerySet[Site, Any]:
+        """The ids of the station, its rooms and their points, as a subquery for `site__in=` on large tables:
+        three index look-ups joined by UNION ALL, which PostgreSQL estimates at their true size (a dozen rows)
+        and so reaches visits and opinions through their per-site indexes. `under_station()`'s OR with a
+        subquery is estimated at half the network, and the statistics' queries then scanned the whole table."""
+        rooms = Site.objects.filter(parent_id=station.pk).order_by().values("pk")
+        return (
+            self.filter(pk=station.pk)
+            .order_by()
+            .values("pk")
+            .union(rooms, Site.objects.filter(parent_id__in=rooms).order_by().values("pk"), all=True)
+        )
+
     def search(self, text: str) -> SiteQuerySet:
         """Sites whose name, town, or served village/community matches the text."""
         text = text.strip()

@@ -506,6 +506,9 @@ def _in_scope(scope: Scope | None, site_path: str) -> Q:
         # A join on the site's district lets the planner start from the district's sites and use the per-site
         # indexes of visits and opinions, like a station's scope.
         return Q(**{f"{site_path}__district": scope.district})
+    if scope.kind == ScopeKind.STATION:
+        assert scope.site is not None  # a station's scope always names it (Scope.for_station)
+        return Q(**{f"{site_path}__in": Site.objects.ids_under_station(scope.site)})
     return Q(**{f"{site_path}__in": _site_ids(scope)})
 
 
