@@ -159,13 +159,21 @@ def run_locust(path: str, cookie: str, args: argparse.Namespace, base: str, out:
     subprocess.run(command, env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(f"{prefix}_stats.csv", newline="") as handle:
         row = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
+
+    def number(column: str) -> float:
+        # "N/A" when no request finished within the time: the page is slower than the run.
+        try:
+            return float(row[column])
+        except ValueError:
+            return float("nan")
+
     return {
-        "requests": float(row["Request Count"]),
-        "failures": float(row["Failure Count"]),
-        "rps": float(row["Requests/s"]),
-        "p50": float(row["50%"]),
-        "p95": float(row["95%"]),
-        "size": float(row["Average Content Size"]),
+        "requests": number("Request Count"),
+        "failures": number("Failure Count"),
+        "rps": number("Requests/s"),
+        "p50": number("50%"),
+        "p95": number("95%"),
+        "size": number("Average Content Size"),
     }
 
 
@@ -236,7 +244,7 @@ def main() -> None:
             results.append((who, path, found))
             print(
                 f"  {who:<6} {path:<40} {found['rps']:8.1f} req/s  p50 {found['p50']:7.0f} ms  "
-                f"p95 {found['p95']:7.0f} ms  {int(found['failures'])} failed",
+                f"p95 {found['p95']:7.0f} ms  {found['failures']:.0f} failed",
                 flush=True,
             )
     finally:
@@ -256,7 +264,7 @@ def main() -> None:
     for who, path, r in results:
         print(
             f"| {who} | `{path}` | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-            f"{int(r['failures'])}/{int(r['requests'])} | {r['size'] / 1024:.0f} | {100 * r['rps'] / healthz:.1f} % |"
+            f"{r['failures']:.0f}/{r['requests']:.0f} | {r['size'] / 1024:.0f} | {100 * r['rps'] / healthz:.1f} % |"
         )
 
 
