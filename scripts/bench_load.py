@@ -10,7 +10,8 @@ is taken out of its environment), signs in a station's staff and a district admi
 second factor with the generated accounts' known TOTP key), runs `locust --headless -u 50 -r 10 -t <s>s`
 once per page (scripts/locustfile.py: every client asks for the page again and again, no pause; at most
 `--max-requests` requests), then prints for each page the throughput, p50, p95, failures and the ratio of its
-throughput to `/healthz`'s in the same run, and stops gunicorn. Only 127.0.0.1.
+throughput to `/healthz`'s in the same run, and stops gunicorn. gunicorn is restarted before each page, so that
+requests a slow page left queued are not served during the next page's run. Only 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -190,20 +191,47 @@ def wait_until_up(base: str, gunicorn: subprocess.Popen[bytes]) -> None:
     sys.exit("gunicorn did not answer /healthz")
 
 
-def drain(base: str, *, most: float = 180.0) -> None:
-    """Wait until gunicorn is idle again: requests a slow page left queued (the clients gone) would otherwise be
-    served during the next page's run and count against it."""
-    deadline = time.monotonic() + most
-    while time.monotonic() < deadline:
-        start = time.monotonic()
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=most) as response:
-                response.read()
-        except OSError:
-            pass
-        if time.monotonic() - start < 0.2:
+class Server:
+    """gunicorn on 127.0.0.1, started afresh for each page: the requests a slow page leaves queued (its clients
+    gone) die with the old workers instead of being served during the next page's run."""
+
+    def __init__(self, args: argparse.Namespace, base: str) -> None:
+        self.args, self.base = args, base
+        self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
+        self.env.setdefault("DEBUG", "false")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "liaison.wsgi:application",
+                "--bind",
+                f"{HOST}:{self.args.port}",
+                "--workers",
+                str(self.args.workers),
+                "--timeout",
+                str(self.args.timeout),
+                "--graceful-timeout",
+                "1",
+                "--log-level",
+                "error",
+            ],
+            cwd=ROOT,
+            env=self.env,
+        )
+        wait_until_up(self.base, self.process)
+
+    def stop(self) -> None:
+        if self.process is None:
             return
-        time.sleep(1)
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
 
 
 def main() -> None:
@@ -228,35 +256,19 @@ def main() -> None:
         staff, admin = [p for p in args.pages if p in staff], [p for p in args.pages if p in admin]
     subprocess.run([str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True)
     base = f"http://{HOST}:{args.port}"
-    server_env = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
-    server_env.setdefault("DEBUG", "false")
-    gunicorn = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "liaison.wsgi:application",
-            "--bind",
-            f"{HOST}:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--timeout",
-            str(args.timeout),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=server_env,
-    )
+    server = Server(args, base)
     out = Path(tempfile.mkdtemp(prefix="bench_load_"))
     results: list[tuple[str, str, dict[str, float]]] = []
     try:
-        wait_until_up(base, gunicorn)
+        server.start()
         staff_cookie = Session(base).sign_in("bench-staff-1", PASSWORD)
         admin_cookie = Session(base).sign_in("bench-admin-1", PASSWORD, BENCH_TOTP_KEY)
         plan = [("public", p, "") for p in public]
         plan += [("staff", p, staff_cookie) for p in staff]
         plan += [("admin", p, admin_cookie) for p in admin]
         for who, path, cookie in plan:
-            drain(base)
+            server.stop()
+            server.start()
             found = run_locust(path, cookie, args, base, out)
             results.append((who, path, found))
             print(
@@ -265,11 +277,7 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        try:
-            gunicorn.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            gunicorn.kill()
+        server.stop()
         shutil.rmtree(out, ignore_errors=True)
     healthz = next(r["rps"] for who, p, r in results if p == "/healthz") or 1.0
     print(
