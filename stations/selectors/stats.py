@@ -470,13 +470,6 @@ GROUPS: dict[str, dict[str, Any]] = {
         "opinions": _station_of("site"),
         "duties": _station_of("shift__roster__site"),
     },
-    # Internal: the public page's figures of every district at once (districts_figures).
-    "district": {
-        "shifts": F("roster__site__district"),
-        "visits": F("site__district"),
-        "opinions": F("site__district"),
-        "duties": F("shift__roster__site__district"),
-    },
     "site": {
         "shifts": F("roster__site"),
         "visits": F("site"),
@@ -789,7 +782,7 @@ def districts_figures(*, period: Period, today: dt.date | None = None) -> list[D
     of the year twice."""
     today = today or local_today()
     by_station = _compute(None, period, "station", today)
-    medians = median_days(opinions_in(None, period), GROUPS["district"]["opinions"])
+    medians = median_days(opinions_in(None, period), F("site__district"))
     rows: dict[int, list[Row]] = {}
     stations = Site.objects.filter(kind=SiteKind.STATION).order_by(*network_ordering())
     for pk, name, district_id in stations.values_list("pk", "name", "district_id"):
