@@ -17,6 +17,7 @@ from stations.selectors.stats import (
     breakdown,
     deputy_attendance,
     deputy_record,
+    districts_figures,
     headline,
     stations_figures,
 )
@@ -236,6 +237,27 @@ def test_the_site_breakdown_lists_the_station_its_rooms_and_points_in_order(year
     for row in rows:
         site = Site.objects.get(pk=row.key)
         assert_same(row.figures, count_by_hand(Scope.for_site(site), Period.year(2025)))
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.slug)
+def test_every_districts_figures_in_one_pass_equal_each_districts_own(year, district, period):
+    """The public page's all-districts pass (grouped by district and by station) gives, for each district, the
+    same figures as its own headline and station breakdown, and nothing of one district leaks into another."""
+    from stations.models import District
+
+    other = District.objects.create(name="秀洲区", slug="xiuzhou", code="XZ")
+    site = Site.objects.create(district=other, kind="station", name="新城街道代表联络站", slug="xz-s", town="新城街道")
+    shift = make_shift(site, local(2025, 5, 20))
+    visit = make_visit(site, local(2025, 5, 20, 10), shift=shift, people=4)
+    make_opinion(site, local(2025, 5, 20, 10, 30), visit=visit)
+    found = districts_figures(period=period, today=TODAY)
+    assert [item.district for item in found] == list(District.objects.order_by("name"))
+    for item in found:
+        assert item.figures == headline(scope=Scope.for_district(item.district), period=period, today=TODAY)
+        own = stations_figures(district=item.district, period=period, today=TODAY)
+        assert [(row.key, row.label, row.figures) for row in item.stations] == [
+            (row.key, row.label, row.figures) for row in own
+        ]
 
 
 def test_the_station_breakdown_rolls_rooms_and_points_up_into_their_station(year, district, station, other_station):

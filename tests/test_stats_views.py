@@ -353,3 +353,37 @@ def test_attendance_table_shows_next_years_published_roster_in_december(client, 
     assert f'<option value="{next_year}" selected>' in response.text
     row = next(r for r in page_tables(response.text)["attendance-table"] if r[0] == "明年值班")
     assert row[3] == "1"  # one duty scheduled
+
+
+def test_public_stats_queries_do_not_grow_with_the_number_of_districts(
+    client, year, district, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from stations.models import District
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(PUBLIC_STATS, {"year": 2025}).status_code == 200
+        return len(captured)
+
+    def add_district(n: int) -> None:
+        other = District.objects.create(name=f"第{n}区", slug=f"district-{n}", code=f"D{n}")
+        for k in range(2):
+            site = Site.objects.create(
+                district=other, kind=SiteKind.STATION, name=f"第{k}镇代表联络站", slug=f"d{n}-s{k}", town=f"第{k}镇"
+            )
+            make_visit(site, local(2025, 4, 20, 10), shift=make_shift(site, local(2025, 4, 20)), people=n + 1)
+
+    # Two districts open on the smallest region holding both (the whole portal here): one row per district.
+    add_district(0)
+    before = count_queries()
+    for n in range(1, 12):
+        add_district(n)
+    assert count_queries() == before
+    with django_assert_max_num_queries(16):
+        response = client.get(PUBLIC_STATS, {"year": 2025})
+    # Every district has its row, the new ones with their own voters.
+    for n in range(12):
+        assert f"第{n}区" in response.text

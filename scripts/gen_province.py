@@ -1,0 +1,493 @@
+#!/usr/bin/env python
+"""Generate a province on PostgreSQL for the load benchmark and the figures at scale (issue 15).
+
+At `--scale 1`: 100 districts of 100 sites each (10 stations, 60 rooms, 30 points), 150,000 deputies (15 per
+site, one mandate and one assignment each), this year's published rosters (a reception on the 20th of every
+month at every site, two deputies on duty, attendance marked for the shifts already held), 2,000,000 visits
+(60 % at a reception, the rest walk-ins, calls and deputies' visits) and 1,000,000 opinions (5 in 6 raised at a
+visit, the rest sent online) in every state of their handling, plus the benchmark's accounts. `--scale 0.1`
+is a tenth of everything (10 districts).
+
+A bulk generator, not the portal's door: it inserts rows directly with `bulk_create` in batches (STYLE.md lets
+benchmarks do that and say so). No audit entries, no history rows, no handling steps (OpinionEvent): an opinion
+closed without a recorded answer counts as "resolved" (see the README's Figures). The database keeps its CHECK
+constraints and foreign keys on; the rows pass the models' `full_clean()` (tests/test_gen_province.py runs it
+on a sample of every model at a tiny scale).
+
+    su postgres -c "createdb -O liaison_owner liaison_bench_province"
+    export DATABASE_URL=postgres://liaison:liaison@127.0.0.1:5432/liaison_bench_province
+    export DATABASE_OWNER_URL=postgres://liaison_owner:liaison_owner@127.0.0.1:5432/liaison_bench_province
+    .venv/bin/python scripts/gen_province.py --scale 0.1
+
+It migrates the database (as the owner), refuses a database that already holds districts, inserts as the
+runtime role, then runs ANALYZE as the owner. Prints rows/s per table and the total time.
+
+Accounts (password `bench-password` for all, printed at the end): `bench-staff-<n>` station staff at the
+first station of district n, `bench-admin-<n>` district administrators with a confirmed TOTP device whose
+key is `BENCH_TOTP_KEY` (so that the load benchmark can compute the second factor; never a real key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liaison.settings")
+
+BATCH = 5000
+PASSWORD = "bench-password"
+# The benchmark admins' TOTP key (hex, 20 bytes): public on purpose, for a generated database only.
+BENCH_TOTP_KEY = "3132333435363738393031323334353637383930"
+ADMIN_ACCOUNTS = 8  # one per concurrent admin client: a TOTP code is accepted once per device and step
+
+# One district at scale 1: 10 stations with 6 rooms each, a point under each of 3 rooms per station.
+STATIONS_PER_DISTRICT = 10
+ROOMS_PER_STATION = 6
+POINTS_PER_STATION = 3
+DEPUTIES_PER_SITE = 15
+DUTIES_PER_SHIFT = 2
+VISITS_PER_SITE = 200  # 2,000,000 over 10,000 sites
+OPINIONS_PER_SITE = 100  # 1,000,000
+HANDLING_BODIES = 200
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国志红玉梅海燕晓东云飞春雷文斌新民"
+
+
+@dataclass
+class Report:
+    """Rows inserted and seconds spent per table, printed as rows/s."""
+
+    out: Callable[[str], None] = print
+    started: float = field(default_factory=time.perf_counter)
+    lines: list[tuple[str, int, float]] = field(default_factory=list)
+
+    def timed(self, table: str, insert: Callable[[], int]) -> int:
+        start = time.perf_counter()
+        rows = insert()
+        seconds = time.perf_counter() - start
+        self.lines.append((table, rows, seconds))
+        self.out(f"{table:<16} {rows:>10,} rows {seconds:8.1f} s {rows / max(seconds, 1e-6):>10,.0f} rows/s")
+        return rows
+
+    def total(self) -> None:
+        rows = sum(n for _t, n, _s in self.lines)
+        seconds = time.perf_counter() - self.started
+        self.out(f"{'total':<16} {rows:>10,} rows {seconds:8.1f} s {rows / max(seconds, 1e-6):>10,.0f} rows/s")
+
+
+def batched(items: Iterator[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
+
+
+def generate(
+    *,
+    scale: float,
+    year: int | None = None,
+    seed: int = 2026,
+    districts: int | None = None,
+    now: dt.datetime | None = None,
+    out: Callable[[str], None] = print,
+) -> Report:
+    """Insert the province. `districts` overrides the scaled number of districts (the sites per district stay
+    100, so a district's figures look the same at every scale)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from stations.clock import LOCAL_TZ
+    from stations.models import (
+        AbsenceReason,
+        Assignment,
+        Attendance,
+        Category,
+        Channel,
+        Deputy,
+        District,
+        Duty,
+        DutyShift,
+        HandlingBody,
+        Level,
+        Mandate,
+        Membership,
+        Opinion,
+        Region,
+        RegionLevel,
+        Role,
+        Roster,
+        Satisfaction,
+        Site,
+        SiteKind,
+        Source,
+        State,
+        Visit,
+        VisitDeputy,
+    )
+
+    now = now or timezone.now()
+    local_now = now.astimezone(LOCAL_TZ)
+    year = year or local_now.year
+    rng = random.Random(seed)
+    report = Report(out=out)
+    n_districts = districts if districts is not None else max(1, round(100 * scale))
+    if District.objects.exists():
+        raise SystemExit("the database already holds districts: give the generator an empty one")
+
+    # --- the network ---------------------------------------------------------------------------------------
+    # Regions: one province (a code no real province has), a city for every ten districts, and each district's
+    # county-level region under its city, as a province's portal holds them.
+    province = Region.objects.create(name="基准省", code="990000000000", level=RegionLevel.PROVINCE)
+    cities = Region.objects.bulk_create(
+        Region(name=f"第{c + 1:02d}市", code=f"99{c + 1:02d}00000000", level=RegionLevel.CITY, parent=province)
+        for c in range((n_districts + 9) // 10)
+    )
+    counties = Region.objects.bulk_create(
+        Region(
+            name=f"第{n + 1:03d}区",
+            code=f"99{n // 10 + 1:02d}{n % 10 + 1:02d}000000",
+            level=RegionLevel.COUNTY,
+            parent=cities[n // 10],
+        )
+        for n in range(n_districts)
+    )
+    district_rows = [
+        District(name=f"第{n + 1:03d}区", slug=f"d{n + 1:03d}", code=f"D{n + 1:03d}", region=counties[n])
+        for n in range(n_districts)
+    ]
+    report.timed("district", lambda: len(District.objects.bulk_create(district_rows)))
+
+    stations: list[Site] = []
+    rooms: list[Site] = []
+    points: list[Site] = []
+
+    def insert_sites() -> int:
+        for district in district_rows:
+            for k in range(STATIONS_PER_DISTRICT):
+                town = f"{district.name}第{k + 1}镇"
+                stations.append(
+                    Site(
+                        district=district,
+                        kind=SiteKind.STATION,
+                        name=f"{town}代表联络站",
+                        slug=f"{district.slug}-s{k + 1}",
+                        town=town,
+                        address=f"{town}人民路{k + 1}号",
+                        phone=f"0573-8{rng.randint(1000000, 9999999)}",
+                        is_online=True,
+                    )
+                )
+        Site.objects.bulk_create(stations, batch_size=BATCH)
+        for station in stations:
+            for j in range(ROOMS_PER_STATION):
+                rooms.append(
+                    Site(
+                        district=station.district,
+                        kind=SiteKind.ROOM,
+                        parent=station,
+                        name=f"{station.town}第{j + 1}村代表联络室",
+                        slug=f"{station.slug}-r{j + 1}",
+                        town=station.town,
+                    )
+                )
+        Site.objects.bulk_create(rooms, batch_size=BATCH)
+        for s, station in enumerate(stations):
+            for j in range(POINTS_PER_STATION):
+                room = rooms[s * ROOMS_PER_STATION + j]
+                points.append(
+                    Site(
+                        district=station.district,
+                        kind=SiteKind.POINT,
+                        parent=room,
+                        name=f"{room.name[:-5]}企业联络点",
+                        slug=f"{room.slug}-p1",
+                        town=station.town,
+                        sector="enterprise",
+                    )
+                )
+        Site.objects.bulk_create(points, batch_size=BATCH)
+        return len(stations) + len(rooms) + len(points)
+
+    report.timed("site", insert_sites)
+    sites = [*stations, *rooms, *points]
+
+    site_deputies: dict[int, list[Deputy]] = {}
+
+    def insert_deputies() -> int:
+        rows = []
+        for site in sites:
+            for k in range(DEPUTIES_PER_SITE):
+                rows.append(
+                    Deputy(
+                        district=site.district,
+                        name=person_name(rng),
+                        slug=f"{site.slug}-d{k + 1}",
+                        gender=rng.choice("fm"),
+                        occupation="",
+                    )
+                )
+        Deputy.objects.bulk_create(rows, batch_size=BATCH)
+        for index, site in enumerate(sites):
+            site_deputies[site.pk] = rows[index * DEPUTIES_PER_SITE : (index + 1) * DEPUTIES_PER_SITE]
+        return len(rows)
+
+    report.timed("deputy", insert_deputies)
+    levels = [Level.TOWN, Level.TOWN, Level.DISTRICT, Level.CITY, Level.PROVINCE]
+    term_start = dt.date(year - 3, 1, 1)
+
+    def insert_mandates() -> int:
+        made = 0
+        for batch in batched(
+            Mandate(deputy=d, level=levels[n % len(levels)], term_start=term_start)
+            for n, d in enumerate(d for ds in site_deputies.values() for d in ds)
+        ):
+            made += len(Mandate.objects.bulk_create(batch))
+        return made
+
+    report.timed("mandate", insert_mandates)
+
+    def insert_assignments() -> int:
+        made = 0
+        rows = (
+            Assignment(deputy=d, site_id=pk, since=term_start)
+            for pk, deputies in site_deputies.items()
+            for d in deputies
+        )
+        for batch in batched(rows):
+            made += len(Assignment.objects.bulk_create(batch))
+        return made
+
+    report.timed("assignment", insert_assignments)
+
+    # --- this year's rosters ------------------------------------------------------------------------------
+    published = dt.datetime(year - 1, 12, 1, 10, tzinfo=LOCAL_TZ)
+    rosters = [Roster(site=site, year=year, published_at=published) for site in sites]
+    report.timed("roster", lambda: len(Roster.objects.bulk_create(rosters, batch_size=BATCH)))
+    shifts: list[DutyShift] = [
+        DutyShift(
+            roster=roster,
+            start=dt.datetime(year, month, 20, 9, tzinfo=LOCAL_TZ),
+            end=dt.datetime(year, month, 20, 11, 30, tzinfo=LOCAL_TZ),
+        )
+        for roster in rosters
+        for month in range(1, 13)
+    ]
+    report.timed("dutyshift", lambda: len(DutyShift.objects.bulk_create(shifts, batch_size=BATCH)))
+    site_of_roster = {roster.pk: roster.site_id for roster in rosters}
+    past_shifts: dict[int, list[DutyShift]] = {}
+    for shift in shifts:
+        if shift.end <= now:
+            past_shifts.setdefault(site_of_roster[shift.roster_id], []).append(shift)
+    attendance = [Attendance.PRESENT] * 8 + [Attendance.ABSENT, Attendance.SUBSTITUTED]
+    reasons = list(AbsenceReason.values)
+
+    def duty_rows() -> Iterator[Duty]:
+        for shift in shifts:
+            pool = site_deputies[site_of_roster[shift.roster_id]]
+            month = shift.start.astimezone(LOCAL_TZ).month
+            for k in range(DUTIES_PER_SHIFT):
+                state = rng.choice(attendance) if shift.end <= now else Attendance.UNMARKED
+                yield Duty(
+                    shift=shift,
+                    deputy=pool[(month * DUTIES_PER_SHIFT + k) % len(pool)],
+                    attendance=state,
+                    absence_reason=rng.choice(reasons) if state == Attendance.ABSENT else "",
+                    substitute=pool[(month * DUTIES_PER_SHIFT + 5) % len(pool)]
+                    if state == Attendance.SUBSTITUTED
+                    else None,
+                )
+
+    report.timed("duty", lambda: sum(len(Duty.objects.bulk_create(b)) for b in batched(duty_rows())))
+
+    # --- accounts -----------------------------------------------------------------------------------------
+    User = get_user_model()
+
+    def insert_accounts() -> int:
+        made = 0
+        hashed = make_password(PASSWORD)  # hashed once: a hash costs a third of a second by design
+        with transaction.atomic():
+            for n in range(len(district_rows)):
+                station = stations[n * STATIONS_PER_DISTRICT]
+                user = User.objects.create(username=f"bench-staff-{n + 1}", password=hashed)
+                Membership.objects.create(user=user, role=Role.STAFF, station=station)
+                made += 1
+            for n in range(ADMIN_ACCOUNTS):
+                user = User.objects.create(username=f"bench-admin-{n + 1}", password=hashed, is_staff=True)
+                # The province's administrator: every district below it (policy.admin_districts).
+                Membership.objects.create(user=user, role=Role.PROVINCE_ADMIN, region=province)
+                TOTPDevice.objects.create(user=user, name="benchmark", key=BENCH_TOTP_KEY, confirmed=True)
+                made += 1
+        return made
+
+    report.timed("user", insert_accounts)
+    recorder = User.objects.get(username="bench-staff-1")
+
+    # --- the record book ----------------------------------------------------------------------------------
+    # Below one district (scale < 0.01, the tests) the records per site shrink instead.
+    per_site = min(1.0, 100 * scale)
+    visits_per_site = max(1, round(VISITS_PER_SITE * per_site))
+    year_start = dt.datetime(year, 1, 1, tzinfo=LOCAL_TZ)
+    year_end = min(dt.datetime(year + 1, 1, 1, tzinfo=LOCAL_TZ), now - dt.timedelta(hours=1))
+    span = (year_end - year_start).total_seconds()
+    categories = list(Category.values)
+    other_channels = [Channel.WALK_IN, Channel.WALK_IN, Channel.PHONE, Channel.DEPUTY_VISIT]
+    weights = [4.0 if s.kind == SiteKind.STATION else 1.0 for s in sites]
+    total_visits = visits_per_site * len(sites)
+    opinion_sources: list[tuple[int, int, dt.datetime]] = []  # (visit, site, when) of visits that raise one
+    total_opinions = OPINIONS_PER_SITE * total_visits // VISITS_PER_SITE
+    from_visits = total_opinions * 5 // 6
+
+    def visit_rows() -> Iterator[Visit]:
+        for site in rng.choices(sites, weights=weights, k=total_visits):
+            held = past_shifts.get(site.pk)
+            if held and rng.random() < 0.6:
+                shift: DutyShift | None = rng.choice(held)
+                when = shift.start + dt.timedelta(minutes=rng.randint(0, 149))
+                channel = Channel.RECEPTION_DAY
+            else:
+                shift = None
+                when = year_start + dt.timedelta(seconds=rng.uniform(0, span))
+                channel = rng.choice(other_channels)
+            yield Visit(
+                site=site,
+                occurred_at=when,
+                shift=shift,
+                visitor_name=person_name(rng),
+                visitor_phone=f"13{rng.randint(100000000, 999999999)}",
+                area_text=f"{site.town}第{rng.randint(1, 6)}村",
+                people=rng.choice([1, 1, 1, 1, 2, 3, 12]),
+                channel=channel,
+                category=rng.choice(categories),
+                summary="反映村道路灯损坏、夜间出行不便，希望尽快维修。",
+                recorded_by=recorder,
+            )
+
+    present_rows = [0]
+
+    def insert_visits() -> int:
+        made = 0
+        for batch in batched(visit_rows()):
+            Visit.objects.bulk_create(batch)
+            present = []
+            for visit in batch:
+                if visit.shift is not None:
+                    present.append(VisitDeputy(visit=visit, deputy=site_deputies[visit.site_id][0]))
+                if len(opinion_sources) < from_visits and rng.random() < from_visits / total_visits * 1.05:
+                    opinion_sources.append((visit.pk, visit.site_id, visit.occurred_at))
+            VisitDeputy.objects.bulk_create(present)
+            present_rows[0] += len(present)
+            made += len(batch)
+        return made
+
+    report.timed("visit", insert_visits)
+    report.lines.append(("visitdeputy", present_rows[0], 0.0))
+    out(f"{'visitdeputy':<16} {present_rows[0]:>10,} rows (inserted with the visits, timed with them)")
+
+    bodies = [HandlingBody(name=f"承办单位{n + 1:03d}") for n in range(max(12, round(HANDLING_BODIES * scale)))]
+    report.timed("handlingbody", lambda: len(HandlingBody.objects.bulk_create(bodies)))
+    station_ids = [s.pk for s in stations]
+    code_of_site = {s.pk: s.district.code for s in sites}
+    # Opinions registered in the last 50 days have not got far yet: the handling body has a month to reply.
+    recent = now - dt.timedelta(days=50)
+    late_states = [State.REFERRED, State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED, State.CLOSED]
+    early_states = [State.REGISTERED, State.ACCEPTED, State.NOT_ACCEPTED, State.REFERRED]
+    satisfaction = [Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY, Satisfaction.UNSATISFIED]
+
+    def opinion_rows() -> Iterator[Opinion]:
+        for n in range(total_opinions):
+            if n < len(opinion_sources):
+                visit_id, site_id, registered = opinion_sources[n]
+                visit: int | None = visit_id
+                source = Source.RECEPTION
+            else:
+                visit, site_id, source = None, rng.choice(station_ids), Source.ONLINE
+                registered = year_start + dt.timedelta(seconds=rng.uniform(0, span))
+            if registered > recent:
+                state = rng.choice(early_states)
+            else:
+                state = rng.choice(late_states + [State.NOT_ACCEPTED, State.ACCEPTED])
+            referred = state in (State.REFERRED, State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
+            replied = state in (State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
+            replied_at = registered + dt.timedelta(days=rng.uniform(3, 40)) if replied else None
+            code = code_of_site[site_id]
+            yield Opinion(
+                reference=f"{code}-{year}-{n + 1:07d}",
+                tracking_code=f"BENCH{n + 1:09d}",
+                site_id=site_id,
+                visit_id=visit,
+                source=source,
+                category=rng.choice(categories),
+                content="建议在村口增设公交站台，方便老人出行。",
+                state=state,
+                handling_body=rng.choice(bodies) if referred else None,
+                deadline=(registered + dt.timedelta(days=30)).date() if referred else None,
+                reply="已列入明年计划。" if replied else "",
+                registered_at=registered,
+                entered_at=registered,
+                replied_at=replied_at,
+                closed_at=replied_at + dt.timedelta(days=5) if state == State.CLOSED and replied_at else None,
+                satisfaction=rng.choice(satisfaction) if state == State.CLOSED else "",
+            )
+
+    report.timed("opinion", lambda: sum(len(Opinion.objects.bulk_create(b)) for b in batched(opinion_rows())))
+    report.total()
+    return report
+
+
+def analyze() -> None:
+    """ANALYZE as the tables' owner (the runtime role may not), so that the planner knows the new sizes."""
+    from django.db import connections
+
+    from stations.db_roles import owner_database
+
+    connection = connections[owner_database()]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="a fraction of the province (0.1: 10 districts)")
+    parser.add_argument("--districts", type=int, help="number of districts (default: 100 × scale)")
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    import django
+    from django.core.management import call_command
+    from django.db import connection
+
+    django.setup()
+    if connection.vendor != "postgresql":
+        print("warning: not PostgreSQL; the figures of issue 15 are for PostgreSQL", file=sys.stderr)
+    call_command("migrate", verbosity=0)
+    generate(scale=args.scale, districts=args.districts, seed=args.seed)
+    start = time.perf_counter()
+    analyze()
+    print(f"ANALYZE {time.perf_counter() - start:.1f} s")
+    print(f"accounts: bench-staff-1 … (station staff), bench-admin-1 … (district administrators); password {PASSWORD}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The province generator (scripts/gen_province.py) at a tiny scale: its rows are rows the models accept."""
+
+import datetime as dt
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from stations.clock import LOCAL_TZ
+from stations.models import (
+    Assignment,
+    Deputy,
+    District,
+    Duty,
+    DutyShift,
+    HandlingBody,
+    Mandate,
+    Membership,
+    Opinion,
+    Roster,
+    Site,
+    SiteKind,
+    State,
+    Visit,
+    VisitDeputy,
+)
+from stations.selectors.stats import Period, Scope, headline
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "gen_province.py"
+User = get_user_model()
+NOW = dt.datetime(2026, 11, 30, 8, 0, tzinfo=LOCAL_TZ)
+
+
+def load_generator():
+    spec = importlib.util.spec_from_file_location("gen_province", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("gen_province", module)  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def province(db):
+    generator = load_generator()
+    lines: list[str] = []
+    generator.generate(scale=0.0005, districts=2, now=NOW, out=lines.append)
+    return generator, lines
+
+
+def sample(model, n: int = 25):
+    return list(model.objects.order_by("?")[:n])
+
+
+def test_every_generated_model_passes_full_clean(province):
+    for model in (District, Site, Deputy, Mandate, Assignment, Roster, DutyShift, Duty, Visit, VisitDeputy):
+        rows = sample(model)
+        assert rows, model
+        for row in rows:
+            row.full_clean()
+    for opinion in sample(Opinion, 60):
+        opinion.full_clean()
+    for body in sample(HandlingBody):
+        body.full_clean()
+    for membership in Membership.objects.all():
+        membership.full_clean()
+
+
+def test_the_province_has_the_issue_shape_per_district(province):
+    _generator, lines = province
+    assert District.objects.count() == 2
+    district = District.objects.first()
+    sites = Site.objects.filter(district=district)
+    assert sites.count() == 100
+    assert sites.filter(kind=SiteKind.STATION).count() == 10
+    assert Deputy.objects.filter(district=district).count() == 1500
+    # Every site has this year's published roster with a reception on the 20th of each month.
+    assert Roster.objects.filter(year=2026, published_at__isnull=False).count() == 200
+    assert DutyShift.objects.count() == 200 * 12
+    # Shifts still to come are not marked; the ones held are.
+    assert not Duty.objects.filter(shift__start__gt=NOW).exclude(attendance="unmarked").exists()
+    assert not Duty.objects.filter(shift__end__lte=NOW, attendance="unmarked").exists()
+    assert not Visit.objects.filter(occurred_at__gt=NOW).exists()
+    assert Visit.objects.count() == 200 * 10
+    assert Opinion.objects.count() == 200 * 5
+    assert Opinion.objects.filter(visit__isnull=False).count() > Opinion.objects.filter(visit__isnull=True).count()
+    assert set(Opinion.objects.values_list("state", flat=True)) >= {State.REGISTERED, State.CLOSED}
+    # The generator reports each table it fills with its rate, then the total.
+    reported = {line.split()[0]: line for line in lines}
+    assert list(reported)[-1] == "total"
+    for table in ("site", "deputy", "duty", "visit", "opinion", "total"):
+        assert "rows/s" in reported[table]
+
+
+def test_the_generated_year_has_figures_and_the_bench_accounts_sign_in(province):
+    generator, _lines = province
+    figures = headline(scope=Scope.for_district(District.objects.first()), period=Period.year(2026), today=NOW.date())
+    assert figures.visits > 0 and figures.opinions > 0 and figures.present > 0 and figures.events_held > 0
+    staff = User.objects.get(username="bench-staff-1")
+    assert staff.check_password(generator.PASSWORD) and staff.membership.role == "staff"
+    admin = User.objects.get(username="bench-admin-1")
+    assert admin.check_password(generator.PASSWORD) and admin.membership.role == "province_admin"
+    assert admin.totpdevice_set.get().key == generator.BENCH_TOTP_KEY
+
+
+def test_the_generator_refuses_a_database_that_holds_districts(province):
+    generator, _lines = province
+    with pytest.raises(SystemExit):
+        generator.generate(scale=0.0005, districts=1, now=NOW, out=lambda line: None)
