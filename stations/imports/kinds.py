@@ -559,7 +559,12 @@ def _visit_row(values: dict[str, str], context: Context) -> RowResult:
     category = str(choice(values["category"], Category, "category")) if values.get("category") else Category.OTHER
     phone = parse_phone(values.get("visitor_phone", ""), "visitor_phone")
     results: RowResult = []
-    visit = Visit.objects.filter(site=site, occurred_at=occurred_at, visitor_name=visitor_name, summary=summary).first()
+    if context.batch is not None:
+        visit = context.batch.find_visit(site, occurred_at, visitor_name, summary)
+    else:
+        visit = Visit.objects.filter(
+            site=site, occurred_at=occurred_at, visitor_name=visitor_name, summary=summary
+        ).first()
     created = visit is None
     if visit is None:
         present, visiting = _deputy_lists(values.get("deputies", ""), context)

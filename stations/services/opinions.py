@@ -45,6 +45,7 @@ from stations.notifications import Notice, Recipient, notify
 from stations.phones import normalise_phone
 from stations.policy import can_enter_late, district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
+from stations.services.batch import atomic_service
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -78,7 +79,7 @@ def _next_reference(district: District, year: int) -> str:
     return f"{prefix}{number:05d}"
 
 
-@transaction.atomic
+@atomic_service
 def opinion_register(
     *,
     site: Site,
@@ -330,7 +331,8 @@ def _change(
     at = happened_at or now
     expected = opinion.version if expected_version is None else expected_version
     batch = actor.batch
-    with transaction.atomic():
+    # In an import each row has a savepoint of its own, which a refused step rolls back: no second one here.
+    with transaction.atomic(savepoint=batch is None):
         # An opinion this import wrote is held by the batch as saved, under the import's transaction: it is
         # not read and locked again (a copy is changed, so that a refused step leaves the held one as it was).
         held = batch.held(opinion) if batch is not None else None
@@ -343,13 +345,18 @@ def _change(
             # the bumped version and is refused instead of applying its step on top. On SQLite the IMMEDIATE
             # transaction (settings.py) serialises writers the same way.
             current = Opinion.objects.select_for_update().get(pk=opinion.pk)
+        before = held if held is not None else copy.copy(current) if batch is not None else current
         if current.version != expected:
             raise OpinionChanged(current)
         refusal = _refusal(current, action)
         if refusal is not None:
             raise TransitionNotAllowed(refusal, code="not_allowed")
         late = _check_step_time(
-            current, at=at, now=now, actor=actor, previous=batch.last_step(current) if held else None
+            current,
+            at=at,
+            now=now,
+            actor=actor,
+            previous=batch.last_step(current) if batch is not None and held is not None else None,
         )
         from_state = current.state
         if apply is not None:
@@ -366,7 +373,8 @@ def _change(
             # visit, reference and tracking code do not change in a step: only those queries are skipped.
             current.full_clean(exclude=["site", "visit", "handling_body"], validate_unique=False)
             current.skip_history_when_saving = True  # type: ignore[attr-defined]  # read by django-simple-history
-            current.save()
+            # Only the columns the step changed (the state, the version and the step's own fields).
+            current.save(update_fields=_changed_fields(before, current))
             del current.skip_history_when_saving  # type: ignore[attr-defined]
             batch.history(current, "~")
             batch.hold(current, step=(at, action))
@@ -405,6 +413,14 @@ def _change(
             # Only a voter who left an e-mail address is told (a record book typed up later has none).
             transaction.on_commit(partial(_notify_voter_of_change, event.pk))
     return current
+
+
+def _changed_fields(before: Opinion, after: Opinion) -> list[str]:
+    return [
+        field.attname
+        for field in Opinion._meta.concrete_fields
+        if not field.primary_key and getattr(before, field.attname) != getattr(after, field.attname)
+    ]
 
 
 def _required(text: str, message: StrOrPromise) -> str:

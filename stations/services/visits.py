@@ -21,7 +21,7 @@ from stations.planning.visits import Person, cleaned_fields, kept_present, plan_
 from stations.policy import can_enter_late, can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
-from stations.services.batch import ImportBatch
+from stations.services.batch import ImportBatch, atomic_service
 from stations.services.opinions import opinion_accept, opinion_register, opinions_follow_visit
 
 # The fields of a visit a user types; the service works out the rest (shift, area, who recorded it).
@@ -163,7 +163,7 @@ def _register_opinions(
     return registered
 
 
-@transaction.atomic
+@atomic_service
 def visit_create(
     *,
     site: Site,
@@ -222,6 +222,7 @@ def visit_create(
     visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
     if batch is not None:
         batch.history(visit, "+", m2m_model=Visit.history_deputies_model(), m2m=present)
+        batch.visit_written(visit)
     else:
         visit.record_version(history_type="+")
 
