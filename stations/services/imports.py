@@ -196,7 +196,7 @@ def records_import(
             "counts": result.totals(),
             "problems": result.problem_count,
             # A batched import writes this one entry for its records: how many of each action, and how many
-            # were entered late (the audit log's late-entry filter finds the import by "entered_late").
+            # of them were entered late (older than settings.LATE_ENTRY_DAYS when imported).
             **(
                 {"records": dict(batch.audited), **({"entered_late": batch.entered_late} if batch.entered_late else {})}
                 if batch is not None
