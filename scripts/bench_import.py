@@ -172,6 +172,7 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--opinions", type=int)
     parser.add_argument("--formats", default="xlsx,csv")
+    parser.add_argument("--workdir", help="where the generated files go (default /tmp/bench_import_<database>)")
     parser.add_argument(
         "--tracemalloc",
         action="store_true",
@@ -210,8 +211,9 @@ def main() -> None:
     Membership.objects.create(user=user, role=Role.DISTRICT_ADMIN)
 
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    tmp = Path("/tmp") / f"bench_import_{engine}"  # one folder per database, so two runs can go side by side
-    tmp.mkdir(exist_ok=True)
+    # One folder per database (or --workdir), so that runs can go side by side.
+    tmp = Path(args.workdir) if args.workdir else Path("/tmp") / f"bench_import_{engine}"
+    tmp.mkdir(parents=True, exist_ok=True)
     sites_csv = tmp / "bench_import_sites.csv"
     write_csv(sites_csv, site_rows())
     result, elapsed, _cpu_time, _peak, _rss = run_import(sites_csv, user=user)
