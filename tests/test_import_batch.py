@@ -163,3 +163,25 @@ def test_importing_more_visits_costs_a_small_constant_number_of_queries_a_row(di
     # the visit, the opinion, four steps' updates; versions, timeline and audit counted in bulk).
     per_row = (large - small) / 20
     assert per_row <= 9
+
+
+def test_visits_and_opinions_no_longer_held_are_read_again_by_the_rows_after_them(
+    district, room, bob, body, monkeypatch
+):
+    monkeypatch.setattr("stations.services.batch.HELD_MAX", 1)
+    rows = [
+        row(1, opinion="修路"),
+        row(2, steps=1),
+        row(1, opinion="修路", steps=2),  # visit 1 and its opinion again, both no longer held: steps taken
+        row(1, opinion="装路灯"),
+    ]
+
+    result = run(rows, district=district, user=bob)
+
+    assert result.saved and result.problems == []
+    assert result.totals()["visit"] == {"created": 2, "updated": 0, "unchanged": 2}
+    assert result.totals()["opinion"] == {"created": 3, "updated": 1, "unchanged": 0}
+    road = Opinion.objects.get(content="修路")
+    assert road.state == State.REFERRED
+    assert [event.action for event in road.events.all()] == ["register", "accept", "refer"]
+    assert [version.state for version in road.history.order_by("history_id")] == ["registered", "accepted", "referred"]
