@@ -25,6 +25,8 @@ from stations.privacy import mask_email, mask_name, mask_phone, redact_phones
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from stations.services.batch import ImportBatch
+
 
 def client_address(request: HttpRequest | None) -> str | None:
     """The client's IP address. Behind TRUSTED_PROXY_COUNT proxies it is the address the outermost trusted
@@ -57,12 +59,15 @@ def _masked(value: Any) -> Any:
 @dataclass(frozen=True)
 class Actor:
     """Who acts and from where. `user` is None for a voter on the public pages and for the system (a
-    management command, the demo); `address` is None when there is no client (the system, a test)."""
+    management command, the demo); `address` is None when there is no client (the system, a test). `batch`:
+    acting through an import of the record book (stations.services.batch), whose services share its look-ups
+    and whose audit entries are counted into the import's own entry."""
 
     user: User | None
     address: str | None = None
     # Who acts when it is no user: another system through the API ("api:<key name>"). Kept as the entry's name.
     label: str = ""
+    batch: ImportBatch | None = None
 
     @classmethod
     def from_request(cls, request: HttpRequest, *, user: User | None = None) -> Actor:
@@ -92,10 +97,16 @@ def audit(
     target: models.Model | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> AuditEntry | None:
     """Record one event. `changes` must already have personal data masked (see stations.privacy); as a
     second line of defence any phone number left in the summary or the changes (mobile, landline, any run of
-    7 or more digits, as on the pages: stations.privacy.redact_phones) is masked here."""
+    7 or more digits, as on the pages: stations.privacy.redact_phones) is masked here.
+
+    Acting through an import (`actor.batch`), the entry is counted instead: the import writes one entry for
+    the file with the counts by action and how many records were entered late."""
+    if actor.batch is not None:
+        actor.batch.audit(str(action), changes)
+        return None
     user = actor.user
     signed_in = user is not None and user.is_authenticated
     return AuditEntry.objects.create(

@@ -10,6 +10,7 @@ kind + the day it names; a visit by site + time + visitor's name + summary; an o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from stations.models import (
     Weekday,
 )
 from stations.services import network, opinions, rosters, visits
+from stations.services.batch import ImportBatch
 from stations.services.network import Outcome
 from stations.validators import normalise_phone, validate_phone
 
@@ -86,6 +88,7 @@ class Context:
     actor: Actor
     district: District
     sites: QuerySet[Site]
+    batch: ImportBatch | None = None
     site_cache: dict[str, Site] = field(default_factory=dict)
     deputy_cache: dict[str, Deputy] = field(default_factory=dict)
 
@@ -103,26 +106,38 @@ class Kind:
     field_columns: dict[str, str]
     # Whether a station head may import it (for their own station).
     station_level: bool = False
+    # Imported as one batch (stations.services.batch): look-ups once per file, history and timeline written in
+    # bulk, one audit entry for the file with the counts. The record book's kind, where the volume is.
+    batched: bool = False
 
 
 # --- reading cells -----------------------------------------------------------------------------------------
 
 
-def choice(value: str, choices: Any, column: str) -> str | int:
-    """A choice by its code, its Chinese label or its English label."""
+def _plain(text: str) -> str:
+    # "区级" and "区", "已解决" and "解决" name the same choice.
+    return text.strip().lower().removesuffix("级").removeprefix("已")
 
-    def plain(text: str) -> str:
-        # "区级" and "区", "已解决" and "解决" name the same choice.
-        return text.strip().lower().removesuffix("级").removeprefix("已")
 
-    wanted = plain(value)
-    for code, label in choices.choices:
+@functools.cache
+def _choice_names(choices: Any) -> dict[str, str | int]:
+    """Every name of every choice (code, Chinese and English label) → its code; built once per process (a
+    district-year's import reads a choice several times a row)."""
+    found: dict[str, str | int] = {}
+    for code, label in reversed(choices.choices):  # the first choice wins a name two share, as before
         names = {str(code).lower()}
         for language in ("zh-hans", "en"):
             with translation.override(language):
-                names.add(plain(str(label)))
-        if wanted in names:
-            return code
+                names.add(_plain(str(label)))
+        found.update(dict.fromkeys(names, code))
+    return found
+
+
+def choice(value: str, choices: Any, column: str) -> str | int:
+    """A choice by its code, its Chinese label or its English label."""
+    code = _choice_names(choices).get(_plain(value))
+    if code is not None:
+        return code
     allowed = "、".join(str(label) for _code, label in choices.choices)
     raise CellError(column, _("Not one of the allowed values: %(allowed)s.") % {"allowed": allowed})
 
@@ -544,7 +559,13 @@ def _visit_row(values: dict[str, str], context: Context) -> RowResult:
     category = str(choice(values["category"], Category, "category")) if values.get("category") else Category.OTHER
     phone = parse_phone(values.get("visitor_phone", ""), "visitor_phone")
     results: RowResult = []
-    visit = Visit.objects.filter(site=site, occurred_at=occurred_at, visitor_name=visitor_name, summary=summary).first()
+    if context.batch is not None:
+        visit = context.batch.find_visit(site, occurred_at, visitor_name, summary)
+    else:
+        visit = Visit.objects.filter(
+            site=site, occurred_at=occurred_at, visitor_name=visitor_name, summary=summary
+        ).first()
+    created = visit is None
     if visit is None:
         present, visiting = _deputy_lists(values.get("deputies", ""), context)
         visit = visits.visit_create(
@@ -566,12 +587,15 @@ def _visit_row(values: dict[str, str], context: Context) -> RowResult:
         results.append(("visit", Outcome.UNCHANGED))
     content = values.get("opinion", "").strip()
     if content:
-        results.extend(_opinion(values, visit, content, category, context))
+        results.extend(_opinion(values, visit, content, category, context, new_visit=created))
     return results
 
 
-def _opinion(values: dict[str, str], visit: Visit, content: str, category: str, context: Context) -> RowResult:
-    opinion = Opinion.objects.filter(visit=visit, content=content).first()
+def _opinion(
+    values: dict[str, str], visit: Visit, content: str, category: str, context: Context, *, new_visit: bool
+) -> RowResult:
+    # A visit this row created has no opinions yet: the natural-key look-up is needed only for an older one.
+    opinion = None if new_visit else Opinion.objects.filter(visit=visit, content=content).first()
     outcome = Outcome.UNCHANGED
     if opinion is None:
         opinion_category = (
@@ -621,7 +645,12 @@ def _steps(values: dict[str, str], opinion: Opinion, context: Context) -> int:
         taken += 1
     referred_at = _step_time(values, "referred_at")
     if referred_at is not None and done < 2:
-        body = HandlingBody.objects.filter(name=values.get("handling_body", "").strip()).first()
+        body_name = values.get("handling_body", "").strip()
+        body = (
+            context.batch.handling_body(body_name)
+            if context.batch is not None
+            else HandlingBody.objects.filter(name=body_name).first()
+        )
         if body is None:
             raise CellError("handling_body", _("No handling body of this name; add it in the admin first."))
         opinion = _dated(
@@ -728,6 +757,7 @@ VISITS = Kind(
         "__all__": "opinion",
     },
     station_level=True,
+    batched=True,
 )
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in (SITES, DEPUTIES, RULES, ROSTERS, VISITS)}

@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from stations.bounds import BoundsCheck, in_bounds, validate_in_bounds
 from stations.clock import local_today
+from stations.models.checks import PythonCheck
 from stations.models.sites import Site
 from stations.models.visits import Category, Visit
 
@@ -156,8 +157,10 @@ class Opinion(models.Model):
                 name="opinion_registered_at_in_bounds",
             ),
             BoundsCheck(condition=in_bounds("deadline"), name="opinion_deadline_in_bounds"),
-            models.CheckConstraint(
+            PythonCheck(
                 condition=Q(supervised=False) | Q(next_review__isnull=False),
+                holds=lambda opinion: not opinion.supervised or opinion.next_review is not None,
+                fields=["supervised", "next_review"],
                 name="opinion_supervision_has_review_date",
                 violation_error_message=_("Continued supervision needs a next review date."),
             ),

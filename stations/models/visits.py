@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from stations.bounds import BoundsCheck, in_bounds, validate_in_bounds
 from stations.clock import local_date
+from stations.models.checks import PythonCheck
 from stations.models.rosters import DutyShift
 from stations.models.sites import Area, Deputy, Site
 from stations.validators import validate_phone
@@ -148,8 +149,10 @@ class Visit(models.Model):
             BoundsCheck(
                 condition=in_bounds("occurred_at", moment=True, nullable=False), name="visit_occurred_at_in_bounds"
             ),
-            models.CheckConstraint(
+            PythonCheck(
                 condition=Q(people__gte=1, people__lte=MAX_PEOPLE),
+                holds=lambda visit: visit.people is None or 1 <= visit.people <= MAX_PEOPLE,
+                fields=["people"],
                 name="visit_people_range",
                 violation_error_message=_("The number of people must be between 1 and 500."),
             ),
@@ -176,6 +179,11 @@ class Visit(models.Model):
     def record_version(self, *, history_type: str = "~") -> None:
         """Write a history version now, with the deputies present as they are saved at this moment."""
         _visit_history.create_historical_record(self, history_type)
+
+    @staticmethod
+    def history_deputies_model() -> type[models.Model]:
+        """simple_history's table of the deputies present as copied into each version (imports write it in bulk)."""
+        return next(iter(_visit_history.m2m_models.values()))
 
     @property
     def is_archived(self) -> bool:

@@ -24,6 +24,7 @@ from stations.audit import Actor, AuditAction, audit
 from stations.imports.kinds import KINDS, CellError, Context, Kind, header_names, normalise_header, record_label
 from stations.imports.reader import Cell, FileRefused, rows
 from stations.models import District, Site
+from stations.services.batch import ImportBatch
 from stations.services.network import Outcome
 
 # Problems listed in full; beyond this the result says how many more there are.
@@ -144,6 +145,7 @@ def records_import(
     """Import one file of `kind` (found from the header when not given) into `district`, writing only to
     `sites` (the importer's scope) and only kinds in `kinds` (what the importer may import)."""
     result = ImportResult(dry_run=dry_run)
+    batch: ImportBatch | None = None
     try:
         stream_rows = rows(stream, name=name)
         header = next(stream_rows, None)
@@ -165,11 +167,18 @@ def records_import(
             result.add_problem(problem)
         if problems:
             return result
-        context = Context(actor=actor, district=district, sites=sites)
+        if chosen.batched:
+            batch = ImportBatch(user=actor.user)
+            actor = Actor(user=actor.user, address=actor.address, batch=batch)
+        context = Context(actor=actor, district=district, sites=sites, batch=batch)
         seen: dict[bytes, int] = {}
         with transaction.atomic():
             for number, cells in enumerate(stream_rows, start=2):
                 _import_row(chosen, number, cells, positions, context, seen, result)
+                if batch is not None:
+                    batch.flush()
+            if batch is not None:
+                batch.flush(force=True)
             result.saved = not dry_run and result.problem_count == 0
             if not result.saved:
                 transaction.set_rollback(True)
@@ -177,7 +186,7 @@ def records_import(
         result.add_problem(Problem(0, "", name, str(refused)))
     audit(
         action=IMPORT_ACTIONS.get(result.kind, AuditAction.IMPORT_VISITS),
-        actor=actor,
+        actor=Actor(user=actor.user, address=actor.address),
         summary=name[:100],
         changes={
             "kind": result.kind,
@@ -186,6 +195,13 @@ def records_import(
             "rows": result.rows,
             "counts": result.totals(),
             "problems": result.problem_count,
+            # A batched import writes this one entry for its records: how many of each action, and how many
+            # of them were entered late (older than settings.LATE_ENTRY_DAYS when imported).
+            **(
+                {"records": dict(batch.audited), **({"entered_late": batch.entered_late} if batch.entered_late else {})}
+                if batch is not None
+                else {}
+            ),
         },
     )
     return result
@@ -223,12 +239,19 @@ def _import_row(
         if column.required and not values.get(column.key, "").strip():
             result.add_problem(Problem(number, str(column.label), "", _("This column must be filled.")))
             return
+    batch = context.batch
+    if batch is not None:
+        batch.row_started()
     try:
         with transaction.atomic():
             for record, outcome in kind.handle(values, context):
                 result.count(record, outcome)
     except (CellError, ValidationError) as error:
+        if batch is not None:
+            batch.row_failed()
         for problem in _row_problems(kind, number, values, error):
             result.add_problem(problem)
     except PermissionDenied as error:
+        if batch is not None:
+            batch.row_failed()
         result.add_problem(Problem(number, "", "", str(error) or _("You may not import this kind of records.")))

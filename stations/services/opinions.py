@@ -8,6 +8,7 @@ the audit entry, and queues the notices for after the commit.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import secrets
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from stations.notifications import Notice, Recipient, notify
 from stations.phones import normalise_phone
 from stations.policy import can_enter_late, district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
+from stations.services.batch import atomic_service
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -78,7 +80,7 @@ def _next_reference(district: District, year: int) -> str:
     return f"{prefix}{number:05d}"
 
 
-@transaction.atomic
+@atomic_service
 def opinion_register(
     *,
     site: Site,
@@ -103,8 +105,10 @@ def opinion_register(
     if received > now:
         raise OpinionError(_("An opinion cannot be received in the future."), code="future")
     late = _refuse_late(received, site=site, actor=actor, now=now, field=None)
+    batch = actor.batch
+    year = local_time(received).year
     opinion = Opinion(
-        reference=_next_reference(site.district, local_time(received).year),
+        reference=batch.next_reference(site.district, year) if batch else _next_reference(site.district, year),
         tracking_code=new_tracking_code(),
         site=site,
         visit=visit,
@@ -119,9 +123,20 @@ def opinion_register(
         registered_at=received,
         entered_at=now,
     )
-    opinion.full_clean()
-    opinion.save()
-    OpinionEvent.objects.create(
+    if batch is None:
+        opinion.full_clean()
+        opinion.save()
+    else:
+        # The site and visit come from this transaction's look-ups, the reference from the batch's locked
+        # sequence and the tracking code is random (74 bits; the database's unique index stays the guard):
+        # the queries asking whether they exist or repeat are skipped; every other check runs.
+        opinion.full_clean(exclude=["site", "visit", "handling_body"], validate_unique=False)
+        opinion.skip_history_when_saving = True  # type: ignore[attr-defined]  # read by django-simple-history
+        opinion.save()
+        del opinion.skip_history_when_saving  # type: ignore[attr-defined]
+        batch.history(opinion, "+")
+        batch.hold(opinion, step=(received, OpinionAction.REGISTER))
+    event = OpinionEvent(
         opinion=opinion,
         action=OpinionAction.REGISTER,
         from_state="",
@@ -131,6 +146,10 @@ def opinion_register(
         entered_at=now,
         entered_late=late,
     )
+    if batch is None:
+        event.save()
+    else:
+        batch.defer(event)
     audit(
         action=AuditAction.OPINION_REGISTERED,
         actor=actor,
@@ -313,17 +332,34 @@ def _change(
     now = timezone.now()
     at = happened_at or now
     expected = opinion.version if expected_version is None else expected_version
-    with transaction.atomic():
-        # The row lock makes a second staff member's step wait until the first one commits; it then sees
-        # the bumped version and is refused instead of applying its step on top. On SQLite the IMMEDIATE
-        # transaction (settings.py) serialises writers the same way.
-        current = Opinion.objects.select_for_update().get(pk=opinion.pk)
+    batch = actor.batch
+    # In an import each row has a savepoint of its own, which a refused step rolls back: no second one here.
+    with transaction.atomic(savepoint=batch is None):
+        # An opinion this import wrote is held by the batch as saved, under the import's transaction: it is
+        # not read and locked again (a copy is changed, so that a refused step leaves the held one as it was).
+        held = batch.held(opinion) if batch is not None else None
+        if held is not None:
+            current = copy.copy(held)
+        else:
+            if batch is not None:
+                batch.flush(force=True)  # the steps' check reads its timeline
+            # The row lock makes a second staff member's step wait until the first one commits; it then sees
+            # the bumped version and is refused instead of applying its step on top. On SQLite the IMMEDIATE
+            # transaction (settings.py) serialises writers the same way.
+            current = Opinion.objects.select_for_update().get(pk=opinion.pk)
+        before = held if held is not None else copy.copy(current) if batch is not None else current
         if current.version != expected:
             raise OpinionChanged(current)
         refusal = _refusal(current, action)
         if refusal is not None:
             raise TransitionNotAllowed(refusal, code="not_allowed")
-        late = _check_step_time(current, at=at, now=now, actor=actor)
+        late = _check_step_time(
+            current,
+            at=at,
+            now=now,
+            actor=actor,
+            previous=batch.last_step(current) if batch is not None and held is not None else None,
+        )
         from_state = current.state
         if apply is not None:
             apply(current, at)
@@ -331,9 +367,20 @@ def _change(
         if transition is not None:
             current.state = transition.target
         current.version += 1
-        current.full_clean()
-        current.save()
-        event = OpinionEvent.objects.create(
+        if batch is None:
+            current.full_clean()
+            current.save()
+        else:
+            # In an import the handling body was looked up in this transaction and checked in use, the site,
+            # visit, reference and tracking code do not change in a step: only those queries are skipped.
+            current.full_clean(exclude=["site", "visit", "handling_body"], validate_unique=False)
+            current.skip_history_when_saving = True  # type: ignore[attr-defined]  # read by django-simple-history
+            # Only the columns the step changed (the state, the version and the step's own fields).
+            current.save(update_fields=_changed_fields(before, current))
+            del current.skip_history_when_saving  # type: ignore[attr-defined]
+            batch.history(current, "~")
+            batch.hold(current, step=(at, action))
+        event = OpinionEvent(
             opinion=current,
             action=action,
             from_state=from_state,
@@ -347,6 +394,10 @@ def _change(
             handling_body=current.handling_body if action in _BODY_ACTIONS else None,
             satisfaction=current.satisfaction if action == OpinionAction.CLOSE else "",
         )
+        if batch is None or (transition is not None and current.submitter_email):
+            event.save()  # the voter's notice names the event
+        else:
+            batch.defer(event)
         audit(
             action=AUDIT_ACTIONS[action],
             actor=actor,
@@ -367,6 +418,14 @@ def _change(
             # Only a voter who left an e-mail address is told (a record book typed up later has none).
             transaction.on_commit(partial(_notify_voter_of_change, event.pk))
     return current
+
+
+def _changed_fields(before: Opinion, after: Opinion) -> list[str]:
+    return [
+        field.attname
+        for field in Opinion._meta.concrete_fields
+        if not field.primary_key and getattr(before, field.attname) != getattr(after, field.attname)
+    ]
 
 
 def _required(text: str, message: StrOrPromise) -> str:
@@ -741,9 +800,17 @@ def _refuse_late(moment: dt.datetime, *, site: Site, actor: Actor, now: dt.datet
     return True
 
 
-def _check_step_time(current: Opinion, *, at: dt.datetime, now: dt.datetime, actor: Actor) -> bool:
+def _check_step_time(
+    current: Opinion,
+    *,
+    at: dt.datetime,
+    now: dt.datetime,
+    actor: Actor,
+    previous: tuple[dt.datetime, str] | None = None,
+) -> bool:
     """Refuse a step dated in the future, out of bounds, before the opinion was received or before the step
-    before it; return whether it is a late entry."""
+    before it (`previous`, its date and action, when the caller knows it: an import holding the opinion);
+    return whether it is a late entry."""
     try:
         validate_in_bounds(at)
     except ValidationError as error:
@@ -758,12 +825,14 @@ def _check_step_time(current: Opinion, *, at: dt.datetime, now: dt.datetime, act
             },
             code="before_received",
         )
-    previous = current.events.order_by("-at", "-pk").first()
-    if previous is not None and at < previous.at:
+    if previous is None:
+        event = current.events.order_by("-at", "-pk").first()
+        previous = (event.at, event.action) if event is not None else None
+    if previous is not None and at < previous[0]:
         raise OpinionError(
             {
                 "happened_at": _("A step cannot be dated before the step before it (“%(step)s”, %(date)s).")
-                % {"step": previous.get_action_display(), "date": _moment_text(previous.at)}
+                % {"step": OpinionAction(previous[1]).label, "date": _moment_text(previous[0])}
             },
             code="before_previous",
         )

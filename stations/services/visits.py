@@ -34,6 +34,7 @@ from stations.planning.visits import Person, cleaned_fields, kept_present, plan_
 from stations.policy import can_enter_late, can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
+from stations.services.batch import ImportBatch, atomic_service
 from stations.services.opinions import opinion_accept, opinion_register, opinions_follow_visit
 from stations.services.records import apply_themes
 
@@ -44,11 +45,14 @@ ARCHIVE_REASON_MAX = 100
 EDITABLE_FIELDS = ("site", "occurred_at", "visitor_name", "visitor_phone", "people", "channel", "category", "summary")
 
 
-def _resolve_village(*, site: Site, village: str) -> tuple[Area | None, str]:
+def _resolve_village(*, site: Site, village: str, batch: ImportBatch | None = None) -> tuple[Area | None, str]:
     """An area the site serves when the typed name is one of them (else one of the same town), else free text."""
     village = (village or "").strip()
     if not village:
         return None, ""
+    if batch is not None:
+        area = batch.area(site, village)
+        return (area, "") if area is not None else (None, village)
     area = site.areas.filter(name=village).first()
     if area is None:
         area = Area.objects.filter(district_id=site.district_id, town=site.town, name=village).first()
@@ -61,6 +65,7 @@ def _presence_rows(
     deputies: Iterable[Deputy],
     visiting_deputies: Iterable[Deputy],
     already_present: AbstractSet[int] = frozenset(),
+    batch: ImportBatch | None = None,
 ) -> tuple[dict[int, tuple[Deputy, bool]], list[str]]:
     """The deputies present with whether each is visiting, and the reasons to refuse the list, if any (the rules
     are `plan_presence`'s)."""
@@ -68,7 +73,7 @@ def _presence_rows(
     presence = plan_presence(
         deputies=[_person(deputy) for deputy in deputies],
         visiting_deputies=[_person(deputy) for deputy in visiting_deputies],
-        assigned=assigned_deputy_ids(site),
+        assigned=batch.assigned_deputy_ids(site) if batch is not None else assigned_deputy_ids(site),
         district=site.district_id,
         already_present=already_present,
     )
@@ -80,11 +85,16 @@ def _person(deputy: Deputy) -> Person:
     return Person(pk=deputy.pk, name=deputy.name, district=deputy.district_id)
 
 
-def _duty_rows(*, site: Site, shift: DutyShift | None) -> dict[int, tuple[Deputy, bool]]:
+def _duty_rows(
+    *, site: Site, shift: DutyShift | None, batch: ImportBatch | None = None
+) -> dict[int, tuple[Deputy, bool]]:
     if shift is None:
         return {}
-    assigned = assigned_deputy_ids(site)
-    return {deputy.pk: (deputy, deputy.pk not in assigned) for deputy in deputies_on_duty(shift)}
+    if batch is not None:
+        assigned, on_duty = batch.assigned_deputy_ids(site), batch.deputies_on_duty(shift)
+    else:
+        assigned, on_duty = assigned_deputy_ids(site), deputies_on_duty(shift)
+    return {deputy.pk: (deputy, deputy.pk not in assigned) for deputy in on_duty}
 
 
 def _late_entry_errors(visit: Visit, actor: Actor) -> list[str]:
@@ -103,11 +113,16 @@ def _late_entry_errors(visit: Visit, actor: Actor) -> list[str]:
     return []
 
 
-def _validate(visit: Visit, extra_errors: Mapping[str, list[str]]) -> None:
-    """Run the model's checks and ours together, so the form shows every problem at once."""
+def _validate(visit: Visit, extra_errors: Mapping[str, list[str]], *, batch: ImportBatch | None = None) -> None:
+    """Run the model's checks and ours together, so the form shows every problem at once. In an import the
+    site, shift and area come from look-ups made in this transaction: asking again whether they exist is
+    skipped (every other check runs)."""
     errors: dict[str, list[str]] = {name: list(messages) for name, messages in extra_errors.items() if messages}
+    exclude = ["recorded_by", "archived_by"]
+    if batch is not None:
+        exclude += ["site", "shift", "area"]
     try:
-        visit.full_clean(exclude=["recorded_by", "archived_by"])
+        visit.full_clean(exclude=exclude)
     except ValidationError as error:
         for name, messages in error.message_dict.items():
             errors.setdefault(name, []).extend(messages)
@@ -162,7 +177,7 @@ def _register_opinions(
     return registered
 
 
-@transaction.atomic
+@atomic_service
 def visit_create(
     *,
     site: Site,
@@ -188,11 +203,12 @@ def visit_create(
     The shift is the site's shift running at `occurred_at`, if any. Without an explicit list of deputies
     the deputies on duty at that shift are recorded as present.
     """
-    area, area_text = _resolve_village(site=site, village=village)
+    batch = actor.batch
+    area, area_text = _resolve_village(site=site, village=village, batch=batch)
     visit = Visit(
         site=site,
         occurred_at=occurred_at,
-        shift=shift_at(site=site, at=occurred_at),
+        shift=batch.shift_at(site, occurred_at) if batch is not None else shift_at(site=site, at=occurred_at),
         visitor_name=(visitor_name or "").strip(),
         visitor_phone=normalise_phone(visitor_phone),
         area=area,
@@ -204,22 +220,28 @@ def visit_create(
         recorded_by=actor.user,
     )
     if deputies is None:
-        rows = _duty_rows(site=site, shift=visit.shift)
-        extra, deputy_errors = _presence_rows(site=site, deputies=(), visiting_deputies=visiting_deputies)
+        rows = _duty_rows(site=site, shift=visit.shift, batch=batch)
+        extra, deputy_errors = _presence_rows(site=site, deputies=(), visiting_deputies=visiting_deputies, batch=batch)
         rows.update({pk: row for pk, row in extra.items() if pk not in rows})
     else:
-        rows, deputy_errors = _presence_rows(site=site, deputies=deputies, visiting_deputies=visiting_deputies)
-    _validate(visit, {"deputies": deputy_errors, "occurred_at": _late_entry_errors(visit, actor)})
+        rows, deputy_errors = _presence_rows(
+            site=site, deputies=deputies, visiting_deputies=visiting_deputies, batch=batch
+        )
+    _validate(visit, {"deputies": deputy_errors, "occurred_at": _late_entry_errors(visit, actor)}, batch=batch)
 
     # The first history version is written once the deputies are saved, so that it lists them.
     visit.skip_history_when_saving = True  # type: ignore[attr-defined]  # read by django-simple-history
     visit.save()
     del visit.skip_history_when_saving  # type: ignore[attr-defined]
-    VisitDeputy.objects.bulk_create(
-        VisitDeputy(visit=visit, deputy=deputy, is_visiting=visiting) for deputy, visiting in rows.values()
+    present = VisitDeputy.objects.bulk_create(
+        [VisitDeputy(visit=visit, deputy=deputy, is_visiting=visiting) for deputy, visiting in rows.values()]
     )
     visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
-    visit.record_version(history_type="+")
+    if batch is not None:
+        batch.history(visit, "+", m2m_model=Visit.history_deputies_model(), m2m=present)
+        batch.visit_written(visit)
+    else:
+        visit.record_version(history_type="+")
 
     registered = _register_opinions(visit=visit, opinions=opinions, actor=actor, contact_consent=contact_consent)
     theme_names = _tag_with_themes(visit, registered, themes)
