@@ -20,7 +20,7 @@ from django.core.management.base import OutputWrapper
 from django.db import transaction
 
 from stations.demo.network import DISTRICT, build_network
-from stations.models import Area, Deputy, District, Membership, Role, Site
+from stations.models import Area, Deputy, District, Membership, Region, Role, Site
 
 ACTIVITY_MODULE = "stations.demo.activity"
 
@@ -33,6 +33,7 @@ class DemoAccount:
     display_name: str
     station_slug: str | None = None
     deputy_slug: str | None = None
+    region_code: str | None = None
     superuser: bool = False
 
 
@@ -42,6 +43,14 @@ DEMO_ACCOUNTS = [
     DemoAccount("demo-yuxin-staff", "Yuxin-Staff-2017!", Role.STAFF, "余新镇联络员", station_slug="yuxin"),
     DemoAccount("demo-fengqiao-staff", "Fengqiao-Staff-2017!", Role.STAFF, "凤桥镇联络员", station_slug="fengqiao"),
     DemoAccount("demo-deputy", "Deputy-Gu-2017!", Role.DEPUTY, "顾海明", deputy_slug="gu-haiming"),
+    # A city's administrator (issue 15): everything below 嘉兴市, which in the demo is Nanhu's network.
+    DemoAccount(
+        "demo-jiaxing-admin",
+        "Jiaxing-Admin-2017!",
+        Role.CITY_ADMIN,
+        "嘉兴市人大常委会管理员",
+        region_code="330400000000",
+    ),
 ]
 DEMO_USERNAMES = [account.username for account in DEMO_ACCOUNTS]
 
@@ -96,6 +105,7 @@ def create_accounts() -> None:
             role=account.role,
             station=Site.objects.get(slug=account.station_slug) if account.station_slug else None,
             deputy=Deputy.objects.get(slug=account.deputy_slug) if account.deputy_slug else None,
+            region=Region.objects.get(code=account.region_code) if account.region_code else None,
         )
         membership.full_clean()
         membership.save()

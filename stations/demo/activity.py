@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from stations.audit import Actor
 from stations.clock import LOCAL_TZ, local_date, local_time
+from stations.demo.people import build_deputy_requests
 from stations.demo.records import build_records
 from stations.models import (
     AbsenceReason,
@@ -711,6 +712,8 @@ def build_activity(*, district: District, stdout: TextIO | OutputWrapper, now: d
         build_records(
             district=district, year=builder.year, now=builder.now, actor=Actor(builder.recorders[None]), stdout=stdout
         )
+    # The demo deputy's own requests need his account (created before the activity by load_demo).
+    build_deputy_requests(now=builder.now, stdout=stdout)
     # Reported from the statistics themselves, the way the pages compute them.
     first, last = TARGET_MONTHS
     figures = headline(scope=Scope.for_district(district), period=Period.months(builder.year, first, last))
