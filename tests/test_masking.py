@@ -389,6 +389,7 @@ def test_every_page_of_the_portal_is_in_the_scan(world: World):
         "stations:voter_export",
         "stations:voter_anonymise",
         # POST only: a deputy's writes on their own pages, the head's decision, the voter's answer, the display.
+        "stations:deputy_activity_add",
         "stations:deputy_unavailable_add",
         "stations:deputy_unavailable_delete",
         "stations:deputy_calendar_feed",
