@@ -277,17 +277,9 @@ def request_create(request: HttpRequest, data: Form[RequestIn]) -> Status:
     )
     problems: list[str] = []
     if form.is_valid():
-        cleaned = form.cleaned_data
         try:
             opinion = services.opinion_submit_online(
-                site=cleaned["site"],
-                category=cleaned["category"],
-                content=cleaned["content"],
-                submitter_name=cleaned["submitter_name"],
-                submitter_phone=cleaned["submitter_phone"],
-                submitter_email=cleaned["submitter_email"],
-                consent=cleaned["consent"],
-                actor=Actor.for_api_key(request, key_name=key.name),
+                **form.service_kwargs(), actor=Actor.for_api_key(request, key_name=key.name)
             )
         except services.OpinionError as error:
             problems = [f"request: {message}" for message in error.messages]

@@ -111,6 +111,11 @@ class OpinionSubmitForm(PortalForm):
             )
         return cleaned
 
+    def service_kwargs(self) -> dict:
+        """What `opinion_submit_online` takes from the form (the web form and the API's Open311 POST alike)."""
+        names = ("site", "category", "content", "submitter_name", "submitter_phone", "submitter_email", "consent")
+        return {name: self.cleaned_data[name] for name in names}
+
 
 class OnlineSitePicker(PortalForm):
     """The step before the opinion form, working without JavaScript: narrow the sites that take opinions online

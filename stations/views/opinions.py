@@ -73,18 +73,8 @@ def opinion_create(request: HttpRequest) -> HttpResponse:
         form.add_error(None, _("Your opinion could not be accepted. Please reload the page and try again."))
         return render(request, "stations/opinions/new.html", {"form": form, **picker}, status=400)
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            opinion = services.opinion_submit_online(
-                site=data["site"],
-                category=data["category"],
-                content=data["content"],
-                submitter_name=data["submitter_name"],
-                submitter_phone=data["submitter_phone"],
-                submitter_email=data["submitter_email"],
-                consent=data["consent"],
-                actor=Actor.from_request(request),
-            )
+            opinion = services.opinion_submit_online(**form.service_kwargs(), actor=Actor.from_request(request))
         except services.OpinionError as error:
             form.add_error(None, error)
         else:
