@@ -38,7 +38,9 @@ class BoundedPaginator(Paginator):
         if self.known_count is not None:  # counted already (a figure the page shows anyway)
             return self.known_count, False
         rows = self.object_list
-        found = rows[: self.max_count + 1].count() if isinstance(rows, QuerySet) else len(rows)
+        # The count drops the list's ordering: sorting (and the joins it needs) changes nothing in a count, and
+        # on PostgreSQL a count ordered by a joined table's columns was planned as nested loops over every row.
+        found = rows.order_by()[: self.max_count + 1].count() if isinstance(rows, QuerySet) else len(rows)
         return min(found, self.max_count), found > self.max_count
 
     @cached_property
