@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
@@ -70,3 +73,15 @@ def validate_image_content(photo) -> None:
     finally:
         if position is not None:
             photo.seek(position)
+
+
+def full_clean_with(instance: Any, errors: dict[str, list[str]], *, exclude: Sequence[str] = ()) -> None:
+    """Run the model's own checks and raise them together with the service's `errors` (field → messages), so a
+    form shows every problem next to its field at once rather than the service's first, then the model's."""
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)

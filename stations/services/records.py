@@ -40,6 +40,7 @@ from stations.models.records import validate_after_pairing_start
 from stations.phones import normalise_phone
 from stations.policy import can_manage_themes, can_record_activity
 from stations.privacy import mask_name, mask_phone
+from stations.validators import full_clean_with
 
 Taggable = Visit | Opinion | DutyShift
 
@@ -232,13 +233,7 @@ def pairing_create(
             _refuse_future(getattr(pairing, field), field)
         except ValidationError as error:
             errors.setdefault(field, []).extend(error.message_dict[field])
-    try:
-        _full_clean(pairing, exclude=["created_by"])
-    except ValidationError as error:
-        for name, messages in error.message_dict.items():
-            errors.setdefault(name, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    full_clean_with(pairing, errors, exclude=["created_by"])
     pairing.save()
     audit(
         action=AuditAction.PAIRING_CREATED,
@@ -365,13 +360,7 @@ def activity_record(
         errors["site"] = [_("A study session takes place at a station, room or point: choose it.")]
     if held_on is not None and held_on > local_today():
         errors["held_on"] = [_("This date is in the future.")]
-    try:
-        _full_clean(activity, exclude=["recorded_by"])
-    except ValidationError as error:
-        for name, messages in error.message_dict.items():
-            errors.setdefault(name, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    full_clean_with(activity, errors, exclude=["recorded_by"])
     activity.save()
     audit(
         action=AuditAction.ACTIVITY_RECORDED,

@@ -37,6 +37,7 @@ from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shi
 from stations.services.batch import ImportBatch, atomic_service
 from stations.services.opinions import opinion_accept, opinion_register, opinions_follow_visit
 from stations.services.records import apply_themes
+from stations.validators import full_clean_with
 
 # The fields of a visit a user types; the service works out the rest (shift, area, who recorded it).
 # django-simple-history keeps a version's reason in a column of 100 characters.
@@ -121,13 +122,7 @@ def _validate(visit: Visit, extra_errors: Mapping[str, list[str]], *, batch: Imp
     exclude = ["recorded_by", "archived_by"]
     if batch is not None:
         exclude += ["site", "shift", "area"]
-    try:
-        visit.full_clean(exclude=exclude)
-    except ValidationError as error:
-        for name, messages in error.message_dict.items():
-            errors.setdefault(name, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
+    full_clean_with(visit, errors, exclude=exclude)
 
 
 def _snapshot(visit: Visit, rows: Mapping[int, tuple[Deputy, bool]]) -> dict[str, Any]:
