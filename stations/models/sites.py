@@ -171,12 +171,6 @@ class SiteQuerySet(models.QuerySet["Site"]):
                 site.station_id = site.pk
         return created
 
-    def ids_under_station(self, station: Site) -> models.QuerySet[Site, Any]:
-        """The ids of the station, its rooms and their points, as a subquery for `site__in=` on large tables (the
-        figures): one indexed equality on `Site.station`, which PostgreSQL estimates at its true size and so
-        reaches visits and opinions through their per-site indexes."""
-        return self.filter(station_id=station.pk).order_by().values("pk")
-
     def search(self, text: str) -> SiteQuerySet:
         """Sites whose name, town, or served village/community matches the text."""
         text = text.strip()

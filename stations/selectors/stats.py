@@ -583,7 +583,7 @@ def _in_scope(scope: Scope | None, site_path: str) -> Q:
         return Q(**{f"{site_path}__district": scope.district})
     if scope.kind == ScopeKind.STATION:
         assert scope.site is not None  # a station's scope always names it (Scope.for_station)
-        return Q(**{f"{site_path}__in": Site.objects.ids_under_station(scope.site)})
+        return Q(**{f"{site_path}__in": Site.objects.under_station(scope.site).order_by().values("pk")})
     return Q(**{f"{site_path}__in": _site_ids(scope)})
 
 
