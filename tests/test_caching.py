@@ -550,3 +550,20 @@ def test_a_region_page_is_cached_and_a_new_station_below_it_shows_at_once(land, 
 
     renewed = load(visitor(), page)
     assert renewed["X-Cache"] == "miss"
+
+
+def test_a_sites_family_is_found_by_its_station_not_by_an_or_over_parents(world, station, point):
+    """A point edited renews its station's and room's pages: found through the indexed `Site.station`, never
+    through `parent = X OR grandparent = X`, which scans every site of a province."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        scopes = caching.site_scopes(point)
+    assert {caching.site_scope(s.slug) for s in (station, world.room, point)} <= scopes
+    assert caching.town_scope(station.slug) in scopes
+    assert caching.site_scope(world.other_room.slug) not in scopes  # another station's room stays cached
+    assert {caching.deputy_scope(deputy.slug) for deputy in world.deputies} <= scopes  # on the room's roster
+    family = [q["sql"] for q in queries if '"stations_site"."station_id" =' in q["sql"]]
+    assert family, [q["sql"] for q in queries]
+    assert not any('"parent_id"' in q["sql"] and " OR " in q["sql"] for q in queries)
