@@ -22,7 +22,8 @@ Why this is safe across processes and races:
 Who never gets a cached page: signed-in users (their header shows their own links), a request with messages
 waiting, anything but GET/HEAD, and a request inside an open transaction (only the test suite runs requests
 so: a page rendered there could show rows nobody else can see yet). Language and the URL are part of the key;
-the only per-visitor piece of a public page, the CSRF token of the language switch, is put back per request.
+the only per-visitor piece of a public page, the CSRF token of its forms (the language switch, the opinion
+form), is put back per request.
 
 `etag_for` / `conditional_response` are the reusable pieces of the conditional GET (ETag / Last-Modified and
 304), for any view or API that can name its scopes.
@@ -384,6 +385,10 @@ PAGES: dict[str, Callable[[HttpRequest, Mapping[str, Any]], PageKey]] = {
     "stations:public_stats": _fixed(STATS),
     # A region's children with their counts of districts, stations and sites, and its stations (issue 15).
     "stations:region_detail": _fixed(NETWORK),
+    # The opinion form's GET: its site picker lists sites taking opinions online, by district and name (`?q=`,
+    # `?district=`, `?site=`: in the URL, so in the key). Its CSRF token is put back per visitor (`_replay`); the
+    # POST, never cached, is answered by the view as before (rate limit, errors next to the fields).
+    "stations:opinion_create": _fixed(NETWORK),
 }
 
 

@@ -466,7 +466,6 @@ def test_a_reception_that_ends_leaves_the_next_reception_box_at_once(room, deput
 # Public URLs deliberately not cached, and why.
 NOT_CACHED = {
     "stations:healthz": "answers whether the database answers now",
-    "stations:opinion_create": "a form that may be shown again with what the voter typed",
     "stations:opinion_submitted": "the voter's own tracking code",
     "stations:track": "a form",
     "stations:track_detail": "a voter's own opinion (no-store)",
@@ -567,3 +566,77 @@ def test_a_sites_family_is_found_by_its_station_not_by_an_or_over_parents(world,
     family = [q["sql"] for q in queries if '"stations_site"."station_id" =' in q["sql"]]
     assert family, [q["sql"] for q in queries]
     assert not any('"parent_id"' in q["sql"] and " OR " in q["sql"] for q in queries)
+
+
+# --- the opinion form -----------------------------------------------------------------------------------------
+
+
+def opinion_form(**query: str) -> str:
+    path = reverse("stations:opinion_create")
+    return f"{path}?{'&'.join(f'{k}={v}' for k, v in query.items())}" if query else path
+
+
+def test_the_opinion_form_is_served_from_the_cache_with_each_visitors_own_csrf_token(
+    world, django_assert_max_num_queries
+):
+    path = opinion_form(site=world.room.slug)
+    assert load(visitor(), path)["X-Cache"] == "miss"
+    client = django.test.Client(enforce_csrf_checks=True)  # a new visitor: no CSRF cookie yet
+    with django_assert_max_num_queries(2):
+        page = load(client, path)
+    assert page["X-Cache"] == "hit"
+    assert "Cookie" in page["Vary"] and "private" in page["Cache-Control"]
+    assert client.cookies["csrftoken"].value  # the token on the page is backed by the cookie it was given
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', text(page))
+    assert len(tokens) >= 2 and "\x00" not in text(page)  # the header's switches' and the opinion form's
+    another = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', text(load(visitor(), path)))
+    assert set(another).isdisjoint(tokens)  # nobody gets another visitor's token
+
+    posted = client.post(
+        reverse("stations:opinion_create"),
+        {
+            "site": world.room.pk,
+            "category": "transport",
+            "content": "金星村村道路灯损坏多日。",
+            "csrfmiddlewaretoken": tokens[-1],
+        },
+    )
+    assert posted.status_code == 302 and posted["Location"] == reverse("stations:opinion_submitted")
+    assert world.room.opinions.count() == 1
+
+
+def test_the_opinion_form_post_with_errors_is_never_cached(world):
+    path = reverse("stations:opinion_create")
+    load(visitor(), path)
+    answer = visitor().post(path, {"site": world.room.pk, "category": "transport", "content": ""})
+    assert answer.status_code == 400 and "X-Cache" not in answer
+    assert "必填" in text(answer)  # the error next to the empty field
+    assert load(visitor(), path)["X-Cache"] == "hit"  # the stored form holds nothing that was typed
+
+
+def test_a_site_added_renamed_or_closed_shows_on_the_opinion_form_at_once(
+    world, station, admin_client, django_assert_max_num_queries
+):
+    from tests.test_sites_admin import _form_data
+
+    search = opinion_form(q="余新")
+    in_link = opinion_form(site=world.room.slug)
+    for path in (search, in_link):
+        load(visitor(), path)
+        assert_cached(visitor(), path, django_assert_max_num_queries)
+
+    network.site_upsert(
+        district=station.district, parent=station, name="余新村代表联络室", kind="room", town="余新镇", actor=SYSTEM
+    )
+    assert "余新村代表联络室" in text(load(visitor(), search))
+
+    url = reverse("admin:stations_site_change", args=[world.room.pk])
+    response = admin_client.post(url, _form_data(admin_client.get(url), name="金星村代表之家"))
+    assert response.status_code == 302
+    renamed = load(visitor(), in_link)
+    assert renamed["X-Cache"] == "miss" and "金星村代表之家" in text(renamed)
+
+    response = admin_client.post(url, _form_data(admin_client.get(url), is_active=""))
+    assert response.status_code == 302
+    assert "金星村代表之家" not in text(load(visitor(), search))
+    assert "金星村代表之家" not in text(load(visitor(), in_link))

@@ -56,3 +56,22 @@ def test_a_voter_sees_an_attendance_mark_at_once_on_a_page_served_from_the_cache
     assert voter_page.get_by_role("heading", name="Deputies at this site").is_visible()
     assert_accessible(voter_page)
     voter.close()
+
+
+def test_a_voter_files_an_opinion_from_a_form_served_from_the_cache(live_server, browser, phone_context_args, room):
+    """The opinion form comes from the cache with the voter's own CSRF token: the submission goes through."""
+    first = browser.new_context(**phone_context_args).new_page()
+    url = f"{live_server.url}/opinions/new/?site={room.slug}"
+    assert first.goto(url).headers["x-cache"] == "miss"
+    first.context.close()
+
+    voter = browser.new_context(**phone_context_args).new_page()  # a new visitor, without any cookie
+    assert voter.goto(url).headers["x-cache"] == "hit"
+    assert voter.get_by_label("联络站（室）").input_value() == str(room.pk)
+    assert_accessible(voter)
+    voter.get_by_label("类别").select_option("transport")
+    voter.get_by_label("您的意见建议").fill("金星村村道路灯损坏多日，夜间出行不便，请尽快维修。")
+    voter.get_by_role("button", name="提交").click()
+    voter.wait_for_url("**/opinions/submitted/")
+    assert room.opinions.count() == 1
+    voter.context.close()
