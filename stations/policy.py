@@ -48,6 +48,7 @@ from stations.models import (
     District,
     Duty,
     DutyShift,
+    HandlingBody,
     Membership,
     Opinion,
     Pairing,
@@ -60,7 +61,7 @@ from stations.models import (
     Unavailability,
     Visit,
 )
-from stations.models.opinions import OpinionQuerySet
+from stations.models.opinions import HandlingBodyQuerySet, OpinionQuerySet
 from stations.models.records import PairingQuerySet
 from stations.models.regions import RegionQuerySet
 from stations.models.sites import SiteQuerySet, network_ordering
@@ -297,6 +298,51 @@ def visible_visits(user: User) -> VisitQuerySet:
 def visible_opinions(user: User) -> OpinionQuerySet:
     """Every opinion registered at the sites the user may see (at receptions and online)."""
     return Opinion.objects.filter(site__in=visible_sites(user))
+
+
+def visible_handling_bodies(user: User) -> HandlingBodyQuerySet:
+    """The handling bodies the user's opinions may have been referred to (the opinions list's filter): those of
+    the districts whose opinions they see, and the shared ones; every body for the portal-wide administrator."""
+    role = role_of(user)
+    if role in ADMIN_ROLES:
+        if administers_everything(user):
+            return HandlingBody.objects.all()
+        return HandlingBody.objects.filter(Q(district__in=admin_districts(user)) | Q(district__isnull=True))
+    station = station_of(user)
+    if role in STATION_ROLES and station is not None:
+        return HandlingBody.objects.for_district(station.district_id)
+    return HandlingBody.objects.none()
+
+
+def admin_handling_bodies(user: User, queryset: QuerySet[HandlingBody]) -> QuerySet[HandlingBody]:
+    """The admin's list of handling bodies: an administrator of some districts sees theirs and the shared ones;
+    the portal-wide administrator, a superuser and admin users without an administrator's role see every one."""
+    if getattr(user, "is_superuser", False) or not is_administrator(user) or administers_everything(user):
+        return queryset
+    return queryset.filter(Q(district__in=admin_districts(user)) | Q(district__isnull=True))
+
+
+def can_share_handling_bodies(user: User) -> bool:
+    """May the user leave a body's district empty (shared by every district) or change a shared body?"""
+    return bool(getattr(user, "is_superuser", False)) or administers_everything(user)
+
+
+def handling_body_districts(user: User) -> QuerySet[District]:
+    """The districts the user may give a handling body in the admin."""
+    return District.objects.all() if can_share_handling_bodies(user) else admin_districts(user)
+
+
+def can_manage_handling_body(user: User, body: HandlingBody | None = None) -> bool:
+    """Add, change or retire handling bodies in the admin: an administrator, for the districts they administer
+    (`body` None: may they add one at all). A shared body (no district) serves every district, so only the
+    portal-wide administrator (and a superuser) changes it; the others see it, read-only."""
+    if can_share_handling_bodies(user):
+        return True
+    if not can_use_admin_by_role(user):
+        return False
+    if body is None:
+        return True
+    return body.district_id is not None and administers_district(user, body.district_id)
 
 
 def visible_shifts(user: User) -> QuerySet[DutyShift]:

@@ -341,6 +341,12 @@ ROWS: list[Row] = [
         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
     row("admin:stations_visit_changelist", GET, url("admin:stations_visit_changelist"),
         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+    # Handling bodies (issue 15): administrators manage them by role, each their districts' (tests/
+    # test_handling_bodies.py has a district's administrator); station staff refer to them, never edit them.
+    row("admin:stations_handlingbody_changelist", GET, url("admin:stations_handlingbody_changelist"),
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+    row("admin:stations_handlingbody_add", GET, url("admin:stations_handlingbody_add"),
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
 ]
 
 # --- issue 16: annual themes, pairing, deputies' activities -------------------------------------------------
@@ -551,8 +557,13 @@ CASES = [pytest.param(r, role, id=f"{r.id} · {role}") for r in MATRIX for role 
 
 # --- every URL of the portal --------------------------------------------------------------------------------
 
-# Of the admin's hundred-odd URLs (Django's own code), the matrix takes the index and one changelist.
-ADMIN_SAMPLE = {"admin:index", "admin:stations_visit_changelist"}
+# Of the admin's hundred-odd URLs (Django's own code), the matrix takes the index and a few pages.
+ADMIN_SAMPLE = {
+    "admin:index",
+    "admin:stations_visit_changelist",
+    "admin:stations_handlingbody_changelist",
+    "admin:stations_handlingbody_add",
+}
 
 
 def url_routes() -> dict[str, str]:

@@ -1,21 +1,67 @@
 """Admin for handling bodies and opinions. Opinions move through their workflow only on the staff pages
 (stations.services.opinions); here their state, timeline and version are read-only."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from stations.admin.personal import PersonalDataAdminMixin, masked_displays
 from stations.models import HandlingBody, Opinion, OpinionEvent
-from stations.policy import can_reveal_submitter
+from stations.policy import (
+    admin_handling_bodies,
+    can_manage_handling_body,
+    can_reveal_submitter,
+    can_share_handling_bodies,
+    can_use_admin_by_role,
+    handling_body_districts,
+)
 from stations.privacy import mask_name, mask_phone, redact_phones
 
 
 @admin.register(HandlingBody)
 class HandlingBodyAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "is_active"]
-    list_filter = ["is_active"]
+    """A district's bodies are managed by its administrators (by their role, without model permissions); shared
+    bodies (no district) by the portal-wide administrator, the others see them read-only. stations.policy
+    decides; admin users without an administrator's role keep the model permissions given them by hand."""
+
+    list_display = ["name", "district", "email", "is_active"]
+    list_filter = ["is_active", "district"]
+    list_select_related = ["district"]
     search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HandlingBody]:
+        return admin_handling_bodies(request.user, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "district":
+            kwargs["queryset"] = handling_body_districts(request.user)
+            # Only the portal-wide administrator makes a body shared by every district.
+            kwargs["required"] = not can_share_handling_bodies(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can_use_admin_by_role(request.user) or super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: HandlingBody | None = None) -> bool:
+        return can_use_admin_by_role(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        if can_use_admin_by_role(request.user):
+            return can_manage_handling_body(request.user)
+        return super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: HandlingBody | None = None) -> bool:
+        if can_use_admin_by_role(request.user):
+            return can_manage_handling_body(request.user, obj)
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: HandlingBody | None = None) -> bool:
+        if can_use_admin_by_role(request.user):
+            return can_manage_handling_body(request.user, obj)
+        return super().has_delete_permission(request, obj)
 
 
 class OpinionEventInline(admin.TabularInline):

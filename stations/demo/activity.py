@@ -254,7 +254,11 @@ class _Builder:
         return Actor(self.recorders.get(self.station_of[site_id], self.recorders[None]))
 
     def handling_bodies(self) -> dict[str, list[int]]:
-        ids = {name: HandlingBody.objects.get_or_create(name=name)[0].pk for name in HANDLING_BODIES}
+        # The demo's bodies are Nanhu's own (a province's other districts have theirs).
+        ids = {
+            name: HandlingBody.objects.get_or_create(name=name, defaults={"district": self.district})[0].pk
+            for name in HANDLING_BODIES
+        }
         by_category: dict[str, list[int]] = defaultdict(list)
         for name, categories in HANDLING_BODIES.items():
             for category in categories:

@@ -25,7 +25,7 @@ from stations.models import (
     State,
 )
 from stations.phones import normalise_phone
-from stations.policy import visible_sites
+from stations.policy import visible_handling_bodies, visible_sites
 from stations.validators import validate_phone
 
 CONTENT_MAX = 2000
@@ -167,6 +167,10 @@ class ActionForm(PortalForm):
         help_text=_("Leave empty for now. A step taken earlier is entered with the date it happened."),
     )
 
+    def __init__(self, *args, opinion: Opinion | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.opinion = opinion
+
     def service_kwargs(self) -> dict:
         return {"note": self.cleaned_data["note"]}
 
@@ -197,7 +201,7 @@ class NotAcceptForm(ActionForm):
 
 
 class ReferForm(ActionForm):
-    body = forms.ModelChoiceField(label=_("Handling body"), queryset=HandlingBody.objects.filter(is_active=True))
+    body = forms.ModelChoiceField(label=_("Handling body"), queryset=HandlingBody.objects.active())
     deadline = BoundedDateField(
         label=_("Reply deadline"),
         required=False,
@@ -205,6 +209,13 @@ class ReferForm(ActionForm):
         help_text=_("Leave empty for 30 days after the date of the referral."),
     )
     field_order = ["body", "deadline", "note"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.opinion is not None:
+            # The bodies of the opinion's district and the shared ones (a province holds every district's).
+            body = cast(forms.ModelChoiceField, self.fields["body"])
+            body.queryset = HandlingBody.objects.active().for_district(self.opinion.site.district_id)
 
     def clean(self) -> dict:
         super().clean()
@@ -297,6 +308,12 @@ def _scoped_sites(request):
     return visible_sites(request.user).in_network_order()
 
 
+def _scoped_bodies(request):
+    if request is None:
+        return HandlingBody.objects.none()
+    return visible_handling_bodies(request.user).order_by("name", "pk")
+
+
 class OnlyWhenTickedFilter(django_filters.BooleanFilter):
     """A checkbox: ticked narrows the list, unticked leaves it whole (never "only those without")."""
 
@@ -336,8 +353,10 @@ class OpinionFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         sites = _scoped_sites(self.request)
-        bodies = HandlingBody.objects.all()
+        # The bodies of the districts the user sees opinions of, and the shared ones (not the whole province's).
+        bodies = _scoped_bodies(self.request)
         cast(django_filters.ModelChoiceFilter, self.filters["site"]).queryset = sites
+        cast(django_filters.ModelChoiceFilter, self.filters["handling_body"]).queryset = bodies
         select_or_typed(self, [("site", "place", sites), ("handling_body", "body_name", bodies)])
 
     def filter_place(self, queryset, name, value):

@@ -20,12 +20,34 @@ from stations.models.visits import Category, Visit
 DEFAULT_DEADLINE_DAYS = 30
 
 
-class HandlingBody(models.Model):
-    """A government body (承办单位) opinions are referred to."""
+class HandlingBodyQuerySet(models.QuerySet["HandlingBody"]):
+    def active(self) -> HandlingBodyQuerySet:
+        return self.filter(is_active=True)
 
+    def for_district(self, district_id: int | None) -> HandlingBodyQuerySet:
+        """The bodies an opinion of this district may be referred to: the district's own and the shared ones."""
+        return self.filter(Q(district_id=district_id) | Q(district__isnull=True))
+
+
+class HandlingBody(models.Model):
+    """A government body (承办单位) opinions are referred to: a district's own (its bureaus and town
+    governments), or shared by every district of the portal (a city's or province's body) when `district` is
+    empty. An opinion is referred only to a body of its site's district or a shared one."""
+
+    district = models.ForeignKey(
+        "stations.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handling_bodies",
+        verbose_name=_("district"),
+        help_text=_("Leave empty for a body shared by every district."),
+    )
     name = models.CharField(_("name"), max_length=100, unique=True)
     email = models.EmailField(_("e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = HandlingBodyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("handling body")

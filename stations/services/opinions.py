@@ -445,9 +445,19 @@ def _check_deadline(deadline: dt.date | None, at: dt.datetime) -> dt.date:
     return deadline
 
 
-def _check_body(body: HandlingBody) -> HandlingBody:
+def _check_body(body: HandlingBody, opinion: Opinion) -> HandlingBody:
     if not body.is_active:
         raise OpinionError(_("This handling body is no longer in use."), code="inactive_body")
+    if body.district_id is not None and body.district_id != opinion.site.district_id:
+        # The forms offer only these; an import, an API client or an old form may still name another's.
+        raise OpinionError(
+            {
+                "body": _(
+                    "This handling body belongs to another district: choose one of this opinion's district or a shared one."
+                )
+            },
+            code="body_of_another_district",
+        )
     return body
 
 
@@ -509,7 +519,7 @@ def opinion_refer(
 ) -> Opinion:
     """Referred to a handling body, with a reply deadline (30 days from the referral's date unless given)."""
     at = happened_at or timezone.now()
-    body, deadline = _check_body(body), _check_deadline(deadline, at)
+    body, deadline = _check_body(body, opinion), _check_deadline(deadline, at)
     return _change(
         opinion=opinion,
         action=OpinionAction.REFER,
@@ -625,7 +635,7 @@ def opinion_reopen(
 ) -> Opinion:
     """An unsatisfied voter's opinion, referred again; the earlier reply stays in the timeline."""
     at = happened_at or timezone.now()
-    body, deadline = _check_body(body), _check_deadline(deadline, at)
+    body, deadline = _check_body(body, opinion), _check_deadline(deadline, at)
     refer = _set_referral(body, deadline)
 
     def apply(current: Opinion, at: dt.datetime) -> None:

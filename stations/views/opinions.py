@@ -249,7 +249,7 @@ def _render_detail(
         if bound is not None and bound[0] == action:
             form = bound[1]
         else:
-            form = ACTION_FORMS[action](prefix=action, initial={"version": opinion.version})
+            form = ACTION_FORMS[action](prefix=action, initial={"version": opinion.version}, opinion=opinion)
         label: StrOrPromise = OpinionAction(action).label
         if action == OpinionAction.SUPERVISE and opinion.supervised:
             label = _("Change the next review date")
@@ -286,7 +286,7 @@ def staff_opinion_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in ACTION_FORMS:
         return HttpResponseBadRequest()
-    form = ACTION_FORMS[action](request.POST, prefix=action)
+    form = ACTION_FORMS[action](request.POST, prefix=action, opinion=opinion)
     if not form.is_valid():
         return _render_detail(request, opinion, bound=(action, form), status=400)
     try:
