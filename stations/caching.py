@@ -81,6 +81,16 @@ def town_scope(station_slug: str) -> str:
     return f"town:{station_slug}"
 
 
+def site_record_scope(slug: str) -> str:
+    """A site's own record (name, place, areas, the sites above it), without its receptions: the API's site."""
+    return f"siterecord:{slug}"
+
+
+def station_sites_scope(station_slug: str) -> str:
+    """The sites of a station (itself, its rooms and points) as records: the API's sites of a station."""
+    return f"stationsites:{station_slug}"
+
+
 # Entries live at most this long (a day), also when nothing changes: the cache table stays small.
 PAGE_TIMEOUT = 24 * 3600
 # Tokens too expire (a week), so that scopes nobody asks for again (a mistyped slug) do not pile up; an expired
@@ -230,14 +240,19 @@ def site_scopes(site: Site) -> set[str]:
     # the parent/grandparent OR scanned every site of a province. A room's sibling rooms come along: a station
     # holds a handful of sites, and renewing their pages too costs less than telling them apart.
     station_id = site.station_id or site.pk
-    site_ids = {site.pk, *Site.objects.filter(station_id=station_id).values_list("pk", flat=True)}
+    family = dict(Site.objects.filter(station_id=station_id).values_list("pk", "slug"))
+    site_ids = {site.pk, *family}
+    # What only this edit renews (not a roster's): the sites' own records and their station's list of sites, as
+    # the API's site feeds show them (`FEEDS`).
+    records = {site_record_scope(slug) for slug in {site.slug, *family.values()}}
+    records.add(station_sites_scope(family.get(station_id, site.slug)))
     # Three indexed look-ups rather than one OR across three joins (which the planner cannot use an index for).
     people = {
         *Deputy.objects.filter(assignments__site__in=site_ids).values_list("pk", flat=True),
         *Deputy.objects.filter(duties__shift__roster__site=site).values_list("pk", flat=True),
         *Deputy.objects.filter(substitutions__shift__roster__site=site).values_list("pk", flat=True),
     }
-    return {NETWORK, DEPUTIES, SCHEDULE, STATS, *_sites_scopes(site_ids), *_deputies_scopes(people)}
+    return {NETWORK, DEPUTIES, SCHEDULE, STATS, *records, *_sites_scopes(site_ids), *_deputies_scopes(people)}
 
 
 def deputy_scopes(deputy: Deputy) -> set[str]:
@@ -390,6 +405,77 @@ PAGES: dict[str, Callable[[HttpRequest, Mapping[str, Any]], PageKey]] = {
     # POST, never cached, is answered by the view as before (rate limit, errors next to the fields).
     "stations:opinion_create": _fixed(NETWORK),
 }
+
+
+# --- the API's feeds (stations/api/): ETags from the same tokens, so that a 304 reads no row -------------------------
+
+
+def _one(request: HttpRequest, name: str) -> str | None:
+    """A query parameter given once (None when absent); given several times, "" (the feed's broad scope then)."""
+    values = request.GET.getlist(name)
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else ""
+
+
+def _api_sites(request: HttpRequest, kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    # `?station=` narrows to one station's family, whose every edit renews that station's token (`site_scopes`).
+    station = _one(request, "station")
+    return (station_sites_scope(station),) if station else (NETWORK,)
+
+
+def _api_shifts(request: HttpRequest, kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    """A change to published receptions renews the tokens of their sites, towns and deputies (`shifts_scopes`):
+    a feed narrowed to any of them answers from those alone; unnarrowed, the district-wide schedule's."""
+    site, station, deputy = _one(request, "site"), _one(request, "station"), _one(request, "deputy")
+    narrowed = [
+        *([site_scope(site)] if site else []),
+        *([town_scope(station)] if station else []),
+        *([deputy_scope(deputy)] if deputy else []),
+    ]
+    if "" in (site, station, deputy) or not narrowed:
+        return (SCHEDULE,)
+    return tuple(narrowed)
+
+
+def _api_fixed(*scopes: str) -> Callable[[HttpRequest, Mapping[str, Any]], tuple[str, ...]]:
+    return lambda request, kwargs: scopes
+
+
+# API URL name → the scopes its answers show. An API answer not listed (the index, the OpenAPI description, the
+# Open311 opinions, whose steps renew no scope) keeps the ETag of its body (stations/api/conditional.py).
+FEEDS: dict[str, Callable[[HttpRequest, Mapping[str, Any]], tuple[str, ...]]] = {
+    "api:site_list": _api_sites,
+    "api:site_detail": lambda request, kwargs: (site_record_scope(kwargs["site_id"]),),
+    "api:shift_list": _api_shifts,
+    "api:figures": _api_fixed(STATS),
+    "api:person_list": _api_fixed(DEPUTIES),
+    "api:person_detail": lambda request, kwargs: (deputy_scope(kwargs["person_id"]),),
+    "api:organization_list": _api_fixed(NETWORK),
+    # Mandates (a deputy's) and assignments (a deputy's to a site): both renew the list of deputies.
+    "api:membership_list": _api_fixed(DEPUTIES, NETWORK),
+    "api:post_list": _api_fixed(DEPUTIES),
+}
+# Bumped when what the API answers changes shape: a client's copy from before a release is then not "current".
+FEEDS_VERSION = "api-1"
+
+
+def feed_validators(request: HttpRequest) -> tuple[str, int | None] | None:
+    """The ETag and Last-Modified of an API answer from its scopes' tokens, read before the view runs (no row is
+    read); None for an answer that names no scopes, and inside a transaction (the tests': tokens are renewed
+    only on commit, so the answer's own body gives the ETag there)."""
+    match = request.resolver_match
+    feed = FEEDS.get(match.view_name) if match is not None else None
+    if feed is None or request.method not in ("GET", "HEAD") or connection.in_atomic_block:
+        return None
+    try:
+        tokens = generations([*feed(request, match.kwargs if match is not None else {}), CLOCK])
+    except Exception:  # noqa: BLE001  (the cache is an optimisation: without it, the body's ETag)
+        logger.warning("cache unavailable; API ETag from the body", exc_info=True)
+        return None
+    # The absolute URL: the answers' links name the host they were asked on.
+    etag = etag_for(tokens, request.build_absolute_uri(), _presentation(request), FEEDS_VERSION)
+    return etag, last_modified_for(tokens)
 
 
 def _presentation(request: HttpRequest) -> str:

@@ -490,7 +490,8 @@ def test_every_public_url_is_cached_or_deliberately_not():
         for name, route in url_routes().items()
         if not route.startswith(("staff/", "admin/", "accounts/", "i18n/")) or name == "set_language"
     }
-    # The API (/api/v1/) answers with ETags of its own bodies and Cache-Control (stations/api/conditional.py).
+    # The API (/api/v1/) has validators of its own (stations/api/conditional.py): from the tokens of the scopes in
+    # caching.FEEDS, else from its bodies; tests/test_api_etags.py.
     api = {name for name in public if name.startswith("api:")}
     assert public - api - set(caching.PAGES) - set(NOT_CACHED) == set()
     assert set(caching.PAGES) <= public

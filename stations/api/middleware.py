@@ -1,13 +1,14 @@
 """Under /api/: JSON for every refusal, whoever answered it (a route that does not exist, a method the route does
-not take, a server error), and conditional GET (ETag, Last-Modified, 304)."""
+not take, a server error), and conditional GET (ETag, Last-Modified, 304; stations/api/conditional.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from stations.api.conditional import conditional
+from stations.api.conditional import conditional, not_modified
 from stations.api.errors import error_response, is_api_path
 
 
@@ -26,3 +27,9 @@ class ApiResponsesMiddleware:
                     replacement[header] = response[header]
             return replacement
         return conditional(request, response)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., HttpResponseBase], view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        # A feed whose scopes are known answers a conditional GET from their tokens, before any row is read.
+        return not_modified(request) if is_api_path(request.path) else None
