@@ -125,3 +125,31 @@ def test_switching_language_keeps_what_was_typed(live_server, page, room):
     page.reload()
     assert page.get_by_label("Your opinion or suggestion").input_value() == ""
     assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_staff_refer_an_opinion_to_a_body_of_its_district_or_a_shared_one(live_server, page, alice, room):
+    """Handling bodies by district (issue 15): another district's bodies are not offered."""
+    from stations.models import District, HandlingBody, State
+    from tests.browser.conftest import sign_in
+    from tests.factories_opinions import make_opinion
+
+    xiuzhou = District.objects.create(name="秀洲区", slug="xiuzhou", code="XZ")
+    HandlingBody.objects.create(name="秀洲区住房和城乡建设局", district=xiuzhou)
+    own = HandlingBody.objects.create(name="南湖区住房和城乡建设局", district=room.district)
+    HandlingBody.objects.create(name="嘉兴市生态环境局")
+    opinion = make_opinion(room, State.ACCEPTED)
+
+    sign_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/staff/opinions/{opinion.pk}/")
+    step = page.locator("details", has=page.locator("summary", has_text=re.compile("^交办$")))
+    step.locator("summary").click()
+    offered = step.get_by_label("承办单位").locator("option").all_inner_texts()
+    assert "南湖区住房和城乡建设局" in offered and "嘉兴市生态环境局" in offered
+    assert "秀洲区住房和城乡建设局" not in offered
+    assert_accessible(page)
+    step.get_by_label("承办单位").select_option(label=own.name)
+    step.get_by_role("button", name="交办", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_text("已完成：交办").is_visible()
+    opinion.refresh_from_db()
+    assert opinion.handling_body == own
