@@ -240,7 +240,7 @@ def site_scopes(site: Site) -> set[str]:
     # the parent/grandparent OR scanned every site of a province. A room's sibling rooms come along: a station
     # holds a handful of sites, and renewing their pages too costs less than telling them apart.
     station_id = site.station_id or site.pk
-    family = dict(Site.objects.filter(station_id=station_id).values_list("pk", "slug"))
+    family = dict(Site.objects.filter(station_id=station_id).order_by().values_list("pk", "slug"))
     site_ids = {site.pk, *family}
     # What only this edit renews (not a roster's): the sites' own records and their station's list of sites, as
     # the API's site feeds show them (`FEEDS`).
