@@ -182,3 +182,19 @@ def test_existing_bodies_take_the_district_of_their_opinions_when_there_is_one(r
     assert HandlingBody.objects.get(pk=used_here.pk).district == district
     assert HandlingBody.objects.get(pk=used_in_both.pk).district is None
     assert HandlingBody.objects.get(pk=unused.pk).district is None
+
+
+def test_a_city_administrator_manages_the_bodies_of_every_district_of_the_city(client, fay, land):
+    """fay administers 嘉兴市 (南湖区 and 秀洲区), not 杭州市's 西湖区."""
+    nanhu = HandlingBody.objects.create(name="南湖区民政局", district=land["nanhu"].district)
+    xiuzhou = HandlingBody.objects.create(name="秀洲区民政局", district=land["xiuzhou"])
+    xihu = HandlingBody.objects.create(name="西湖区民政局", district=land["xihu"])
+    client.force_login(fay)
+    page = client.get(reverse("admin:stations_handlingbody_changelist"))
+    assert "南湖区民政局" in page.text and "秀洲区民政局" in page.text and "西湖区民政局" not in page.text
+    for body in (nanhu, xiuzhou):
+        url = reverse("admin:stations_handlingbody_change", args=[body.pk])
+        data = {"name": body.name + "（新）", "district": body.district_id, "email": "", "is_active": "on"}
+        assert client.post(url, data).status_code == 302
+    assert client.get(reverse("admin:stations_handlingbody_change", args=[xihu.pk])).status_code == 302
+    assert HandlingBody.objects.get(pk=xihu.pk).name == "西湖区民政局"
