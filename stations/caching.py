@@ -425,17 +425,15 @@ def _api_sites(request: HttpRequest, kwargs: Mapping[str, Any]) -> tuple[str, ..
 
 
 def _api_shifts(request: HttpRequest, kwargs: Mapping[str, Any]) -> tuple[str, ...]:
-    """A change to published receptions renews the tokens of their sites, towns and deputies (`shifts_scopes`):
-    a feed narrowed to any of them answers from those alone; unnarrowed, the district-wide schedule's."""
+    """A change to published receptions renews the tokens of their sites and towns (`shifts_scopes`), and so does
+    a change to a deputy or site named on them (`deputy_scopes`, `site_scopes`): a feed narrowed to a site or a
+    station answers from those alone. Narrowed to a deputy only, the district-wide schedule's token: the answer
+    also names the deputies on duty beside them, whose edits renew their own pages and sites, not this deputy's."""
     site, station, deputy = _one(request, "site"), _one(request, "station"), _one(request, "deputy")
-    narrowed = [
-        *([site_scope(site)] if site else []),
-        *([town_scope(station)] if station else []),
-        *([deputy_scope(deputy)] if deputy else []),
-    ]
+    narrowed = [*([site_scope(site)] if site else []), *([town_scope(station)] if station else [])]
     if "" in (site, station, deputy) or not narrowed:
         return (SCHEDULE,)
-    return tuple(narrowed)
+    return (*narrowed, *([deputy_scope(deputy)] if deputy else []))
 
 
 def _api_fixed(*scopes: str) -> Callable[[HttpRequest, Mapping[str, Any]], tuple[str, ...]]:

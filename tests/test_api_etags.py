@@ -194,3 +194,14 @@ def test_every_feed_with_scopes_is_an_api_url():
     api_names = {name for name in url_routes() if name.startswith("api:")}
     assert set(caching.FEEDS) <= api_names
     assert {"api:shift_list", "api:site_list", "api:figures"} <= set(caching.FEEDS)
+
+
+def test_a_deputys_feed_shows_a_renamed_colleague_on_duty_beside_them(station, room, running, deputies):
+    """/shifts?deputy=D names the deputies on duty with D: their edits renew it too."""
+    path = api("shift_list", f"deputy={deputies[0].slug}")
+    before = etag(path)
+    network.deputy_upsert(
+        district=deputies[1].district, name="黄美勤新", gender=deputies[1].gender, slug=deputies[1].slug, actor=SYSTEM
+    )
+    assert etag(path) != before
+    assert "黄美勤新" in django.test.Client().get(path).text
