@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import importlib
 import re
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.urls import reverse
 
 from stations.audit import Actor
@@ -177,7 +179,7 @@ def test_existing_bodies_take_the_district_of_their_opinions_when_there_is_one(r
         services.opinion_refer(opinion=make_opinion(site, State.ACCEPTED), actor=SYSTEM, body=used_in_both)
 
     migration = importlib.import_module("stations.migrations.0026_handling_body_district")
-    migration.give_bodies_their_district(apps, None)
+    migration.give_bodies_their_district(apps, SimpleNamespace(connection=connection))
 
     assert HandlingBody.objects.get(pk=used_here.pk).district == district
     assert HandlingBody.objects.get(pk=used_in_both.pk).district is None

@@ -12,11 +12,12 @@ def give_bodies_their_district(apps, schema_editor):
     HandlingBody = apps.get_model("stations", "HandlingBody")
     Opinion = apps.get_model("stations", "Opinion")
     OpinionEvent = apps.get_model("stations", "OpinionEvent")
+    db = schema_editor.connection.alias  # migrate's connection (the tables' owner), not the runtime role's
     districts: dict[int, set[int]] = {}
     # An opinion referred again to another body keeps the earlier one only in its timeline: both count.
     for rows in (
-        Opinion.objects.filter(handling_body__isnull=False).values_list("handling_body_id", "site__district_id"),
-        OpinionEvent.objects.filter(handling_body__isnull=False).values_list(
+        Opinion.objects.using(db).filter(handling_body__isnull=False).values_list("handling_body_id", "site__district_id"),
+        OpinionEvent.objects.using(db).filter(handling_body__isnull=False).values_list(
             "handling_body_id", "opinion__site__district_id"
         ),
     ):
@@ -24,7 +25,7 @@ def give_bodies_their_district(apps, schema_editor):
             districts.setdefault(body_id, set()).add(district_id)
     for body_id, found in districts.items():
         if len(found) == 1:
-            HandlingBody.objects.filter(pk=body_id).update(district_id=found.pop())
+            HandlingBody.objects.using(db).filter(pk=body_id).update(district_id=found.pop())
 
 
 class Migration(migrations.Migration):
