@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import BaseCache, caches
 from django.db import connection, transaction
@@ -540,6 +541,20 @@ def _storable(response: HttpResponseBase) -> bool:
     return not any(morsel.value == "" for morsel in response.cookies.values())
 
 
+def _visitor_etag(request: HttpRequest, etag: str) -> str:
+    """A page's ETag as told to a visitor who sent a CSRF cookie: mixed with (a hash of) that cookie.
+
+    A page's HTML holds a CSRF token made from the visitor's CSRF secret (the opinion form, the language switch).
+    Were the ETag the page's alone, a visitor whose secret changed since (signing in or out rotates it) would be
+    answered 304 and post the form kept by their browser, with a token of the old secret: refused. With the
+    cookie in the ETag their next request is a 200 with a token of the current secret (from the cache all the
+    same: only the ETag differs, not the stored page). A request without the cookie gets the page's own ETag."""
+    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    if not cookie:
+        return etag
+    return etag_for({}, etag, "csrf=" + hashlib.sha256(cookie.encode()).hexdigest()[:16])
+
+
 class PublicPageCacheMiddleware:
     """Serve the pages of `PAGES` from the cache, with ETag / Last-Modified and 304s. Last in MIDDLEWARE: it
     needs the session, the user, the language and the CSRF cookie, and every other middleware still wraps its
@@ -564,10 +579,12 @@ class PublicPageCacheMiddleware:
         try:
             tokens = generations([*key.scopes, CLOCK])
             etag = etag_for(tokens, path, language, key.variant)
+            # What the visitor is told: their copy's token must match their CSRF cookie (see `_visitor_etag`).
+            visitor_etag = _visitor_etag(request, etag) if key.html else etag
             last_modified = last_modified_for(tokens)
-            not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+            not_modified = get_conditional_response(request, etag=visitor_etag, last_modified=last_modified)
             if not_modified is not None:
-                self._finish(not_modified, key, etag, last_modified, "hit")
+                self._finish(not_modified, key, visitor_etag, last_modified, "hit")
                 return not_modified
             entry_key = _PAGE_PREFIX + hashlib.sha256(f"{language}\n{key.variant}\n{path}".encode()).hexdigest()
             entry = _cache().get(entry_key)
@@ -576,14 +593,14 @@ class PublicPageCacheMiddleware:
             return None
         if isinstance(entry, dict) and entry.get("etag") == etag:
             hit = self._replay(request, entry)
-            self._finish(hit, key, etag, last_modified, "hit")
+            self._finish(hit, key, visitor_etag, last_modified, "hit")
             return hit
 
         response = view_func(request, *view_args, **view_kwargs)
         if _storable(response):
             assert isinstance(response, HttpResponse)  # not streaming
             self._store(entry_key, response, etag, tokens)
-            self._finish(response, key, etag, last_modified, "miss")
+            self._finish(response, key, visitor_etag, last_modified, "miss")
         return response
 
     @staticmethod

@@ -641,3 +641,26 @@ def test_a_site_added_renamed_or_closed_shows_on_the_opinion_form_at_once(
     assert response.status_code == 302
     assert "金星村代表之家" not in text(load(visitor(), search))
     assert "金星村代表之家" not in text(load(visitor(), in_link))
+
+
+def test_a_visitor_whose_csrf_cookie_changed_gets_a_form_they_can_post_not_a_304(world, django_assert_max_num_queries):
+    """Signing in or out rotates the CSRF secret: a browser's kept copy of the form then holds a token of the old
+    one, so the ETag it revalidates with no longer matches and it gets the page again, with a token it can post."""
+    from django.middleware.csrf import _get_new_csrf_string
+
+    path = opinion_form(site=world.room.slug)
+    client = django.test.Client(enforce_csrf_checks=True)
+    load(client, path)  # the first visit sets the cookie
+    kept = load(client, path)
+    with django_assert_max_num_queries(1):
+        assert client.get(path, headers={"if-none-match": kept["ETag"]}).status_code == 304  # same cookie
+
+    client.cookies["csrftoken"] = _get_new_csrf_string()  # rotated (a sign-in and sign-out in between)
+    again = client.get(path, headers={"if-none-match": kept["ETag"]})
+    assert again.status_code == 200 and again["X-Cache"] == "hit" and again["ETag"] != kept["ETag"]
+    token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', text(again))[-1]
+    posted = client.post(
+        reverse("stations:opinion_create"),
+        {"site": world.room.pk, "category": "transport", "content": "路灯坏了。", "csrfmiddlewaretoken": token},
+    )
+    assert posted.status_code == 302
