@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -282,9 +285,13 @@ def deputy_attendance(request: HttpRequest) -> HttpResponse:
         ordering = ("-name", "-pk") if sort == "-name" else ("name", "pk")
         page = bounded_page(deputies.order_by(*ordering).only("pk"), ATTENDANCE_PAGE_SIZE, request.GET.get("page"))
         # The page's deputies as a subquery (its LIMIT and OFFSET inside), not one more query for their ids.
-        shown = Deputy.objects.filter(pk__in=page.object_list.values("pk"))
+        shown = Deputy.objects.filter(pk__in=cast(QuerySet[Deputy], page.object_list).values("pk"))
         rows = stats.deputy_attendance(year=year, sort=sort, deputies=shown)
-    query = {"year": year, **({"district": district.pk} if district else {}), **({"q": name} if name else {})}
+    query: dict[str, str | int] = {"year": year}
+    if district is not None:
+        query["district"] = district.pk
+    if name:
+        query["q"] = name
     return render(
         request,
         "stations/stats/deputy_attendance.html",
