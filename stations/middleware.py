@@ -32,6 +32,12 @@ SESSION_RENEW_SECONDS = 60
 SESSION_RENEWED_KEY = "_session_renewed"
 
 
+def session_renew_interval() -> int:
+    """Seconds an unchanged session goes without renewal: SESSION_RENEW_SECONDS, at most a tenth of the idle
+    limit (a limit of seconds, as a test sets, renews on every request)."""
+    return min(SESSION_RENEW_SECONDS, settings.SESSION_COOKIE_AGE // 10)
+
+
 class SessionRenewalMiddleware(SessionMiddleware):
     """Django's session middleware, with SESSION_SAVE_EVERY_REQUEST's renewal at most once a SESSION_RENEW_SECONDS.
 
@@ -49,7 +55,7 @@ class SessionRenewalMiddleware(SessionMiddleware):
         ):
             now = int(timezone.now().timestamp())
             renewed = session.get(SESSION_RENEWED_KEY)
-            if isinstance(renewed, int) and 0 <= now - renewed < SESSION_RENEW_SECONDS:
+            if isinstance(renewed, int) and 0 <= now - renewed < session_renew_interval():
                 patch_vary_headers(response, ("Cookie",))  # the session was read, as Django would say
                 return response
             session[SESSION_RENEWED_KEY] = now
