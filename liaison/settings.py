@@ -53,7 +53,8 @@ MIDDLEWARE = [
     "stations.api.middleware.ApiResponsesMiddleware",
     "stations.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's SessionMiddleware, renewing an unchanged session at most once a minute (stations.middleware).
+    "stations.middleware.SessionRenewalMiddleware",
     "stations.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

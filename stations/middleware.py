@@ -9,11 +9,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import translation
-from django.utils.cache import add_never_cache_headers
+from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
 from stations.api.errors import error_response, is_api_path
@@ -22,6 +23,43 @@ from stations.clock import duration_text
 from stations.policy import requires_second_factor
 from stations.services.two_factor import confirmed_device
 from stations.views.errors import bad_request
+
+# An unchanged session's idle expiry is pushed forward (a write to the session table and a commit) at most this
+# often, not on every request: at 50 clients that write was one of the few costs every staff page shared
+# (issue 15). The idle limit then ends a session between SESSION_COOKIE_AGE minus this and SESSION_COOKIE_AGE
+# after its last request.
+SESSION_RENEW_SECONDS = 60
+SESSION_RENEWED_KEY = "_session_renewed"
+
+
+def session_renew_interval() -> int:
+    """Seconds an unchanged session goes without renewal: SESSION_RENEW_SECONDS, at most a tenth of the idle
+    limit (a limit of seconds, as a test sets, renews on every request)."""
+    return min(SESSION_RENEW_SECONDS, settings.SESSION_COOKIE_AGE // 10)
+
+
+class SessionRenewalMiddleware(SessionMiddleware):
+    """Django's session middleware, with SESSION_SAVE_EVERY_REQUEST's renewal at most once a SESSION_RENEW_SECONDS.
+
+    A session changed by the request is saved as always; an unchanged one only when its last renewal is older
+    than SESSION_RENEW_SECONDS (the time of that renewal is kept in the session itself)."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if (
+            session is not None
+            and settings.SESSION_SAVE_EVERY_REQUEST
+            and not session.modified
+            and not session.is_empty()
+            and response.status_code < 500
+        ):
+            now = int(timezone.now().timestamp())
+            renewed = session.get(SESSION_RENEWED_KEY)
+            if isinstance(renewed, int) and 0 <= now - renewed < session_renew_interval():
+                patch_vary_headers(response, ("Cookie",))  # the session was read, as Django would say
+                return response
+            session[SESSION_RENEWED_KEY] = now
+        return super().process_response(request, response)
 
 
 class ChineseFirstMiddleware:

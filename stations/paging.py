@@ -59,3 +59,10 @@ def bounded_page(
     """The page asked for (`?page=`; a bad or too large number gives the nearest page), counted up to max_count."""
     paginator = BoundedPaginator(object_list, per_page, max_count=max_count, known_count=known_count)
     return paginator.get_page(number)
+
+
+def bounded_count(rows: QuerySet[Any], *, max_count: int = MAX_COUNT) -> tuple[int, bool]:
+    """How many rows match, counted up to max_count (a LIMIT inside the count), and whether more do: for a
+    figure a page shows beside a few of the rows ("25 of more than 1,000")."""
+    found = rows.order_by()[: max_count + 1].count()
+    return min(found, max_count), found > max_count

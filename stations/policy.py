@@ -44,6 +44,7 @@ from django.shortcuts import get_object_or_404
 
 from stations.models import (
     Assignment,
+    AuditEntry,
     Deputy,
     District,
     Duty,
@@ -560,14 +561,59 @@ ROLE_RANK: dict[str, int] = {
 }
 
 
+def _accounts_within(user: User, prefix: str = "") -> Q:
+    """Memberships (reached through `prefix`) of the accounts an administrator of some districts looks after:
+    district administrators of those districts, staff and heads of their stations, their deputies' accounts,
+    and the city and province administrators of regions within their reach (their own account included)."""
+    districts = admin_districts(user)
+    return (
+        Q(**{f"{prefix}district__in": districts})
+        | Q(**{f"{prefix}station__district__in": districts})
+        | Q(**{f"{prefix}deputy__district__in": districts})
+        | Q(**{f"{prefix}region__in": admin_regions(user)})
+    )
+
+
+def _unscoped(user: User) -> bool:
+    """Sees every row in the admin and the audit log: a superuser, the portal-wide administrator, or an admin
+    user without an administrator's role (their model permissions decide, as before regions)."""
+    return getattr(user, "is_superuser", False) or not is_administrator(user) or administers_everything(user)
+
+
+def visible_accounts(user: User) -> QuerySet[DjangoUser]:
+    """The user accounts an administrator sees in the admin's user list (issue 15): those of the districts they
+    administer (a city's or province's administrator every district below their region); every account for a
+    superuser and the portal-wide administrator. Accounts without a role are the portal-wide administrators'."""
+    if _unscoped(user):
+        return DjangoUser.objects.all()
+    return DjangoUser.objects.filter(_accounts_within(user, "membership__"))
+
+
+def visible_audit_entries(user: User) -> QuerySet[AuditEntry]:
+    """The audit log an administrator reads: entries written by the accounts they look after
+    (`visible_accounts`); every entry for a superuser and the portal-wide administrator. Entries of visitors
+    without an account and of the system (imports run on the server, scheduled jobs) are the portal-wide
+    administrators' to read."""
+    if _unscoped(user):
+        return AuditEntry.objects.all()
+    return AuditEntry.objects.filter(actor__in=visible_accounts(user).values("pk"))
+
+
 def admin_scoped(user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """The admin's rows of a network model limited to the administrator's districts (all of them for the
-    portal's own administrators and superusers). An admin user without an administrator's role keeps what the
-    model permissions given to them by hand allow, as before regions."""
-    path = ADMIN_DISTRICT_PATHS.get(queryset.model._meta.model_name or "")
-    if path is None or getattr(user, "is_superuser", False) or not is_administrator(user):
+    portal's own administrators and superusers); user accounts, their roles and the audit log likewise (issue
+    15). An admin user without an administrator's role keeps what the model permissions given to them by hand
+    allow, as before regions. (The roles' own list stays whole: a role out of reach is refused with 403 when
+    changed, `can_grant_membership`.)"""
+    model_name = queryset.model._meta.model_name or ""
+    if _unscoped(user):
         return queryset
-    if administers_everything(user):
+    if queryset.model is DjangoUser:
+        return queryset.filter(_accounts_within(user, "membership__"))
+    if model_name == "auditentry":
+        return queryset.filter(actor__in=visible_accounts(user).values("pk"))
+    path = ADMIN_DISTRICT_PATHS.get(model_name)
+    if path is None:
         return queryset
     return queryset.filter(**{f"{path}__in": admin_districts(user)})
 

@@ -386,6 +386,20 @@ def test_a_session_ends_after_thirty_minutes_idle(client, alice, clock):
     assert response["Location"].startswith(reverse("login"))
 
 
+def test_an_unchanged_session_is_renewed_at_most_once_a_minute(client, alice, clock):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(alice)
+    assert client.get("/staff/").status_code == 200
+    renewed = Session.objects.get().expire_date
+    clock.shift(dt.timedelta(seconds=30))
+    assert client.get("/staff/").status_code == 200
+    assert Session.objects.get().expire_date == renewed  # no write: renewed less than a minute ago
+    clock.shift(dt.timedelta(seconds=31))
+    assert client.get("/staff/").status_code == 200
+    assert Session.objects.get().expire_date == renewed + dt.timedelta(seconds=61)
+
+
 def test_a_session_ends_twelve_hours_after_sign_in_however_active(client, alice, clock):
     sign_in(client, "alice", PASSWORD)
     for _ in range(12 * 3):  # a request every 20 minutes for 12 hours: never idle

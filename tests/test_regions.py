@@ -8,6 +8,8 @@ district administrator without a district (the portal's own).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -16,7 +18,7 @@ from django.urls import reverse
 
 from stations.models import District, Membership, Region, Role
 from stations.selectors.stats import Period, Scope, breakdown, default_scope, headline
-from tests.conftest import make_user
+from tests.conftest import make_user, totp_device
 from tests.conftest import region_station as station
 from tests.factories_stats import local, make_visit, page_tables
 
@@ -329,3 +331,84 @@ def test_an_administrator_cannot_change_a_role_outside_their_reach(client, hal, 
     assert response.status_code == 403
     membership.refresh_from_db()
     assert membership.role == "staff"
+
+
+# --- accounts and the audit log by scope (issue 15) -------------------------------------------------------------
+
+
+def _xihu_staff(land):
+    return make_user("ivy", role="staff", station=land["xixi"])
+
+
+def _usernames(html: str) -> set[str]:
+    """The accounts the admin's user list links to (each username is the link to its page)."""
+    return set(re.findall(r'<a href="/admin/auth/user/\d+/change/[^"]*">([^<]+)</a>', html))
+
+
+def test_the_admin_user_list_shows_only_the_accounts_within_reach(client, fay, gus, hal, alice, land):
+    ivy = _xihu_staff(land)
+    changelist = reverse("admin:auth_user_changelist")
+    client.force_login(fay)
+    assert _usernames(client.get(changelist).text) == {"alice", "fay"}
+    assert client.get(reverse("admin:auth_user_change", args=[ivy.pk])).status_code == 302  # "does not exist"
+    client.force_login(hal)
+    assert _usernames(client.get(changelist).text) == {"ivy", "hal"}
+    client.force_login(gus)
+    assert _usernames(client.get(changelist).text) == {"alice", "ivy", "fay", "hal", "gus"}
+
+
+def test_a_district_administrator_sees_only_their_districts_accounts(client, alice, charlie, land):
+    from stations.models import Membership
+
+    xiuzhou_admin = make_user("kim", role=None, is_staff=True)
+    Membership.objects.create(user=xiuzhou_admin, role="district_admin", district=land["xiuzhou"])
+    totp_device(xiuzhou_admin)
+    wangdian_staff = make_user("lee", role="staff", station=land["wangdian"])
+    client.force_login(xiuzhou_admin)
+    listed = _usernames(client.get(reverse("admin:auth_user_changelist")).text)
+    assert listed == {wangdian_staff.username, "kim"}
+
+
+def test_the_audit_log_shows_the_entries_of_the_accounts_within_reach(client, fay, gus, alice, land):
+    from stations.audit import Actor, audit
+
+    ivy = _xihu_staff(land)
+    audit(action="visit.created", actor=Actor(alice, "10.0.0.1"), summary="南湖 entry")
+    audit(action="visit.created", actor=Actor(ivy, "10.0.0.2"), summary="西湖 entry")
+    audit(action="opinion.submitted", actor=Actor.system(), summary="system entry")
+    client.force_login(fay)
+    page = client.get(reverse("stations:audit_log")).text
+    assert "南湖 entry" in page and "西湖 entry" not in page and "system entry" not in page
+    admin_page = client.get(reverse("admin:stations_auditentry_changelist")).text
+    assert "南湖 entry" in admin_page and "西湖 entry" not in admin_page
+    client.force_login(gus)
+    page = client.get(reverse("stations:audit_log")).text
+    assert "南湖 entry" in page and "西湖 entry" in page and "system entry" not in page
+
+
+def test_the_portal_wide_administrator_reads_every_audit_entry(client, dana, alice, land):
+    from stations.audit import Actor, audit
+
+    ivy = _xihu_staff(land)
+    audit(action="visit.created", actor=Actor(ivy, "10.0.0.2"), summary="西湖 entry")
+    audit(action="opinion.submitted", actor=Actor.system(), summary="system entry")
+    client.force_login(dana)
+    page = client.get(reverse("stations:audit_log")).text
+    assert "西湖 entry" in page and "system entry" in page
+
+
+def test_the_scoped_user_list_and_audit_log_take_a_fixed_number_of_queries(
+    client, fay, alice, land, django_assert_max_num_queries
+):
+    from stations.audit import Actor, audit
+
+    staff = [make_user(f"staff{n}", role="staff", station=alice.membership.station) for n in range(30)]
+    for n, user in enumerate(staff * 2):
+        audit(action="visit.created", actor=Actor(user, "10.0.0.1"), summary=f"entry {n}")
+    client.force_login(fay)
+    with django_assert_max_num_queries(16):
+        users = client.get(reverse("admin:auth_user_changelist"))
+    assert len(_usernames(users.text)) == 32  # the 30, alice and fay
+    with django_assert_max_num_queries(12):
+        entries = client.get(reverse("stations:audit_log"))
+    assert "entry 59" in entries.text and "page=2" in entries.text  # the newest first, a page at a time

@@ -68,3 +68,28 @@ def test_staff_home_shows_nothing_of_another_station(client, charlie, alice, roo
     assert "余新镇今天的来访" not in html
     assert "顾海明" not in html
     assert opinion.reference not in html
+
+
+def test_an_administrators_home_shows_the_first_of_many_shifts_and_visits_with_their_counts(
+    client, dana, alice, room, deputies, django_assert_max_num_queries
+):
+    from stations.views.staff import SHIFTS_SHOWN, VISITS_SHOWN
+
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    for n in range(SHIFTS_SHOWN + 5):
+        make_shift(room, start=midnight + dt.timedelta(minutes=n), deputies=deputies[:1])
+    for n in range(VISITS_SHOWN + 5):
+        make_visit(
+            room, alice, summary=f"今日来访{n:02d}", occurred_at=max(now - dt.timedelta(seconds=n + 1), midnight)
+        )
+    client.force_login(dana)
+    with django_assert_max_num_queries(17):  # as many for 25 as for 2: a page of each, and their counts
+        response = client.get(URL)
+    html = response.text
+    assert len(response.context["shifts"]) == SHIFTS_SHOWN and response.context["shift_count"] == SHIFTS_SHOWN + 5
+    assert html.count("今日来访") == VISITS_SHOWN and response.context["visit_count"] == VISITS_SHOWN + 5
+    assert "今日来访00" in html and "今日来访24" not in html  # the latest first
+    today = timezone.localdate(now).isoformat()
+    assert f"{reverse('stations:visit_list')}?date_from={today}&amp;date_to={today}" in html
+    assert reverse("stations:staff_rosters") in html

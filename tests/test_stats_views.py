@@ -296,9 +296,9 @@ def test_attendance_table_takes_a_fixed_number_of_queries(client, dana, district
         deputy = make_deputy(district, f"代表{n}", sites=[room], slug=f"many-{n}")
         make_shift(room, local(2025, 1 + n % 12, 20, 9, n), [(deputy, "present")])
     # session, user, membership, duties and presences by deputy, the deputies, their mandates, assignments
-    # and sites, the verified second-factor device, the session's update (with its savepoint): the same for 40
-    # deputies as for 4.
-    with django_assert_max_num_queries(13):
+    # and sites, the verified second-factor device, the session's update (with its savepoint), the districts to
+    # choose from and the page's bounded count (issue 15): the same for 40 deputies as for 4.
+    with django_assert_max_num_queries(15):
         response = client.get(ATTENDANCE, {"year": 2025})
     assert len(page_tables(response.text)["attendance-table"]) == 41
 
@@ -387,3 +387,43 @@ def test_public_stats_queries_do_not_grow_with_the_number_of_districts(
     # Every district has its row, the new ones with their own voters.
     for n in range(12):
         assert f"第{n}区" in response.text
+
+
+def test_attendance_table_pages_through_many_deputies_in_name_order(
+    client, dana, district, room, django_assert_max_num_queries
+):
+    client.force_login(dana)
+    for n in range(60):
+        make_deputy(district, f"页代表{n:02d}", sites=[room], slug=f"paged-{n}")
+    with django_assert_max_num_queries(15):
+        first = client.get(ATTENDANCE, {"year": 2025, "q": "页代表"})
+    names = [row[0] for row in page_tables(first.text)["attendance-table"][1:]]
+    assert names == [f"页代表{n:02d}" for n in range(50)]
+    assert "page=2" in first.text
+    second = client.get(ATTENDANCE, {"year": 2025, "q": "页代表", "page": 2})
+    assert [row[0] for row in page_tables(second.text)["attendance-table"][1:]] == [
+        f"页代表{n:02d}" for n in range(50, 60)
+    ]
+    reversed_names = client.get(ATTENDANCE, {"year": 2025, "q": "页代表", "sort": "-name"})
+    assert page_tables(reversed_names.text)["attendance-table"][1][0] == "页代表59"
+
+
+def test_attendance_table_narrows_by_district_and_ranks_only_a_narrow_list(
+    client, dana, district, room, year, monkeypatch
+):
+    from stations.models import District
+    from stations.views import stats as stats_views
+
+    other = District.objects.create(name="秀洲区", slug="xiuzhou")
+    make_deputy(other, "外区代表", slug="elsewhere")
+    client.force_login(dana)
+    everyone = client.get(ATTENDANCE, {"year": 2025})
+    assert "外区代表" in everyone.text and 'name="district"' in everyone.text
+    narrowed = client.get(ATTENDANCE, {"year": 2025, "district": district.pk})
+    assert "外区代表" not in narrowed.text and "顾海明" in narrowed.text
+    # A figure ranks every deputy listed: beyond the limit the list stays in name order and says why.
+    monkeypatch.setattr(stats_views, "FIGURE_SORT_LIMIT", 2)
+    refused = client.get(ATTENDANCE, {"year": 2025, "sort": "-scheduled"})
+    assert refused.context["sort"] == "name" and refused.context["too_many_to_rank"]
+    ranked = client.get(ATTENDANCE, {"year": 2025, "sort": "-scheduled", "q": "顾海明"})
+    assert ranked.context["sort"] == "-scheduled" and not ranked.context["too_many_to_rank"]

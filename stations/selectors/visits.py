@@ -28,6 +28,7 @@ from stations.models import (
     VisitDeputy,
 )
 from stations.models.opinions import OpinionQuerySet
+from stations.paging import bounded_count
 from stations.policy import User, visible_sites
 from stations.privacy import mask_name, mask_phone, redact_phones
 
@@ -70,15 +71,23 @@ def areas_for_site(site: Site | None, sites: QuerySet[Site]) -> list[Area]:
     return sorted(areas, key=lambda area: (area.pk not in own, area.name))
 
 
-def todays_shifts(*, sites: QuerySet[Site], day: dt.date | None = None) -> list[DutyShift]:
+def todays_shifts(*, sites: QuerySet[Site], day: dt.date | None = None, limit: int | None = None) -> list[DutyShift]:
+    """The day's shifts at the sites with their duties, in the order of the day; the first `limit` of them when
+    given (an administrator's sites hold hundreds of shifts a day)."""
     day = day or local_today()
-    return list(
+    shifts = (
         DutyShift.objects.for_sites(sites)
         .on_date(day)
         .select_related("roster__site")
         .prefetch_related(Prefetch("duties", queryset=Duty.objects.select_related("deputy", "substitute")))
-        .order_by("start", "roster__site__name")
+        .order_by("start", "roster__site__name", "pk")
     )
+    return list(shifts if limit is None else shifts[:limit])
+
+
+def todays_shift_count(*, sites: QuerySet[Site], day: dt.date | None = None) -> tuple[int, bool]:
+    """How many shifts the sites hold on the day (counted up to paging.MAX_COUNT) and whether more do."""
+    return bounded_count(DutyShift.objects.for_sites(sites).on_date(day or local_today()))
 
 
 def _open_opinions() -> OpinionQuerySet:
@@ -241,12 +250,16 @@ def visit_history(visit: Visit) -> list[HistoryEntry]:
     return entries
 
 
-def visits_today(*, sites: QuerySet[Site], day: dt.date | None = None) -> QuerySet[Visit]:
-    day = day or local_today()
-    start = start_of_day(day)
-    return record_book(
-        Visit.objects.current().filter(site__in=sites, occurred_at__gte=start, occurred_at__lt=start + dt.timedelta(1))
+def visits_on(*, sites: QuerySet[Site], day: dt.date | None = None) -> QuerySet[Visit]:
+    """The current (not archived) visits at the sites on the day, plain rows (to count them)."""
+    start = start_of_day(day or local_today())
+    return Visit.objects.current().filter(
+        site__in=sites, occurred_at__gte=start, occurred_at__lt=start + dt.timedelta(1)
     )
+
+
+def visits_today(*, sites: QuerySet[Site], day: dt.date | None = None) -> QuerySet[Visit]:
+    return record_book(visits_on(sites=sites, day=day))
 
 
 # --- exports ------------------------------------------------------------------------------------------

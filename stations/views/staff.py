@@ -5,10 +5,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from stations.clock import local_today
+from stations.paging import bounded_count
 from stations.policy import deputy_of, staff_required, station_of
-from stations.selectors.visits import scoped_sites, todays_shifts, visits_today, waiting_opinions
+from stations.selectors.visits import (
+    scoped_sites,
+    todays_shift_count,
+    todays_shifts,
+    visits_on,
+    visits_today,
+    waiting_opinions,
+)
 
 WAITING_SHOWN = 10
+# A station holds a few shifts and visits a day; an administrator's districts hundreds. The page shows the first
+# of each with how many there are (counted to a bound), and links to the lists that page through them all.
+SHIFTS_SHOWN = 20
+VISITS_SHOWN = 20
 
 
 @login_required
@@ -25,16 +37,31 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 def _station_day(request: HttpRequest) -> HttpResponse:
     """The station's day: today's shifts and deputies, the visits logged today, opinions waiting."""
     sites = scoped_sites(request.user)
+    today = local_today()
+    shifts = todays_shifts(sites=sites, day=today, limit=SHIFTS_SHOWN)
+    visits = list(visits_today(sites=sites, day=today)[:VISITS_SHOWN])
     waiting = waiting_opinions(sites=sites)
+    # Counted only when the page's rows do not already say how many there are.
+    shift_count = (len(shifts), False) if len(shifts) < SHIFTS_SHOWN else todays_shift_count(sites=sites, day=today)
+    visit_count = (
+        (len(visits), False) if len(visits) < VISITS_SHOWN else bounded_count(visits_on(sites=sites, day=today))
+    )
+    waiting_rows = list(waiting[:WAITING_SHOWN])
+    waiting_count = (len(waiting_rows), False) if len(waiting_rows) < WAITING_SHOWN else bounded_count(waiting)
     return render(
         request,
         "stations/staff/home.html",
         {
             "station": station_of(request.user),
-            "today": local_today(),
-            "shifts": todays_shifts(sites=sites),
-            "visits": visits_today(sites=sites),
-            "waiting": waiting[:WAITING_SHOWN],
-            "waiting_count": waiting.count(),
+            "today": today,
+            "shifts": shifts,
+            "shift_count": shift_count[0],
+            "shifts_more": shift_count[1],
+            "visits": visits,
+            "visit_count": visit_count[0],
+            "visits_more": visit_count[1],
+            "waiting": waiting_rows,
+            "waiting_count": waiting_count[0],
+            "waiting_more": waiting_count[1],
         },
     )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,8 +16,9 @@ from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now
 from stations.exports import XLSX_CONTENT_TYPE, attachment, csv_attachment
 from stations.forms.stats import StatsForm, public_form, roster_year_choices, year_from
-from stations.models import AbsenceReason, Region
+from stations.models import AbsenceReason, Deputy, District, Region
 from stations.models.sites import network_ordering
+from stations.paging import SELECT_LIMIT, bounded_count, bounded_page
 from stations.policy import (
     can_record_activity,
     can_view_deputy_attendance,
@@ -22,6 +26,7 @@ from stations.policy import (
     deputy_record_for_user,
     requires,
     staff_required,
+    stats_districts,
     visible_deputy_records,
 )
 from stations.selectors import records, stats
@@ -240,17 +245,73 @@ def _sort_headers(sort: str) -> list[dict]:
     return headers
 
 
+# The attendance table pages through the deputies (a province holds 150,000 of them); sorted by a figure it
+# ranks every deputy of the chosen scope first, which it does only while the scope holds at most this many (a
+# district: the ranking costs about 0.3 s for 1,500 deputies on PostgreSQL at scale 0.1).
+ATTENDANCE_PAGE_SIZE = 50
+FIGURE_SORT_LIMIT = 2000
+
+
 @requires(can_view_deputy_attendance)
 def deputy_attendance(request: HttpRequest) -> HttpResponse:
-    """Every deputy's attendance for a year, sortable by any column."""
+    """Deputies' attendance for a year, a page at a time, narrowed by district and name, sortable by any column
+    (by a figure once the list is narrowed to at most FIGURE_SORT_LIMIT deputies)."""
     years = roster_year_choices()
     year = year_from(request.GET, years)
     sort = request.GET.get("sort", "name")
     if sort.removeprefix("-") not in stats.ATTENDANCE_SORTS:
         sort = "name"
-    rows = stats.deputy_attendance(year=year, sort=sort, deputies=visible_deputy_records(request.user))
+    districts = list(stats_districts(request.user).order_by("name", "pk")[: SELECT_LIMIT + 1])
+    district = _chosen(districts, request.GET.get("district", ""))
+    name = request.GET.get("q", "").strip()[:50]
+    deputies = visible_deputy_records(request.user)
+    if district is not None:
+        deputies = deputies.filter(district=district)
+    if name:
+        deputies = deputies.filter(name__icontains=name)
+    sorted_by_figure = sort.removeprefix("-") != "name"
+    too_many_to_rank = False
+    if sorted_by_figure:
+        _counted, too_many_to_rank = bounded_count(deputies, max_count=FIGURE_SORT_LIMIT)
+        if too_many_to_rank:
+            sort, sorted_by_figure = "name", False
+    if sorted_by_figure:
+        # Every deputy of the scope is ranked, then one page of them shown.
+        ranked = stats.deputy_attendance(year=year, sort=sort, deputies=deputies)
+        page = bounded_page(ranked, ATTENDANCE_PAGE_SIZE, request.GET.get("page"), max_count=FIGURE_SORT_LIMIT)
+        rows = list(page.object_list)
+    else:
+        # In name order the database pages; the figures are counted for that page's deputies only.
+        ordering = ("-name", "-pk") if sort == "-name" else ("name", "pk")
+        page = bounded_page(deputies.order_by(*ordering).only("pk"), ATTENDANCE_PAGE_SIZE, request.GET.get("page"))
+        # The page's deputies as a subquery (its LIMIT and OFFSET inside), not one more query for their ids.
+        shown = Deputy.objects.filter(pk__in=cast(QuerySet[Deputy], page.object_list).values("pk"))
+        rows = stats.deputy_attendance(year=year, sort=sort, deputies=shown)
+    query: dict[str, str | int] = {"year": year}
+    if district is not None:
+        query["district"] = district.pk
+    if name:
+        query["q"] = name
     return render(
         request,
         "stations/stats/deputy_attendance.html",
-        {"rows": rows, "year": year, "years": years, "sort": sort, "headers": _sort_headers(sort)},
+        {
+            "rows": rows,
+            "page": page,
+            "year": year,
+            "years": years,
+            "sort": sort,
+            "headers": _sort_headers(sort),
+            "districts": districts if 1 < len(districts) <= SELECT_LIMIT else [],
+            "district": district,
+            "name": name,
+            "too_many_to_rank": too_many_to_rank,
+            "figure_sort_limit": FIGURE_SORT_LIMIT,
+            "list_query": urlencode(query),
+        },
     )
+
+
+def _chosen(districts: list[District], value: str) -> District | None:
+    """The district asked for among those the user may choose (policy.stats_districts); none otherwise."""
+    return next((district for district in districts if str(district.pk) == value), None)
