@@ -260,6 +260,7 @@ def generate(
         Visit,
         VisitDeputy,
     )
+    from stations.services.opinions import normalise_tracking_code
 
     now = now or timezone.now()
     local_now = now.astimezone(LOCAL_TZ)
@@ -545,7 +546,8 @@ def generate(
             code = code_of_site[site_id]
             yield Opinion(
                 reference=f"{code}-{year}-{n + 1:07d}",
-                tracking_code=f"BENCH{n + 1:09d}",
+                # The shape new_tracking_code() gives (three groups of five), so that /track/ and the API find it.
+                tracking_code=normalise_tracking_code(f"BENCH{n + 1:010d}"),
                 site_id=site_id,
                 visit_id=visit,
                 source=source,

@@ -27,6 +27,7 @@ from stations.models import (
     VisitDeputy,
 )
 from stations.selectors.stats import Period, Scope, headline
+from stations.services.opinions import normalise_tracking_code
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "gen_province.py"
 User = get_user_model()
@@ -86,6 +87,9 @@ def test_the_province_has_the_issue_shape_per_district(province):
     assert Opinion.objects.count() == 200 * 5
     assert Opinion.objects.filter(visit__isnull=False).count() > Opinion.objects.filter(visit__isnull=True).count()
     assert set(Opinion.objects.values_list("state", flat=True)) >= {State.REGISTERED, State.CLOSED}
+    # A voter's tracking code as the portal gives it: the tracking page finds it as typed.
+    opinion = Opinion.objects.order_by("?").first()
+    assert normalise_tracking_code(opinion.tracking_code.lower().replace("-", " ")) == opinion.tracking_code
     # The generator reports each table it fills with its rate, then the total.
     reported = {line.split()[0]: line for line in lines}
     assert list(reported)[-1] == "total"
