@@ -34,6 +34,7 @@ import argparse
 import datetime as dt
 import decimal
 import io
+import itertools
 import operator
 import os
 import random
@@ -107,10 +108,11 @@ class Loader:
 
     On PostgreSQL a `COPY … FROM STDIN` in text format, in chunks of `COPY_CHUNK` rows (psycopg2's
     `copy_expert`, the driver the portal runs on; psycopg 3's `cursor.copy()` if the portal moves to it);
-    elsewhere (SQLite, the tests) `bulk_create` in batches. The primary keys are given here, counting on from
-    the table's largest, so that both paths hand back objects that know their ids (COPY returns none); the
-    sequences are moved past them at the end (`reset_sequences`, as the owner: the runtime role may read a
-    sequence, not set it). Each value is what Django would have sent (`pre_save` and `get_db_prep_save`: the
+    elsewhere (SQLite, the tests) `bulk_create` in batches. The primary keys are given here, so that both paths
+    hand back objects that know their ids (COPY returns none): on PostgreSQL drawn from the table's own sequence
+    (`nextval`, a chunk at a time, which the runtime role may do; setting a sequence it may not), so that later
+    inserts by the portal never collide with them; on SQLite counted on from the table's largest id, which its
+    AUTOINCREMENT then follows. Each value is what Django would have sent (`pre_save` and `get_db_prep_save`: the
     defaults, `auto_now_add`, choices and files as the ORM writes them); the CHECK constraints, unique keys and
     foreign keys stay on and are checked row by row, as for any insert.
     """
@@ -121,17 +123,27 @@ class Loader:
         self.connection = connection
         self.copy = connection.vendor == "postgresql"
         self.batch = batch
-        self.next_id: dict[type[Any], int] = {}
+
+    def _ids(self, model: type[Any]) -> Iterator[int]:
+        """Fresh primary keys for the model's rows."""
+        if not self.copy:
+            from django.db.models import Max
+
+            yield from itertools.count((model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1)
+        table, column = model._meta.db_table, model._meta.pk.column
+        with self.connection.cursor() as cursor:
+            while True:  # the ids a chunk needs, in one round trip; the few left over at the end stay unused
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                    [table, column, COPY_CHUNK],
+                )
+                yield from (row[0] for row in cursor.fetchall())
 
     def _give_ids(self, model: type[Any], objs: Iterator[Any]) -> Iterator[Any]:
-        from django.db.models import Max
-
-        if model not in self.next_id:
-            self.next_id[model] = (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+        ids = self._ids(model)
         for obj in objs:
             if obj.pk is None:
-                obj.pk = self.next_id[model]
-                self.next_id[model] += 1
+                obj.pk = next(ids)
             yield obj
 
     def insert(self, model: type[Any], objs: Iterator[Any] | list[Any]) -> int:
@@ -174,20 +186,6 @@ class Loader:
             return operator.attrgetter(field.attname)
         connection = self.connection
         return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
-
-    def reset_sequences(self) -> None:
-        """Move each filled table's id sequence past the ids given here (PostgreSQL; SQLite follows by itself)."""
-        if not self.copy or not self.next_id:
-            return
-        from django.core.management.color import no_style
-        from django.db import connections
-
-        from stations.db_roles import owner_database
-
-        owner = connections[owner_database()]
-        with owner.cursor() as cursor:
-            for statement in owner.ops.sequence_reset_sql(no_style(), list(self.next_id)):
-                cursor.execute(statement)
 
 
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -565,7 +563,6 @@ def generate(
             )
 
     report.timed("opinion", lambda: loader.insert(Opinion, opinion_rows()))
-    loader.reset_sequences()
     report.total()
     return report
 

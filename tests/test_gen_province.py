@@ -112,3 +112,27 @@ def test_the_generator_refuses_a_database_that_holds_districts(province):
     generator, _lines = province
     with pytest.raises(SystemExit):
         generator.generate(scale=0.0005, districts=1, now=NOW, out=lambda line: None)
+
+
+def test_the_portal_inserts_after_the_generator_without_colliding(province):
+    # The generator gives the ids itself (COPY returns none): the portal's next rows must still get fresh ones.
+    before = set(Visit.objects.values_list("pk", flat=True))
+    site = Site.objects.first()
+    visit = Visit.objects.create(
+        site=site, occurred_at=NOW, summary="来访登记", recorded_by=User.objects.get(username="bench-staff-1")
+    )
+    assert visit.pk not in before
+    deputy = Deputy.objects.create(district=site.district, name="新代表", slug="new-deputy", gender="f")
+    assert deputy.pk > max(Deputy.objects.exclude(pk=deputy.pk).values_list("pk", flat=True))
+
+
+def test_copy_text_escapes_what_copy_would_misread():
+    generator = load_generator()
+    assert generator.copy_text("a\tb\nc\\d\r") == "a\\tb\\nc\\\\d\\r"
+    assert generator.copy_text(None) == "\\N"
+    assert generator.copy_text(True) == "t" and generator.copy_text(False) == "f"
+    assert generator.copy_text(12) == "12"
+    assert generator.copy_text(dt.datetime(2026, 1, 20, 9, tzinfo=LOCAL_TZ)) == "2026-01-20T09:00:00+08:00"
+    assert generator.copy_text(dt.date(2026, 1, 20)) == "2026-01-20"
+    with pytest.raises(TypeError):
+        generator.copy_text(object())
