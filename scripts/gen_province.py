@@ -31,6 +31,7 @@ key is `BENCH_TOTP_KEY` (so that the load benchmark can compute the second facto
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
 import decimal
 import io
@@ -525,6 +526,8 @@ def generate(
     early_states = [State.REGISTERED, State.ACCEPTED, State.NOT_ACCEPTED, State.REFERRED]
     satisfaction = [Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY, Satisfaction.UNSATISFIED]
 
+    numbered: collections.Counter[str] = collections.Counter()
+
     def opinion_rows() -> Iterator[Opinion]:
         for n in range(total_opinions):
             if n < len(opinion_sources):
@@ -542,8 +545,10 @@ def generate(
             replied = state in (State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
             replied_at = registered + dt.timedelta(days=rng.uniform(3, 40)) if replied else None
             code = code_of_site[site_id]
+            numbered[code] += 1
             yield Opinion(
-                reference=f"{code}-{year}-{n + 1:07d}",
+                # As opinion_register numbers them: the district's code, the year, the district's count (5 digits).
+                reference=f"{code}-{year}-{numbered[code]:05d}",
                 # The shape new_tracking_code() gives (three groups of five), so that /track/ and the API find it.
                 tracking_code=normalise_tracking_code(f"BENCH{n + 1:010d}"),
                 site_id=site_id,

@@ -87,6 +87,10 @@ def test_the_province_has_the_issue_shape_per_district(province):
     assert Opinion.objects.count() == 200 * 5
     assert Opinion.objects.filter(visit__isnull=False).count() > Opinion.objects.filter(visit__isnull=True).count()
     assert set(Opinion.objects.values_list("state", flat=True)) >= {State.REGISTERED, State.CLOSED}
+    # References numbered per district and year as opinion_register numbers them, so the next one follows on.
+    references = sorted(Opinion.objects.filter(site__district=district).values_list("reference", flat=True))
+    assert references[:2] == [f"{district.code}-2026-00001", f"{district.code}-2026-00002"]
+    assert references[-1] == f"{district.code}-2026-{len(references):05d}"
     # A voter's tracking code as the portal gives it: the tracking page finds it as typed.
     opinion = Opinion.objects.order_by("?").first()
     assert normalise_tracking_code(opinion.tracking_code.lower().replace("-", " ")) == opinion.tracking_code
