@@ -140,3 +140,15 @@ def test_copy_text_escapes_what_copy_would_misread():
     assert generator.copy_text(dt.date(2026, 1, 20)) == "2026-01-20"
     with pytest.raises(TypeError):
         generator.copy_text(object())
+
+
+def test_every_page_bench_pages_measures_answers_small_on_the_generated_province(province, client):
+    spec = importlib.util.spec_from_file_location("bench_pages", SCRIPT.parent / "bench_pages.py")
+    bench_pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_pages)
+    pages = bench_pages.pages()
+    assert len(pages) > 30
+    for label, path in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, (label, path, response.status_code)
+        assert len(response.content) < bench_pages.LIMIT_BYTES, (label, len(response.content))
