@@ -27,6 +27,7 @@ from stations.models import (
     VisitDeputy,
 )
 from stations.selectors.stats import Period, Scope, headline
+from stations.services.opinions import normalise_tracking_code
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "gen_province.py"
 User = get_user_model()
@@ -86,6 +87,13 @@ def test_the_province_has_the_issue_shape_per_district(province):
     assert Opinion.objects.count() == 200 * 5
     assert Opinion.objects.filter(visit__isnull=False).count() > Opinion.objects.filter(visit__isnull=True).count()
     assert set(Opinion.objects.values_list("state", flat=True)) >= {State.REGISTERED, State.CLOSED}
+    # References numbered per district and year as opinion_register numbers them, so the next one follows on.
+    references = sorted(Opinion.objects.filter(site__district=district).values_list("reference", flat=True))
+    assert references[:2] == [f"{district.code}-2026-00001", f"{district.code}-2026-00002"]
+    assert references[-1] == f"{district.code}-2026-{len(references):05d}"
+    # A voter's tracking code as the portal gives it: the tracking page finds it as typed.
+    opinion = Opinion.objects.order_by("?").first()
+    assert normalise_tracking_code(opinion.tracking_code.lower().replace("-", " ")) == opinion.tracking_code
     # The generator reports each table it fills with its rate, then the total.
     reported = {line.split()[0]: line for line in lines}
     assert list(reported)[-1] == "total"
@@ -108,3 +116,39 @@ def test_the_generator_refuses_a_database_that_holds_districts(province):
     generator, _lines = province
     with pytest.raises(SystemExit):
         generator.generate(scale=0.0005, districts=1, now=NOW, out=lambda line: None)
+
+
+def test_the_portal_inserts_after_the_generator_without_colliding(province):
+    # The generator gives the ids itself (COPY returns none): the portal's next rows must still get fresh ones.
+    before = set(Visit.objects.values_list("pk", flat=True))
+    site = Site.objects.first()
+    visit = Visit.objects.create(
+        site=site, occurred_at=NOW, summary="来访登记", recorded_by=User.objects.get(username="bench-staff-1")
+    )
+    assert visit.pk not in before
+    deputy = Deputy.objects.create(district=site.district, name="新代表", slug="new-deputy", gender="f")
+    assert deputy.pk > max(Deputy.objects.exclude(pk=deputy.pk).values_list("pk", flat=True))
+
+
+def test_copy_text_escapes_what_copy_would_misread():
+    generator = load_generator()
+    assert generator.copy_text("a\tb\nc\\d\r") == "a\\tb\\nc\\\\d\\r"
+    assert generator.copy_text(None) == "\\N"
+    assert generator.copy_text(True) == "t" and generator.copy_text(False) == "f"
+    assert generator.copy_text(12) == "12"
+    assert generator.copy_text(dt.datetime(2026, 1, 20, 9, tzinfo=LOCAL_TZ)) == "2026-01-20T09:00:00+08:00"
+    assert generator.copy_text(dt.date(2026, 1, 20)) == "2026-01-20"
+    with pytest.raises(TypeError):
+        generator.copy_text(object())
+
+
+def test_every_page_bench_pages_measures_answers_small_on_the_generated_province(province, client):
+    spec = importlib.util.spec_from_file_location("bench_pages", SCRIPT.parent / "bench_pages.py")
+    bench_pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_pages)
+    pages = bench_pages.pages()
+    assert len(pages) > 30
+    for label, path in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, (label, path, response.status_code)
+        assert len(response.content) < bench_pages.LIMIT_BYTES, (label, len(response.content))
