@@ -134,6 +134,10 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=20000))
 CACHES["default"].setdefault("KEY_PREFIX", "liaison")
 
+# The API's lists count their items only this far (stations/api/pagination.py): beyond it they answer
+# count_exact false and page on without a total, instead of counting a province's million opinions each time.
+API_COUNT_LIMIT = env.int("API_COUNT_LIMIT", default=10_000)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

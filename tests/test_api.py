@@ -370,6 +370,48 @@ def test_pages_are_bounded_stable_and_linked(client, world, district):
     assert response["X-Total-Count"] == "1" and "Link" not in response
 
 
+def test_long_lists_are_counted_only_so_far_and_still_page_to_their_end(client, world, district, settings):
+    """Past API_COUNT_LIMIT a list says it holds more than it counted (count_exact false, no X-Total-Count) and
+    its next pages still come, down to the last one, which ends the list."""
+    settings.API_COUNT_LIMIT = 5
+    for number in range(12):
+        make_deputy(district, f"代表{number:02d}", sites=[world["room"]])
+    _r, body = get_json(client, f"{API}/popolo/persons?page_size=4")
+    assert body["count"] == 5 and body["count_exact"] is False and body["next"]
+    seen, path = [], f"{API}/popolo/persons?page_size=4"
+    while path:
+        _r, body = get_json(client, path)
+        seen += [person["id"] for person in body["results"]]
+        path = body["next"]
+    assert len(seen) == len(set(seen)) == 15 and body["count"] == 15 and body["count_exact"] is True
+    # Memberships: mandates first, then assignments; the counting stops inside either list.
+    seen, path = [], f"{API}/popolo/memberships?page_size=4"
+    while path:
+        _r, body = get_json(client, path)
+        seen += [membership["id"] for membership in body["results"]]
+        path = body["next"]
+    assert len(seen) == len(set(seen)) == body["count"] and body["count_exact"] is True and len(seen) > 5
+    # Organizations: the congresses (one per level) come ahead of the sites, which alone are counted only so far.
+    settings.API_COUNT_LIMIT = 2
+    _r, body = get_json(client, f"{API}/popolo/organizations?page_size=2")
+    congresses = sum(1 for organization in body["results"] if organization["classification"] == "legislature")
+    assert congresses == 2 and body["count_exact"] is False
+    counted = body["count"]
+    seen, path = [], f"{API}/popolo/organizations?page_size=2"
+    while path:
+        _r, body = get_json(client, path)
+        seen += [organization["id"] for organization in body["results"]]
+        path = body["next"]
+    assert len(seen) == len(set(seen)) == body["count"] > counted and body["count_exact"] is True
+    assert counted == sum(1 for organization_id in seen if "congress" in organization_id) + 2
+    for number in range(6):
+        opinion_services.opinion_register(
+            site=world["room"], category="urban", content=f"第{number}条意见。", actor=Actor.system()
+        )
+    response = client.get(f"{API}/open311/requests.json?page_size=2")
+    assert "X-Total-Count" not in response and 'rel="next"' in response["Link"]
+
+
 def test_an_unchanged_answer_is_a_304(client, world):
     response = client.get(f"{API}/sites")
     assert response.status_code == 200 and response["ETag"]

@@ -178,7 +178,7 @@ def test_existing_bodies_take_the_district_of_their_opinions_when_there_is_one(r
     for site in (room, wangdian):
         services.opinion_refer(opinion=make_opinion(site, State.ACCEPTED), actor=SYSTEM, body=used_in_both)
 
-    migration = importlib.import_module("stations.migrations.0026_handling_body_district")
+    migration = importlib.import_module("stations.migrations.0025_handling_body_district")
     migration.give_bodies_their_district(apps, SimpleNamespace(connection=connection))
 
     assert HandlingBody.objects.get(pk=used_here.pk).district == district

@@ -16,7 +16,7 @@ from ninja.params.functions import Query
 
 from stations.api import schemas
 from stations.api.errors import ApiError
-from stations.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, envelope, window
+from stations.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, counted_window, envelope
 from stations.bounds import EARLIEST, LATEST
 from stations.clock import local_today, start_of_day
 from stations.forms.stats import public_form
@@ -84,7 +84,7 @@ def site_list(
     if online is not None:
         online_ids = Site.objects.accepting_online().values("pk")
         sites = sites.filter(pk__in=online_ids) if online else sites.exclude(pk__in=online_ids)
-    found = window(count=sites.count(), page=page, page_size=page_size)
+    found = counted_window(sites, page=page, page_size=page_size)
     rows = sites.order_by(*network_ordering(), "pk")[found.offset : found.stop]
     return envelope(request, found, [site_out(request, site) for site in rows])
 
@@ -136,7 +136,7 @@ def shift_list(
         shifts = shifts.filter(roster__site__in=Site.objects.under_station(top))
     if deputy:
         shifts = shifts.filter(duties__deputy__slug=deputy)
-    found = window(count=shifts.count(), page=page, page_size=page_size)
+    found = counted_window(shifts, page=page, page_size=page_size)
     duties = Prefetch("duties", queryset=Duty.objects.select_related("deputy").order_by("deputy__name", "pk"))
     rows = shifts.select_related("roster__site").prefetch_related(duties).order_by("start", "pk")
     results = [

@@ -27,7 +27,7 @@ from stations import throttle
 from stations.api import schemas
 from stations.api.errors import ApiError
 from stations.api.network import PAGE, PAGE_SIZE
-from stations.api.pagination import link_header, window
+from stations.api.pagination import counted_window, link_header
 from stations.audit import Actor
 from stations.bounds import EARLIEST, LATEST
 from stations.clock import local_moment, start_of_day
@@ -169,12 +169,15 @@ def request_list(
             opinions = opinions.filter(state__in=CLOSED_STATES)
         elif wanted == {"open"}:
             opinions = opinions.exclude(state__in=CLOSED_STATES)
-    found = window(count=opinions.count(), page=page, page_size=page_size)
+    found = counted_window(opinions, page=page, page_size=page_size)
     rows = list(opinions.order_by("-registered_at", "-pk")[found.offset : found.stop])
     links = link_header(request, found)
     if links:
         response["Link"] = links
-    response["X-Total-Count"] = str(found.count)
+    if found.exact:
+        # Only a true total: past API_COUNT_LIMIT the list is not counted to its end (the Link header still
+        # names the next page).
+        response["X-Total-Count"] = str(found.count)
     last = _last_entered(rows)
     if last:
         response["Last-Modified"] = last

@@ -21,9 +21,10 @@ from ninja import Router
 
 from stations.api import schemas
 from stations.api.network import PAGE, PAGE_SIZE
-from stations.api.pagination import envelope, window
+from stations.api.pagination import count_limit, counted_window, envelope, window
 from stations.models import Assignment, Deputy, Level, Mandate, Site, SiteKind
 from stations.models.sites import network_ordering
+from stations.paging import bounded_count
 
 router = Router(tags=["Popolo"])
 
@@ -109,7 +110,7 @@ def person_out(request: HttpRequest, deputy: Deputy) -> dict[str, Any]:
 def person_list(request: HttpRequest, page: int = PAGE, page_size: int = PAGE_SIZE) -> dict[str, Any]:
     """Active deputies by name, each with their memberships."""
     deputies = _persons()
-    found = window(count=deputies.count(), page=page, page_size=page_size)
+    found = counted_window(deputies, page=page, page_size=page_size)
     rows = deputies.order_by("name", "pk")[found.offset : found.stop]
     return envelope(request, found, [person_out(request, deputy) for deputy in rows])
 
@@ -141,7 +142,7 @@ def organization_list(request: HttpRequest, page: int = PAGE, page_size: int = P
         for level in Level
     ]
     sites = Site.objects.active().select_related("parent")
-    found = window(count=len(congresses) + sites.count(), page=page, page_size=page_size)
+    found = counted_window(sites, page=page, page_size=page_size, before=len(congresses))
     results = congresses[found.offset : found.stop]
     site_start = max(0, found.offset - len(congresses))
     site_stop = found.stop - len(congresses)
@@ -169,8 +170,12 @@ def membership_list(request: HttpRequest, page: int = PAGE, page_size: int = PAG
     assignments = Assignment.objects.filter(deputy__is_active=True, site__is_active=True).select_related(
         "deputy", "site"
     )
-    mandate_count = mandates.count()
-    found = window(count=mandate_count + assignments.count(), page=page, page_size=page_size)
+    mandate_count, more = bounded_count(mandates, max_count=count_limit(page=page, page_size=page_size))
+    if more:
+        # More mandates than the page reaches: the page is all mandates and the list is longer than counted.
+        found = window(count=mandate_count, page=page, page_size=page_size, exact=False)
+    else:
+        found = counted_window(assignments, page=page, page_size=page_size, before=mandate_count)
     results = (
         [mandate_membership(m, m.deputy.slug) for m in mandates.order_by("pk")[found.offset : found.stop]]
         if found.offset < mandate_count
@@ -192,7 +197,7 @@ def post_list(request: HttpRequest, page: int = PAGE, page_size: int = PAGE_SIZE
         .annotate(holders=Count("pk"))
         .order_by("level", "electoral_district")
     )
-    found = window(count=seats.count(), page=page, page_size=page_size)
+    found = counted_window(seats, page=page, page_size=page_size)
     results = [
         {
             "id": post_id(seat["level"], seat["electoral_district"]),

@@ -29,7 +29,11 @@ OPEN311_ERRORS: dict[int, object] = {400: list[ErrorItem], 404: list[ErrorItem],
 
 
 class PageInfo(Schema):
-    count: int = Field(description="Items in the whole list.")
+    count: int = Field(
+        description="Items in the whole list when count_exact is true; otherwise the list holds more than this (lists "
+        "are counted up to 10,000 items, or to the page asked for when it is further)."
+    )
+    count_exact: bool = Field(description="Whether count is the whole list's size or only a lower bound.")
     page: int
     page_size: int
     next: str | None = Field(description="The next page's address, or null on the last page.")

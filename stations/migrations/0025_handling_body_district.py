@@ -30,7 +30,7 @@ def give_bodies_their_district(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stations", "0022_deputy_active_name_index"),
+        ("stations", "0024_opinion_queue_indexes"),
     ]
 
     operations = [
