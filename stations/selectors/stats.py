@@ -640,6 +640,33 @@ def _visit_aggregates() -> dict[str, Any]:
 
 
 def opinion_aggregates(today: dt.date) -> dict[str, Any]:
+    aggregates = timeless_opinion_aggregates()
+    del aggregates["due_replied"]
+    aggregates.update(pending_opinion_aggregates(today))
+    aggregates["due"] = Count(
+        "pk", filter=Q(deadline__isnull=False) & (Q(replied_at__isnull=False) | Q(deadline__lt=today))
+    )
+    del aggregates["due_pending"]
+    return aggregates
+
+
+def pending_opinion_aggregates(today: dt.date) -> dict[str, Any]:
+    """The figures that change as days pass without any write: what is overdue today, and the part of "due"
+    whose deadline passed without a reply. Never stored in the summary cells; counted live."""
+    return {
+        "overdue": Count("pk", filter=Q(state=State.REFERRED, deadline__lt=today)),
+        "due_pending": Count("pk", filter=Q(deadline__isnull=False, replied_at__isnull=True, deadline__lt=today)),
+    }
+
+
+def pending_opinions(opinions: QuerySet[Opinion], today: dt.date) -> QuerySet[Opinion]:
+    """The only opinions `pending_opinion_aggregates` can count (through the partial index of opinions past a
+    deadline without a reply or back with the handling body)."""
+    return opinions.filter(deadline__lt=today).filter(Q(replied_at__isnull=True) | Q(state=State.REFERRED))
+
+
+def timeless_opinion_aggregates() -> dict[str, Any]:
+    """Opinion figures that depend on the records only, not on today's date (the summary cells keep these)."""
     replied_by_deadline: LessThanOrEqual[Any] = LessThanOrEqual(LocalDate("replied_at"), F("deadline"))
     return {
         "opinions": Count("pk"),
@@ -654,7 +681,6 @@ def opinion_aggregates(today: dt.date) -> dict[str, Any]:
             "pk", filter=Q(state=State.EXPLAINED) | Q(state=State.CLOSED, _last_answer=OpinionAction.EXPLAIN)
         ),
         "still_open": Count("pk", filter=Q(state__in=OPEN_STATES)),
-        "overdue": Count("pk", filter=Q(state=State.REFERRED, deadline__lt=today)),
         "closed": Count("pk", filter=Q(state=State.CLOSED)),
         # The voter's own answer (tracking page) when given, otherwise what staff recorded on closing.
         "rated": Count("pk", filter=~Q(voter_satisfaction="") | Q(state=State.CLOSED)),
@@ -663,7 +689,7 @@ def opinion_aggregates(today: dt.date) -> dict[str, Any]:
             filter=Q(voter_satisfaction__in=SATISFIED_VOTES)
             | Q(voter_satisfaction="", state=State.CLOSED, satisfaction__in=SATISFIED_VOTES),
         ),
-        "due": Count("pk", filter=Q(deadline__isnull=False) & (Q(replied_at__isnull=False) | Q(deadline__lt=today))),
+        "due_replied": Count("pk", filter=Q(deadline__isnull=False, replied_at__isnull=False)),
         "on_time": Count("pk", filter=Q(replied_at__isnull=False, deadline__isnull=False) & Q(replied_by_deadline)),
     }
 
@@ -766,9 +792,22 @@ def _compute(
     return results
 
 
-def headline(*, scope: Scope, period: Period, today: dt.date | None = None) -> Figures:
-    """The headline figures of a scope for a period."""
-    return _compute(scope, period, None, today).get(None, Figures())
+def _figures(
+    scope: Scope | None, period: Period, group_name: str | None, today: dt.date | None, live: bool
+) -> dict[Any, Figures]:
+    """From the summary cells where they cover the question (stations/selectors/cells.py), else from the records.
+    `live` forces the records: for the tests and `manage.py check_figures`, which compare the two."""
+    if not live:
+        from stations.selectors import cells
+
+        if cells.uses_cells(scope, period, group_name):
+            return cells.figures_from_cells(scope, period, group_name, today or local_today())
+    return _compute(scope, period, group_name, today)
+
+
+def headline(*, scope: Scope | None, period: Period, today: dt.date | None = None, live: bool = False) -> Figures:
+    """The headline figures of a scope (None: everything the portal holds) for a period."""
+    return _figures(scope, period, None, today, live).get(None, Figures())
 
 
 @dataclass
@@ -781,11 +820,11 @@ class Row:
     ref: str | None = None
 
 
-def breakdown(*, scope: Scope, period: Period, by: str, today: dt.date | None = None) -> list[Row]:
+def breakdown(*, scope: Scope, period: Period, by: str, today: dt.date | None = None, live: bool = False) -> list[Row]:
     """Figures per month, province/city/district/station/site, category, channel, handling body or deputy level,
     every group listed. A fixed number of queries whatever the number of groups (one grouped query per family
     of records, one for the labels)."""
-    found = _compute(scope, period, by, today)
+    found = _figures(scope, period, by, today, live)
     if by in CHILD_LABELS:
         return [Row(key, label, found.get(key, Figures()), ref) for key, label, ref in CHILD_LABELS[by](scope)]
     return [Row(key, label, found.get(key, Figures())) for key, label in _group_labels(by, scope, period, found)]

@@ -1,0 +1,279 @@
+"""The official figures from summary cells (issue 15), and the cells' own values computed from the records.
+
+A cell (stations.models.FigureCell) holds the figures of one district, one local month and one group of a
+breakdown ("" for the totals, or a category, a channel, a handling body) that do not depend on today's date.
+`cell_values` computes them with the very definitions the live path uses (stations.selectors.stats: the same
+querysets, the same aggregate dictionaries), grouped by district and month as well, so a cell equals the live
+figures of its district-month by construction and a sum of cells equals the live figures of their union: every
+count adds up over disjoint district-months (a shift, a visit, an opinion, a duty and an off-shift site-day
+belong to one district and one month), and the median is taken over the merged histograms of days to reply,
+which hold the exact values the live median is taken over.
+
+What changes with the date alone (overdue; the part of "due" whose deadline passed without a reply) is never
+stored: `figures_from_cells` counts it live, grouped the same way, through a partial index.
+
+Reads use the cells for a district, a region above it or everything, over whole months, in total or by month,
+district, city, province, category, channel or handling body. A station, a site, a town, a period that is not
+whole months and the breakdowns by station, site and deputy level stay on the live path: the first are small,
+and a level breakdown counts a duty under every mandate current at any time in the period, which does not add
+up over months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, F, QuerySet, Value
+
+from stations.models import AbsenceReason, FigureCell, RegionLevel
+from stations.selectors import stats
+from stations.selectors.stats import GROUPS, DaysBetween, Figures, Period, Scope, ScopeKind
+
+# The breakdowns stored as cells besides the totals (dimension ""), and the families of records each covers
+# (those stats.GROUPS defines for it).
+DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "": stats.FAMILIES_FOR_HEADLINE,
+    "category": ("visits", "opinions"),
+    "channel": ("visits", "opinions"),
+    "body": ("opinions",),
+}
+COUNT_FIELDS = [
+    "shifts_held",
+    "offshift_events",
+    "visits",
+    "voters",
+    "opinions",
+    "not_accepted",
+    "accepted",
+    "referred",
+    "replied",
+    "resolved",
+    "resolved_explained",
+    "still_open",
+    "closed",
+    "rated",
+    "satisfied",
+    "due_replied",
+    "on_time",
+    "scheduled",
+    "present",
+    "absent",
+    "substituted",
+    "unmarked",
+]
+# Breakdowns read from the cells: the cells' own dimensions, and groupings of the totals.
+CELL_BREAKDOWNS = {"month", "district", "city", "province", "category", "channel", "body"}
+
+CellKey = tuple[int, dt.date, str, str]
+
+
+def _key_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _month_key(value: Any) -> dt.date:
+    found = stats._normalise_key(value)
+    if isinstance(found, str):  # SQLite without a converter
+        found = dt.date.fromisoformat(found[:10])
+    assert isinstance(found, dt.date)
+    return found
+
+
+def _grouped_by_cell(
+    qs: QuerySet[Any], family: str, dimension: str, aggregates: dict[str, Any]
+) -> dict[tuple[int, dt.date, str], dict[str, Any]]:
+    qs = qs.annotate(
+        _district=GROUPS["district"][family],
+        _month=GROUPS["month"][family],
+        _key=GROUPS[dimension][family] if dimension else Value(""),
+    )
+    rows = qs.values("_district", "_month", "_key").annotate(**aggregates).order_by()
+    return {(row.pop("_district"), _month_key(row.pop("_month")), _key_text(row.pop("_key"))): row for row in rows}
+
+
+def _reply_days(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.date, str], dict[str, int]]:
+    """{(district, month, key): {days to reply: opinions}}: the values `stats.median_days` orders, exactly."""
+    rows = (
+        qs.filter(replied_at__isnull=False)
+        .annotate(
+            _district=GROUPS["district"]["opinions"],
+            _month=GROUPS["month"]["opinions"],
+            _key=GROUPS[dimension]["opinions"] if dimension else Value(""),
+            _waited=DaysBetween("replied_at", "registered_at"),
+        )
+        .values_list("_district", "_month", "_key", "_waited")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    found: dict[tuple[int, dt.date, str], dict[str, int]] = {}
+    for district, month, key, waited, n in rows:
+        # repr() of a float reads back as the same float.
+        found.setdefault((district, _month_key(month), _key_text(key)), {})[repr(float(waited))] = n
+    return found
+
+
+def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, Any]]:
+    """The cells of every district-month of the scope and period, computed from the records: one grouped query
+    per family of records and dimension (13), whatever the number of district-months."""
+    cells: dict[CellKey, dict[str, Any]] = {}
+
+    def merge(dimension: str, found: dict[tuple[int, dt.date, str], dict[str, Any]]) -> None:
+        for (district, month, key), values in found.items():
+            cells.setdefault((district, month, dimension, key), {}).update(values)
+
+    for dimension, families in DIMENSIONS.items():
+        if "shifts" in families:
+            merge(
+                dimension,
+                _grouped_by_cell(stats.held_shifts(scope, period), "shifts", dimension, {"shifts_held": Count("pk")}),
+            )
+        if "visits" in families:
+            merge(
+                dimension,
+                _grouped_by_cell(stats.visits_in(scope, period), "visits", dimension, stats._visit_aggregates()),
+            )
+        if "opinions" in families:
+            opinions = stats.opinions_in(scope, period)
+            aggregates = stats.timeless_opinion_aggregates()
+            merge(dimension, _grouped_by_cell(stats.with_last_answer(opinions), "opinions", dimension, aggregates))
+            merge(dimension, {key: {"reply_days": days} for key, days in _reply_days(opinions, dimension).items()})
+        if "duties" in families:
+            merge(
+                dimension,
+                _grouped_by_cell(stats.duties_in(scope, period), "duties", dimension, stats.duty_aggregates()),
+            )
+    for values in cells.values():
+        reasons = {
+            name.removeprefix("absent_"): values.pop(name) for name in list(values) if name.startswith("absent_")
+        }
+        values["absent_by_reason"] = reasons
+    return cells
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+
+def uses_cells(scope: Scope | None, period: Period, group_name: str | None) -> bool:
+    if not period.is_whole_months or (group_name is not None and group_name not in CELL_BREAKDOWNS):
+        return False
+    if scope is None or scope.kind in (ScopeKind.ALL, ScopeKind.DISTRICT):
+        return True
+    return scope.kind == ScopeKind.REGION and scope.region is not None and scope.region.level in CELL_REGION_PATHS
+
+
+# A region's districts, from a cell.
+CELL_REGION_PATHS = {
+    RegionLevel.PROVINCE: "district__region__parent__parent",
+    RegionLevel.CITY: "district__region__parent",
+    RegionLevel.COUNTY: "district__region",
+}
+CELL_GROUPS: dict[str, Any] = {
+    "month": F("month"),
+    "district": F("district"),
+    "city": F("district__region__parent"),
+    "province": F("district__region__parent__parent"),
+}
+
+
+def _cells_in(scope: Scope | None, period: Period, dimension: str) -> QuerySet[FigureCell]:
+    cells = FigureCell.objects.filter(dimension=dimension, month__gte=period.first, month__lte=period.last)
+    if scope is None or scope.kind == ScopeKind.ALL:
+        return cells
+    if scope.kind == ScopeKind.DISTRICT:
+        return cells.filter(district=scope.district)
+    assert scope.region is not None
+    return cells.filter(**{CELL_REGION_PATHS[scope.region.level]: scope.region})
+
+
+def _group_key(group_name: str | None, value: Any) -> Any:
+    if group_name is None:
+        return None
+    if group_name == "body":
+        return int(value) if value else None
+    if group_name == "month":
+        return _month_key(value)
+    return value
+
+
+def median_of(histogram: dict[float, int]) -> float | None:
+    """The median of a multiset given as {value: how many}: the value ranked (n+1)//2, averaged with the one
+    ranked (n+2)//2 when n is even, as stats.median_days picks its middle rows."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    ranks = sorted({(total + 1) // 2, (total + 2) // 2})
+    middles: list[float] = []
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while ranks and ranks[0] <= seen:
+            middles.append(value)
+            ranks.pop(0)
+        if not ranks:
+            break
+    return sum(middles) / len(middles)
+
+
+def figures_from_cells(
+    scope: Scope | None, period: Period, group_name: str | None, today: dt.date
+) -> dict[Any, Figures]:
+    """What stats._compute returns for the same arguments, from the cells and a live count of what is pending
+    today: two queries whatever the number of districts and months."""
+    dimension = group_name if group_name in DIMENSIONS else ""
+    group = F("key") if dimension else CELL_GROUPS.get(group_name or "", Value(0))
+    rows = (
+        _cells_in(scope, period, dimension)
+        .annotate(_group=group)
+        .values_list("_group", *COUNT_FIELDS, "absent_by_reason", "reply_days")
+    )
+    totals: dict[Any, list[int]] = {}
+    reasons: dict[Any, dict[str, int]] = {}
+    histograms: dict[Any, dict[float, int]] = {}
+    width = len(COUNT_FIELDS)
+    for row in rows:
+        key = _group_key(group_name, row[0])
+        sums = totals.setdefault(key, [0] * width)
+        for index in range(width):
+            sums[index] += row[1 + index]
+        by_reason = reasons.setdefault(key, {})
+        for reason, n in row[1 + width].items():
+            by_reason[reason] = by_reason.get(reason, 0) + n
+        histogram = histograms.setdefault(key, {})
+        for waited, n in row[2 + width].items():
+            value = float(waited)
+            histogram[value] = histogram.get(value, 0) + n
+
+    pending_group = None
+    if group_name is not None:
+        pending_group = stats.GROUPS[group_name]["opinions"]
+    pending = stats._grouped(
+        stats.pending_opinions(stats.opinions_in(scope, period), today),
+        pending_group,
+        stats.pending_opinion_aggregates(today),
+    )
+    found: dict[Any, Figures] = {}
+    duties_seen = {key for key, sums in totals.items() if sums[COUNT_FIELDS.index("scheduled")]}
+    for key, sums in totals.items():
+        figures = Figures()
+        values = dict(zip(COUNT_FIELDS, sums, strict=True))
+        due_replied = values.pop("due_replied")
+        figures.update(values)
+        late = pending.get(key, {})
+        figures.overdue = late.get("overdue") or 0
+        figures.due = due_replied + (late.get("due_pending") or 0)
+        figures.median_days = median_of(histograms[key])
+        if key in duties_seen or group_name is None:
+            # The live path lists every reason once a group has a duty (a grouped count of zero rows has none).
+            figures.absent_by_reason = {reason.value: reasons[key].get(reason.value, 0) for reason in AbsenceReason}
+        found[key] = figures
+    if group_name is None and None not in found:
+        figures = Figures()
+        figures.absent_by_reason = {reason.value: 0 for reason in AbsenceReason}
+        found[None] = figures
+    return found
+
+
+def touched_keys(keys: Iterable[CellKey]) -> set[tuple[int, dt.date]]:
+    return {(district, month) for district, month, _dimension, _key in keys}
