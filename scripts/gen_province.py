@@ -452,6 +452,10 @@ def generate(
             )
 
     report.timed("opinion", lambda: sum(len(Opinion.objects.bulk_create(b)) for b in batched(opinion_rows())))
+    # The rows above bypass the services, which keep the figures' summary cells: recompute them all at once.
+    from stations.services.figures import figures_rebuild
+
+    report.timed("figure cells", figures_rebuild)
     report.total()
     return report
 

@@ -164,7 +164,7 @@ def uses_cells(scope: Scope | None, period: Period, group_name: str | None) -> b
 
 
 # A region's districts, from a cell.
-CELL_REGION_PATHS = {
+CELL_REGION_PATHS: dict[str, str] = {
     RegionLevel.PROVINCE: "district__region__parent__parent",
     RegionLevel.CITY: "district__region__parent",
     RegionLevel.COUNTY: "district__region",

@@ -27,6 +27,7 @@ from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from stations.clock import local_date
@@ -54,7 +55,7 @@ def visit_keys(visit: Visit, *, with_opinions: bool = True) -> set[MonthKey]:
     selectors.visits.shift_at); archiving it hides its opinions (`with_opinions`: those already written)."""
     district = _district_of(visit.site)
     keys = {(district, month_of(visit.occurred_at))}
-    if visit.shift_id is not None:
+    if visit.shift is not None:
         keys.add((district, month_of(visit.shift.start)))
     if with_opinions and visit.pk is not None:
         for site_id, registered_at in Opinion.objects.filter(visit=visit).values_list("site_id", "registered_at"):
@@ -153,39 +154,32 @@ def _replace(district: int, months: list[dt.date], values: dict[tuple[int, dt.da
     return len(cells)
 
 
+def years_with_records() -> list[int]:
+    """Every year from the first visit, opinion or shift to the last."""
+    moments = []
+    for model, name in ((Visit, "occurred_at"), (Opinion, "registered_at"), (DutyShift, "start")):
+        found = model._default_manager.aggregate(first=Min(name), last=Max(name))
+        moments += [value for value in found.values() if value is not None]
+    years = [local_date(moment).year for moment in moments]
+    return list(range(min(years), max(years) + 1)) if years else []
+
+
 @transaction.atomic
 def figures_rebuild(*, district: District | None = None, year: int | None = None) -> int:
     """Every cell of a district (or of every district) for a year (or every year with records), recomputed
     set-based: 13 grouped queries per year whatever the number of districts. For data inserted without the
     services (scripts/gen_province.py) and as the operator's repair. Returns the number of cells written."""
-    from stations.models import DutyShift as Shift
-
-    if year is not None:
-        years = [year]
-    else:
-        bounds = [
-            (Visit.objects.earliest("occurred_at").occurred_at if Visit.objects.exists() else None),
-            (Opinion.objects.earliest("registered_at").registered_at if Opinion.objects.exists() else None),
-            (Shift.objects.earliest("start").start if Shift.objects.exists() else None),
-        ]
-        latest = [
-            (Visit.objects.latest("occurred_at").occurred_at if Visit.objects.exists() else None),
-            (Opinion.objects.latest("registered_at").registered_at if Opinion.objects.exists() else None),
-            (Shift.objects.latest("start").start if Shift.objects.exists() else None),
-        ]
-        firsts = [local_date(b).year for b in bounds if b is not None]
-        lasts = [local_date(b).year for b in latest if b is not None]
-        years = list(range(min(firsts), max(lasts) + 1)) if firsts else []
+    years = [year] if year is not None else years_with_records()
     scope = Scope.for_district(district) if district is not None else None
     cells = FigureCell.objects.all()
     months = FigureMonth.objects.all()
     if district is not None:
         cells, months = cells.filter(district=district), months.filter(district=district)
+    district_ids = [district.pk] if district is not None else list(District.objects.values_list("pk", flat=True))
     written = 0
     for each in years:
         period = Period.year(each)
         # The months' rows first, locked: writers wait for the rebuild rather than race it.
-        district_ids = [district.pk] if district is not None else list(District.objects.values_list("pk", flat=True))
         FigureMonth.objects.bulk_create(
             [FigureMonth(district_id=d, month=m) for d in district_ids for m in period.month_starts()],
             ignore_conflicts=True,
@@ -204,3 +198,30 @@ def figures_rebuild(*, district: District | None = None, year: int | None = None
         months.filter(**in_year).update(computed_at=timezone.now())
         written += len(values)
     return written
+
+
+def cell_differences(period: Period) -> list[str]:
+    """Every cell of the period that differs from what the records give now, named (district, month, key)."""
+    fresh = cell_values(None, period)
+    stored = {
+        (row.district_id, row.month, row.dimension, row.key): row
+        for row in FigureCell.objects.filter(month__gte=period.first, month__lte=period.last)
+    }
+    names = [f.name for f in FigureCell._meta.concrete_fields if f.name not in _CELL_IDENTITY]
+    problems = []
+    for key in sorted(set(fresh) | set(stored), key=str):
+        want = {name: fresh.get(key, {}).get(name, _EMPTY.get(name, 0)) for name in names}
+        row = stored.get(key)
+        have = {name: getattr(row, name) if row is not None else _EMPTY.get(name, 0) for name in names}
+        if want != have:
+            wrong = sorted(name for name in names if want[name] != have[name])
+            district, month, dimension, cell_key = key
+            problems.append(
+                f"district {district} {month:%Y-%m} {dimension or 'total'}:{cell_key}: "
+                + ", ".join(f"{name} {have[name]!r} should be {want[name]!r}" for name in wrong)
+            )
+    return problems
+
+
+_CELL_IDENTITY = {"id", "district", "month", "dimension", "key"}
+_EMPTY: dict[str, Any] = {"absent_by_reason": {}, "reply_days": {}}
