@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
@@ -936,57 +936,6 @@ def sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
 def stations_figures(*, district: District, period: Period, today: dt.date | None = None) -> list[Row]:
     """One row per station of the district (with its rooms and points): a fixed number of queries."""
     return breakdown(scope=Scope.for_district(district), period=period, by="station", today=today)
-
-
-def province_headline(*, period: Period, today: dt.date | None = None) -> Figures:
-    """The headline figures of every district the portal holds together (the province on a provincial portal)."""
-    return _compute(None, period, None, today).get(None, Figures())
-
-
-@dataclass
-class DistrictFigures:
-    district: District
-    figures: Figures
-    stations: list[Row]
-
-
-def _added(parts: Iterable[Figures]) -> Figures:
-    """The figures of several disjoint groups together. Every count adds up (an off-shift event is a site and a
-    day, and a site is in one station only); the median does not, and is left to the caller."""
-    total = Figures()
-    total.absent_by_reason = {reason.value: 0 for reason in AbsenceReason}
-    for part in parts:
-        for name in ADDITIVE_FIELDS:
-            setattr(total, name, getattr(total, name) + getattr(part, name))
-        for key, count in part.absent_by_reason.items():
-            total.absent_by_reason[key] = total.absent_by_reason.get(key, 0) + count
-    return total
-
-
-ADDITIVE_FIELDS = [f.name for f in fields(Figures) if f.name not in ("median_days", "absent_by_reason")]
-
-
-def districts_figures(*, period: Period, today: dt.date | None = None) -> list[DistrictFigures]:
-    """Every district's headline and its stations' rows, in name order: the same figures as `headline` and
-    `stations_figures` per district, in a fixed number of queries whatever the number of districts. The
-    stations' figures come from one grouped query per family of records over the whole portal; a district's
-    are its stations' added up, with one more query for the districts' medians. A loop over the districts
-    cost 11 queries each (1,101 for a province of 100), and grouping by district as well read every record
-    of the year twice."""
-    today = today or local_today()
-    by_station = _compute(None, period, "station", today)
-    medians = median_days(opinions_in(None, period), F("site__district"))
-    rows: dict[int, list[Row]] = {}
-    stations = Site.objects.filter(kind=SiteKind.STATION).order_by(*network_ordering())
-    for pk, name, district_id in stations.values_list("pk", "name", "district_id"):
-        rows.setdefault(district_id, []).append(Row(pk, name, by_station.get(pk, Figures())))
-    found = []
-    for district in District.objects.order_by("name"):
-        station_rows = rows.get(district.pk, [])
-        figures = _added(row.figures for row in station_rows)
-        figures.median_days = medians.get(district.pk)
-        found.append(DistrictFigures(district, figures, station_rows))
-    return found
 
 
 # --- a deputy's performance record and the district's attendance table -------------------------------------

@@ -71,6 +71,50 @@ def shift_keys(shift: DutyShift) -> set[MonthKey]:
     return {(_district_of(shift.roster.site), month_of(shift.start))}
 
 
+def keys_of(obj: object) -> set[MonthKey]:
+    """The district-months a record counts in, for a change made outside the services (the admin saves models
+    itself): before and after the change, the union is what to recompute."""
+    from stations.models import Duty, OpinionEvent, Roster
+
+    if getattr(obj, "pk", None) is None:
+        return set()
+    if isinstance(obj, Visit):
+        return visit_keys(obj)
+    if isinstance(obj, Opinion):
+        return opinion_keys(obj)
+    if isinstance(obj, OpinionEvent):
+        return opinion_keys(obj.opinion)
+    if isinstance(obj, DutyShift):
+        return shift_keys(obj)
+    if isinstance(obj, Duty):
+        return shift_keys(obj.shift)
+    if isinstance(obj, Roster):
+        return {(obj.site.district_id, month) for month in Period.year(obj.year).month_starts()}
+    return set()
+
+
+def site_move_keys(*, site: Site, district_id: int) -> set[MonthKey]:
+    """A site moving from its stored district to `district_id` moves all its records: every month of both."""
+    if site.pk is None:
+        return set()
+    before = Site.objects.filter(pk=site.pk).values_list("district_id", flat=True).first()
+    if before is None or before == district_id:
+        return set()
+    months = FigureMonth.objects.filter(district_id__in=[before, district_id]).values_list("district_id", "month")
+    return set(months) | {(before, m) for _d, m in months} | {(district_id, m) for _d, m in months}
+
+
+def stored_keys_of(obj: object) -> set[MonthKey]:
+    """`keys_of` the record as the database holds it now (before a change)."""
+    pk = getattr(obj, "pk", None)
+    if pk is None:
+        return set()
+    if isinstance(obj, Site):
+        return site_move_keys(site=obj, district_id=obj.district_id)
+    stored = type(obj)._default_manager.filter(pk=pk).first()  # type: ignore[attr-defined]
+    return keys_of(stored) if stored is not None else set()
+
+
 def figures_touch(*, keys: Iterable[MonthKey]) -> None:
     """The district-months `keys` changed: recompute them now, or at the end of the batch being deferred."""
     pending = _deferred.get()
