@@ -223,19 +223,23 @@ def test_check_figures_names_a_difference_and_rebuild_repairs_it(district, stati
 def _region_with_districts(count: int) -> Region:
     province = Region.objects.create(name="浙江省", level="province")
     city = Region.objects.create(name="嘉兴市", level="city", parent=province)
+    actor, body = Actor(user=None), make_body()
     for n in range(count):
         county = Region.objects.create(name=f"县{n}", level="county", parent=city)
         new = District.objects.create(name=f"区{n}", slug=f"d-{n}", code=f"D{n}", region=county)
         site = Site.objects.create(district=new, kind=SiteKind.STATION, name=f"站{n}", slug=f"s-{n}", town="镇")
         visit_create(site=site, actor=clerk(), occurred_at=when(1 + n % 12, 5), summary="来访", people=n + 1)
-        opinion_services.opinion_register(
-            site=site,
-            category="transport",
-            content="修路",
-            source="online",
-            actor=Actor(user=None),
-            received_at=when(2, 1),
-        )
+        for k in range(n + 1):  # days to reply differ, so the medians of unions differ from each part's
+            opinion = opinion_services.opinion_register(
+                site=site, category="transport", content="修路", source="online", actor=actor, received_at=when(2, 1)
+            )
+            opinion = opinion_services.opinion_accept(opinion=opinion, actor=actor, happened_at=when(2, 2))
+            opinion = opinion_services.opinion_refer(
+                opinion=opinion, actor=actor, body=body, deadline=dt.date(2026, 3, 30), happened_at=when(2, 3)
+            )
+            opinion_services.opinion_reply(
+                opinion=opinion, actor=actor, reply="已修", happened_at=when(2, 4 + 3 * n + k, 9 + k)
+            )
     return city
 
 
@@ -246,9 +250,11 @@ def test_a_regions_headline_and_breakdown_by_district_cost_the_same_queries_what
     city = _region_with_districts(count)
     scope = Scope.for_region(city)
     assert_exact(scope, extra=("district",))
-    # cells + what is pending today, for each; the district breakdown also reads the districts' names.
-    with django_assert_num_queries(5):
+    # The cells' counts, the days holding the medians and what is pending today, for each; the district
+    # breakdown also reads the districts' names.
+    with django_assert_num_queries(7):
         figures = headline(scope=scope, period=YEAR)
         rows = breakdown(scope=scope, period=YEAR, by="district")
     assert figures.voters == sum(range(1, count + 1))
     assert [row.figures.voters for row in rows] == list(range(1, count + 1))
+    assert figures.median_days is not None and len({row.figures.median_days for row in rows}) == count

@@ -58,7 +58,10 @@ class FigureCell(models.Model):
     substituted = models.IntegerField(default=0)
     unmarked = models.IntegerField(default=0)
     absent_by_reason = models.JSONField(default=dict, blank=True)
-    # {days to reply (the exact value the median is taken over, as text): how many opinions}
+    # The days to reply of the opinions answered, exactly as the median is taken over them, in two levels so that
+    # a median over many cells reads little: {"d<whole days>": how many} and {"d<whole days>": {exact value as
+    # text: how many}}. The first finds the whole day holding the middle; only that day's values are read.
+    reply_day_counts = models.JSONField(default=dict, blank=True)
     reply_days = models.JSONField(default=dict, blank=True)
 
     class Meta:

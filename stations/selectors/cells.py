@@ -22,10 +22,12 @@ up over months.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, F, QuerySet, Value
+from django.db.models.fields.json import KeyTransform
 
 from stations.models import AbsenceReason, FigureCell, RegionLevel
 from stations.selectors import stats
@@ -93,8 +95,15 @@ def _grouped_by_cell(
     return {(row.pop("_district"), _month_key(row.pop("_month")), _key_text(row.pop("_key"))): row for row in rows}
 
 
-def _reply_days(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.date, str], dict[str, int]]:
-    """{(district, month, key): {days to reply: opinions}}: the values `stats.median_days` orders, exactly."""
+def day_bucket(value: float) -> str:
+    """The whole day a time to reply falls in, as a JSON key (never a bare number: a key transform would read it
+    as an array index)."""
+    return f"d{math.floor(value)}"
+
+
+def _reply_days(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.date, str], dict[str, Any]]:
+    """{(district, month, key): {"reply_day_counts": {day: n}, "reply_days": {day: {days to reply: n}}}}: the
+    values `stats.median_days` orders, exactly."""
     rows = (
         qs.filter(replied_at__isnull=False)
         .annotate(
@@ -107,10 +116,15 @@ def _reply_days(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.date, s
         .annotate(n=Count("pk"))
         .order_by()
     )
-    found: dict[tuple[int, dt.date, str], dict[str, int]] = {}
+    found: dict[tuple[int, dt.date, str], dict[str, Any]] = {}
     for district, month, key, waited, n in rows:
+        cell = found.setdefault(
+            (district, _month_key(month), _key_text(key)), {"reply_day_counts": {}, "reply_days": {}}
+        )
+        bucket = day_bucket(float(waited))
+        cell["reply_day_counts"][bucket] = cell["reply_day_counts"].get(bucket, 0) + n
         # repr() of a float reads back as the same float.
-        found.setdefault((district, _month_key(month), _key_text(key)), {})[repr(float(waited))] = n
+        cell["reply_days"].setdefault(bucket, {})[repr(float(waited))] = n
     return found
 
 
@@ -138,7 +152,7 @@ def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, 
             opinions = stats.opinions_in(scope, period)
             aggregates = stats.timeless_opinion_aggregates()
             merge(dimension, _grouped_by_cell(stats.with_last_answer(opinions), "opinions", dimension, aggregates))
-            merge(dimension, {key: {"reply_days": days} for key, days in _reply_days(opinions, dimension).items()})
+            merge(dimension, _reply_days(opinions, dimension))
         if "duties" in families:
             merge(
                 dimension,
@@ -197,40 +211,95 @@ def _group_key(group_name: str | None, value: Any) -> Any:
     return value
 
 
-def median_of(histogram: dict[float, int]) -> float | None:
-    """The median of a multiset given as {value: how many}: the value ranked (n+1)//2, averaged with the one
-    ranked (n+2)//2 when n is even, as stats.median_days picks its middle rows."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    ranks = sorted({(total + 1) // 2, (total + 2) // 2})
-    middles: list[float] = []
+def middle_days(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """The whole days holding the middle of the opinions answered, each with the middle's rank within its day:
+    the rank (n+1)//2 and, when n is even, (n+2)//2, as stats.median_days picks its middle rows."""
+    total = sum(counts.values())
+    ranks = sorted({(total + 1) // 2, (total + 2) // 2}) if total else []
+    found: list[tuple[str, int]] = []
     seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        while ranks and ranks[0] <= seen:
-            middles.append(value)
-            ranks.pop(0)
+    for bucket in sorted(counts, key=lambda name: int(name[1:])):
+        n = counts[bucket]
+        while ranks and ranks[0] <= seen + n:
+            found.append((bucket, ranks.pop(0) - seen))
+        seen += n
         if not ranks:
             break
-    return sum(middles) / len(middles)
+    return found
+
+
+def value_at(values: dict[float, int], rank: int) -> float:
+    """The value ranked `rank` (from 1) in a multiset given as {value: how many}."""
+    seen = 0
+    for value in sorted(values):
+        seen += values[value]
+        if rank <= seen:
+            return value
+    raise ValueError("rank beyond the values")
+
+
+def _medians(
+    cells: QuerySet[FigureCell],
+    group: Any,
+    group_name: str | None,
+    coarse: dict[Any, dict[str, int]],
+    fine: dict[Any, dict[str, dict[float, int]]] | None,
+) -> dict[Any, float]:
+    """{group: median days to reply}; without the values already read (`fine`), reads from the cells only the
+    whole days that hold a middle."""
+    middles = {key: middle_days(counts) for key, counts in coarse.items()}
+    needed = sorted({bucket for found in middles.values() for bucket, _rank in found})
+    if not needed:
+        return {}
+    if fine is None:
+        fine = _days_read(cells, group, group_name, middles, needed)
+    medians = {}
+    for key, found in middles.items():
+        if found:
+            picked = [value_at(fine[key][bucket], rank) for bucket, rank in found]
+            medians[key] = sum(picked) / len(picked)
+    return medians
+
+
+def _days_read(
+    cells: QuerySet[FigureCell],
+    group: Any,
+    group_name: str | None,
+    middles: dict[Any, list[tuple[str, int]]],
+    needed: list[str],
+) -> dict[Any, dict[str, dict[float, int]]]:
+    columns = {f"_day{index}": KeyTransform(bucket, "reply_days") for index, bucket in enumerate(needed)}
+    fine: dict[Any, dict[str, dict[float, int]]] = {}
+    for row in cells.annotate(_group=group, **columns).values_list("_group", *columns):
+        key = _group_key(group_name, row[0])
+        wanted = {bucket for bucket, _rank in middles.get(key, [])}
+        for bucket, values in zip(needed, row[1:], strict=True):
+            if bucket in wanted and values:
+                merged = fine.setdefault(key, {}).setdefault(bucket, {})
+                for waited, n in values.items():
+                    value = float(waited)
+                    merged[value] = merged.get(value, 0) + n
+    return fine
 
 
 def figures_from_cells(
     scope: Scope | None, period: Period, group_name: str | None, today: dt.date
 ) -> dict[Any, Figures]:
     """What stats._compute returns for the same arguments, from the cells and a live count of what is pending
-    today: two queries whatever the number of districts and months."""
+    today: two queries for a district (the cells, what is pending), three for a region or everything (the
+    cells' counts and only then the whole days that hold the medians: a province-year's days to reply are as
+    many as its opinions answered), whatever the number of districts and months."""
     dimension = group_name if group_name in DIMENSIONS else ""
     group = F("key") if dimension else CELL_GROUPS.get(group_name or "", Value(0))
-    rows = (
-        _cells_in(scope, period, dimension)
-        .annotate(_group=group)
-        .values_list("_group", *COUNT_FIELDS, "absent_by_reason", "reply_days")
+    cells = _cells_in(scope, period, dimension)
+    whole = scope is not None and scope.kind == ScopeKind.DISTRICT
+    rows = cells.annotate(_group=group).values_list(
+        "_group", *COUNT_FIELDS, "absent_by_reason", "reply_days" if whole else "reply_day_counts"
     )
     totals: dict[Any, list[int]] = {}
     reasons: dict[Any, dict[str, int]] = {}
-    histograms: dict[Any, dict[float, int]] = {}
+    coarse: dict[Any, dict[str, int]] = {}
+    fine: dict[Any, dict[str, dict[float, int]]] = {}
     width = len(COUNT_FIELDS)
     for row in rows:
         key = _group_key(group_name, row[0])
@@ -240,10 +309,18 @@ def figures_from_cells(
         by_reason = reasons.setdefault(key, {})
         for reason, n in row[1 + width].items():
             by_reason[reason] = by_reason.get(reason, 0) + n
-        histogram = histograms.setdefault(key, {})
-        for waited, n in row[2 + width].items():
-            value = float(waited)
-            histogram[value] = histogram.get(value, 0) + n
+        counts = coarse.setdefault(key, {})
+        if whole:
+            merged = fine.setdefault(key, {})
+            for bucket, values in row[2 + width].items():
+                counts[bucket] = counts.get(bucket, 0) + sum(values.values())
+                day = merged.setdefault(bucket, {})
+                for waited, n in values.items():
+                    day[float(waited)] = day.get(float(waited), 0) + n
+        else:
+            for bucket, n in row[2 + width].items():
+                counts[bucket] = counts.get(bucket, 0) + n
+    medians = _medians(cells, group, group_name, coarse, fine if whole else None)
 
     pending_group = None
     if group_name is not None:
@@ -263,7 +340,7 @@ def figures_from_cells(
         late = pending.get(key, {})
         figures.overdue = late.get("overdue") or 0
         figures.due = due_replied + (late.get("due_pending") or 0)
-        figures.median_days = median_of(histograms[key])
+        figures.median_days = medians.get(key)
         if key in duties_seen or group_name is None:
             # The live path lists every reason once a group has a duty (a grouped count of zero rows has none).
             figures.absent_by_reason = {reason.value: reasons[key].get(reason.value, 0) for reason in AbsenceReason}
