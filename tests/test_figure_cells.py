@@ -250,9 +250,9 @@ def test_a_regions_headline_and_breakdown_by_district_cost_the_same_queries_what
     city = _region_with_districts(count)
     scope = Scope.for_region(city)
     assert_exact(scope, extra=("district",))
-    # The cells' counts, the days holding the medians and what is pending today, for each; the district
+    # The cells and the days holding the medians, for each; the district
     # breakdown also reads the districts' names.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         figures = headline(scope=scope, period=YEAR)
         rows = breakdown(scope=scope, period=YEAR, by="district")
     assert figures.voters == sum(range(1, count + 1))

@@ -63,6 +63,9 @@ class FigureCell(models.Model):
     # text: how many}}. The first finds the whole day holding the middle; only that day's values are read.
     reply_day_counts = models.JSONField(default=dict, blank=True)
     reply_days = models.JSONField(default=dict, blank=True)
+    # What changes with the date alone (stats.PENDING_BY_DEADLINE), by deadline: {"YYYY-MM-DD": [overdue once the
+    # day is past, not answered once the day is past]}. Today's figures add up the deadlines before today.
+    pending_deadlines = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

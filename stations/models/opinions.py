@@ -147,13 +147,6 @@ class Opinion(models.Model):
             models.Index(fields=["registered_at"]),
             # Statistics of a station or a site for a period.
             models.Index(fields=["site", "registered_at"], name="opinion_site_registered_idx"),
-            # What the figures count live, as days pass (stations.selectors.stats.pending_opinions): opinions with
-            # a deadline and no reply, or back with the handling body. A few of the table's rows.
-            models.Index(
-                fields=["registered_at", "site"],
-                condition=Q(deadline__isnull=False) & (Q(replied_at__isnull=True) | Q(state="referred")),
-                name="opinion_pending_idx",
-            ),
         ]
         constraints = [
             BoundsCheck(condition=in_bounds("next_review"), name="opinion_next_review_in_bounds"),

@@ -10,7 +10,10 @@ belong to one district and one month), and the median is taken over the merged h
 which hold the exact values the live median is taken over.
 
 What changes with the date alone (overdue; the part of "due" whose deadline passed without a reply) is never
-stored: `figures_from_cells` counts it live, grouped the same way, through a partial index.
+stored as a figure: a cell keeps, for each deadline, how many of its opinions would count in it once that day has
+passed (stats.PENDING_BY_DEADLINE: referred; not answered). Those depend on the records only; `figures_from_cells`
+adds up the deadlines before the day asked about, so the figure moves as days pass without any write, and is
+what the live count over the records gives for that day.
 
 Reads use the cells for a district, a region above it or everything, over whole months, in total or by month,
 district, city, province, category, channel or handling body. A station, a site, a town, a period that is not
@@ -26,7 +29,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTransform
 
 from stations.models import AbsenceReason, FigureCell, RegionLevel
@@ -128,6 +131,29 @@ def _reply_days(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.date, s
     return found
 
 
+def _pending_deadlines(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.date, str], dict[str, Any]]:
+    """{(district, month, key): {"pending_deadlines": {deadline: [overdue, not answered] once it has passed}}}."""
+    which = Q()
+    for condition in stats.PENDING_BY_DEADLINE.values():
+        which |= condition
+    rows = (
+        qs.filter(which, deadline__isnull=False)
+        .annotate(
+            _district=GROUPS["district"]["opinions"],
+            _month=GROUPS["month"]["opinions"],
+            _key=GROUPS[dimension]["opinions"] if dimension else Value(""),
+        )
+        .values_list("_district", "_month", "_key", "deadline")
+        .annotate(**{name: Count("pk", filter=condition) for name, condition in stats.PENDING_BY_DEADLINE.items()})
+        .order_by()
+    )
+    found: dict[tuple[int, dt.date, str], dict[str, Any]] = {}
+    for district, month, key, deadline, *counts in rows:
+        cell = found.setdefault((district, _month_key(month), _key_text(key)), {"pending_deadlines": {}})
+        cell["pending_deadlines"][deadline.isoformat()] = counts
+    return found
+
+
 def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, Any]]:
     """The cells of every district-month of the scope and period, computed from the records: one grouped query
     per family of records and dimension (13), whatever the number of district-months."""
@@ -153,6 +179,7 @@ def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, 
             aggregates = stats.timeless_opinion_aggregates()
             merge(dimension, _grouped_by_cell(stats.with_last_answer(opinions), "opinions", dimension, aggregates))
             merge(dimension, _reply_days(opinions, dimension))
+            merge(dimension, _pending_deadlines(opinions, dimension))
         if "duties" in families:
             merge(
                 dimension,
@@ -285,21 +312,24 @@ def _days_read(
 def figures_from_cells(
     scope: Scope | None, period: Period, group_name: str | None, today: dt.date
 ) -> dict[Any, Figures]:
-    """What stats._compute returns for the same arguments, from the cells and a live count of what is pending
-    today: two queries for a district (the cells, what is pending), three for a region or everything (the
-    cells' counts and only then the whole days that hold the medians: a province-year's days to reply are as
-    many as its opinions answered), whatever the number of districts and months."""
+    """What stats._compute returns for the same arguments, from the cells alone: one query for a district, two
+    for a region or everything (the cells' counts, then only the whole days that hold the medians: a
+    province-year's days to reply are as many as its opinions answered), whatever the number of districts and
+    months. What depends on today (overdue, the unanswered part of "due") is added up from the cells' counts by
+    deadline, the deadlines before today."""
     dimension = group_name if group_name in DIMENSIONS else ""
     group = F("key") if dimension else CELL_GROUPS.get(group_name or "", Value(0))
     cells = _cells_in(scope, period, dimension)
     whole = scope is not None and scope.kind == ScopeKind.DISTRICT
     rows = cells.annotate(_group=group).values_list(
-        "_group", *COUNT_FIELDS, "absent_by_reason", "reply_days" if whole else "reply_day_counts"
+        "_group", *COUNT_FIELDS, "absent_by_reason", "pending_deadlines", "reply_days" if whole else "reply_day_counts"
     )
+    before_today = today.isoformat()  # ISO dates sort as the days do
     totals: dict[Any, list[int]] = {}
     reasons: dict[Any, dict[str, int]] = {}
     coarse: dict[Any, dict[str, int]] = {}
     fine: dict[Any, dict[str, dict[float, int]]] = {}
+    late: dict[Any, list[int]] = {}
     width = len(COUNT_FIELDS)
     for row in rows:
         key = _group_key(group_name, row[0])
@@ -309,27 +339,24 @@ def figures_from_cells(
         by_reason = reasons.setdefault(key, {})
         for reason, n in row[1 + width].items():
             by_reason[reason] = by_reason.get(reason, 0) + n
+        passed = late.setdefault(key, [0, 0])
+        for deadline, (overdue, unanswered) in row[2 + width].items():
+            if deadline < before_today:
+                passed[0] += overdue
+                passed[1] += unanswered
         counts = coarse.setdefault(key, {})
         if whole:
             merged = fine.setdefault(key, {})
-            for bucket, values in row[2 + width].items():
+            for bucket, values in row[3 + width].items():
                 counts[bucket] = counts.get(bucket, 0) + sum(values.values())
                 day = merged.setdefault(bucket, {})
                 for waited, n in values.items():
                     day[float(waited)] = day.get(float(waited), 0) + n
         else:
-            for bucket, n in row[2 + width].items():
+            for bucket, n in row[3 + width].items():
                 counts[bucket] = counts.get(bucket, 0) + n
     medians = _medians(cells, group, group_name, coarse, fine if whole else None)
 
-    pending_group = None
-    if group_name is not None:
-        pending_group = stats.GROUPS[group_name]["opinions"]
-    pending = stats._grouped(
-        stats.pending_opinions(stats.opinions_in(scope, period), today),
-        pending_group,
-        stats.pending_opinion_aggregates(today),
-    )
     found: dict[Any, Figures] = {}
     duties_seen = {key for key, sums in totals.items() if sums[COUNT_FIELDS.index("scheduled")]}
     for key, sums in totals.items():
@@ -337,9 +364,8 @@ def figures_from_cells(
         values = dict(zip(COUNT_FIELDS, sums, strict=True))
         due_replied = values.pop("due_replied")
         figures.update(values)
-        late = pending.get(key, {})
-        figures.overdue = late.get("overdue") or 0
-        figures.due = due_replied + (late.get("due_pending") or 0)
+        figures.overdue, due_pending = late[key]
+        figures.due = due_replied + due_pending
         figures.median_days = medians.get(key)
         if key in duties_seen or group_name is None:
             # The live path lists every reason once a group has a duty (a grouped count of zero rows has none).

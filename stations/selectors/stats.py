@@ -650,19 +650,22 @@ def opinion_aggregates(today: dt.date) -> dict[str, Any]:
     return aggregates
 
 
+# The figures that change as days pass without any write: an opinion counts in them once its deadline has passed
+# (deadline < today) and as long as it is what the figure names. The summary cells keep, per deadline, how many
+# opinions are each of these, and add up those whose deadline is before the day asked about.
+PENDING_BY_DEADLINE: dict[str, Q] = {
+    # Overdue: still with the handling body (referred, no reply yet).
+    "overdue": Q(state=State.REFERRED),
+    # The part of "due" not yet answered.
+    "due_pending": Q(replied_at__isnull=True),
+}
+
+
 def pending_opinion_aggregates(today: dt.date) -> dict[str, Any]:
-    """The figures that change as days pass without any write: what is overdue today, and the part of "due"
-    whose deadline passed without a reply. Never stored in the summary cells; counted live."""
     return {
-        "overdue": Count("pk", filter=Q(state=State.REFERRED, deadline__lt=today)),
-        "due_pending": Count("pk", filter=Q(deadline__isnull=False, replied_at__isnull=True, deadline__lt=today)),
+        name: Count("pk", filter=Q(deadline__isnull=False, deadline__lt=today) & which)
+        for name, which in PENDING_BY_DEADLINE.items()
     }
-
-
-def pending_opinions(opinions: QuerySet[Opinion], today: dt.date) -> QuerySet[Opinion]:
-    """The only opinions `pending_opinion_aggregates` can count (through the partial index of opinions past a
-    deadline without a reply or back with the handling body)."""
-    return opinions.filter(deadline__lt=today).filter(Q(replied_at__isnull=True) | Q(state=State.REFERRED))
 
 
 def timeless_opinion_aggregates() -> dict[str, Any]:

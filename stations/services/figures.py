@@ -268,4 +268,4 @@ def cell_differences(period: Period) -> list[str]:
 
 
 _CELL_IDENTITY = {"id", "district", "month", "dimension", "key"}
-_EMPTY: dict[str, Any] = {"absent_by_reason": {}, "reply_day_counts": {}, "reply_days": {}}
+_EMPTY: dict[str, Any] = {"absent_by_reason": {}, "reply_day_counts": {}, "reply_days": {}, "pending_deadlines": {}}
