@@ -27,7 +27,7 @@ from tests.factories_opinions import make_body
 from tests.factories_rosters import make_shift
 
 YEAR = Period.year(2026)
-MONTHS = ("month", "category", "channel", "body")
+BREAKDOWNS = ("month", "category", "channel", "body", "station")
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +51,7 @@ def assert_exact(scope: Scope, period: Period = YEAR, today: dt.date | None = No
     """The cells give what the records give: the headline and every breakdown the cells serve."""
     from_cells = headline(scope=scope, period=period, today=today)
     assert from_cells == headline(scope=scope, period=period, today=today, live=True)
-    for by in (*MONTHS, *extra):
+    for by in (*BREAKDOWNS, *extra):
         cells_rows = breakdown(scope=scope, period=period, by=by, today=today)
         live_rows = breakdown(scope=scope, period=period, by=by, today=today, live=True)
         assert [(r.key, r.label, r.figures) for r in cells_rows] == [(r.key, r.label, r.figures) for r in live_rows]
@@ -181,6 +181,23 @@ def test_a_site_moved_to_another_district_in_the_admin_moves_its_figures(distric
     assert headline(scope=Scope.for_district(district), period=YEAR).voters == 2
     assert_exact(Scope.everything(), extra=("district",))
     assert_exact(Scope.for_district(other))
+
+
+def test_a_room_moved_under_another_station_in_the_admin_moves_its_station_figures(
+    district, station, other_station, room, admin_client
+):
+    from tests.test_sites_admin import _form_data
+
+    visit_create(site=room, actor=clerk(), occurred_at=when(3, 6), summary="来访", people=2)
+    scope = Scope.for_district(district)
+    by_station = {row.key: row.figures.voters for row in breakdown(scope=scope, period=YEAR, by="station")}
+    assert (by_station[station.pk], by_station[other_station.pk]) == (2, 0)
+    url = reverse("admin:stations_site_change", args=[room.pk])
+    response = admin_client.post(url, _form_data(admin_client.get(url), parent=str(other_station.pk)))
+    assert response.status_code == 302, response.content[:2000]
+    by_station = {row.key: row.figures.voters for row in breakdown(scope=scope, period=YEAR, by="station")}
+    assert (by_station[station.pk], by_station[other_station.pk]) == (0, 2)
+    assert_exact(scope)
 
 
 def test_an_import_recomputes_each_district_month_once_at_its_end(district, room, bob):

@@ -16,10 +16,10 @@ adds up the deadlines before the day asked about, so the figure moves as days pa
 what the live count over the records gives for that day.
 
 Reads use the cells for a district, a region above it or everything, over whole months, in total or by month,
-district, city, province, category, channel or handling body. A station, a site, a town, a period that is not
-whole months and the breakdowns by station, site and deputy level stay on the live path: the first are small,
-and a level breakdown counts a duty under every mandate current at any time in the period, which does not add
-up over months.
+district, city, province, station, category, channel or handling body. A station's or a site's scope, a town, a
+period that is not whole months and the breakdowns by site and by deputy level stay on the live path: the first
+are small, and a level breakdown counts a duty under every mandate current at any time in the period, which does
+not add up over months (a mandate ending in March still counts June's duties in the year's breakdown).
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "category": ("visits", "opinions"),
     "channel": ("visits", "opinions"),
     "body": ("opinions",),
+    # A district's page opens on its stations (Scope.children_by): one cell per station and month.
+    "station": stats.FAMILIES_FOR_HEADLINE,
 }
 COUNT_FIELDS = [
     "shifts_held",
@@ -69,7 +71,7 @@ COUNT_FIELDS = [
     "unmarked",
 ]
 # Breakdowns read from the cells: the cells' own dimensions, and groupings of the totals.
-CELL_BREAKDOWNS = {"month", "district", "city", "province", "category", "channel", "body"}
+CELL_BREAKDOWNS = {"month", "district", "city", "province", "category", "channel", "body", "station"}
 
 CellKey = tuple[int, dt.date, str, str]
 
@@ -156,7 +158,7 @@ def _pending_deadlines(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.
 
 def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, Any]]:
     """The cells of every district-month of the scope and period, computed from the records: one grouped query
-    per family of records and dimension (13), whatever the number of district-months."""
+    per family of records and dimension (23), whatever the number of district-months."""
     cells: dict[CellKey, dict[str, Any]] = {}
 
     def merge(dimension: str, found: dict[tuple[int, dt.date, str], dict[str, Any]]) -> None:
@@ -231,7 +233,7 @@ def _cells_in(scope: Scope | None, period: Period, dimension: str) -> QuerySet[F
 def _group_key(group_name: str | None, value: Any) -> Any:
     if group_name is None:
         return None
-    if group_name == "body":
+    if group_name in ("body", "station"):
         return int(value) if value else None
     if group_name == "month":
         return _month_key(value)

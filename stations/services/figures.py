@@ -93,13 +93,15 @@ def keys_of(obj: object) -> set[MonthKey]:
     return set()
 
 
-def site_move_keys(*, site: Site, district_id: int) -> set[MonthKey]:
-    """A site moving from its stored district to `district_id` moves all its records: every month of both."""
+def site_move_keys(*, site: Site, district_id: int, parent_id: int | None = None) -> set[MonthKey]:
+    """A site moving from its stored district to `district_id` moves all its records: every month of both. One
+    moving under another parent moves them to another station's cells: every month of its district."""
     if site.pk is None:
         return set()
-    before = Site.objects.filter(pk=site.pk).values_list("district_id", flat=True).first()
-    if before is None or before == district_id:
+    stored = Site.objects.filter(pk=site.pk).values_list("district_id", "parent_id").first()
+    if stored is None or stored == (district_id, parent_id):
         return set()
+    before = stored[0]
     months = FigureMonth.objects.filter(district_id__in=[before, district_id]).values_list("district_id", "month")
     return set(months) | {(before, m) for _d, m in months} | {(district_id, m) for _d, m in months}
 
@@ -110,7 +112,7 @@ def stored_keys_of(obj: object) -> set[MonthKey]:
     if pk is None:
         return set()
     if isinstance(obj, Site):
-        return site_move_keys(site=obj, district_id=obj.district_id)
+        return site_move_keys(site=obj, district_id=obj.district_id, parent_id=obj.parent_id)
     stored = type(obj)._default_manager.filter(pk=pk).first()  # type: ignore[attr-defined]
     return keys_of(stored) if stored is not None else set()
 
@@ -160,7 +162,7 @@ def keeps_figures(func: Callable[P, R]) -> Callable[P, R]:
 @transaction.atomic
 def figures_recompute(*, keys: Iterable[MonthKey]) -> int:
     """Replace the cells of each district-month from the records, under the district-month's lock (see above).
-    The months of one district are aggregated together (13 grouped queries per district touched). Returns the
+    The months of one district are aggregated together (23 grouped queries per district touched). Returns the
     number of cells written."""
     wanted = sorted(set(keys))
     if not wanted:
@@ -211,7 +213,7 @@ def years_with_records() -> list[int]:
 @transaction.atomic
 def figures_rebuild(*, district: District | None = None, year: int | None = None) -> int:
     """Every cell of a district (or of every district) for a year (or every year with records), recomputed
-    set-based: 13 grouped queries per year whatever the number of districts. For data inserted without the
+    set-based: 23 grouped queries per year whatever the number of districts. For data inserted without the
     services (scripts/gen_province.py) and as the operator's repair. Returns the number of cells written."""
     years = [year] if year is not None else years_with_records()
     scope = Scope.for_district(district) if district is not None else None
