@@ -49,7 +49,7 @@ def cases() -> list[tuple[str, Callable[[bool], Any]]]:
     for name in ("month", "category", "channel", "body", "station", "level"):
         found.append((f"by {name} · district · year", by(in_district, name)))
     found.append((f"headline · {province.kind} {province.name} · year", head(province)))
-    for name in (province.children_by or "district", "month", "category", "channel", "body", "level"):
+    for name in (province.children_by or "district", "month", "station", "category", "channel", "body", "level"):
         found.append((f"by {name} · {province.kind} · year", by(province, name)))
     return found
 

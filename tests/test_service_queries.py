@@ -16,9 +16,9 @@ from stations.models import HandlingBody
 from stations.services import opinions
 from stations.services.visits import visit_create
 
-# Its savepoint, the district-month's row made and locked, 23 grouped queries over the district-month, its cells
+# Its savepoint, the district-month's row made and locked, 8 grouped queries over the district-month, its cells
 # replaced, the row stamped.
-RECOMPUTE = 30
+RECOMPUTE = 15
 
 
 def _at(day: int) -> dt.datetime:

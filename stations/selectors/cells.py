@@ -88,105 +88,112 @@ def _month_key(value: Any) -> dt.date:
     return found
 
 
-def _grouped_by_cell(
-    qs: QuerySet[Any], family: str, dimension: str, aggregates: dict[str, Any]
-) -> dict[tuple[int, dt.date, str], dict[str, Any]]:
-    qs = qs.annotate(
-        _district=GROUPS["district"][family],
-        _month=GROUPS["month"][family],
-        _key=GROUPS[dimension][family] if dimension else Value(""),
-    )
-    rows = qs.values("_district", "_month", "_key").annotate(**aggregates).order_by()
-    return {(row.pop("_district"), _month_key(row.pop("_month")), _key_text(row.pop("_key"))): row for row in rows}
-
-
 def day_bucket(value: float) -> str:
     """The whole day a time to reply falls in, as a JSON key (never a bare number: a key transform would read it
     as an array index)."""
     return f"d{math.floor(value)}"
 
 
-def _reply_days(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.date, str], dict[str, Any]]:
-    """{(district, month, key): {"reply_day_counts": {day: n}, "reply_days": {day: {days to reply: n}}}}: the
-    values `stats.median_days` orders, exactly."""
-    rows = (
-        qs.filter(replied_at__isnull=False)
-        .annotate(
-            _district=GROUPS["district"]["opinions"],
-            _month=GROUPS["month"]["opinions"],
-            _key=GROUPS[dimension]["opinions"] if dimension else Value(""),
-            _waited=DaysBetween("replied_at", "registered_at"),
-        )
-        .values_list("_district", "_month", "_key", "_waited")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    found: dict[tuple[int, dt.date, str], dict[str, Any]] = {}
-    for district, month, key, waited, n in rows:
-        cell = found.setdefault(
-            (district, _month_key(month), _key_text(key)), {"reply_day_counts": {}, "reply_days": {}}
-        )
-        bucket = day_bucket(float(waited))
-        cell["reply_day_counts"][bucket] = cell["reply_day_counts"].get(bucket, 0) + n
-        # repr() of a float reads back as the same float.
-        cell["reply_days"].setdefault(bucket, {})[repr(float(waited))] = n
-    return found
+# Each family of records is read grouped by district, month and the finest keys whose sums give its cells: every
+# figure of a cell is a count or a sum over disjoint rows, so a coarser cell is the sum of finer groups. The one
+# exception is a visit's off-shift events, a count of distinct site-days: a site-day belongs to one station (the
+# total adds up over stations) but may have visits of several categories or channels, so those are read apart.
+FINE_GROUPS: dict[str, list[tuple[str, ...]]] = {
+    "shifts": [("station",)],
+    "duties": [("station",)],
+    "visits": [("station",), ("category",), ("channel",)],
+    "opinions": [("station", "category", "channel", "body")],
+}
 
 
-def _pending_deadlines(qs: QuerySet[Any], dimension: str) -> dict[tuple[int, dt.date, str], dict[str, Any]]:
-    """{(district, month, key): {"pending_deadlines": {deadline: [overdue, not answered] once it has passed}}}."""
-    which = Q()
-    for condition in stats.PENDING_BY_DEADLINE.values():
-        which |= condition
-    rows = (
-        qs.filter(which, deadline__isnull=False)
-        .annotate(
-            _district=GROUPS["district"]["opinions"],
-            _month=GROUPS["month"]["opinions"],
-            _key=GROUPS[dimension]["opinions"] if dimension else Value(""),
-        )
-        .values_list("_district", "_month", "_key", "deadline")
-        .annotate(**{name: Count("pk", filter=condition) for name, condition in stats.PENDING_BY_DEADLINE.items()})
-        .order_by()
-    )
-    found: dict[tuple[int, dt.date, str], dict[str, Any]] = {}
-    for district, month, key, deadline, *counts in rows:
-        cell = found.setdefault((district, _month_key(month), _key_text(key)), {"pending_deadlines": {}})
-        cell["pending_deadlines"][deadline.isoformat()] = counts
-    return found
+def _annotated(qs: QuerySet[Any], family: str, dims: tuple[str, ...]) -> QuerySet[Any]:
+    keys = {f"_k_{dim}": GROUPS[dim][family] for dim in dims}
+    annotated: QuerySet[Any] = qs.annotate(_district=GROUPS["district"][family], _month=GROUPS["month"][family], **keys)
+    return annotated
+
+
+def _add(target: dict[str, Any], values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if isinstance(value, dict):
+            _add(target.setdefault(name, {}), value)
+        elif isinstance(value, list):
+            found = target.get(name)
+            target[name] = [a + b for a, b in zip(found, value, strict=True)] if found else list(value)
+        else:
+            target[name] = target.get(name, 0) + value
+
+
+def _roll_up(
+    cells: dict[CellKey, dict[str, Any]],
+    district: int,
+    month: Any,
+    dims: tuple[str, ...],
+    keys: tuple[Any, ...],
+    values: dict[str, Any],
+    family: str,
+) -> None:
+    """Add one fine group's values into the cells it belongs to: the total (when these dims give it) and one cell
+    per dimension of the cells that this family covers."""
+    month = _month_key(month)
+    targets = [("", "")] if "station" in dims or family == "opinions" else []
+    targets += [(dim, _key_text(key)) for dim, key in zip(dims, keys, strict=True) if family in DIMENSIONS[dim]]
+    for dimension, key in targets:
+        _add(cells.setdefault((district, month, dimension, key), {}), values)
 
 
 def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, Any]]:
-    """The cells of every district-month of the scope and period, computed from the records: one grouped query
-    per family of records and dimension (23), whatever the number of district-months."""
+    """The cells of every district-month of the scope and period, computed from the records: eight grouped
+    queries (FINE_GROUPS, and the opinions' days to reply and deadlines), whatever the number of district-months."""
     cells: dict[CellKey, dict[str, Any]] = {}
+    sources: dict[str, tuple[QuerySet[Any], dict[str, Any]]] = {
+        "shifts": (stats.held_shifts(scope, period), {"shifts_held": Count("pk")}),
+        "duties": (stats.duties_in(scope, period), stats.duty_aggregates()),
+        "visits": (stats.visits_in(scope, period), stats._visit_aggregates()),
+        "opinions": (
+            stats.with_last_answer(stats.opinions_in(scope, period)),
+            stats.timeless_opinion_aggregates(),
+        ),
+    }
+    for family, (qs, aggregates) in sources.items():
+        for dims in FINE_GROUPS[family]:
+            names = [f"_k_{dim}" for dim in dims]
+            for row in (
+                _annotated(qs, family, dims).values("_district", "_month", *names).annotate(**aggregates).order_by()
+            ):
+                district, month = row.pop("_district"), row.pop("_month")
+                keys = tuple(row.pop(name) for name in names)
+                _roll_up(cells, district, month, dims, keys, row, family)
 
-    def merge(dimension: str, found: dict[tuple[int, dt.date, str], dict[str, Any]]) -> None:
-        for (district, month, key), values in found.items():
-            cells.setdefault((district, month, dimension, key), {}).update(values)
+    opinions = stats.opinions_in(scope, period)
+    dims = FINE_GROUPS["opinions"][0]
+    names = [f"_k_{dim}" for dim in dims]
+    replied = (
+        _annotated(opinions.filter(replied_at__isnull=False), "opinions", dims)
+        .annotate(_waited=DaysBetween("replied_at", "registered_at"))
+        .values_list("_district", "_month", *names, "_waited")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for district, month, *keys, waited, n in replied:
+        bucket = day_bucket(float(waited))
+        # repr() of a float reads back as the same float.
+        values = {"reply_day_counts": {bucket: n}, "reply_days": {bucket: {repr(float(waited)): n}}}
+        _roll_up(cells, district, month, dims, tuple(keys), values, "opinions")
 
-    for dimension, families in DIMENSIONS.items():
-        if "shifts" in families:
-            merge(
-                dimension,
-                _grouped_by_cell(stats.held_shifts(scope, period), "shifts", dimension, {"shifts_held": Count("pk")}),
-            )
-        if "visits" in families:
-            merge(
-                dimension,
-                _grouped_by_cell(stats.visits_in(scope, period), "visits", dimension, stats._visit_aggregates()),
-            )
-        if "opinions" in families:
-            opinions = stats.opinions_in(scope, period)
-            aggregates = stats.timeless_opinion_aggregates()
-            merge(dimension, _grouped_by_cell(stats.with_last_answer(opinions), "opinions", dimension, aggregates))
-            merge(dimension, _reply_days(opinions, dimension))
-            merge(dimension, _pending_deadlines(opinions, dimension))
-        if "duties" in families:
-            merge(
-                dimension,
-                _grouped_by_cell(stats.duties_in(scope, period), "duties", dimension, stats.duty_aggregates()),
-            )
+    which = Q()
+    for condition in stats.PENDING_BY_DEADLINE.values():
+        which |= condition
+    pending = (
+        _annotated(opinions.filter(which, deadline__isnull=False), "opinions", dims)
+        .values_list("_district", "_month", *names, "deadline")
+        .annotate(**{name: Count("pk", filter=condition) for name, condition in stats.PENDING_BY_DEADLINE.items()})
+        .order_by()
+    )
+    for district, month, *rest in pending:
+        keys, deadline, counts = rest[: len(dims)], rest[len(dims)], rest[len(dims) + 1 :]
+        values = {"pending_deadlines": {deadline.isoformat(): list(counts)}}
+        _roll_up(cells, district, month, dims, tuple(keys), values, "opinions")
+
     for values in cells.values():
         reasons = {
             name.removeprefix("absent_"): values.pop(name) for name in list(values) if name.startswith("absent_")

@@ -162,7 +162,7 @@ def keeps_figures(func: Callable[P, R]) -> Callable[P, R]:
 @transaction.atomic
 def figures_recompute(*, keys: Iterable[MonthKey]) -> int:
     """Replace the cells of each district-month from the records, under the district-month's lock (see above).
-    The months of one district are aggregated together (23 grouped queries per district touched). Returns the
+    The months of one district are aggregated together (8 grouped queries per district touched). Returns the
     number of cells written."""
     wanted = sorted(set(keys))
     if not wanted:
@@ -213,7 +213,7 @@ def years_with_records() -> list[int]:
 @transaction.atomic
 def figures_rebuild(*, district: District | None = None, year: int | None = None) -> int:
     """Every cell of a district (or of every district) for a year (or every year with records), recomputed
-    set-based: 23 grouped queries per year whatever the number of districts. For data inserted without the
+    set-based: 8 grouped queries per year whatever the number of districts. For data inserted without the
     services (scripts/gen_province.py) and as the operator's repair. Returns the number of cells written."""
     years = [year] if year is not None else years_with_records()
     scope = Scope.for_district(district) if district is not None else None
