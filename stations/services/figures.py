@@ -201,12 +201,15 @@ def _replace(district: int, months: list[dt.date], values: dict[tuple[int, dt.da
 
 
 def years_with_records() -> list[int]:
-    """Every year from the first visit, opinion or shift to the last."""
+    """Every year from the first visit, opinion, shift or cell to the last (the cells' too: records deleted behind
+    the services' back leave cells to clear)."""
     moments = []
     for model, name in ((Visit, "occurred_at"), (Opinion, "registered_at"), (DutyShift, "start")):
         found = model._default_manager.aggregate(first=Min(name), last=Max(name))
         moments += [value for value in found.values() if value is not None]
     years = [local_date(moment).year for moment in moments]
+    cells = FigureCell.objects.aggregate(first=Min("month"), last=Max("month"))
+    years += [month.year for month in cells.values() if month is not None]
     return list(range(min(years), max(years) + 1)) if years else []
 
 
