@@ -52,6 +52,7 @@ class AuditedAdminMixin(_ModelAdminBase):
 
     def save_model(self, request, obj, form, change) -> None:
         from stations.audit import masked_value
+        from stations.services.figures import stored_keys_of
 
         changes = {}
         for name in form.changed_data:
@@ -64,7 +65,24 @@ class AuditedAdminMixin(_ModelAdminBase):
         # The public pages that show the record as it was (its old slug, the deputies on a shift before its inline
         # rows change); those showing it as it is now are added when the change is logged (`_invalidate`).
         obj._liaison_cache_before = _current_scopes(obj) if change else set()
+        obj._liaison_figures_before = stored_keys_of(obj) if change else set()
         super().save_model(request, obj, form, change)
+
+    # The figures' summary cells of what the admin changed are recomputed as the services do
+    # (stations/services/figures.py): after a save and its inline rows (`_invalidate`), after a deletion.
+    def delete_model(self, request, obj) -> None:
+        from stations.services.figures import figures_touch, keys_of
+
+        keys = keys_of(obj)
+        super().delete_model(request, obj)
+        figures_touch(keys=keys)
+
+    def delete_queryset(self, request, queryset) -> None:
+        from stations.services.figures import figures_touch, keys_of
+
+        keys = set().union(*(keys_of(obj) for obj in queryset))
+        super().delete_queryset(request, queryset)
+        figures_touch(keys=keys)
 
     def get_historical_record_context_helper(self, request, historical_record):
         # Used by simple_history's history page (SimpleHistoryAdmin only); masks what changed.
@@ -103,9 +121,11 @@ class AuditedAdminMixin(_ModelAdminBase):
         # Every change the admin logs (after the object and its inline rows are saved, or before they are
         # deleted) renews the cached public pages that show it (stations.caching), as the services do.
         from stations import caching
+        from stations.services.figures import figures_touch, keys_of
 
         before: set[str] = getattr(obj, "_liaison_cache_before", set())
         caching.invalidate(before | caching.scopes_for(obj))
+        figures_touch(keys=getattr(obj, "_liaison_figures_before", set()) | keys_of(obj))
 
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)

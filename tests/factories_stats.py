@@ -28,6 +28,7 @@ from stations.models import (
     Visit,
     VisitDeputy,
 )
+from stations.services.figures import figures_recompute, month_of
 from tests.conftest import make_deputy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -56,7 +57,14 @@ def make_shift(site: Site, start: dt.datetime, duties=(), *, minutes: int = 150,
         Duty.objects.create(
             shift=shift, deputy=deputy, attendance=attendance, absence_reason=reason, substitute=substitute
         )
+    refresh_figures(site, start)
     return shift
+
+
+def refresh_figures(site: Site, *moments: dt.datetime) -> None:
+    """These builders insert rows directly, as a bulk generator does; like one (scripts/gen_province.py), they
+    then recompute the summary cells of the district-months they wrote (stations/services/figures.py)."""
+    figures_recompute(keys={(site.district_id, month_of(moment)) for moment in moments})
 
 
 def make_visit(
@@ -84,6 +92,7 @@ def make_visit(
     )
     for deputy in deputies:
         VisitDeputy.objects.create(visit=visit, deputy=deputy)
+    refresh_figures(site, when, *([shift.start] if shift is not None else []))
     return visit
 
 
@@ -136,6 +145,7 @@ def make_opinion(
     opinion.closed_at = closed_at
     opinion.satisfaction = satisfaction if state == State.CLOSED else ""
     opinion.save()
+    refresh_figures(site, registered)
     return opinion
 
 

@@ -1,7 +1,12 @@
 """What one record costs the database when it comes in through the services: the importer and the demo send
 every row through them, so a query added per write multiplies by a district-year. The bounds hold what was
 measured when the bounds checks stopped asking the database once per constraint (49 → 31 for a visit with an
-opinion, 132 → 72 for four handling steps)."""
+opinion, 132 → 72 for four handling steps).
+
+Since issue 15 each write also recomputes the summary cells of the district-month it touched
+(stations/services/figures.py): a fixed number of queries (RECOMPUTE) per write outside an import, none per row
+inside one (the import recomputes each district-month once at its end). The bounds add it, and it is bounded on
+its own below."""
 
 import datetime as dt
 
@@ -10,6 +15,10 @@ from stations.clock import LOCAL_TZ
 from stations.models import HandlingBody
 from stations.services import opinions
 from stations.services.visits import visit_create
+
+# Its savepoint, the district-month's row made and locked, 8 grouped queries over the district-month, its cells
+# replaced, the row stamped.
+RECOMPUTE = 15
 
 
 def _at(day: int) -> dt.datetime:
@@ -21,7 +30,7 @@ def test_a_visit_with_an_opinion_and_its_four_steps_stay_within_their_query_boun
 ):
     body = HandlingBody.objects.create(name="区交通运输局")
     actor = Actor(bob)
-    with django_assert_max_num_queries(35):
+    with django_assert_max_num_queries(35 + RECOMPUTE):
         visit = visit_create(
             site=room,
             actor=actor,
@@ -33,9 +42,20 @@ def test_a_visit_with_an_opinion_and_its_four_steps_stay_within_their_query_boun
             opinions=[{"category": "transport", "content": "修路"}],
         )
     opinion = visit.opinions.get()
-    with django_assert_max_num_queries(80):
+    with django_assert_max_num_queries(80 + 4 * RECOMPUTE):
         opinion = opinions.opinion_accept(opinion=opinion, actor=actor, happened_at=_at(21))
         opinion = opinions.opinion_refer(opinion=opinion, actor=actor, body=body, happened_at=_at(22))
         opinion = opinions.opinion_reply(opinion=opinion, actor=actor, reply="已修复", happened_at=_at(25))
         opinion = opinions.opinion_resolve(opinion=opinion, actor=actor, happened_at=_at(26))
     assert opinion.state == "resolved"
+
+
+def test_recomputing_a_district_months_figures_costs_a_fixed_number_of_queries(
+    room, bob, district, django_assert_max_num_queries
+):
+    from stations.services.figures import figures_recompute
+
+    for day in range(1, 20):
+        visit_create(site=room, actor=Actor(bob), occurred_at=_at(day), summary="来访", people=day)
+    with django_assert_max_num_queries(RECOMPUTE):
+        figures_recompute(keys={(district.pk, dt.date(2026, 3, 1))})

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from stations.demo.network import DISTRICT, build_network
 from stations.models import Area, Deputy, District, Membership, Region, Role, Site
+from stations.services.figures import figures_deferred
 
 ACTIVITY_MODULE = "stations.demo.activity"
 
@@ -119,7 +120,8 @@ def load_demo(*, stdout: TextIO | OutputWrapper) -> bool:
     found = foreign_data()
     if found:
         raise ForeignDataError(", ".join(found))
-    with transaction.atomic():
+    # The demo writes through the services; its district-months' figure cells are recomputed once, at the end.
+    with transaction.atomic(), figures_deferred():
         district = build_network()
         create_accounts()
         build_activity = activity_builder()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stations', '0022_deputy_active_name_index'),
+        ("stations", "0023_figure_cells"),
     ]
 
     operations = [

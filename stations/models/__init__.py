@@ -4,6 +4,7 @@ from stations.models.accounts import Membership, Role
 from stations.models.api import ApiKey
 from stations.models.audit import AuditAction, AuditEntry
 from stations.models.deputies import CalendarFeed, SwapRequest, SwapStatus
+from stations.models.figures import FigureCell, FigureMonth
 from stations.models.opinions import (
     DEFAULT_DEADLINE_DAYS,
     ENTERED_SEPARATELY_AFTER,
@@ -55,6 +56,8 @@ from stations.models.throttle import ThrottleHit
 from stations.models.visits import Category, Channel, Visit, VisitDeputy
 
 __all__ = [
+    "FigureCell",
+    "FigureMonth",
     "Theme",
     "PairingKind",
     "PairingDeed",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
@@ -640,6 +640,36 @@ def _visit_aggregates() -> dict[str, Any]:
 
 
 def opinion_aggregates(today: dt.date) -> dict[str, Any]:
+    aggregates = timeless_opinion_aggregates()
+    del aggregates["due_replied"]
+    aggregates.update(pending_opinion_aggregates(today))
+    aggregates["due"] = Count(
+        "pk", filter=Q(deadline__isnull=False) & (Q(replied_at__isnull=False) | Q(deadline__lt=today))
+    )
+    del aggregates["due_pending"]
+    return aggregates
+
+
+# The figures that change as days pass without any write: an opinion counts in them once its deadline has passed
+# (deadline < today) and as long as it is what the figure names. The summary cells keep, per deadline, how many
+# opinions are each of these, and add up those whose deadline is before the day asked about.
+PENDING_BY_DEADLINE: dict[str, Q] = {
+    # Overdue: still with the handling body (referred, no reply yet).
+    "overdue": Q(state=State.REFERRED),
+    # The part of "due" not yet answered.
+    "due_pending": Q(replied_at__isnull=True),
+}
+
+
+def pending_opinion_aggregates(today: dt.date) -> dict[str, Any]:
+    return {
+        name: Count("pk", filter=Q(deadline__isnull=False, deadline__lt=today) & which)
+        for name, which in PENDING_BY_DEADLINE.items()
+    }
+
+
+def timeless_opinion_aggregates() -> dict[str, Any]:
+    """Opinion figures that depend on the records only, not on today's date (the summary cells keep these)."""
     replied_by_deadline: LessThanOrEqual[Any] = LessThanOrEqual(LocalDate("replied_at"), F("deadline"))
     return {
         "opinions": Count("pk"),
@@ -654,7 +684,6 @@ def opinion_aggregates(today: dt.date) -> dict[str, Any]:
             "pk", filter=Q(state=State.EXPLAINED) | Q(state=State.CLOSED, _last_answer=OpinionAction.EXPLAIN)
         ),
         "still_open": Count("pk", filter=Q(state__in=OPEN_STATES)),
-        "overdue": Count("pk", filter=Q(state=State.REFERRED, deadline__lt=today)),
         "closed": Count("pk", filter=Q(state=State.CLOSED)),
         # The voter's own answer (tracking page) when given, otherwise what staff recorded on closing.
         "rated": Count("pk", filter=~Q(voter_satisfaction="") | Q(state=State.CLOSED)),
@@ -663,7 +692,7 @@ def opinion_aggregates(today: dt.date) -> dict[str, Any]:
             filter=Q(voter_satisfaction__in=SATISFIED_VOTES)
             | Q(voter_satisfaction="", state=State.CLOSED, satisfaction__in=SATISFIED_VOTES),
         ),
-        "due": Count("pk", filter=Q(deadline__isnull=False) & (Q(replied_at__isnull=False) | Q(deadline__lt=today))),
+        "due_replied": Count("pk", filter=Q(deadline__isnull=False, replied_at__isnull=False)),
         "on_time": Count("pk", filter=Q(replied_at__isnull=False, deadline__isnull=False) & Q(replied_by_deadline)),
     }
 
@@ -766,9 +795,22 @@ def _compute(
     return results
 
 
-def headline(*, scope: Scope, period: Period, today: dt.date | None = None) -> Figures:
-    """The headline figures of a scope for a period."""
-    return _compute(scope, period, None, today).get(None, Figures())
+def _figures(
+    scope: Scope | None, period: Period, group_name: str | None, today: dt.date | None, live: bool
+) -> dict[Any, Figures]:
+    """From the summary cells where they cover the question (stations/selectors/cells.py), else from the records.
+    `live` forces the records: for the tests and `manage.py check_figures`, which compare the two."""
+    if not live:
+        from stations.selectors import cells
+
+        if cells.uses_cells(scope, period, group_name):
+            return cells.figures_from_cells(scope, period, group_name, today or local_today())
+    return _compute(scope, period, group_name, today)
+
+
+def headline(*, scope: Scope | None, period: Period, today: dt.date | None = None, live: bool = False) -> Figures:
+    """The headline figures of a scope (None: everything the portal holds) for a period."""
+    return _figures(scope, period, None, today, live).get(None, Figures())
 
 
 @dataclass
@@ -781,11 +823,11 @@ class Row:
     ref: str | None = None
 
 
-def breakdown(*, scope: Scope, period: Period, by: str, today: dt.date | None = None) -> list[Row]:
+def breakdown(*, scope: Scope, period: Period, by: str, today: dt.date | None = None, live: bool = False) -> list[Row]:
     """Figures per month, province/city/district/station/site, category, channel, handling body or deputy level,
     every group listed. A fixed number of queries whatever the number of groups (one grouped query per family
     of records, one for the labels)."""
-    found = _compute(scope, period, by, today)
+    found = _figures(scope, period, by, today, live)
     if by in CHILD_LABELS:
         return [Row(key, label, found.get(key, Figures()), ref) for key, label, ref in CHILD_LABELS[by](scope)]
     return [Row(key, label, found.get(key, Figures())) for key, label in _group_labels(by, scope, period, found)]
@@ -897,57 +939,6 @@ def sites_in_tree_order(sites: QuerySet[Site]) -> list[tuple[int, str]]:
 def stations_figures(*, district: District, period: Period, today: dt.date | None = None) -> list[Row]:
     """One row per station of the district (with its rooms and points): a fixed number of queries."""
     return breakdown(scope=Scope.for_district(district), period=period, by="station", today=today)
-
-
-def province_headline(*, period: Period, today: dt.date | None = None) -> Figures:
-    """The headline figures of every district the portal holds together (the province on a provincial portal)."""
-    return _compute(None, period, None, today).get(None, Figures())
-
-
-@dataclass
-class DistrictFigures:
-    district: District
-    figures: Figures
-    stations: list[Row]
-
-
-def _added(parts: Iterable[Figures]) -> Figures:
-    """The figures of several disjoint groups together. Every count adds up (an off-shift event is a site and a
-    day, and a site is in one station only); the median does not, and is left to the caller."""
-    total = Figures()
-    total.absent_by_reason = {reason.value: 0 for reason in AbsenceReason}
-    for part in parts:
-        for name in ADDITIVE_FIELDS:
-            setattr(total, name, getattr(total, name) + getattr(part, name))
-        for key, count in part.absent_by_reason.items():
-            total.absent_by_reason[key] = total.absent_by_reason.get(key, 0) + count
-    return total
-
-
-ADDITIVE_FIELDS = [f.name for f in fields(Figures) if f.name not in ("median_days", "absent_by_reason")]
-
-
-def districts_figures(*, period: Period, today: dt.date | None = None) -> list[DistrictFigures]:
-    """Every district's headline and its stations' rows, in name order: the same figures as `headline` and
-    `stations_figures` per district, in a fixed number of queries whatever the number of districts. The
-    stations' figures come from one grouped query per family of records over the whole portal; a district's
-    are its stations' added up, with one more query for the districts' medians. A loop over the districts
-    cost 11 queries each (1,101 for a province of 100), and grouping by district as well read every record
-    of the year twice."""
-    today = today or local_today()
-    by_station = _compute(None, period, "station", today)
-    medians = median_days(opinions_in(None, period), F("site__district"))
-    rows: dict[int, list[Row]] = {}
-    stations = Site.objects.filter(kind=SiteKind.STATION).order_by(*network_ordering())
-    for pk, name, district_id in stations.values_list("pk", "name", "district_id"):
-        rows.setdefault(district_id, []).append(Row(pk, name, by_station.get(pk, Figures())))
-    found = []
-    for district in District.objects.order_by("name"):
-        station_rows = rows.get(district.pk, [])
-        figures = _added(row.figures for row in station_rows)
-        figures.median_days = medians.get(district.pk)
-        found.append(DistrictFigures(district, figures, station_rows))
-    return found
 
 
 # --- a deputy's performance record and the district's attendance table -------------------------------------

@@ -55,8 +55,10 @@ def atomic_service(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from stations.services.figures import figures_deferred
+
         actor = kwargs.get("actor")
-        with transaction.atomic(savepoint=getattr(actor, "batch", None) is None):
+        with transaction.atomic(savepoint=getattr(actor, "batch", None) is None), figures_deferred():
             return func(*args, **kwargs)
 
     return wrapper

@@ -25,6 +25,7 @@ from stations.imports.kinds import KINDS, CellError, Context, Kind, header_names
 from stations.imports.reader import Cell, FileRefused, rows
 from stations.models import District, Site
 from stations.services.batch import ImportBatch
+from stations.services.figures import figures_deferred
 from stations.services.network import Outcome
 
 # Problems listed in full; beyond this the result says how many more there are.
@@ -173,13 +174,17 @@ def records_import(
         context = Context(actor=actor, district=district, sites=sites, batch=batch)
         seen: dict[bytes, int] = {}
         with transaction.atomic():
-            for number, cells in enumerate(stream_rows, start=2):
-                _import_row(chosen, number, cells, positions, context, seen, result)
+            # Each district-month the file touched is recomputed once, after the last rows are written.
+            with figures_deferred() as touched:
+                for number, cells in enumerate(stream_rows, start=2):
+                    _import_row(chosen, number, cells, positions, context, seen, result)
+                    if batch is not None:
+                        batch.flush()
                 if batch is not None:
-                    batch.flush()
-            if batch is not None:
-                batch.flush(force=True)
-            result.saved = not dry_run and result.problem_count == 0
+                    batch.flush(force=True)
+                result.saved = not dry_run and result.problem_count == 0
+                if not result.saved:
+                    touched.clear()
             if not result.saved:
                 transaction.set_rollback(True)
     except FileRefused as refused:

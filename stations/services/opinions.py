@@ -47,6 +47,7 @@ from stations.phones import normalise_phone
 from stations.policy import can_enter_late, district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
 from stations.services.batch import atomic_service
+from stations.services.figures import figures_touch, opinion_keys
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -161,6 +162,7 @@ def opinion_register(
             **_dates_audited(received, now=now, late=late),
         },
     )
+    figures_touch(keys=opinion_keys(opinion))
     caching.invalidate({caching.STATS})
     return opinion
 
@@ -411,6 +413,8 @@ def _change(
                 **_dates_audited(at, now=now, late=late),
             },
         )
+        # Every step may move a figure: a state, a reply date, a deadline, a handling body, the last answer.
+        figures_touch(keys=opinion_keys(current))
         if transition is not None:
             # A step that moves the state moves the public figures (accepted, resolved…); flags do not.
             caching.invalidate({caching.STATS})
@@ -679,6 +683,7 @@ def opinion_voter_answer(*, opinion: Opinion, satisfaction: str, actor: Actor) -
     current.voter_answered_at = timezone.now()
     current.full_clean()
     current.save(update_fields=["voter_satisfaction", "voter_answered_at"])
+    figures_touch(keys=opinion_keys(current))  # rated, satisfied
     audit(
         action=AuditAction.OPINION_VOTER_ANSWERED,
         actor=actor,
@@ -869,6 +874,7 @@ def opinions_follow_visit(*, visit: Visit, actor: Actor) -> list[Opinion]:
     """Move the opinions raised at a visit (and their "registered" step) to the visit's time, after the visit's
     time was corrected. Refused when an opinion already has a later step dated before the new time."""
     moved = []
+    touched: set[tuple[int, dt.date]] = set()
     for opinion in Opinion.objects.select_for_update().filter(visit=visit).order_by("pk"):
         if opinion.registered_at == visit.occurred_at:
             continue
@@ -886,7 +892,9 @@ def opinions_follow_visit(*, visit: Visit, actor: Actor) -> list[Opinion]:
                     }
                 }
             )
+        touched |= opinion_keys(opinion)
         opinion.registered_at = visit.occurred_at
+        touched |= opinion_keys(opinion)
         opinion.version += 1
         opinion._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
         opinion.full_clean()
@@ -895,6 +903,7 @@ def opinions_follow_visit(*, visit: Visit, actor: Actor) -> list[Opinion]:
             event.at = visit.occurred_at
             event.save(update_fields=["at"])
         moved.append(opinion)
+    figures_touch(keys=touched)
     return moved
 
 

@@ -45,6 +45,8 @@ from stations.selectors.rosters import (
     format_day,
     format_span,
 )
+from stations.selectors.stats import Period
+from stations.services.figures import figures_touch, keeps_figures, shift_keys
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -239,6 +241,8 @@ def roster_generate(*, site: Site, year: int, actor: Actor) -> GenerationResult:
 
     _assign_fairly(roster=roster, year=year, actor=actor, result=result)
     if result.changed:
+        # Duties scheduled (and shifts removed) anywhere in the year.
+        figures_touch(keys={(site.district_id, month) for month in Period.year(year).month_starts()})
         audit(
             action=AuditAction.ROSTER_GENERATED,
             actor=actor,
@@ -332,6 +336,7 @@ def _ordered(sites: Iterable[Site]) -> list[Site]:
 
 
 @transaction.atomic
+@keeps_figures
 def rosters_generate(*, sites: Iterable[Site], year: int, actor: Actor) -> GenerationResult:
     """Generate `year` for several sites as one change: all of them or, on an error, none."""
     total = GenerationResult()
@@ -421,6 +426,7 @@ def duty_assign(*, shift: DutyShift, deputy: Deputy, actor: Actor, reason: str =
         summary=reason,
         changes={"deputy": deputy.pk},
     )
+    figures_touch(keys=shift_keys(shift))
     caching.invalidate(caching.shifts_scopes([shift]))
     return duty
 
@@ -443,6 +449,7 @@ def duty_remove(*, duty: Duty, actor: Actor, reason: str = "") -> None:
         summary=reason,
         changes={"deputy": duty.deputy_id},
     )
+    figures_touch(keys=shift_keys(shift))
     caching.invalidate(caching.shifts_scopes([shift], deputies=[duty.deputy]))
 
 
@@ -480,6 +487,7 @@ def shift_swap(*, duty: Duty, other_duty: Duty, actor: Actor, reason: str = "") 
         summary=reason,
         changes={"deputies": [first.pk, second.pk], "shifts": [shift.pk, other_shift.pk]},
     )
+    figures_touch(keys=shift_keys(shift) | shift_keys(other_shift))
     caching.invalidate(caching.shifts_scopes([shift, other_shift]))
     return duty, other_duty
 
@@ -508,6 +516,7 @@ def duty_substitute(*, duty: Duty, substitute: Deputy, actor: Actor, reason: str
         summary=reason,
         changes={"from": replaced.pk, "to": substitute.pk},
     )
+    figures_touch(keys=shift_keys(shift))
     caching.invalidate(caching.shifts_scopes([shift], deputies=[replaced]))
     return duty
 
@@ -532,6 +541,7 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor:
         deputies=[duty.deputy for duty in duties], site=shift.site, start=start, end=end, exclude_shift_ids=[shift.pk]
     )
     before = shift.start
+    touched = shift_keys(shift)
     if shift.original_start is None:
         shift.original_start = shift.start
     shift.start, shift.end = start, end
@@ -545,6 +555,7 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor:
         changes={"site": shift.site.slug, "from": format_day(before), "to": format_day(start)},
     )
     # A reception with a visit recorded counts as held on its (new) date.
+    figures_touch(keys=touched | shift_keys(shift))
     caching.invalidate(caching.shifts_scopes([shift]) | {caching.STATS})
     return shift
 
@@ -595,6 +606,7 @@ def duty_mark_attendance(
         target=duty,
         changes={"deputy": duty.deputy_id, "shift": shift.pk, "attendance": attendance},
     )
+    figures_touch(keys=shift_keys(shift))
     # Who came shows on the schedules (an absent deputy is left out, a substitute named); "held" is a figure.
     caching.invalidate(
         caching.shifts_scopes([shift], deputies=[stood_in_before] if stood_in_before else []) | {caching.STATS}

@@ -35,6 +35,7 @@ from stations.policy import can_enter_late, can_restore_visit
 from stations.privacy import mask_name, mask_phone
 from stations.selectors.visits import assigned_deputy_ids, deputies_on_duty, shift_at
 from stations.services.batch import ImportBatch, atomic_service
+from stations.services.figures import figures_touch, keeps_figures, visit_keys
 from stations.services.opinions import opinion_accept, opinion_register, opinions_follow_visit
 from stations.services.records import apply_themes
 from stations.validators import full_clean_with
@@ -253,6 +254,8 @@ def visit_create(
             **({"entered_late": True} if visit.entered_late else {}),
         },
     )
+    # Its opinions name their own months (opinion_register).
+    figures_touch(keys=visit_keys(visit, with_opinions=False))
     caching.invalidate({caching.STATS})  # voters received, reception events held
     return visit
 
@@ -270,6 +273,7 @@ def _tag_with_themes(visit: Visit, opinions: Sequence[Opinion], themes: Iterable
 
 
 @transaction.atomic
+@keeps_figures
 def visit_update(
     *,
     visit: Visit,
@@ -296,6 +300,7 @@ def visit_update(
         for presence in visit.visit_deputies.select_related("deputy")
     }
     before = _snapshot(visit, old_rows)
+    touched = visit_keys(visit)  # where it counted before the change
     before_site_id = visit.site_id
     before_occurred_at = visit.occurred_at
 
@@ -340,6 +345,7 @@ def visit_update(
             changed = {**changed, "themes": theme_names}
         for opinion in registered:
             apply_themes(opinion, themes)
+    figures_touch(keys=touched | visit_keys(visit))
     if changed or registered:
         audit(
             action=AuditAction.VISIT_UPDATED,
@@ -380,6 +386,7 @@ def visit_archive(*, visit: Visit, actor: Actor, reason: str) -> Visit:
         summary=str(visit.site),
         changes={"reason": reason},
     )
+    figures_touch(keys=visit_keys(visit))
     caching.invalidate({caching.STATS})  # archived visits count nowhere
     return visit
 
@@ -397,5 +404,6 @@ def visit_restore(*, visit: Visit, actor: Actor) -> Visit:
     visit._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
     visit.save()
     audit(action=AuditAction.VISIT_RESTORED, actor=actor, target=visit, summary=str(visit.site))
+    figures_touch(keys=visit_keys(visit))
     caching.invalidate({caching.STATS})
     return visit

@@ -21,3 +21,19 @@ class Command(migrate.Command):
         # owner, every deployment that migrates has it. Nothing happens when it exists or the cache is Redis.
         if not options.get("plan") and not options.get("check_unapplied"):
             call_command("createcachetable", database=options["database"], verbosity=options["verbosity"])
+            self.fill_figure_cells(options["verbosity"])
+
+    def fill_figure_cells(self, verbosity: int) -> None:
+        """Fill the figures' summary cells of a database that holds records but no cells: a portal upgraded
+        across migration 0023 (which makes the table empty), or one loaded in bulk. The services keep the cells
+        from then on; without this its figures would read zero until someone ran `rebuild_figures`."""
+        from stations.models import DutyShift, FigureMonth, Opinion, Visit
+        from stations.services.figures import figures_rebuild
+
+        if FigureMonth.objects.exists():
+            return
+        if not (Visit.objects.exists() or Opinion.objects.exists() or DutyShift.objects.exists()):
+            return
+        cells = figures_rebuild()
+        if verbosity:
+            self.stdout.write(f"Figure cells filled: {cells}")
