@@ -489,6 +489,33 @@ def test_the_figures_cost_a_fixed_number_of_queries(client, big_network, django_
         assert client.get(f"{API}/figures").status_code == 200
 
 
+def test_the_figures_come_a_page_of_districts_at_a_time(client, world, django_assert_max_num_queries):
+    """A province's hundred districts are not one answer: a page of them (in name order), the next page linked,
+    one district by its id, and the same queries for a page whatever the number of districts."""
+    from stations.models import District
+
+    for number in range(7):
+        other = District.objects.create(name=f"测试区{number}", slug=f"test-{number}", code=f"T{number}")
+        Site.objects.create(district=other, kind=SiteKind.STATION, name=f"站{number}", slug=f"t-{number}", town="镇")
+    year = timezone.localdate().year
+    with django_assert_max_num_queries(20):
+        _r, body = get_json(client, f"{API}/figures?year={year}&page_size=3")
+    assert body["count"] == 8 and len(body["districts"]) == 3 and body["next"]
+    seen, path = [], f"{API}/figures?year={year}&page_size=3"
+    while path:
+        _r, body = get_json(client, path)
+        seen += [district["id"] for district in body["districts"]]
+        path = body["next"]
+    assert len(seen) == len(set(seen)) == 8
+    _r, body = get_json(client, f"{API}/figures?year={year}&district=test-4")
+    assert [district["name"] for district in body["districts"]] == ["测试区4"]
+    assert body["districts"][0]["stations"][0]["id"] == "t-4"
+    response, _body = get_json(client, f"{API}/figures?district=nowhere")
+    assert response.status_code == 404
+    response, body = get_json(client, f"{API}/figures?page_size=21")
+    assert response.status_code == 400 and "page_size" in body["description"]
+
+
 # --- errors: JSON, never HTML ---------------------------------------------------------------------------------------
 
 

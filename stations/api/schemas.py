@@ -183,7 +183,7 @@ class DistrictFigures(Schema):
     stations: list[StationFigures]
 
 
-class FiguresOut(Schema):
+class FiguresOut(PageInfo):
     period: PeriodOut
     definitions: list[Definition]
     districts: list[DistrictFigures]
