@@ -240,11 +240,15 @@ STAFF_CHILD_COLUMNS = [*PUBLIC_COLUMNS, "scheduled", "present", "attendance_rate
 def staff_tables(*, scope: Scope, period: Period, link: Linker | None = None) -> list[Table]:
     """The headline table and every breakdown that makes sense for the scope. Above a district the breakdown one
     level down (provinces, cities or districts, each row linked by `link`) takes the place of the station and
-    site tables, which would list a province's every site."""
+    site tables, which would list a province's every site; the handling bodies' table is left out there too
+    (bodies belong to districts: a province's would list every body of every district, 200,000 cells a year
+    to add up at full size — 4-6 s; a district's is read in 40-65 ms)."""
     tables = [headline_table(headline(scope=scope, period=period))]
     children = scope.children_by
     for by, title, first, columns, charted in BREAKDOWNS:
         if by == "site" and scope.kind != "station":
+            continue
+        if by == "body" and scope.kind not in ("district", "station", "site"):
             continue
         if by == "station":
             if children is None:

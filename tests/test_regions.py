@@ -202,6 +202,8 @@ def test_a_city_administrator_sees_the_city_figures_and_goes_down(client, fay, l
     assert "?region=330411000000&amp;year=2025" in response.text
     district_page = client.get(STAFF_STATS, {"region": "330411000000", "year": 2025})
     assert page_tables(district_page.text)["table-station"][1][0] == "王店镇代表联络站"
+    # Handling bodies belong to districts: their table is a district's, never a list of every body of a city.
+    assert "table-body" not in tables and "table-body" in page_tables(district_page.text)
     # Breadcrumbs go back up to the city, not above it.
     assert "?region=330400000000" in district_page.text
     assert "?region=330000000000" not in district_page.text
