@@ -55,6 +55,7 @@ from stations.models import (
 )
 from stations.models.rosters import DEFAULT_RECEPTION_DAY
 from stations.selectors.stats import Period, Scope, headline
+from stations.services.figures import figures_deferred
 from stations.services.opinions import (
     TRANSITIONS,
     opinion_accept,
@@ -706,18 +707,25 @@ def build_activity(*, district: District, stdout: TextIO | OutputWrapper, now: d
         stdout.write("Demo activity already present; left as it is.\n")
         return False
     builder = _Builder(district=district, now=now or timezone.now(), stdout=stdout)
-    with transaction.atomic():
-        builder.load()
-        if not builder.sites:
-            stdout.write("No sites: no demo activity.\n")
-            return False
-        builder.build()
-        # Issue 16: the year's themes, 建设街道's pairing and deputies' activities, through their services.
-        build_records(
-            district=district, year=builder.year, now=builder.now, actor=Actor(builder.recorders[None]), stdout=stdout
-        )
-    # The demo deputy's own requests need his account (created before the activity by load_demo).
-    build_deputy_requests(now=builder.now, stdout=stdout)
+    # Every service below recomputes the figure cells it touches; the year's district-months are recomputed once,
+    # at the end, instead of after each of its hundreds of writes.
+    with figures_deferred():
+        with transaction.atomic():
+            builder.load()
+            if not builder.sites:
+                stdout.write("No sites: no demo activity.\n")
+                return False
+            builder.build()
+            # Issue 16: the year's themes, 建设街道's pairing and deputies' activities, through their services.
+            build_records(
+                district=district,
+                year=builder.year,
+                now=builder.now,
+                actor=Actor(builder.recorders[None]),
+                stdout=stdout,
+            )
+        # The demo deputy's own requests need his account (created before the activity by load_demo).
+        build_deputy_requests(now=builder.now, stdout=stdout)
     # Reported from the statistics themselves, the way the pages compute them.
     first, last = TARGET_MONTHS
     figures = headline(scope=Scope.for_district(district), period=Period.months(builder.year, first, last))
