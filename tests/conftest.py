@@ -397,3 +397,17 @@ def gus(land):
 @pytest.fixture
 def hal(land):
     return regional_admin("hal", "city_admin", land["hangzhou"])
+
+
+def analyze_as_owner() -> None:
+    """ANALYZE as the tables' owner (the runtime role may not), as autovacuum would after a bulk load: for tests
+    that commit many rows (django_db(transaction=True, databases="__all__")) and must be planned as a real
+    database would be, not as tables PostgreSQL believes empty."""
+    from django.db import connections
+
+    from stations.db_roles import owner_database
+
+    owner = connections[owner_database()]
+    if owner.vendor == "postgresql":
+        with owner.cursor() as cursor:
+            cursor.execute("ANALYZE")

@@ -23,7 +23,12 @@ from stations.models import (
     Visit,
 )
 from stations.selectors.stats import LOCAL_TZ, Period, Scope, headline
+from tests.conftest import analyze_as_owner
 from tests.factories_stats import build_network, page_tables
+
+# The demo year is committed and ANALYZEd before it is checked: inside a test's transaction PostgreSQL believed its
+# tables empty and planned the checks' joins as nested loops (a minute and more each in CI).
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 @pytest.fixture
@@ -40,6 +45,7 @@ def demo_network(district, station, room, point, other_station, other_room, depu
 def built(demo_network):
     out = io.StringIO()
     assert build_activity(district=demo_network, stdout=out) is True
+    analyze_as_owner()
     return demo_network
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stations.models import Site, SiteKind
+from tests.conftest import analyze_as_owner
 from tests.factories_rosters import many_sites_with_shifts
 
 # Committed rows, then ANALYZE (below): the pages are measured under the planner statistics a real database has.
@@ -70,20 +71,8 @@ def _network(district, stations: int) -> dt.date:
         district, day=day, stations=stations, rooms_per_station=ROOMS_PER_STATION, deputies_per_site=1
     )
     Site.objects.filter(kind=SiteKind.STATION).update(is_online=True)  # every room takes opinions online too
-    _analyze()
+    analyze_as_owner()
     return day
-
-
-def _analyze() -> None:
-    """ANALYZE as the tables' owner (the runtime role may not), as autovacuum would after a bulk load."""
-    from django.db import connections
-
-    from stations.db_roles import owner_database
-
-    owner = connections[owner_database()]
-    if owner.vendor == "postgresql":
-        with owner.cursor() as cursor:
-            cursor.execute("ANALYZE")
 
 
 @pytest.fixture
