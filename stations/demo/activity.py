@@ -728,8 +728,9 @@ def build_activity(*, district: District, stdout: TextIO | OutputWrapper, now: d
         build_deputy_requests(now=builder.now, stdout=stdout)
     # Reported from the statistics themselves, the way the pages compute them.
     first, last = TARGET_MONTHS
-    figures = headline(scope=Scope.for_district(district), period=Period.months(builder.year, first, last))
-    held = headline(scope=Scope.for_district(district), period=Period.year(builder.year)).events_held
+    # Live over the records: inside load_demo the figure cells are recomputed only when the whole demo is in.
+    figures = headline(scope=Scope.for_district(district), period=Period.months(builder.year, first, last), live=True)
+    held = headline(scope=Scope.for_district(district), period=Period.year(builder.year), live=True).events_held
     stdout.write(
         f"Figures for months {first}–{last} of {builder.year}: {figures.voters} voters received, "
         f"{figures.opinions} opinions, {figures.resolved} resolved; {held} reception events held in the year.\n"
