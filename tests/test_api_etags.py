@@ -95,16 +95,21 @@ def test_if_modified_since_answers_304_until_the_feed_changes(station, room, run
     since = dated["Last-Modified"]
     assert client.get(path, headers={"if-modified-since": since}).status_code == 304
     time.sleep(1.1)
+    move_site(room, parent=station, address="新址")
+    assert client.get(path, headers={"if-modified-since": since}).status_code == 200
+
+
+def move_site(site, *, parent, address):
+    """A site given a new address through the network service, everything else kept."""
     network.site_upsert(
-        district=room.district,
-        parent=station,
-        name=room.name,
-        kind=room.kind,
-        town=room.town,
-        address="新址",
+        district=site.district,
+        parent=parent,
+        name=site.name,
+        kind=site.kind,
+        town=site.town,
+        address=address,
         actor=SYSTEM,
     )
-    assert client.get(path, headers={"if-modified-since": since}).status_code == 200
 
 
 def test_publishing_a_roster_changes_the_feeds_of_its_site_and_not_another_districts(station, room, deputies, wangdian):
@@ -144,28 +149,12 @@ def test_a_site_edit_changes_the_network_feeds_and_another_districts_edit_leaves
 ):
     paths = feeds(station, room)
     before = etags(paths)
-    network.site_upsert(
-        district=room.district,
-        parent=station,
-        name=room.name,
-        kind=room.kind,
-        town=room.town,
-        address="金星村新址",
-        actor=SYSTEM,
-    )
+    move_site(room, parent=station, address="金星村新址")
     assert changed(before, paths) == set(paths)  # the room's name and place show in every one of them
     assert "金星村新址" in django.test.Client().get(paths["the room"]).text
 
     before = etags(paths)
-    network.site_upsert(
-        district=wangdian.district,
-        parent=None,
-        name=wangdian.name,
-        kind=wangdian.kind,
-        town="王店镇",
-        address="王店镇新址",
-        actor=SYSTEM,
-    )
+    move_site(wangdian, parent=None, address="王店镇新址")
     # The province-wide lists and figures show every district; this station's and room's feeds stay current.
     assert changed(before, paths) == {"sites", "figures", "shifts"}
 
