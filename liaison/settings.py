@@ -133,6 +133,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     # Django's default (300 entries) would cull a province's pages all day long.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=20000))
 CACHES["default"].setdefault("KEY_PREFIX", "liaison")
+# Public pages each process keeps in memory in front of the shared cache (stations/caching.py, `_EntryMemo`):
+# a hit then reads only the tokens from the shared cache. 0 turns it off; each entry is a page (5-45 KB).
+PAGE_MEMO_ENTRIES = env.int("PAGE_MEMO_ENTRIES", default=256)
 
 # The API's lists count their items only this far (stations/api/pagination.py): beyond it they answer
 # count_exact false and page on without a total, instead of counting a province's million opinions each time.

@@ -2,16 +2,17 @@
 """The load benchmark: gunicorn with 4 workers on a generated province, locust (headless) on each page in turn.
 
     . the DATABASE_URL of a province made by scripts/gen_province.py
-    .venv/bin/python scripts/bench_load.py                 # 50 clients, 60 s per page
-    .venv/bin/python scripts/bench_load.py --seconds 20 --pages /healthz /sites/ /stats/
+    .venv/bin/python scripts/bench_load.py                 # 50 clients, 20 s per page and phase
+    .venv/bin/python scripts/bench_load.py --seconds 10 --pages /healthz /sites/ /stats/
 
 One command: it collects the static files, starts gunicorn on 127.0.0.1 (as the runtime role: the owner's URL
-is taken out of its environment), signs in a station's staff and a district administrator (passing the
-second factor with the generated accounts' known TOTP key), runs `locust --headless -u 50 -r 10 -t <s>s`
-once per page (scripts/locustfile.py: every client asks for the page again and again, no pause; at most
-`--max-requests` requests), then prints for each page the throughput, p50, p95, failures and the ratio of its
-throughput to `/healthz`'s in the same run, and stops gunicorn. gunicorn is restarted before each page, so that
-requests a slow page left queued are not served during the next page's run. Only 127.0.0.1.
+is taken out of its environment), signs in a station's staff and the province's administrator (passing the
+second factor with the generated accounts' known TOTP key), and for each page, on a gunicorn started afresh
+(requests a slow page left queued die with the old workers), runs locust twice (scripts/locustfile.py explains
+both): **paced**, 50 clients each asking once a second (`--pace`), then **capacity**, 50 clients asking
+without a pause. It prints for each page its size, the capacity run's throughput and its ratio to `/healthz`'s
+in the same run (and that run's p95, which Little's law makes 50 / throughput for any page), and the paced
+run's p50 and p95: the time a visitor waits while 49 others use the portal. Only 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -133,9 +134,17 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def run_locust(path: str, cookie: str, args: argparse.Namespace, base: str, out: Path) -> dict[str, float]:
+def run_locust(
+    path: str, cookie: str, args: argparse.Namespace, base: str, out: Path, *, pace: float
+) -> dict[str, float]:
     prefix = out / f"page{len(list(out.iterdir()))}"
-    env = {**os.environ, "BENCH_PATH": path, "BENCH_COOKIE": cookie, "BENCH_MAX_REQUESTS": str(args.max_requests)}
+    env = {
+        **os.environ,
+        "BENCH_PATH": path,
+        "BENCH_COOKIE": cookie,
+        "BENCH_PACE": str(pace),
+        "BENCH_MAX_REQUESTS": str(args.max_requests),
+    }
     command = [
         str(BIN / "locust"),
         "-f",
@@ -144,7 +153,7 @@ def run_locust(path: str, cookie: str, args: argparse.Namespace, base: str, out:
         "-u",
         str(args.users),
         "-r",
-        str(args.spawn_rate),
+        str(args.spawn_rate or args.users),
         "-t",
         f"{args.seconds}s",
         "--host",
@@ -239,9 +248,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--spawn-rate", type=int, default=10)
-    parser.add_argument("--seconds", type=int, default=60, help="time per page")
-    parser.add_argument("--max-requests", type=int, default=20000, help="requests per page at most")
+    parser.add_argument("--spawn-rate", type=int, default=0, help="clients started a second (default: all at once)")
+    parser.add_argument("--seconds", type=int, default=20, help="time per page and phase")
+    parser.add_argument("--pace", type=float, default=1.0, help="seconds between a paced client's requests")
+    parser.add_argument("--max-requests", type=int, default=30000, help="requests per page and phase at most")
     parser.add_argument("--timeout", type=int, default=30, help="gunicorn's worker timeout")
     parser.add_argument("--pages", nargs="*", help="only these paths (of those the full run measures)")
     args = parser.parse_args()
@@ -258,7 +268,7 @@ def main() -> None:
     base = f"http://{HOST}:{args.port}"
     server = Server(args, base)
     out = Path(tempfile.mkdtemp(prefix="bench_load_"))
-    results: list[tuple[str, str, dict[str, float]]] = []
+    results: list[tuple[str, str, dict[str, float], dict[str, float]]] = []
     try:
         server.start()
         staff_cookie = Session(base).sign_in("bench-staff-1", PASSWORD)
@@ -269,27 +279,33 @@ def main() -> None:
         for who, path, cookie in plan:
             server.stop()
             server.start()
-            found = run_locust(path, cookie, args, base, out)
-            results.append((who, path, found))
+            paced = run_locust(path, cookie, args, base, out, pace=args.pace)
+            capacity = run_locust(path, cookie, args, base, out, pace=0)
+            results.append((who, path, capacity, paced))
             print(
-                f"  {who:<6} {path:<40} {found['rps']:8.1f} req/s  p50 {found['p50']:7.0f} ms  "
-                f"p95 {found['p95']:7.0f} ms  {found['failures']:.0f} failed",
+                f"  {who:<6} {path:<40} capacity {capacity['rps']:7.1f} req/s (p95 {capacity['p95']:6.0f} ms)  "
+                f"paced {paced['rps']:5.1f} req/s p50 {paced['p50']:5.0f} ms p95 {paced['p95']:5.0f} ms  "
+                f"{capacity['failures'] + paced['failures']:.0f} failed",
                 flush=True,
             )
     finally:
         server.stop()
         shutil.rmtree(out, ignore_errors=True)
-    healthz = next(r["rps"] for who, p, r in results if p == "/healthz") or 1.0
+    healthz = next(r["rps"] for who, p, r, _paced in results if p == "/healthz") or 1.0
     print(
-        f"\n{args.users} clients, {args.seconds} s or {args.max_requests} requests per page, gunicorn "
-        f"{args.workers} workers\n"
+        f"\n{args.users} clients, gunicorn {args.workers} workers, {args.seconds} s or {args.max_requests} requests "
+        f"per page and phase; paced: each client once every {args.pace:g} s\n"
     )
-    print("| who | page | req/s | p50 ms | p95 ms | failed/requests | avg size KB | vs /healthz |")
-    print("|---|---|---|---|---|---|---|---|")
-    for who, path, r in results:
+    print(
+        "| who | page | KB | capacity req/s | vs `/healthz` | p95 ms at capacity | paced req/s | paced p50 ms "
+        "| paced p95 ms | failed/requests |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for who, path, r, q in results:
         print(
-            f"| {who} | `{path}` | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-            f"{r['failures']:.0f}/{r['requests']:.0f} | {r['size'] / 1024:.0f} | {100 * r['rps'] / healthz:.1f} % |"
+            f"| {who} | `{path}` | {r['size'] / 1024:.0f} | {r['rps']:.1f} | {100 * r['rps'] / healthz:.0f} % | "
+            f"{r['p95']:.0f} | {q['rps']:.1f} | {q['p50']:.0f} | {q['p95']:.0f} | "
+            f"{r['failures'] + q['failures']:.0f}/{r['requests'] + q['requests']:.0f} |"
         )
 
 

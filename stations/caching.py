@@ -36,11 +36,13 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -99,10 +101,74 @@ PAGE_TIMEOUT = 24 * 3600
 TOKEN_TIMEOUT = 7 * 24 * 3600
 _GENERATION_PREFIX = "gen:"
 _PAGE_PREFIX = "page:"
+_DATA_PREFIX = "data:"
 
 
 def _cache() -> BaseCache:
     return caches["default"]
+
+
+# What a release renders with: the portal's code, templates, translations and front-end sources, and the locked
+# versions of its packages. Part of every page's key and ETag, so that after an upgrade nobody is served a page
+# (or told "not modified" about a copy) rendered by the code before it, while every node of one release, whose
+# files are the same, agrees on the keys (a hash of the contents, not of file times).
+_RELEASE_SOURCES = ("stations", "templates", "locale", "static", "liaison")
+_RELEASE_FILES = ("requirements.lock", "package-lock.json")
+_RELEASE_SUFFIXES = {".py", ".html", ".txt", ".po", ".js", ".css", ".json", ".svg"}
+
+
+@cache
+def release() -> str:
+    digest = hashlib.sha256()
+    base = settings.BASE_DIR
+    paths = [base / name for name in _RELEASE_FILES]
+    for name in _RELEASE_SOURCES:
+        paths.extend(path for path in (base / name).rglob("*") if path.suffix in _RELEASE_SUFFIXES)
+    for path in sorted(paths):
+        if path.is_file():
+            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+class _EntryMemo:
+    """The page entries this process served last, in memory, in front of the shared cache.
+
+    A hit read the tokens and then the page from the shared cache: two round trips to the database cache (or
+    Redis) for every public page. The tokens must still be read from the shared cache each time (another process
+    may have changed them); the page need not: an entry is used only when its ETag equals the one just made from
+    the current tokens, exactly as an entry read from the shared cache is, so a memo can be old but never
+    served stale. Bounded (least recently used out first), one per process, guarded for threaded servers."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, etag: str) -> dict[str, Any] | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry.get("etag") != etag:
+                return None
+            self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        if self.size <= 0:
+            return
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+_memo = _EntryMemo(getattr(settings, "PAGE_MEMO_ENTRIES", 256))
+_data_memo = _EntryMemo(64)
+T = TypeVar("T")
 
 
 # --- generations ----------------------------------------------------------------------------------------------
@@ -145,6 +211,33 @@ def generations(scopes: Iterable[str]) -> dict[str, str]:
         found.update(cache.get_many(missing))
     # A cache that stores nothing (a dummy, or one that is failing) gives fresh tokens: nothing is served from it.
     return {scope: found.get(key) or _new_token() for key, scope in keys.items()}
+
+
+def remembered(name: str, *, scopes: Iterable[str], compute: Callable[[], T]) -> T:
+    """`compute()`'s value, kept in the shared cache (and this process's memory) under the scopes' current tokens,
+    the clock's, the release and the language: computed again once one of them changes, the same as a cached
+    page. For what is the same for every user who may see it (the staff pages' figures of a scope). Inside an
+    open transaction (the test suite) it is computed and neither stored nor read, as pages are. The value may be
+    shared with other requests of this process: copy it before changing it."""
+    if connection.in_atomic_block:
+        return compute()
+    try:
+        tokens = generations([*scopes, CLOCK])
+        etag = etag_for(tokens, name, translation.get_language() or "", release())
+        key = _DATA_PREFIX + hashlib.sha256(name.encode()).hexdigest()
+        entry = _data_memo.get(key, etag)
+        if entry is None:
+            entry = _cache().get(key)
+            if not (isinstance(entry, dict) and entry.get("etag") == etag):
+                entry = {"etag": etag, "value": compute()}
+                _cache().set(
+                    key, entry, timeout=max(1, min(PAGE_TIMEOUT, int(_clock_until(tokens[CLOCK]) - time.time())))
+                )
+            _data_memo.put(key, entry)
+    except Exception:  # noqa: BLE001  (the cache is an optimisation: when it fails, the value is computed)
+        logger.warning("cache unavailable; %s computed afresh", name.split("\n", 1)[0], exc_info=True)
+        return compute()
+    return entry["value"]
 
 
 def _clock_until(token: str) -> float:
@@ -268,7 +361,8 @@ def deputy_scopes(deputy: Deputy) -> set[str]:
         *Site.objects.filter(rosters__shifts__duties__deputy=deputy, **published).values_list("pk", flat=True),
         *Site.objects.filter(rosters__shifts__duties__substitute=deputy, **published).values_list("pk", flat=True),
     }
-    return {DEPUTIES, SCHEDULE, deputy_scope(deputy.slug), *_sites_scopes(sites)}
+    # STATS: the figures by deputies' level count each duty under its deputy's mandates.
+    return {DEPUTIES, SCHEDULE, STATS, deputy_scope(deputy.slug), *_sites_scopes(sites)}
 
 
 def assignment_scopes(*, deputy: Deputy, site: Site) -> set[str]:
@@ -405,6 +499,9 @@ PAGES: dict[str, Callable[[HttpRequest, Mapping[str, Any]], PageKey]] = {
     # `?district=`, `?site=`: in the URL, so in the key). Its CSRF token is put back per visitor (`_replay`); the
     # POST, never cached, is answered by the view as before (rate limit, errors next to the fields).
     "stations:opinion_create": _fixed(NETWORK),
+    # The tracking form: nothing on it but the form (its CSRF token put back per visitor, like the opinion
+    # form's); a code looked up redirects, a bad one is a 400: neither is stored.
+    "stations:track": _fixed(),
 }
 
 
@@ -473,7 +570,7 @@ def feed_validators(request: HttpRequest) -> tuple[str, int | None] | None:
         logger.warning("cache unavailable; API ETag from the body", exc_info=True)
         return None
     # The absolute URL: the answers' links name the host they were asked on.
-    etag = etag_for(tokens, request.build_absolute_uri(), _presentation(request), FEEDS_VERSION)
+    etag = etag_for(tokens, request.build_absolute_uri(), _presentation(request), FEEDS_VERSION, release())
     return etag, last_modified_for(tokens)
 
 
@@ -503,7 +600,7 @@ def conditional_response(
     the Last-Modified time) — computed from the tokens alone, without rendering. Set both on the 200 answer
     with `set_validators`."""
     tokens = generations([*scopes, CLOCK])
-    etag = etag_for(tokens, request.get_full_path(), _presentation(request), *parts)
+    etag = etag_for(tokens, request.get_full_path(), _presentation(request), *parts, release())
     last_modified = last_modified_for(tokens)
     return get_conditional_response(request, etag=etag, last_modified=last_modified), etag, last_modified
 
@@ -578,7 +675,7 @@ class PublicPageCacheMiddleware:
         path = request.get_full_path()
         try:
             tokens = generations([*key.scopes, CLOCK])
-            etag = etag_for(tokens, path, language, key.variant)
+            etag = etag_for(tokens, path, language, key.variant, release())
             # What the visitor is told: their copy's token must match their CSRF cookie (see `_visitor_etag`).
             visitor_etag = _visitor_etag(request, etag) if key.html else etag
             last_modified = last_modified_for(tokens)
@@ -587,7 +684,11 @@ class PublicPageCacheMiddleware:
                 self._finish(not_modified, key, visitor_etag, last_modified, "hit")
                 return not_modified
             entry_key = _PAGE_PREFIX + hashlib.sha256(f"{language}\n{key.variant}\n{path}".encode()).hexdigest()
-            entry = _cache().get(entry_key)
+            entry = _memo.get(entry_key, etag)
+            if entry is None:
+                entry = _cache().get(entry_key)
+                if isinstance(entry, dict) and entry.get("etag") == etag:
+                    _memo.put(entry_key, entry)
         except Exception:  # noqa: BLE001  (the cache is an optimisation: when it fails, pages are rendered)
             logger.warning("page cache unavailable; serving %s uncached", request.path, exc_info=True)
             return None
@@ -618,6 +719,8 @@ class PublicPageCacheMiddleware:
             _cache().set(entry_key, entry, timeout=timeout)
         except Exception:  # noqa: BLE001
             logger.warning("page cache unavailable; answer not stored", exc_info=True)
+        else:
+            _memo.put(entry_key, entry)
 
     @staticmethod
     def _replay(request: HttpRequest, entry: dict[str, Any]) -> HttpResponse:

@@ -4,13 +4,14 @@ export always matches what the page shows."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from stations import caching
 from stations.exports import xlsx_append, xlsx_bytes
 from stations.models import AbsenceReason
 from stations.selectors.records import THEME_DEFINITIONS, ThemeRow, theme_breakdown
@@ -71,6 +72,9 @@ class Table:
     total_first: bool = False
     # Links one level down, one per row (None where a row leads nowhere): the page shows them, exports do not.
     links: list[str | None] = field(default_factory=list)
+    # What the links are made from (`staff_tables` keeps them with the cached tables; the links are the user's).
+    link_by: str | None = None
+    link_rows: list[Row] = field(default_factory=list)
 
     @property
     def display_rows(self) -> list[list[str]]:
@@ -242,7 +246,28 @@ def staff_tables(*, scope: Scope, period: Period, link: Linker | None = None) ->
     level down (provinces, cities or districts, each row linked by `link`) takes the place of the station and
     site tables, which would list a province's every site; the handling bodies' table is left out there too
     (bodies belong to districts: a province's would list every body of every district, 200,000 cells a year
-    to add up at full size — 4-6 s; a district's is read in 40-65 ms)."""
+    to add up at full size — 4-6 s; a district's is read in 40-65 ms).
+
+    The tables come from the cache while no figure has changed (`caching.remembered` under the public figures'
+    scope, which every write that changes a figure renews, and the clock's): a province's year is 3-6 s of
+    reading and adding up cells at full size, the same for every administrator who may see it. The links are
+    made per request, from the user's own choices."""
+    tables = caching.remembered(
+        f"staff-tables\n{scope.key}\n{period.slug}",
+        scopes=[caching.STATS],
+        compute=lambda: _staff_tables(scope, period),
+    )
+    if link is None:
+        return tables
+    # The cached tables may be shared by this process's requests: each gets its own copies to put its links on.
+    tables = [replace(table) for table in tables]
+    for table in tables:
+        if table.link_by is not None:
+            table.links = [link(table.link_by, row) for row in table.link_rows]
+    return tables
+
+
+def _staff_tables(scope: Scope, period: Period) -> list[Table]:
     tables = [headline_table(headline(scope=scope, period=period))]
     children = scope.children_by
     for by, title, first, columns, charted in BREAKDOWNS:
@@ -258,8 +283,8 @@ def staff_tables(*, scope: Scope, period: Period, link: Linker | None = None) ->
                 by, columns = children, STAFF_CHILD_COLUMNS
         rows = breakdown(scope=scope, period=period, by=by)
         table = figures_table(CHILD_SLUGS.get(by, by) if by != "station" else by, title, first, rows, columns, charted)
-        if by in CHILD_SLUGS and link is not None:
-            table.links = [link(by, row) for row in rows]
+        if by in CHILD_SLUGS:
+            table.link_by, table.link_rows = by, rows
         tables.append(table)
     themes = theme_breakdown(scope=scope, period=period)
     if themes:  # a period whose years have no theme has nothing to break down

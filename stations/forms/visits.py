@@ -391,7 +391,9 @@ class VisitFilter(django_filters.FilterSet):
         if not can_see_archived:
             del self.filters["archived"]
         # A select while the choice fits one (a station's sites and deputies), a typed search beyond.
-        select_or_typed(self, [("site", "place", sites), ("deputy", "deputy_name", deputies)])
+        select_or_typed(
+            self, [("site", "place", sites), ("deputy", "deputy_name", deputies)], within={"deputy": "site"}
+        )
 
     def filter_queryset(self, queryset):
         # Archived visits stay out of the book unless a district administrator asks for them.

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from stations import caching
 from stations.clock import local_date
 from stations.models import District, DutyShift, FigureCell, FigureMonth, Opinion, Site, Visit
 from stations.selectors.cells import cell_values
@@ -185,6 +186,9 @@ def figures_recompute(*, keys: Iterable[MonthKey]) -> int:
     FigureMonth.objects.filter(district_id__in=by_district, month__in={m for _d, m in wanted}).update(
         computed_at=timezone.now()
     )
+    # The figures' pages and the staff tables kept in the cache are renewed once this commits. The services name
+    # the public figures' scope themselves too; this is the one place every change of a cell passes.
+    caching.invalidate({caching.STATS})
     return written
 
 
