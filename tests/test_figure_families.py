@@ -470,3 +470,21 @@ def test_every_write_leaves_the_cells_equal_to_the_records_and_needs_each_family
     assert cell_differences(YEAR) == [], f"{name} names {sorted(_families(touched))}"
     if needs:
         assert touched, f"{name}: its write touches no figures"
+
+
+def test_every_field_of_a_cell_belongs_to_exactly_one_family():
+    """A recompute writes only its families' fields: a field of no family would never be written, one of two
+    families would be overwritten by either."""
+    from stations.models import FigureCell
+    from stations.selectors.cells import FAMILY_FIELDS, FAMILY_PRESENCE
+
+    values = {field.name for field in FigureCell._meta.concrete_fields} - {
+        "id",
+        "district",
+        "month",
+        "dimension",
+        "key",
+    }
+    owned = [name for fields in FAMILY_FIELDS.values() for name in fields]
+    assert sorted(owned) == sorted(values)
+    assert all(FAMILY_PRESENCE[family] in fields for family, fields in FAMILY_FIELDS.items())
