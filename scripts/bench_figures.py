@@ -70,7 +70,7 @@ def timed(case: Callable[[], Any], runs: int) -> tuple[float, int]:
 
 def write_cost(runs: int) -> None:
     """One visit recorded at the first station of the first district, with and without the recompute of its
-    district-month (13 grouped queries over one district-month, the lock, the cells replaced)."""
+    district-month (the families of figures it names; scripts/bench_writes.py times more writes)."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext

@@ -8,9 +8,9 @@
 One command: it collects the static files, starts gunicorn on 127.0.0.1 (as the runtime role: the owner's URL
 is taken out of its environment), signs in a station's staff and the province's administrator (passing the
 second factor with the generated accounts' known TOTP key), and for each page, on a gunicorn started afresh
-(requests a slow page left queued die with the old workers), runs locust twice (scripts/locustfile.py explains
-both): **paced**, 50 clients each asking once a second (`--pace`), then **capacity**, 50 clients asking
-without a pause. It prints for each page its size, the capacity run's throughput and its ratio to `/healthz`'s
+(requests a slow page left queued die with the old workers) and asked for once (`warm`), runs locust twice (scripts/locustfile.py explains
+both): **paced**, 50 clients each thinking 1 to 5 s after every answer (`--think`), then **capacity**, 50
+clients asking without a pause. It prints for each page its size, the capacity run's throughput and its ratio to `/healthz`'s
 in the same run (and that run's p95, which Little's law makes 50 / throughput for any page), and the paced
 run's p50 and p95: the time a visitor waits while 49 others use the portal. Only 127.0.0.1.
 """
@@ -135,14 +135,14 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def run_locust(
-    path: str, cookie: str, args: argparse.Namespace, base: str, out: Path, *, pace: float
+    path: str, cookie: str, args: argparse.Namespace, base: str, out: Path, *, think: list[float]
 ) -> dict[str, float]:
     prefix = out / f"page{len(list(out.iterdir()))}"
     env = {
         **os.environ,
         "BENCH_PATH": path,
         "BENCH_COOKIE": cookie,
-        "BENCH_PACE": str(pace),
+        "BENCH_THINK": ",".join(f"{seconds:g}" for seconds in think),
         "BENCH_MAX_REQUESTS": str(args.max_requests),
     }
     command = [
@@ -185,6 +185,17 @@ def run_locust(
         "p95": number("95%"),
         "size": number("Average Content Size"),
     }
+
+
+def warm(base: str, path: str, cookie: str) -> None:
+    """One request before the clients come, as an earlier visitor's would have been: the runs measure the page in
+    steady state, not 50 clients all rendering the same first miss (each worker then renders it again once)."""
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            response.read()
+    except urllib.error.HTTPError as error:
+        sys.exit(f"{path}: {error.code} before the run")
 
 
 def wait_until_up(base: str, gunicorn: subprocess.Popen[bytes]) -> None:
@@ -250,7 +261,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=int, default=0, help="clients started a second (default: all at once)")
     parser.add_argument("--seconds", type=int, default=20, help="time per page and phase")
-    parser.add_argument("--pace", type=float, default=1.0, help="seconds between a paced client's requests")
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=[1.0, 5.0], metavar=("LOW", "HIGH"), help="a paced client's pause, s"
+    )
     parser.add_argument("--max-requests", type=int, default=30000, help="requests per page and phase at most")
     parser.add_argument("--timeout", type=int, default=30, help="gunicorn's worker timeout")
     parser.add_argument("--pages", nargs="*", help="only these paths (of those the full run measures)")
@@ -279,8 +292,9 @@ def main() -> None:
         for who, path, cookie in plan:
             server.stop()
             server.start()
-            paced = run_locust(path, cookie, args, base, out, pace=args.pace)
-            capacity = run_locust(path, cookie, args, base, out, pace=0)
+            warm(base, path, cookie)
+            paced = run_locust(path, cookie, args, base, out, think=args.think)
+            capacity = run_locust(path, cookie, args, base, out, think=[])
             results.append((who, path, capacity, paced))
             print(
                 f"  {who:<6} {path:<40} capacity {capacity['rps']:7.1f} req/s (p95 {capacity['p95']:6.0f} ms)  "
@@ -294,7 +308,7 @@ def main() -> None:
     healthz = next(r["rps"] for who, p, r, _paced in results if p == "/healthz") or 1.0
     print(
         f"\n{args.users} clients, gunicorn {args.workers} workers, {args.seconds} s or {args.max_requests} requests "
-        f"per page and phase; paced: each client once every {args.pace:g} s\n"
+        f"per page and phase; paced: each client thinks {args.think[0]:g} to {args.think[1]:g} s after an answer\n"
     )
     print(
         "| who | page | KB | capacity req/s | vs `/healthz` | p95 ms at capacity | paced req/s | paced p50 ms "

@@ -6,9 +6,10 @@ Two ways a client asks, chosen by bench_load.py through BENCH_PACE:
   closed loop), so the requests per second measure what the portal can serve of that page, and the ratio to
   /healthz's in the same run says how much of the machine the page costs. Latency in this mode is not the
   page's: with N clients always waiting, Little's law makes the mean N / throughput for any page, /healthz too.
-- **paced** (BENCH_PACE=s): every client asks once every s seconds (locust's constant_pacing; a client whose
-  answer takes longer asks again at once), so 50 clients at 1 s offer 50 requests a second: p50 and p95 are then
-  the time a visitor waits while 49 others use the portal at the same moment.
+- **paced** (BENCH_THINK="1,5"): every client, once answered, thinks for a random 1 to 5 seconds before asking
+  again (locust's between(1, 5), the think time of locust's own documentation), as people reading a page do:
+  50 such clients ask about 16 times a second. p50 and p95 are then the time a visitor waits while 49 others
+  use the portal at the same moment. BENCH_THINK="1,1" paces each client to about one request a second.
 
 The clients are locust's FastHttpUser (geventhttpclient): the load generator shares the 2 cores with gunicorn
 and PostgreSQL, and the requests-based HttpUser spent about as much CPU per request as a cached page costs.
@@ -16,7 +17,7 @@ and PostgreSQL, and the requests-based HttpUser spent about as much CPU per requ
     BENCH_PATH            the path to ask for, e.g. /sites/ or /schedule/?date=2026-11-20
     BENCH_COOKIE          optional: "sessionid=…" of a signed-in session (staff, or an administrator who has
                           passed the second factor); the clients share it
-    BENCH_PACE            seconds between one client's requests; 0 (the default): no pause
+    BENCH_THINK           "low,high": seconds a client waits after each answer; empty (the default): no pause
     BENCH_MAX_REQUESTS    stop after this many requests in all (locust's -t bounds the time)
 
 Only 127.0.0.1: the benchmark refuses any other host.
@@ -27,13 +28,13 @@ from __future__ import annotations
 import os
 from urllib.parse import urlparse
 
-from locust import constant, constant_pacing, events, task
+from locust import between, constant, events, task
 from locust.contrib.fasthttp import FastHttpUser
 from locust.env import Environment
 
 PATH = os.environ.get("BENCH_PATH", "/healthz")
 COOKIE = os.environ.get("BENCH_COOKIE", "")
-PACE = float(os.environ.get("BENCH_PACE", "0"))
+THINK = [float(part) for part in os.environ.get("BENCH_THINK", "").split(",") if part.strip()]
 MAX_REQUESTS = int(os.environ.get("BENCH_MAX_REQUESTS", "100000"))
 
 
@@ -45,7 +46,7 @@ def only_this_machine(environment: Environment, **_kwargs: object) -> None:
 
 
 class PageUser(FastHttpUser):
-    wait_time = constant_pacing(PACE) if PACE > 0 else constant(0)
+    wait_time = between(THINK[0], THINK[-1]) if THINK else constant(0)
 
     def on_start(self) -> None:
         self.headers = {"Cookie": COOKIE} if COOKIE else {}

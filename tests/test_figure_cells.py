@@ -210,9 +210,11 @@ def test_an_import_recomputes_each_district_month_once_at_its_end(district, room
     assert result.saved, result.problems
     figures = assert_exact(Scope.for_district(district))
     assert (figures.visits, figures.opinions) == (40, 32)
-    # One recompute for the file's one district-month: the cells of March are replaced once.
-    replaced = [q for q in queries.captured_queries if q["sql"].startswith('DELETE FROM "stations_figurecell"')]
-    assert len(replaced) == 1
+    # One recompute for the file's one district-month: the cells of March are written once, and stamped once.
+    written = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "stations_figurecell"')]
+    assert len(written) == 1
+    stamped = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "stations_figuremonth"')]
+    assert len(stamped) == 1
     aggregations = [q for q in queries.captured_queries if "stations_figuremonth" in q["sql"]]
     assert len(aggregations) <= 4  # the month row made, locked, stamped: once
 

@@ -4,11 +4,13 @@ measured when the bounds checks stopped asking the database once per constraint 
 opinion, 132 → 72 for four handling steps).
 
 Since issue 15 each write also recomputes the summary cells of the district-month it touched
-(stations/services/figures.py): a fixed number of queries (RECOMPUTE) per write outside an import, none per row
-inside one (the import recomputes each district-month once at its end). The bounds add it, and it is bounded on
-its own below."""
+(stations/services/figures.py), for the families of figures it changed only: a fixed number of queries
+(`recompute(families)`) per write outside an import, none per row inside one (the import recomputes each
+district-month once at its end). The bounds add it, and it is bounded on its own below."""
 
 import datetime as dt
+
+import pytest
 
 from stations.audit import Actor
 from stations.clock import LOCAL_TZ
@@ -16,9 +18,17 @@ from stations.models import HandlingBody
 from stations.services import opinions
 from stations.services.visits import visit_create
 
-# Its savepoint, the district-month's row made and locked, 8 grouped queries over the district-month, its cells
-# replaced, the row stamped.
-RECOMPUTE = 15
+# Grouped queries over the district-month for each family of figures (stations.selectors.cells.cell_values).
+FAMILY_QUERIES = {"shifts": 1, "duties": 1, "visits": 3, "opinions": 3}
+
+
+def recompute(*families: str) -> int:
+    """The district-month's row made and locked, the families' grouped queries, its cells of those families read,
+    the cells that differ deleted, changed and created (one query each), the row stamped."""
+    return 2 + sum(FAMILY_QUERIES[family] for family in families) + 1 + 3 + 1
+
+
+RECOMPUTE = recompute(*FAMILY_QUERIES)  # 15
 
 
 def _at(day: int) -> dt.datetime:
@@ -30,7 +40,7 @@ def test_a_visit_with_an_opinion_and_its_four_steps_stay_within_their_query_boun
 ):
     body = HandlingBody.objects.create(name="区交通运输局")
     actor = Actor(bob)
-    with django_assert_max_num_queries(35 + RECOMPUTE):
+    with django_assert_max_num_queries(35 + recompute("visits", "opinions")):
         visit = visit_create(
             site=room,
             actor=actor,
@@ -42,7 +52,7 @@ def test_a_visit_with_an_opinion_and_its_four_steps_stay_within_their_query_boun
             opinions=[{"category": "transport", "content": "修路"}],
         )
     opinion = visit.opinions.get()
-    with django_assert_max_num_queries(80 + 4 * RECOMPUTE):
+    with django_assert_max_num_queries(80 + 4 * recompute("opinions")):
         opinion = opinions.opinion_accept(opinion=opinion, actor=actor, happened_at=_at(21))
         opinion = opinions.opinion_refer(opinion=opinion, actor=actor, body=body, happened_at=_at(22))
         opinion = opinions.opinion_reply(opinion=opinion, actor=actor, reply="已修复", happened_at=_at(25))
@@ -59,3 +69,24 @@ def test_recomputing_a_district_months_figures_costs_a_fixed_number_of_queries(
         visit_create(site=room, actor=Actor(bob), occurred_at=_at(day), summary="来访", people=day)
     with django_assert_max_num_queries(RECOMPUTE):
         figures_recompute(keys={(district.pk, dt.date(2026, 3, 1))})
+
+
+@pytest.mark.parametrize(
+    "families", [("opinions",), ("visits",), ("visits", "shifts"), ("duties",), ("duties", "shifts")], ids=str
+)
+def test_recomputing_some_families_runs_only_their_queries(
+    room, bob, district, deputies, families, django_assert_max_num_queries
+):
+    from stations.services.figures import figures_recompute
+
+    for day in range(1, 10):
+        visit_create(
+            site=room,
+            actor=Actor(bob),
+            occurred_at=_at(day),
+            summary="来访",
+            people=day,
+            opinions=[{"content": "修路"}],
+        )
+    with django_assert_max_num_queries(recompute(*families)):
+        figures_recompute(keys={(district.pk, dt.date(2026, 3, 1))}, families=families)

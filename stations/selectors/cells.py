@@ -70,6 +70,24 @@ COUNT_FIELDS = [
     "substituted",
     "unmarked",
 ]
+# The fields of a cell each family of records writes (a recompute of some families replaces these and keeps the
+# others': stations.services.figures), and for each family the count that is at least 1 in every cell it writes
+# (a Count("pk") over its rows): a cell none of whose families has its count is one no record gives any more.
+FAMILY_FIELDS: dict[str, tuple[str, ...]] = {
+    "shifts": ("shifts_held",),
+    "visits": tuple(stats._visit_aggregates()),
+    "opinions": (*stats.timeless_opinion_aggregates(), "reply_day_counts", "reply_days", "pending_deadlines"),
+    "duties": (
+        *(name for name in stats.duty_aggregates() if not name.startswith("absent_")),
+        "absent_by_reason",
+    ),
+}
+FAMILY_PRESENCE: dict[str, str] = {
+    "shifts": "shifts_held",
+    "visits": "visits",
+    "opinions": "opinions",
+    "duties": "scheduled",
+}
 # Breakdowns read from the cells: the cells' own dimensions, and groupings of the totals.
 CELL_BREAKDOWNS = {"month", "district", "city", "province", "category", "channel", "body", "station"}
 
@@ -141,9 +159,17 @@ def _roll_up(
         _add(cells.setdefault((district, month, dimension, key), {}), values)
 
 
-def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, Any]]:
+def cell_values(
+    scope: Scope | None, period: Period, families: Iterable[str] = stats.FAMILIES_FOR_HEADLINE
+) -> dict[CellKey, dict[str, Any]]:
     """The cells of every district-month of the scope and period, computed from the records: eight grouped
-    queries (FINE_GROUPS, and the opinions' days to reply and deadlines), whatever the number of district-months."""
+    queries (FINE_GROUPS, and the opinions' days to reply and deadlines), whatever the number of district-months.
+    With `families`, only those families' queries run and the cells hold only their fields (FAMILY_FIELDS; and
+    `absent_by_reason`, empty unless duties are among them): shifts 1 query, duties 1, visits 3, opinions 3."""
+    chosen = set(families)
+    unknown = chosen - set(FAMILY_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown families of figures: {sorted(unknown)}")
     cells: dict[CellKey, dict[str, Any]] = {}
     sources: dict[str, tuple[QuerySet[Any], dict[str, Any]]] = {
         "shifts": (stats.held_shifts(scope, period), {"shifts_held": Count("pk")}),
@@ -155,6 +181,8 @@ def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, 
         ),
     }
     for family, (qs, aggregates) in sources.items():
+        if family not in chosen:
+            continue
         for dims in FINE_GROUPS[family]:
             names = [f"_k_{dim}" for dim in dims]
             for row in (
@@ -164,6 +192,18 @@ def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, 
                 keys = tuple(row.pop(name) for name in names)
                 _roll_up(cells, district, month, dims, keys, row, family)
 
+    if "opinions" in chosen:
+        _opinion_days(cells, scope, period)
+    for values in cells.values():
+        reasons = {
+            name.removeprefix("absent_"): values.pop(name) for name in list(values) if name.startswith("absent_")
+        }
+        values["absent_by_reason"] = reasons
+    return cells
+
+
+def _opinion_days(cells: dict[CellKey, dict[str, Any]], scope: Scope | None, period: Period) -> None:
+    """The opinions' days to reply and their counts by deadline, added into `cells` (two grouped queries)."""
     opinions = stats.opinions_in(scope, period)
     dims = FINE_GROUPS["opinions"][0]
     names = [f"_k_{dim}" for dim in dims]
@@ -193,13 +233,6 @@ def cell_values(scope: Scope | None, period: Period) -> dict[CellKey, dict[str, 
         keys, deadline, counts = rest[: len(dims)], rest[len(dims)], rest[len(dims) + 1 :]
         values = {"pending_deadlines": {deadline.isoformat(): list(counts)}}
         _roll_up(cells, district, month, dims, tuple(keys), values, "opinions")
-
-    for values in cells.values():
-        reasons = {
-            name.removeprefix("absent_"): values.pop(name) for name in list(values) if name.startswith("absent_")
-        }
-        values["absent_by_reason"] = reasons
-    return cells
 
 
 # --- reading ------------------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ from stations.phones import normalise_phone
 from stations.policy import can_enter_late, district_admin_users, station_team_users
 from stations.privacy import mask_name, mask_phone, redact_phones
 from stations.services.batch import atomic_service
-from stations.services.figures import figures_touch, opinion_keys
+from stations.services.figures import Touch, figures_touch, opinion_keys
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -874,7 +874,7 @@ def opinions_follow_visit(*, visit: Visit, actor: Actor) -> list[Opinion]:
     """Move the opinions raised at a visit (and their "registered" step) to the visit's time, after the visit's
     time was corrected. Refused when an opinion already has a later step dated before the new time."""
     moved = []
-    touched: set[tuple[int, dt.date]] = set()
+    touched: set[Touch] = set()
     for opinion in Opinion.objects.select_for_update().filter(visit=visit).order_by("pk"):
         if opinion.registered_at == visit.occurred_at:
             continue

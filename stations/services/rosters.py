@@ -46,7 +46,7 @@ from stations.selectors.rosters import (
     format_span,
 )
 from stations.selectors.stats import Period
-from stations.services.figures import figures_touch, keeps_figures, shift_keys
+from stations.services.figures import ATTENDANCE, ROSTER, figures_touch, keeps_figures, shift_keys, touches
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -241,8 +241,9 @@ def roster_generate(*, site: Site, year: int, actor: Actor) -> GenerationResult:
 
     _assign_fairly(roster=roster, year=year, actor=actor, result=result)
     if result.changed:
-        # Duties scheduled (and shifts removed) anywhere in the year.
-        figures_touch(keys={(site.district_id, month) for month in Period.year(year).month_starts()})
+        # Duties scheduled (and shifts removed) anywhere in the year; the shifts removed were never held (no
+        # attendance marked, no visit recorded: _untouched), the new ones are not yet.
+        figures_touch(keys=touches({(site.district_id, month) for month in Period.year(year).month_starts()}, ROSTER))
         audit(
             action=AuditAction.ROSTER_GENERATED,
             actor=actor,
@@ -426,7 +427,7 @@ def duty_assign(*, shift: DutyShift, deputy: Deputy, actor: Actor, reason: str =
         summary=reason,
         changes={"deputy": deputy.pk},
     )
-    figures_touch(keys=shift_keys(shift))
+    figures_touch(keys=shift_keys(shift, ROSTER))
     caching.invalidate(caching.shifts_scopes([shift]))
     return duty
 
@@ -449,7 +450,7 @@ def duty_remove(*, duty: Duty, actor: Actor, reason: str = "") -> None:
         summary=reason,
         changes={"deputy": duty.deputy_id},
     )
-    figures_touch(keys=shift_keys(shift))
+    figures_touch(keys=shift_keys(shift, ROSTER))
     caching.invalidate(caching.shifts_scopes([shift], deputies=[duty.deputy]))
 
 
@@ -487,7 +488,7 @@ def shift_swap(*, duty: Duty, other_duty: Duty, actor: Actor, reason: str = "") 
         summary=reason,
         changes={"deputies": [first.pk, second.pk], "shifts": [shift.pk, other_shift.pk]},
     )
-    figures_touch(keys=shift_keys(shift) | shift_keys(other_shift))
+    figures_touch(keys=shift_keys(shift, ROSTER) | shift_keys(other_shift, ROSTER))
     caching.invalidate(caching.shifts_scopes([shift, other_shift]))
     return duty, other_duty
 
@@ -516,7 +517,7 @@ def duty_substitute(*, duty: Duty, substitute: Deputy, actor: Actor, reason: str
         summary=reason,
         changes={"from": replaced.pk, "to": substitute.pk},
     )
-    figures_touch(keys=shift_keys(shift))
+    figures_touch(keys=shift_keys(shift, ROSTER))
     caching.invalidate(caching.shifts_scopes([shift], deputies=[replaced]))
     return duty
 
@@ -541,7 +542,7 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor:
         deputies=[duty.deputy for duty in duties], site=shift.site, start=start, end=end, exclude_shift_ids=[shift.pk]
     )
     before = shift.start
-    touched = shift_keys(shift)
+    touched = shift_keys(shift, ATTENDANCE)
     if shift.original_start is None:
         shift.original_start = shift.start
     shift.start, shift.end = start, end
@@ -555,7 +556,7 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor:
         changes={"site": shift.site.slug, "from": format_day(before), "to": format_day(start)},
     )
     # A reception with a visit recorded counts as held on its (new) date.
-    figures_touch(keys=touched | shift_keys(shift))
+    figures_touch(keys=touched | shift_keys(shift, ATTENDANCE))
     caching.invalidate(caching.shifts_scopes([shift]) | {caching.STATS})
     return shift
 
@@ -606,7 +607,7 @@ def duty_mark_attendance(
         target=duty,
         changes={"deputy": duty.deputy_id, "shift": shift.pk, "attendance": attendance},
     )
-    figures_touch(keys=shift_keys(shift))
+    figures_touch(keys=shift_keys(shift, ATTENDANCE))
     # Who came shows on the schedules (an absent deputy is left out, a substitute named); "held" is a figure.
     caching.invalidate(
         caching.shifts_scopes([shift], deputies=[stood_in_before] if stood_in_before else []) | {caching.STATS}
