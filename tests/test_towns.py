@@ -202,7 +202,7 @@ def test_the_town_page_lists_its_sites_a_page_at_a_time_with_its_schedule_and_fi
     )
     district_towns_ensure(district=district, actor=SYSTEM)
     town = Region.objects.get(parent=county, name="余新镇")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         first = client.get(region_url(town))
     text = first.text
     assert "共 33 个站点" in text
@@ -247,3 +247,10 @@ def test_a_towns_figures_equal_the_live_figures_of_its_stations(client, land, di
     assert "余新镇" in response.text
     stations = page_tables(response.text)["table-stations"]
     assert {row[0] for row in stations[1:]} >= {"余新镇代表联络站", "凤桥镇代表联络站"}
+
+
+def test_the_admin_lists_the_towns_among_the_regions(admin_client, county, district, station):
+    district_towns_ensure(district=district, actor=SYSTEM)
+    response = admin_client.get(reverse("admin:stations_region_changelist"), {"level": "town"})
+    assert response.status_code == 200
+    assert "余新镇" in response.text and "嘉兴市" not in response.text.split("result_list")[-1]

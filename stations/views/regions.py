@@ -37,7 +37,7 @@ def region_detail(request: HttpRequest, key: str) -> HttpResponse:
         {
             "region": region,
             "trail": region.ancestors(),
-            "children": children_with_counts(region),
+            "children": [] if is_town else children_with_counts(region),
             "counts_districts": region.level in (RegionLevel.PROVINCE, RegionLevel.CITY),
             "figures": network_figures(sites=sites_below(region)),
             "is_town": is_town,
