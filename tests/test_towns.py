@@ -254,3 +254,21 @@ def test_the_admin_lists_the_towns_among_the_regions(admin_client, county, distr
     response = admin_client.get(reverse("admin:stations_region_changelist"), {"level": "town"})
     assert response.status_code == 200
     assert "余新镇" in response.text and "嘉兴市" not in response.text.split("result_list")[-1]
+
+
+def test_the_demo_county_lists_its_fifteen_towns_and_streets(client, db, monkeypatch):
+    import io
+
+    from django.core.management import call_command
+
+    from stations import demo
+
+    monkeypatch.setattr(demo, "ACTIVITY_MODULE", "stations.demo.no_such_module")  # the network alone
+    call_command("load_demo", stdout=io.StringIO())
+    rows = page_tables(client.get(reverse("stations:region_detail", kwargs={"key": "330402000000"})).text)[
+        "region-children"
+    ][1:]
+    assert len(rows) == 15
+    totals = [sum(int(row[column]) for row in rows) for column in (1, 2, 3)]
+    assert totals == [15, 63, 10]  # every station, room and point of Nanhu lies in one of them
+    assert rows[[row[0] for row in rows].index("余新镇")][:2] == ["余新镇", "1"]
