@@ -350,6 +350,24 @@ def generate(
     report.timed("site", insert_sites)
     sites = [*stations, *rooms, *points]
 
+    def insert_towns() -> int:
+        # One town or street region per station, under its district's county, with a town-level code (the
+        # county's six digits, the town's three): what the network's services keep for an interactive portal
+        # (stations/services/regions.py), written here in bulk as the rest of the province.
+        towns = [
+            Region(
+                name=station.town,
+                code=f"{county.code[:6]}{k + 1:03d}000",
+                level=RegionLevel.TOWN,
+                parent=county,
+            )
+            for n, county in enumerate(counties)
+            for k, station in enumerate(stations[n * STATIONS_PER_DISTRICT : (n + 1) * STATIONS_PER_DISTRICT])
+        ]
+        return len(Region.objects.bulk_create(towns, batch_size=BATCH))
+
+    report.timed("region (towns)", insert_towns)
+
     site_deputies: dict[int, list[Deputy]] = {}
 
     def insert_deputies() -> int:

@@ -79,22 +79,25 @@ class World:
             "this_year": timezone.localdate().year,
             "region": self.extra["county"].key,
             "city": self.extra["city"].key,
+            "town": self.extra["town"].key,
             # The deputy pages' objects (ids and tokens) go into URLs as they are.
             **{key: value for key, value in self.extra.items() if isinstance(value, int | str)},
         }
 
 
 def build_regions(district) -> dict:
-    """浙江省 → 嘉兴市 → 南湖区, the world's district's county: its site pages show the region chain and
-    `/regions/<code>/` has something to show."""
+    """浙江省 → 嘉兴市 → 南湖区 → 余新镇, the world's district's county and its station's town: its site pages
+    show the region chain and `/regions/<code>/` has something to show."""
     from stations.models import District, Region
 
     province = Region.objects.create(name="浙江省", code="330000000000", level="province")
     city = Region.objects.create(name="嘉兴市", code="330400000000", level="city", parent=province)
     county = Region.objects.create(name="南湖区", code="330402000000", level="county", parent=city)
+    # The world's station's town, as the network's services record it (stations/services/regions.py).
+    town = Region.objects.create(name="余新镇", level="town", parent=county)
     District.objects.filter(pk=district.pk).update(region=county)
     district.region = county
-    return {"province": province, "city": city, "county": county}
+    return {"province": province, "city": city, "county": county, "town": town}
 
 
 def deputy_pages_objects(*, room, deputies, other_duty: Duty) -> dict[str, object]:

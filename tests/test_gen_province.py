@@ -19,6 +19,7 @@ from stations.models import (
     Mandate,
     Membership,
     Opinion,
+    Region,
     Roster,
     Site,
     SiteKind,
@@ -26,6 +27,7 @@ from stations.models import (
     Visit,
     VisitDeputy,
 )
+from stations.selectors.regions import children_with_counts
 from stations.selectors.stats import Period, Scope, headline
 from stations.services.opinions import normalise_tracking_code
 
@@ -106,6 +108,20 @@ def test_the_province_has_the_issue_shape_per_district(province):
     assert list(reported)[-2:] == ["total", "figure"]  # then after_load's rebuild of the figure cells
     for table in ("site", "deputy", "duty", "visit", "opinion", "total"):
         assert "rows/s" in reported[table]
+
+
+def test_every_station_has_its_town_region_under_its_county(province):
+    for district in District.objects.select_related("region"):
+        county = district.region
+        stations = Site.objects.filter(district=district, kind=SiteKind.STATION)
+        towns = Region.objects.filter(parent=county, level="town")
+        assert sorted(towns.values_list("name", flat=True)) == sorted(stations.values_list("town", flat=True))
+        assert all(code.startswith(county.code[:6]) for code in towns.values_list("code", flat=True))
+        # The county's page counts each town's station, rooms and points (10 stations, 60 rooms, 30 points).
+        counts = {(c.stations, c.rooms, c.points) for c in children_with_counts(county)}
+        assert counts == {(1, 6, 3)}
+    for town in Region.objects.filter(level="town"):
+        town.full_clean()
 
 
 def test_the_generated_year_has_figures_and_the_bench_accounts_sign_in(province):

@@ -137,6 +137,9 @@ ROWS: list[Row] = [
     # regions (issue 15): public, by code (or id)
     row("stations:region_detail", GET, url("stations:region_detail", key="city"),
                                                                    200,   200,   200,   200,   200,   200),
+    # a town's page: its sites, its station's schedule, its figures
+    row("stations:region_detail", GET, url("stations:region_detail", key="town"),
+                                                                   200,   200,   200,   200,   200,   200, note="town"),
     row("stations:region_detail", GET, url("stations:region_detail", key="999999999999"),
                                                                    404,   404,   404,   404,   404,   404, note="unknown"),
     row("stations:deputy_detail", GET, url("stations:deputy_detail", slug="deputy"),

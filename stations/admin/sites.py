@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from stations.audit import Actor
 from stations.forms.sites import PhotoField
 from stations.models import Area, Assignment, Deputy, District, Mandate, Region, Site, SiteKind
 from stations.models.sites import DEPUTY_TITLES, DeputyQuerySet
+from stations.services.regions import district_towns_ensure
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -112,6 +114,11 @@ class DistrictAdmin(admin.ModelAdmin):
             .annotate(site_count=Count("sites", distinct=True), deputy_count=Count("deputies", distinct=True))
         )
 
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # A district attached to its county (or moved to another) gets the towns its sites name (issue 15).
+        district_towns_ensure(district=form.instance, actor=Actor.from_request(request))
+
     @admin.display(description=_("sites"), ordering="site_count")
     def site_count(self, obj: District) -> int:
         return obj.site_count  # type: ignore[attr-defined]  # annotated by get_queryset
@@ -177,6 +184,12 @@ class SiteAdmin(ReadOnlyHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Site]:
         return super().get_queryset(request).prefetch_related("areas")
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The towns the site and the rooms and points saved with it name have their regions under the district's
+        # county, as when the network's services write a site (issue 15); a station moved to another district too.
+        district_towns_ensure(district=form.instance.district, actor=Actor.from_request(request))
 
     def get_inline_instances(self, request: HttpRequest, obj: Site | None = None) -> list:
         # A point has nothing under it, so its page offers no child rows.

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
+from stations.audit import Actor
 from stations.models import Area, AreaKind, Assignment, Deputy, District, Mandate, Region, RegionLevel, Site, SiteKind
+from stations.services.regions import district_towns_ensure
 
 SEED = 20170820  # The seed's "every month on the 20th", and the year it reports.
 DISTRICT = {"name": "南湖区", "slug": "nanhu", "code": "NH"}
@@ -547,6 +549,9 @@ def build_network(*, network: NetworkPlan | None = None) -> District:
     Site.areas.through.objects.bulk_create(
         Site.areas.through(site_id=sites_by_slug[slug].pk, area_id=area_rows[key].pk) for slug, key in links
     )
+    # Its towns and streets as regions under 南湖区 (issue 15), through the service that keeps them in step with
+    # the network: the county's page lists them with their sites, each town's page its sites and schedule.
+    district_towns_ensure(district=district, actor=Actor.system())
 
     deputies = []
     for deputy_plan in network.deputies:

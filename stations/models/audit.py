@@ -85,6 +85,7 @@ class AuditAction(models.TextChoices):
     PHOTOS_NORMALISED = "deputy.photos_normalised", _("deputies' photos re-encoded")
     SITE_CREATED = "site.created", _("site created")
     SITE_UPDATED = "site.updated", _("site changed")
+    REGION_CREATED = "region.created", _("town or street region created")
     AREA_CREATED = "area.created", _("area served created")
     AREA_UPDATED = "area.updated", _("area served changed")
     DEPUTY_CREATED = "deputy.created", _("deputy created")

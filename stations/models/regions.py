@@ -5,8 +5,9 @@ Design (issue 15): a `Region` is plain data, a tree with one row per administrat
 else hangs on (sites, deputies, areas, opinion references) and is *attached* to its county-level region by a
 one-to-one link. Making District itself the county-level region would have rewritten the foreign keys of every
 site, deputy, area and history table; attaching it changes one table and leaves every URL, query and figure
-of a one-district portal as it was. Town/street regions may be recorded under a county for completeness
-(the stations already carry their town as text); the network below a district is its stations.
+of a one-district portal as it was. Town/street regions sit under a county, one for every town its district's
+sites name (`Site.town`), kept by the network's services and matched to the sites by name within the district
+(stations/services/regions.py says why not by a foreign key); the network below a district is its stations.
 
 The levels are strict (a city's parent is a province, a county's a city, a town's a county), so "everything
 below a region" is a join of known depth, answered through indexed foreign keys (`District.objects.under_region`)

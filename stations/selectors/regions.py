@@ -1,6 +1,9 @@
 """Reads about regions for the public region page (issue 15): a region's children with their counts and the
-stations below it. A fixed number of queries whatever the number of districts or sites: the counts are one
-grouped query, the stations a page of a paginated list."""
+stations below it (a town's: its sites). A fixed number of queries whatever the number of districts, towns or
+sites: the counts are one grouped query, the stations or sites a page of a paginated list.
+
+A town or street region is matched to its sites by name within its county's district (`Site.town`; why not a
+foreign key: stations/services/regions.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +15,12 @@ from django.db.models import Count, F, Q, QuerySet
 from stations.models import Region, RegionLevel, Site, SiteKind
 from stations.models.sites import SiteQuerySet, network_ordering
 
-# The path from a site to the region one level below each level (the child whose row it counts in).
+# The path from a site to the region one level below each level (the child whose row it counts in). Under a
+# county the child is a town, named by the site's own `town` (matched to the child regions by name).
 CHILD_PATH: dict[str, str] = {
     RegionLevel.PROVINCE: "district__region__parent",
     RegionLevel.CITY: "district__region",
+    RegionLevel.COUNTY: "town",
 }
 
 
@@ -68,9 +73,15 @@ def children_with_counts(region: Region) -> list[ChildCounts]:
     )
     by_child = {row.pop("child"): row for row in rows}
     for child in children:
-        for name, value in by_child.get(child.region.pk, {}).items():
+        key = child.region.name if region.level == RegionLevel.COUNTY else child.region.pk
+        for name, value in by_child.get(key, {}).items():
             setattr(child, name, value)
     return children
+
+
+def sites_of_town(region: Region) -> SiteQuerySet:
+    """A town's active sites (stations, rooms and points) in the network's order, with what their rows show."""
+    return sites_below(region).select_related("parent", "station").order_by(*network_ordering())
 
 
 def stations_below(region: Region) -> SiteQuerySet:

@@ -28,6 +28,7 @@ from stations.models import (
     ReceptionRule,
     Site,
 )
+from stations.services.regions import town_region_ensure
 
 M = TypeVar("M", bound=models.Model)
 
@@ -147,6 +148,9 @@ def site_upsert(
         actions=(AuditAction.SITE_CREATED, AuditAction.SITE_UPDATED),
         summary=site.name,
     )
+    # The town it names has its region under the district's county (issue 15): checked on every write, not only
+    # on a change, so that re-importing a district attached to its county since fills in its towns.
+    town_region_ensure(district=district, town=site.town, actor=actor)
     if areas is not None:
         wanted = {area.pk for area in areas}
         present = set(site.areas.values_list("pk", flat=True))

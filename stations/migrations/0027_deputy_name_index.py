@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stations', '0025_handling_body_district'),
+        ('stations', '0026_town_regions_for_sites'),
     ]
 
     operations = [
