@@ -217,6 +217,52 @@ def copy_text(value: object) -> str:
     raise TypeError(f"no COPY text for {type(value).__name__}")
 
 
+class Step:
+    """An opinion's handling step with OpinionEvent's columns as attributes, which is all COPY reads (`Loader`):
+    making 3.8 model instances per opinion cost more than loading them. `event()` makes the model instance
+    (for bulk_create on SQLite, and for checking that the columns are the model's)."""
+
+    COLUMNS = (
+        "opinion_id",
+        "action",
+        "from_state",
+        "to_state",
+        "actor_id",
+        "at",
+        "entered_at",
+        "entered_late",
+        "note",
+        "public",
+        "handling_body_id",
+        "satisfaction",
+    )
+    __slots__ = ("id", "opinion", *COLUMNS)
+
+    def __init__(self, opinion: Any, **values: Any) -> None:
+        self.id: int | None = None
+        self.opinion = opinion
+        self.opinion_id: int | None = None
+        # Entered as it happened (no late entry), shown to the voter: every step here changes the state.
+        self.entered_late = False
+        self.public = True
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.entered_at = values["at"]
+
+    @property
+    def pk(self) -> int | None:
+        return self.id
+
+    @pk.setter
+    def pk(self, value: int) -> None:
+        self.id = value
+
+    def event(self) -> Any:
+        from stations.models import OpinionEvent
+
+        return OpinionEvent(id=self.id, **{name: getattr(self, name) for name in self.COLUMNS})
+
+
 def handling_path(state: str, rng: random.Random) -> list[str]:
     """The steps (OpinionAction values) the services take from registration to `state`: the transitions of
     stations.services.opinions.TRANSITIONS; a closed opinion was resolved or explained (4 in 5 resolved) first."""
@@ -613,7 +659,7 @@ def generate(
 
     numbered: collections.Counter[str] = collections.Counter()
     # The handling steps (OpinionEvent) the services write on the way to each opinion's state, made beside it.
-    steps: list[tuple[Opinion, OpinionEvent]] = []
+    steps: list[Step] = []
 
     def opinion_rows() -> Iterator[Opinion]:
         for n in range(total_opinions):
@@ -662,7 +708,6 @@ def generate(
                 satisfaction=rng.choice(satisfaction) if closed_at else "",
                 version=len(path) - 1,  # each step after the registration bumps it
             )
-            yield opinion
             # The district's staff take the steps; an opinion sent online is registered by nobody (the voter).
             # Entered as they happened (no late entries).
             handler = handler_of_district[district_of_site[site_id]]
@@ -671,23 +716,23 @@ def generate(
             for action in path:
                 after = step_states[action]
                 steps.append(
-                    (
+                    Step(
                         opinion,
-                        OpinionEvent(
-                            action=action,
-                            from_state=before,
-                            to_state=after,
-                            actor_id=actor if action == OpinionAction.REGISTER else handler,
-                            at=at[action],
-                            entered_at=at[action],
-                            note=step_notes.get(action, ""),
-                            public=True,
-                            handling_body=body if action in (OpinionAction.REFER, OpinionAction.REPLY) else None,
-                            satisfaction=opinion.satisfaction if action == OpinionAction.CLOSE else "",
-                        ),
+                        action=action,
+                        from_state=before,
+                        to_state=after,
+                        actor_id=actor if action == OpinionAction.REGISTER else handler,
+                        at=at[action],
+                        note=step_notes.get(action, ""),
+                        handling_body_id=body.pk
+                        if body and action in (OpinionAction.REFER, OpinionAction.REPLY)
+                        else None,
+                        satisfaction=opinion.satisfaction if action == OpinionAction.CLOSE else "",
                     )
                 )
                 before = after
+            # Yielded after its steps are made: the chunk that takes it then holds them all.
+            yield opinion
 
     # Opinions a chunk at a time, each chunk's steps right after it (their opinions are in by then), so that the
     # steps of a million opinions are never held at once.
@@ -703,9 +748,9 @@ def generate(
             opinions += loader.insert(Opinion, chunk)
             middle = time.perf_counter()
             # The opinions know their ids once inserted (the loader gives them): their steps take them now.
-            for opinion, event in steps:
-                event.opinion_id = opinion.pk
-            events += loader.insert(OpinionEvent, [event for _opinion, event in steps])
+            for step in steps:
+                step.opinion_id = step.opinion.pk
+            events += loader.insert(OpinionEvent, steps if loader.copy else [step.event() for step in steps])
             steps.clear()
             opinion_seconds += middle - start
             event_seconds += time.perf_counter() - middle

@@ -52,6 +52,8 @@ def province(transactional_db):
     Inside a test's transaction the cells' set-based rebuild was planned over tables PostgreSQL believed empty
     (nested loops: minutes in CI); committed and ANALYZEd, it is planned as on a real province."""
     generator = load_generator()
+    # Chunks as small as to split the tiny province's opinions (and their steps) as the full size splits them.
+    generator.COPY_CHUNK = 300
     lines: list[str] = []
     generator.generate(scale=0.0005, districts=2, now=NOW, out=lines.append)
     generator.analyze()
@@ -240,3 +242,11 @@ def test_a_closed_opinion_counts_under_its_recorded_answer_and_the_figures_check
     out = StringIO()
     call_command("check_figures", stdout=out, stderr=out)  # raises CommandError on any difference
     assert "The cells match the records (2026)" in out.getvalue()
+
+
+def test_a_step_carries_every_column_of_a_handling_step():
+    # COPY writes every concrete column of OpinionEvent by its attribute name: a column the model gains must be
+    # given by the generator's steps too.
+    generator = load_generator()
+    columns = {field.attname for field in OpinionEvent._meta.concrete_fields} - {"id"}
+    assert set(generator.Step.COLUMNS) == columns
