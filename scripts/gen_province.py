@@ -10,10 +10,12 @@ is a tenth of everything (10 districts).
 
 A bulk generator, not the portal's door: it inserts rows directly (STYLE.md lets benchmarks do that and say so),
 by PostgreSQL's COPY for every table that grows with the province and by `bulk_create` for the small ones and on
-SQLite (`Loader`). No audit entries, no history rows, no handling steps (OpinionEvent): an opinion
-closed without a recorded answer counts as "resolved" (see the README's Figures). The database keeps its CHECK
-constraints and foreign keys on; the rows pass the models' `full_clean()` (tests/test_gen_province.py runs it
-on a sample of every model at a tiny scale).
+SQLite (`Loader`). Each opinion comes with the handling steps (OpinionEvent) the services write on the way to its
+state (registered → accepted → referred → replied → resolved or explained → closed, or not accepted), dated in
+order after its registration, so the figures read from real-looking timelines; each district refers its opinions
+to its own handling bodies or the province's shared ones, never another district's (as opinion_refer requires).
+No audit entries and no history rows. The database keeps its CHECK constraints and foreign keys on; the rows pass
+the models' `full_clean()` (tests/test_gen_province.py runs it on a sample of every model at a tiny scale).
 
     su postgres -c "createdb -O liaison_owner liaison_bench_province"
     export DATABASE_URL=postgres://liaison:liaison@127.0.0.1:5432/liaison_bench_province
