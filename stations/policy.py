@@ -645,7 +645,7 @@ def admin_scoped(user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
     if queryset.model is DjangoUser:
         return queryset.filter(_accounts_within(user, "membership__"))
     if queryset.model is Membership:
-        return queryset.filter(_accounts_within(user))
+        return queryset & visible_memberships(user)
     if model_name == "auditentry":
         return queryset.filter(actor__in=visible_accounts(user).values("pk"))
     path = ADMIN_DISTRICT_PATHS.get(model_name)
