@@ -73,7 +73,7 @@ def _refuse_values_out_of_reach(request) -> None:
     for field in MEMBERSHIP_CHOICE_FIELDS:
         value = request.POST.get(field, "")
         choices = membership_choices(request.user, field)
-        if value.isdigit() and choices is not None and not choices.filter(pk=int(value)).exists():
+        if value.isascii() and value.isdigit() and choices is not None and not choices.filter(pk=int(value)).exists():
             raise PermissionDenied
 
 
@@ -83,7 +83,8 @@ MEMBERSHIP_CHOICE_FIELDS = ("user", "district", "region", "station", "site", "de
 def _scoped_choice(db_field, request, formfield):
     """A role's select (user, district, region, station, site, deputy) offers only what is within the user's reach
     (policy.membership_choices); its search in the admin is narrowed alike (AuditedAdminMixin.get_search_results),
-    and a value from outside it is refused next to the field."""
+    and a value from outside it is refused next to the field (on a user's page; the roles' own page refuses such a
+    form with 403 before, `_refuse_values_out_of_reach`)."""
     choices = membership_choices(request.user, db_field.name)
     if formfield is not None and choices is not None:
         formfield.queryset = formfield.queryset.filter(pk__in=choices.values("pk"))
