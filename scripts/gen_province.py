@@ -10,10 +10,12 @@ is a tenth of everything (10 districts).
 
 A bulk generator, not the portal's door: it inserts rows directly (STYLE.md lets benchmarks do that and say so),
 by PostgreSQL's COPY for every table that grows with the province and by `bulk_create` for the small ones and on
-SQLite (`Loader`). No audit entries, no history rows, no handling steps (OpinionEvent): an opinion
-closed without a recorded answer counts as "resolved" (see the README's Figures). The database keeps its CHECK
-constraints and foreign keys on; the rows pass the models' `full_clean()` (tests/test_gen_province.py runs it
-on a sample of every model at a tiny scale).
+SQLite (`Loader`). Each opinion comes with the handling steps (OpinionEvent) the services write on the way to its
+state (registered → accepted → referred → replied → resolved or explained → closed, or not accepted), dated in
+order after its registration, so the figures read from real-looking timelines; each district refers its opinions
+to its own handling bodies or the province's shared ones, never another district's (as opinion_refer requires).
+No audit entries and no history rows. The database keeps its CHECK constraints and foreign keys on; the rows pass
+the models' `full_clean()` (tests/test_gen_province.py runs it on a sample of every model at a tiny scale).
 
     su postgres -c "createdb -O liaison_owner liaison_bench_province"
     export DATABASE_URL=postgres://liaison:liaison@127.0.0.1:5432/liaison_bench_province
@@ -67,7 +69,10 @@ DEPUTIES_PER_SITE = 15
 DUTIES_PER_SHIFT = 2
 VISITS_PER_SITE = 200  # 2,000,000 over 10,000 sites
 OPINIONS_PER_SITE = 100  # 1,000,000
-HANDLING_BODIES = 200
+# Each district's own handling bodies (its bureaus), and the province's shared by every district (migration 0025).
+DISTRICT_BUREAUS = ("住房和城乡建设局", "交通运输局", "生态环境局", "农业农村局")
+PROVINCE_BUREAUS = ("交通运输厅", "水利厅", "自然资源厅", "卫生健康委员会", "教育厅")
+SHARED_REFERRALS = 0.15  # the share of referrals that go to a shared (province) body
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国志红玉梅海燕晓东云飞春雷文斌新民"
@@ -84,10 +89,12 @@ class Report:
     def timed(self, table: str, insert: Callable[[], int]) -> int:
         start = time.perf_counter()
         rows = insert()
-        seconds = time.perf_counter() - start
+        self.add(table, rows, time.perf_counter() - start)
+        return rows
+
+    def add(self, table: str, rows: int, seconds: float) -> None:
         self.lines.append((table, rows, seconds))
         self.out(f"{table:<16} {rows:>10,} rows {seconds:8.1f} s {rows / max(seconds, 1e-6):>10,.0f} rows/s")
-        return rows
 
     def total(self) -> None:
         rows = sum(n for _t, n, _s in self.lines)
@@ -212,6 +219,104 @@ def copy_text(value: object) -> str:
     raise TypeError(f"no COPY text for {type(value).__name__}")
 
 
+class Step:
+    """An opinion's handling step with OpinionEvent's columns as attributes, which is all COPY reads (`Loader`):
+    making 3.8 model instances per opinion cost more than loading them. `event()` makes the model instance
+    (for bulk_create on SQLite, and for checking that the columns are the model's)."""
+
+    COLUMNS = (
+        "opinion_id",
+        "action",
+        "from_state",
+        "to_state",
+        "actor_id",
+        "at",
+        "entered_at",
+        "entered_late",
+        "note",
+        "public",
+        "handling_body_id",
+        "satisfaction",
+    )
+    __slots__ = ("id", "opinion", *COLUMNS)
+
+    def __init__(self, opinion: Any, **values: Any) -> None:
+        self.id: int | None = None
+        self.opinion = opinion
+        self.opinion_id: int | None = None
+        # Entered as it happened (no late entry), shown to the voter: every step here changes the state.
+        self.entered_late = False
+        self.public = True
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.entered_at = values["at"]
+
+    @property
+    def pk(self) -> int | None:
+        return self.id
+
+    @pk.setter
+    def pk(self, value: int) -> None:
+        self.id = value
+
+    def event(self) -> Any:
+        from stations.models import OpinionEvent
+
+        return OpinionEvent(id=self.id, **{name: getattr(self, name) for name in self.COLUMNS})
+
+
+def handling_path(state: str, rng: random.Random) -> list[str]:
+    """The steps (OpinionAction values) the services take from registration to `state`: the transitions of
+    stations.services.opinions.TRANSITIONS; a closed opinion was resolved or explained (4 in 5 resolved) first."""
+    from stations.models import OpinionAction as A
+    from stations.models import State as S
+
+    answer = A.RESOLVE if state == S.RESOLVED else A.EXPLAIN if state == S.EXPLAINED else None
+    if state == S.CLOSED:
+        answer = A.RESOLVE if rng.random() < 0.8 else A.EXPLAIN
+    paths = {
+        S.REGISTERED: [A.REGISTER],
+        S.ACCEPTED: [A.REGISTER, A.ACCEPT],
+        S.NOT_ACCEPTED: [A.REGISTER, A.NOT_ACCEPT],
+        S.REFERRED: [A.REGISTER, A.ACCEPT, A.REFER],
+        S.REPLIED: [A.REGISTER, A.ACCEPT, A.REFER, A.REPLY],
+    }
+    if state in paths:
+        return list(paths[state])
+    path = [A.REGISTER, A.ACCEPT, A.REFER, A.REPLY, answer]
+    return path + [A.CLOSE] if state == S.CLOSED else path
+
+
+# How long after the previous step each step usually comes (hours, low and high): accepted within two days,
+# referred within three more, the body's reply within its month, the answer noted soon after, closed within a week.
+STEP_DELAYS = {
+    "accept": (1, 48),
+    "not_accept": (1, 48),
+    "refer": (1, 72),
+    "reply": (48, 28 * 24),
+    "resolve": (1, 72),
+    "explain": (1, 72),
+    "close": (24, 7 * 24),
+}
+
+
+def step_moments(registered: dt.datetime, steps: int, *, now: dt.datetime, rng: random.Random) -> list[dt.datetime]:
+    """When each of an opinion's steps happened: the registration, then each step after the one before, in order;
+    squeezed into the time between the registration and an hour ago when they would reach past it (an opinion
+    registered yesterday and already referred took its steps within the day)."""
+    order = ["register", "accept", "refer", "reply", "resolve", "close"][:steps]
+    delays = [rng.uniform(*STEP_DELAYS[name]) * 3600 for name in order[1:]]
+    room = (now - dt.timedelta(hours=1) - registered).total_seconds()
+    total = sum(delays)
+    if total > room:
+        delays = [delay * max(room, 0.0) / total for delay in delays]
+    moments = [registered]
+    for delay in delays:
+        # At least a second apart: a timeline's order is the order of its steps.
+        moments.append(moments[-1] + dt.timedelta(seconds=max(delay, 1.0)))
+    return moments
+
+
 def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
 
@@ -233,7 +338,7 @@ def generate(
     from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from stations.clock import LOCAL_TZ
+    from stations.clock import LOCAL_TZ, local_date
     from stations.models import (
         AbsenceReason,
         Assignment,
@@ -249,6 +354,8 @@ def generate(
         Mandate,
         Membership,
         Opinion,
+        OpinionAction,
+        OpinionEvent,
         Region,
         RegionLevel,
         Role,
@@ -261,7 +368,16 @@ def generate(
         Visit,
         VisitDeputy,
     )
-    from stations.services.opinions import normalise_tracking_code
+    from stations.services.opinions import TRANSITIONS, normalise_tracking_code
+
+    step_states = {action: transition.target for action, transition in TRANSITIONS.items()}
+    step_states[OpinionAction.REGISTER] = State.REGISTERED
+    # The notes a step carries where its service asks for one (the reason, the reply, the explanation).
+    step_notes = {
+        OpinionAction.NOT_ACCEPT: "不属于本级人大职责范围，已告知选民向有关部门反映。",
+        OpinionAction.REPLY: "已列入明年计划。",
+        OpinionAction.EXPLAIN: "已向选民解释说明政策规定。",
+    }
 
     now = now or timezone.now()
     local_now = now.astimezone(LOCAL_TZ)
@@ -477,6 +593,9 @@ def generate(
 
     report.timed("user", insert_accounts)
     recorder = User.objects.get(username="bench-staff-1")
+    # Each district's staff account (at its first station) takes the handling steps of its district's opinions.
+    staff_ids = dict(User.objects.filter(username__startswith="bench-staff-").values_list("username", "pk"))
+    handler_of_district = {d.pk: staff_ids[f"bench-staff-{n + 1}"] for n, d in enumerate(district_rows)}
 
     # --- the record book ----------------------------------------------------------------------------------
     # Below one district (scale < 0.01, the tests) the records per site shrink instead.
@@ -536,10 +655,22 @@ def generate(
         lambda: loader.insert(VisitDeputy, (VisitDeputy(visit_id=v, deputy_id=d) for v, d in present)),
     )
 
-    bodies = [HandlingBody(name=f"承办单位{n + 1:03d}") for n in range(max(12, round(HANDLING_BODIES * scale)))]
-    report.timed("handlingbody", lambda: len(HandlingBody.objects.bulk_create(bodies)))
+    # Handling bodies as migration 0025 holds them: each district's own bureaus and town governments, and a few of
+    # the province's shared by every district. An opinion is referred only to its district's or a shared one
+    # (opinion_refer refuses another district's; these rows bypass it, so the choice below keeps the rule).
+    district_bodies: dict[int, list[HandlingBody]] = {
+        d.pk: [HandlingBody(name=f"{d.name}{bureau}", district=d) for bureau in DISTRICT_BUREAUS] for d in district_rows
+    }
+    shared_bodies = [HandlingBody(name=f"{province.name}{bureau}") for bureau in PROVINCE_BUREAUS]
+    report.timed(
+        "handlingbody",
+        lambda: len(
+            HandlingBody.objects.bulk_create([*shared_bodies, *(b for bs in district_bodies.values() for b in bs)])
+        ),
+    )
     station_ids = [s.pk for s in stations]
     code_of_site = {s.pk: s.district.code for s in sites}
+    district_of_site = {s.pk: s.district_id for s in sites}
     # Opinions registered in the last 50 days have not got far yet: the handling body has a month to reply.
     recent = now - dt.timedelta(days=50)
     late_states = [State.REFERRED, State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED, State.CLOSED]
@@ -547,6 +678,8 @@ def generate(
     satisfaction = [Satisfaction.SATISFIED] * 3 + [Satisfaction.BASICALLY, Satisfaction.UNSATISFIED]
 
     numbered: collections.Counter[str] = collections.Counter()
+    # The handling steps (OpinionEvent) the services write on the way to each opinion's state, made beside it.
+    steps: list[Step] = []
 
     def opinion_rows() -> Iterator[Opinion]:
         for n in range(total_opinions):
@@ -561,12 +694,19 @@ def generate(
                 state = rng.choice(early_states)
             else:
                 state = rng.choice(late_states + [State.NOT_ACCEPTED, State.ACCEPTED])
-            referred = state in (State.REFERRED, State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
-            replied = state in (State.REPLIED, State.RESOLVED, State.EXPLAINED, State.CLOSED)
-            replied_at = registered + dt.timedelta(days=rng.uniform(3, 40)) if replied else None
+            path = handling_path(state, rng)
+            moments = step_moments(registered, len(path), now=now, rng=rng)
+            at = dict(zip(path, moments, strict=True))
+            referred = OpinionAction.REFER in at
+            body = None
+            if referred:
+                own = district_bodies[district_of_site[site_id]]
+                body = rng.choice(shared_bodies) if rng.random() < SHARED_REFERRALS else rng.choice(own)
+            replied_at = at.get(OpinionAction.REPLY)
+            closed_at = at.get(OpinionAction.CLOSE)
             code = code_of_site[site_id]
             numbered[code] += 1
-            yield Opinion(
+            opinion = Opinion(
                 # As opinion_register numbers them: the district's code, the year, the district's count (5 digits).
                 reference=f"{code}-{year}-{numbered[code]:05d}",
                 # The shape new_tracking_code() gives (three groups of five), so that /track/ and the API find it.
@@ -577,17 +717,68 @@ def generate(
                 category=rng.choice(categories),
                 content="建议在村口增设公交站台，方便老人出行。",
                 state=state,
-                handling_body=rng.choice(bodies) if referred else None,
-                deadline=(registered + dt.timedelta(days=30)).date() if referred else None,
-                reply="已列入明年计划。" if replied else "",
+                handling_body=body,
+                # As opinion_refer sets it: 30 days from the referral's local date.
+                deadline=local_date(at[OpinionAction.REFER]) + dt.timedelta(days=30) if referred else None,
+                reply=step_notes[OpinionAction.REPLY] if replied_at else "",
                 registered_at=registered,
                 entered_at=registered,
                 replied_at=replied_at,
-                closed_at=replied_at + dt.timedelta(days=5) if state == State.CLOSED and replied_at else None,
-                satisfaction=rng.choice(satisfaction) if state == State.CLOSED else "",
+                closed_at=closed_at,
+                satisfaction=rng.choice(satisfaction) if closed_at else "",
+                version=len(path) - 1,  # each step after the registration bumps it
             )
+            # The district's staff take the steps; an opinion sent online is registered by nobody (the voter).
+            # Entered as they happened (no late entries).
+            handler = handler_of_district[district_of_site[site_id]]
+            actor = handler if source == Source.RECEPTION else None
+            before = ""
+            for action in path:
+                after = step_states[action]
+                steps.append(
+                    Step(
+                        opinion,
+                        action=action,
+                        from_state=before,
+                        to_state=after,
+                        actor_id=actor if action == OpinionAction.REGISTER else handler,
+                        at=at[action],
+                        note=step_notes.get(action, ""),
+                        handling_body_id=body.pk
+                        if body and action in (OpinionAction.REFER, OpinionAction.REPLY)
+                        else None,
+                        satisfaction=opinion.satisfaction if action == OpinionAction.CLOSE else "",
+                    )
+                )
+                before = after
+            # Yielded after its steps are made: the chunk that takes it then holds them all.
+            yield opinion
 
-    report.timed("opinion", lambda: loader.insert(Opinion, opinion_rows()))
+    # Opinions a chunk at a time, each chunk's steps right after it (their opinions are in by then), so that the
+    # steps of a million opinions are never held at once.
+    def insert_opinions() -> tuple[int, int, float, float]:
+        opinions = events = 0
+        opinion_seconds = event_seconds = 0.0
+        rows = opinion_rows()
+        while True:
+            start = time.perf_counter()  # the opinions' time includes making them and their steps' objects
+            chunk = list(itertools.islice(rows, COPY_CHUNK))
+            if not chunk:
+                break
+            opinions += loader.insert(Opinion, chunk)
+            middle = time.perf_counter()
+            # The opinions know their ids once inserted (the loader gives them): their steps take them now.
+            for step in steps:
+                step.opinion_id = step.opinion.pk
+            events += loader.insert(OpinionEvent, steps if loader.copy else [step.event() for step in steps])
+            steps.clear()
+            opinion_seconds += middle - start
+            event_seconds += time.perf_counter() - middle
+        return opinions, events, opinion_seconds, event_seconds
+
+    opinions, events, opinion_seconds, event_seconds = insert_opinions()
+    report.add("opinion", opinions, opinion_seconds)
+    report.add("opinionevent", events, event_seconds)
     report.total()
     return report
 

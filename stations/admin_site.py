@@ -50,6 +50,46 @@ class AuditedAdminMixin(_ModelAdminBase):
 
         return admin_scoped(request.user, super().get_queryset(request))
 
+    def get_search_results(self, request, queryset, search_term):
+        # The admin's search behind a select (its autocomplete) answers a role's form with only what that form may
+        # name (policy.membership_choices): no select of a role offers another region's account, region or site.
+        from stations.policy import membership_choices
+
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        match = request.resolver_match
+        if (
+            match is not None
+            and match.url_name == "autocomplete"
+            and (request.GET.get("app_label"), request.GET.get("model_name")) == ("stations", "membership")
+        ):
+            choices = membership_choices(request.user, request.GET.get("field_name", ""))
+            if choices is not None:
+                queryset = queryset.filter(pk__in=choices.values("pk"))
+        return queryset, may_have_duplicates
+
+    # simple_history's history pages find their row without the admin's queryset (a deleted row's history is shown
+    # from its last version): for an administrator of some districts, the history of a row outside their list is
+    # answered as a row that does not exist (404), as its change page is.
+    def history_view(self, request, object_id, extra_context=None):
+        self._history_within_reach(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._history_within_reach(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)  # type: ignore[misc]
+
+    def _history_within_reach(self, request, object_id) -> None:
+        from django.contrib.admin.utils import unquote
+        from django.http import Http404
+        from simple_history.admin import SimpleHistoryAdmin
+
+        from stations.policy import reads_history_of_removed_rows
+
+        if not isinstance(self, SimpleHistoryAdmin) or reads_history_of_removed_rows(request.user):
+            return
+        if self.get_object(request, unquote(str(object_id))) is None:
+            raise Http404
+
     def save_model(self, request, obj, form, change) -> None:
         from stations.audit import masked_value
         from stations.services.figures import stored_keys_of

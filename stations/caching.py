@@ -70,6 +70,7 @@ DEPUTIES = "deputies"  # the list of deputies
 SCHEDULE = "schedule"  # the district-wide schedule: any site's published receptions, the next reception day
 STATS = "stats"  # the public figures
 CLOCK = "clock"  # changes when time alone changes a page (see `_clock_token`)
+OPINIONS = "opinions"  # opinions' public state (the Open311 feed): one registered, a state step, a body renamed
 
 
 def site_scope(slug: str) -> str:
@@ -413,7 +414,11 @@ def scopes_for(obj: Model) -> set[str]:
         return {NETWORK, DEPUTIES, SCHEDULE, STATS}
     if isinstance(obj, m.Theme):
         return theme_scopes(obj)
-    if isinstance(obj, m.Visit | m.VisitDeputy | m.Opinion | m.OpinionEvent):
+    if isinstance(obj, m.Opinion | m.OpinionEvent):
+        return {STATS, OPINIONS}
+    if isinstance(obj, m.HandlingBody):
+        return {OPINIONS}  # the Open311 feed names each opinion's body ("agency_responsible")
+    if isinstance(obj, m.Visit | m.VisitDeputy):
         return {STATS}
     return set()
 
@@ -538,8 +543,9 @@ def _api_fixed(*scopes: str) -> Callable[[HttpRequest, Mapping[str, Any]], tuple
     return lambda request, kwargs: scopes
 
 
-# API URL name → the scopes its answers show. An API answer not listed (the index, the OpenAPI description, the
-# Open311 opinions, whose steps renew no scope) keeps the ETag of its body (stations/api/conditional.py).
+# API URL name → the scopes its answers show. An API answer not listed (the index, the OpenAPI description, one
+# Open311 request, looked up under a rate limit and never cached) keeps the ETag of its body
+# (stations/api/conditional.py).
 FEEDS: dict[str, Callable[[HttpRequest, Mapping[str, Any]], tuple[str, ...]]] = {
     "api:site_list": _api_sites,
     "api:site_detail": lambda request, kwargs: (site_record_scope(kwargs["site_id"]),),
@@ -551,6 +557,10 @@ FEEDS: dict[str, Callable[[HttpRequest, Mapping[str, Any]], tuple[str, ...]]] = 
     # Mandates (a deputy's) and assignments (a deputy's to a site): both renew the list of deputies.
     "api:membership_list": _api_fixed(DEPUTIES, NETWORK),
     "api:post_list": _api_fixed(DEPUTIES),
+    # Open311: opinions' public state (registered, a state step, a handling body renamed: `OPINIONS`) at their sites
+    # (a site renamed or moved renews `NETWORK`); the services are the categories, fixed but for the language.
+    "api:request_list": _api_fixed(OPINIONS, NETWORK),
+    "api:service_list": _api_fixed(),
 }
 # Bumped when what the API answers changes shape: a client's copy from before a release is then not "current".
 FEEDS_VERSION = "api-1"

@@ -599,17 +599,53 @@ def visible_audit_entries(user: User) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(actor__in=visible_accounts(user).values("pk"))
 
 
+def visible_memberships(user: User) -> QuerySet[Membership]:
+    """The roles an administrator sees and edits in the admin (issue 15): those of the accounts they look after
+    (`visible_accounts`: the district administrators of their districts, the staff and heads of their stations,
+    their deputies' accounts, the city and province administrators within their regions); every role for a
+    superuser and the portal-wide administrator."""
+    if _unscoped(user):
+        return Membership.objects.all()
+    return Membership.objects.filter(_accounts_within(user))
+
+
+def membership_choices(user: User, field: str) -> QuerySet[Any] | None:
+    """What a role's form in the admin may name in `field` (its selects and their search): the accounts, districts,
+    regions, stations, sites and deputies within the administrator's reach, so that no select offers another
+    region's; None where nothing is narrowed (unscoped users, other fields)."""
+    if _unscoped(user):
+        return None
+    choices: dict[str, Callable[[User], QuerySet[Any]]] = {
+        "user": visible_accounts,
+        "district": admin_districts,
+        "region": admin_regions,
+        "station": visible_stations,
+        "site": visible_sites,
+        "deputy": visible_deputy_records,
+    }
+    scope = choices.get(field)
+    return scope(user) if scope is not None else None
+
+
+def reads_history_of_removed_rows(user: User) -> bool:
+    """May the user read the admin's change history of a row the admin no longer lists (deleted, or outside their
+    reach)? Only those who see every row: for anybody else the history of a row outside their list is answered as
+    if it did not exist."""
+    return _unscoped(user)
+
+
 def admin_scoped(user: User, queryset: QuerySet[Any]) -> QuerySet[Any]:
     """The admin's rows of a network model limited to the administrator's districts (all of them for the
     portal's own administrators and superusers); user accounts, their roles and the audit log likewise (issue
     15). An admin user without an administrator's role keeps what the model permissions given to them by hand
-    allow, as before regions. (The roles' own list stays whole: a role out of reach is refused with 403 when
-    changed, `can_grant_membership`.)"""
+    allow, as before regions."""
     model_name = queryset.model._meta.model_name or ""
     if _unscoped(user):
         return queryset
     if queryset.model is DjangoUser:
         return queryset.filter(_accounts_within(user, "membership__"))
+    if queryset.model is Membership:
+        return queryset & visible_memberships(user)
     if model_name == "auditentry":
         return queryset.filter(actor__in=visible_accounts(user).values("pk"))
     path = ADMIN_DISTRICT_PATHS.get(model_name)

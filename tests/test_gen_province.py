@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db.models import F
 
 from stations.clock import LOCAL_TZ
 from stations.models import (
@@ -19,6 +20,7 @@ from stations.models import (
     Mandate,
     Membership,
     Opinion,
+    OpinionEvent,
     Region,
     Roster,
     Site,
@@ -52,6 +54,8 @@ def province(transactional_db):
     Inside a test's transaction the cells' set-based rebuild was planned over tables PostgreSQL believed empty
     (nested loops: minutes in CI); committed and ANALYZEd, it is planned as on a real province."""
     generator = load_generator()
+    # Chunks as small as to split the tiny province's opinions (and their steps) as the full size splits them.
+    generator.COPY_CHUNK = 300
     lines: list[str] = []
     generator.generate(scale=0.0005, districts=2, now=NOW, out=lines.append)
     generator.analyze()
@@ -71,6 +75,8 @@ def test_every_generated_model_passes_full_clean(province):
             row.full_clean()
     for opinion in sample(Opinion, 60):
         opinion.full_clean()
+    for event in sample(OpinionEvent, 60):
+        event.full_clean()
     for body in sample(HandlingBody):
         body.full_clean()
     for membership in Membership.objects.all():
@@ -106,7 +112,7 @@ def test_the_province_has_the_issue_shape_per_district(province):
     # The generator reports each table it fills with its rate, then the total.
     reported = {line.split()[0]: line for line in lines}
     assert list(reported)[-2:] == ["total", "figure"]  # then after_load's rebuild of the figure cells
-    for table in ("site", "deputy", "duty", "visit", "opinion", "total"):
+    for table in ("site", "deputy", "duty", "visit", "opinion", "opinionevent", "total"):
         assert "rows/s" in reported[table]
 
 
@@ -175,3 +181,88 @@ def test_every_page_bench_pages_measures_answers_small_on_the_generated_province
         response = client.get(path)
         assert response.status_code == 200, (label, path, response.status_code)
         assert len(response.content) < bench_pages.LIMIT_BYTES, (label, len(response.content))
+
+
+def test_each_district_refers_its_opinions_to_its_own_or_shared_bodies(province):
+    districts = list(District.objects.all())
+    for district in districts:
+        own = HandlingBody.objects.filter(district=district)
+        assert own.count() >= 3
+    shared = HandlingBody.objects.filter(district__isnull=True)
+    assert shared.count() >= 3
+    referred = Opinion.objects.filter(handling_body__isnull=False)
+    assert referred.exists()
+    # The rule opinion_refer keeps (stations/services/opinions.py `_check_body`): never another district's body.
+    assert (
+        not referred.exclude(handling_body__district__isnull=True)
+        .exclude(handling_body__district=F("site__district"))
+        .exists()
+    )
+    assert referred.filter(handling_body__district__isnull=True).exists()
+    assert referred.filter(handling_body__district__isnull=False).exists()
+    # The steps name the body the opinion was referred to.
+    for event in OpinionEvent.objects.filter(action="refer").select_related("opinion")[:50]:
+        assert event.handling_body_id == event.opinion.handling_body_id
+
+
+# The steps the services take to each state (stations/services/opinions.py TRANSITIONS).
+PATHS = {
+    State.REGISTERED: ["register"],
+    State.ACCEPTED: ["register", "accept"],
+    State.NOT_ACCEPTED: ["register", "not_accept"],
+    State.REFERRED: ["register", "accept", "refer"],
+    State.REPLIED: ["register", "accept", "refer", "reply"],
+    State.RESOLVED: ["register", "accept", "refer", "reply", "resolve"],
+    State.EXPLAINED: ["register", "accept", "refer", "reply", "explain"],
+}
+
+
+def test_every_opinion_has_the_handling_steps_of_its_state_in_order(province):
+    timelines: dict[int, list[OpinionEvent]] = {}
+    for event in OpinionEvent.objects.order_by("opinion_id", "at", "pk"):
+        timelines.setdefault(event.opinion_id, []).append(event)
+    opinions = list(Opinion.objects.all())
+    assert len(timelines) == len(opinions)
+    closed = set()
+    for opinion in opinions:
+        steps = timelines[opinion.pk]
+        actions = [step.action for step in steps]
+        if opinion.state == State.CLOSED:
+            assert actions[:4] == ["register", "accept", "refer", "reply"] and actions[-1] == "close"
+            assert actions[4] in ("resolve", "explain") and len(actions) == 6
+            closed.add(actions[4])
+            assert steps[-1].satisfaction == opinion.satisfaction and steps[-1].at == opinion.closed_at
+        else:
+            assert actions == PATHS[opinion.state], opinion.state
+        # Each step starts where the one before ended, at the registration and then later, never in the future.
+        assert steps[0].at == opinion.registered_at and steps[0].from_state == ""
+        assert all(a.to_state == b.from_state for a, b in zip(steps, steps[1:], strict=False))
+        assert steps[-1].to_state == opinion.state
+        assert all(a.at < b.at for a, b in zip(steps, steps[1:], strict=False))
+        assert steps[-1].at <= NOW
+        assert opinion.version == len(steps) - 1
+        if opinion.replied_at is not None:
+            assert next(step.at for step in steps if step.action == "reply") == opinion.replied_at
+    assert closed == {"resolve", "explain"}
+
+
+def test_a_closed_opinion_counts_under_its_recorded_answer_and_the_figures_check_clean(province):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from stations.selectors.stats import with_last_answer
+
+    closed = with_last_answer(Opinion.objects.filter(state=State.CLOSED))
+    assert closed.exists() and not closed.filter(_last_answer__isnull=True).exists()
+    out = StringIO()
+    call_command("check_figures", stdout=out, stderr=out)  # raises CommandError on any difference
+    assert "The cells match the records (2026)" in out.getvalue()
+
+
+def test_a_step_carries_every_column_of_a_handling_step():
+    # COPY writes every concrete column of OpinionEvent by its attribute name: a column the model gains must be
+    # given by the generator's steps too.
+    generator = load_generator()
+    columns = {field.attname for field in OpinionEvent._meta.concrete_fields} - {"id"}
+    assert set(generator.Step.COLUMNS) == columns

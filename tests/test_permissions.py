@@ -350,6 +350,13 @@ ROWS: list[Row] = [
         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
     row("admin:stations_handlingbody_add", GET, url("admin:stations_handlingbody_add"),
         ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+    # Roles (issue 15): each administrator lists and edits the roles within their region (a role out of reach
+    # reads as one that does not exist; tests/test_membership_admin.py has every kind of administrator).
+    row("admin:stations_membership_changelist", GET, url("admin:stations_membership_changelist"),
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
+    row("admin:stations_membership_change", GET, lambda w: reverse(
+        "admin:stations_membership_change", args=[w.users["alice"].membership.pk]),
+        ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200),
 ]
 
 # --- issue 16: annual themes, pairing, deputies' activities -------------------------------------------------
@@ -566,6 +573,8 @@ ADMIN_SAMPLE = {
     "admin:stations_visit_changelist",
     "admin:stations_handlingbody_changelist",
     "admin:stations_handlingbody_add",
+    "admin:stations_membership_changelist",
+    "admin:stations_membership_change",
 }
 
 
@@ -666,6 +675,8 @@ REGIONAL_EXCEPTIONS: dict[tuple[str, str, str], int | Redirect] = {
     ("stations:swap_request_decide", POST, "hal"): 404,
     # gus administers two districts: a theme without stations must say which (the form asks).
     ("stations:staff_themes", POST, "gus"): 400,
+    # alice's role is 嘉兴市's: for hal it does not exist (the admin's redirect to its index).
+    ("admin:stations_membership_change", GET, "hal"): Redirect("admin:index"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -13,7 +14,7 @@ from stations.admin.sites import ReadOnlyHistoryAdmin, SurfaceModelErrorsForm
 from stations.admin_site import AuditedAdminMixin
 from stations.audit import Actor, audit
 from stations.models import AuditAction, Membership
-from stations.policy import can_grant_membership
+from stations.policy import can_grant_membership, membership_choices
 
 User = get_user_model()
 
@@ -31,6 +32,25 @@ class MembershipAdmin(ReadOnlyHistoryAdmin):
     def user_full_name(self, obj: Membership) -> str:
         return obj.user.get_full_name()
 
+    # The list, the change and delete pages and the history hold only the roles within the administrator's reach
+    # (`get_queryset`, policy.visible_memberships through admin_scoped): one out of reach is read as if it did not
+    # exist, as the other scoped admin pages answer. A write to one (a POST to its change or delete page) is
+    # refused with 403, whether it exists or not, so the refusal reveals nothing either; so is a write naming an
+    # account, district, region, station, site or deputy its selects never offered (as `_check_grant` refuses a
+    # role out of reach: 403 whether the named row exists or not, and its name is never shown back).
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        _refuse_write_out_of_reach(self, request, object_id)
+        if request.method == "POST":
+            _refuse_values_out_of_reach(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        _refuse_write_out_of_reach(self, request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return _scoped_choice(db_field, request, super().formfield_for_foreignkey(db_field, request, **kwargs))
+
     def save_model(self, request, obj, form, change) -> None:
         _check_grant(request, obj, change)
         super().save_model(request, obj, form, change)
@@ -38,6 +58,37 @@ class MembershipAdmin(ReadOnlyHistoryAdmin):
     def delete_model(self, request, obj) -> None:
         _check_grant(request, obj, True)
         super().delete_model(request, obj)
+
+
+def _refuse_write_out_of_reach(model_admin: admin.ModelAdmin, request, object_id: str | None) -> None:
+    if (
+        request.method == "POST"
+        and object_id is not None
+        and model_admin.get_object(request, unquote(object_id)) is None
+    ):
+        raise PermissionDenied
+
+
+def _refuse_values_out_of_reach(request) -> None:
+    for field in MEMBERSHIP_CHOICE_FIELDS:
+        value = request.POST.get(field, "")
+        choices = membership_choices(request.user, field)
+        if value.isascii() and value.isdigit() and choices is not None and not choices.filter(pk=int(value)).exists():
+            raise PermissionDenied
+
+
+MEMBERSHIP_CHOICE_FIELDS = ("user", "district", "region", "station", "site", "deputy")
+
+
+def _scoped_choice(db_field, request, formfield):
+    """A role's select (user, district, region, station, site, deputy) offers only what is within the user's reach
+    (policy.membership_choices); its search in the admin is narrowed alike (AuditedAdminMixin.get_search_results),
+    and a value from outside it is refused next to the field (on a user's page; the roles' own page refuses such a
+    form with 403 before, `_refuse_values_out_of_reach`)."""
+    choices = membership_choices(request.user, db_field.name)
+    if formfield is not None and choices is not None:
+        formfield.queryset = formfield.queryset.filter(pk__in=choices.values("pk"))
+    return formfield
 
 
 def _check_grant(request, membership: Membership, change: bool) -> None:
@@ -59,6 +110,9 @@ class MembershipInline(admin.StackedInline):
     max_num = 1
     verbose_name = _("role in the network")
     verbose_name_plural = _("role in the network")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return _scoped_choice(db_field, request, super().formfield_for_foreignkey(db_field, request, **kwargs))
 
 
 # The user page shows the user's role and station next to their permissions, so an administrator sets up an

@@ -3,9 +3,9 @@
 Where the feed names the scopes it shows (stations/caching.py, `FEEDS`: sites, reception days, figures, Popolo),
 the validators come from the scopes' generation tokens, the same ones the public pages use: they are known before
 the view runs, so a 304 is answered without reading a row (`not_modified`, from the middleware's process_view),
-and a publish, an attendance mark or a site edit changes exactly the feeds that show it. Other answers (the
-index, the OpenAPI description, the Open311 opinions) get an ETag computed from the answer itself: right whatever
-changed, it saves the transfer, not the queries."""
+and a publish, an attendance mark, a site edit or an opinion's step changes exactly the feeds that show it. Other
+answers (the index, the OpenAPI description, one Open311 request) get an ETag computed from the answer itself:
+right whatever changed, it saves the transfer, not the queries."""
 
 from __future__ import annotations
 

@@ -163,7 +163,7 @@ def opinion_register(
         },
     )
     figures_touch(keys=opinion_keys(opinion))
-    caching.invalidate({caching.STATS})
+    caching.invalidate({caching.STATS, caching.OPINIONS})
     return opinion
 
 
@@ -416,8 +416,9 @@ def _change(
         # Every step may move a figure: a state, a reply date, a deadline, a handling body, the last answer.
         figures_touch(keys=opinion_keys(current))
         if transition is not None:
-            # A step that moves the state moves the public figures (accepted, resolved…); flags do not.
-            caching.invalidate({caching.STATS})
+            # A step that moves the state moves the public figures (accepted, resolved…) and the Open311 feed (its
+            # state, public timeline, handling body, deadline); flags (supervision, reports) show in neither.
+            caching.invalidate({caching.STATS, caching.OPINIONS})
         if transition is not None and current.submitter_email:
             # Only a voter who left an e-mail address is told (a record book typed up later has none).
             transaction.on_commit(partial(_notify_voter_of_change, event.pk))
@@ -904,6 +905,8 @@ def opinions_follow_visit(*, visit: Visit, actor: Actor) -> list[Opinion]:
             event.save(update_fields=["at"])
         moved.append(opinion)
     figures_touch(keys=touched)
+    if moved:
+        caching.invalidate({caching.OPINIONS})  # their time received, in the Open311 feed
     return moved
 
 
