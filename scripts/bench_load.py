@@ -32,7 +32,9 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +42,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liaison.settings")
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
+# Seconds over which the paced clients arrive.
+RAMP = 5
 
 
 def totp(hex_key: str, *, step: int = 30, digits: int = 6, at: float | None = None) -> str:
@@ -152,10 +156,13 @@ def run_locust(
         "--headless",
         "-u",
         str(args.users),
+        # Paced clients arrive over RAMP seconds, as people do, not in one instant; both phases count only what
+        # follows the last client's start (--reset-stats).
         "-r",
-        str(args.spawn_rate or args.users),
+        str(args.spawn_rate or (max(1, args.users // RAMP) if think else args.users)),
+        "--reset-stats",
         "-t",
-        f"{args.seconds}s",
+        f"{args.seconds + (RAMP if think else 1)}s",
         "--host",
         base,
         "--csv",
@@ -187,15 +194,23 @@ def run_locust(
     }
 
 
-def warm(base: str, path: str, cookie: str) -> None:
-    """One request before the clients come, as an earlier visitor's would have been: the runs measure the page in
-    steady state, not 50 clients all rendering the same first miss (each worker then renders it again once)."""
-    request = urllib.request.Request(base + path, headers={"Cookie": cookie} if cookie else {})
-    try:
-        with urllib.request.urlopen(request, timeout=300) as response:
-            response.read()
-    except urllib.error.HTTPError as error:
-        sys.exit(f"{path}: {error.code} before the run")
+def warm(base: str, path: str, cookie: str, workers: int) -> None:
+    """A few requests at once before the clients come, as earlier visitors' would have been, so that every worker
+    has loaded its templates, opened its database connection and (a cached page, a staff page's figures) found
+    the cache filled: the runs measure the page in steady state, not its first miss."""
+    url = base + urllib.parse.quote(path, safe="/?=&%")  # locust sends `?q=王` percent-encoded, urllib does not
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+
+    def one(_n: int) -> None:
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                response.read()
+        except urllib.error.HTTPError as error:
+            sys.exit(f"{path}: {error.code} before the run")
+
+    one(0)  # the first alone: a miss fills the cache once, not once per worker
+    with ThreadPoolExecutor(max_workers=workers * 2) as pool:
+        list(pool.map(one, range(workers * 4)))
 
 
 def wait_until_up(base: str, gunicorn: subprocess.Popen[bytes]) -> None:
@@ -292,7 +307,7 @@ def main() -> None:
         for who, path, cookie in plan:
             server.stop()
             server.start()
-            warm(base, path, cookie)
+            warm(base, path, cookie, args.workers)
             paced = run_locust(path, cookie, args, base, out, think=args.think)
             capacity = run_locust(path, cookie, args, base, out, think=[])
             results.append((who, path, capacity, paced))

@@ -532,7 +532,6 @@ def test_a_reception_that_ends_leaves_the_next_reception_box_at_once(room, deput
 NOT_CACHED = {
     "stations:healthz": "answers whether the database answers now",
     "stations:opinion_submitted": "the voter's own tracking code",
-    "stations:track": "a form",
     "stations:track_detail": "a voter's own opinion (no-store)",
     "set_language": "a redirect that sets a cookie",
     "media": "files, served with their own validators",
@@ -560,6 +559,19 @@ def test_every_public_url_is_cached_or_deliberately_not():
     api = {name for name in public if name.startswith("api:")}
     assert public - api - set(caching.PAGES) - set(NOT_CACHED) == set()
     assert set(caching.PAGES) <= public
+    assert not set(caching.PAGES) & set(NOT_CACHED)
+
+
+def test_the_tracking_form_is_cached_and_a_code_still_leads_to_its_opinion(world, django_assert_max_num_queries):
+    """/track/ is a form and nothing else: served from the cache like the opinion form; a code typed into it is
+    looked up as before (a redirect, never stored), a wrong one answered 400 with its error, never stored."""
+    path = reverse("stations:track")
+    assert load(visitor(), path)["X-Cache"] == "miss"
+    assert_cached(visitor(), path, django_assert_max_num_queries)
+    looked_up = visitor().get(path, {"code": "abcd-efgh-jkmn"})
+    assert looked_up.status_code == 302 and "X-Cache" not in looked_up
+    empty = visitor().get(path, {"code": "  "})
+    assert empty.status_code == 400 and "X-Cache" not in empty
 
 
 def test_hostile_slugs_and_cookies_are_answered_as_without_a_cache(world):
