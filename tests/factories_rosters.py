@@ -11,6 +11,15 @@ from stations.models import Assignment, Deputy, Duty, DutyShift, Roster, Site, S
 TZ = timezone.get_default_timezone()
 
 
+def running_now() -> tuple[dt.datetime, dt.datetime]:
+    """A reception running now that began today: an hour ago, or at local midnight when that was less than an hour
+    ago (a reception begun "yesterday" is not today's, and the schedule and feeds list from today on), for two hours
+    more."""
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - dt.timedelta(hours=1), midnight), now + dt.timedelta(hours=2)
+
+
 def at(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
     """A moment in Asia/Shanghai."""
     return dt.datetime(year, month, day, hour, minute, tzinfo=TZ)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from stations.audit import Actor
 from stations.models import Attendance, District, Duty, Roster, Site, SiteKind
 from stations.services import network, rosters
-from tests.factories_rosters import make_shift
+from tests.factories_rosters import make_shift, running_now
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -36,8 +36,8 @@ def wangdian(db):
 
 @pytest.fixture
 def running(room, deputies):
-    now = timezone.now()
-    return make_shift(room, now - dt.timedelta(hours=1), now + dt.timedelta(hours=2), deputies=deputies, published=True)
+    start, end = running_now()
+    return make_shift(room, start, end, deputies=deputies, published=True)
 
 
 def api(name: str, query: str = "", **kwargs: str) -> str:

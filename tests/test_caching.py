@@ -22,7 +22,7 @@ from stations.audit import Actor
 from stations.models import Attendance, Duty, Roster, Site
 from stations.services import network, opinions, rosters, visits
 from tests.conftest import make_deputy
-from tests.factories_rosters import make_shift
+from tests.factories_rosters import make_shift, running_now
 from tests.test_permissions import url_routes
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -38,9 +38,7 @@ class World:
         now = timezone.now()
         self.room, self.other_room, self.deputies, self.district = room, other_room, deputies, district
         self.other_deputy = make_deputy(district, "钱卫东", sites=[other_room], slug="qian-weidong")
-        self.running = make_shift(
-            room, now - dt.timedelta(hours=1), now + dt.timedelta(hours=2), deputies=deputies[:2], published=True
-        )
+        self.running = make_shift(room, *running_now(), deputies=deputies[:2], published=True)
         self.coming = make_shift(room, now + dt.timedelta(days=10), deputies=[deputies[2]], published=True)
         self.other_shift = make_shift(other_room, now + dt.timedelta(days=10), deputies=[self.other_deputy])
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from stations.audit import Actor
+from stations.clock import local_today
 from stations.models import State
 from stations.services import opinions as services
 from tests.factories_opinions import make_body, make_opinion
@@ -53,7 +54,7 @@ def test_nothing_changed_nothing_new(opinions):
     before = etag()
     assert etag() == before
     # A flag step (supervision) shows nowhere in the feed: its ETag stays, a 304 still answers.
-    services.opinion_set_supervision(opinion=opinions[1], actor=SYSTEM, next_review=opinions[1].registered_at.date())
+    services.opinion_set_supervision(opinion=opinions[1], actor=SYSTEM, next_review=local_today())
     assert etag() == before
 
 

@@ -10,7 +10,6 @@ limit.
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import os
 import re
@@ -28,11 +27,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 
 from stations.models import Attendance, Duty
 from tests.conftest import PASSWORD, make_user
-from tests.factories_rosters import make_shift
+from tests.factories_rosters import make_shift, running_now
 
 pytestmark = [pytest.mark.usefixtures("transactional_db"), pytest.mark.real_password_hashing]
 
@@ -240,10 +238,7 @@ def _change_on_a_shows_on_b(a: int, b: int, running, deputies, visitor: Browser,
 
 
 def _world(room, deputies, station):
-    now = timezone.now()
-    running = make_shift(
-        room, now - dt.timedelta(hours=1), now + dt.timedelta(hours=2), deputies=deputies[:2], published=True
-    )
+    running = make_shift(room, *running_now(), deputies=deputies[:2], published=True)
     make_user("bob", role="station_head", station=station)
     return running, reverse("stations:site_detail", args=[room.slug])
 
