@@ -226,19 +226,32 @@ def remembered(name: str, *, scopes: Iterable[str], compute: Callable[[], T]) ->
         tokens = generations([*scopes, CLOCK])
         etag = etag_for(tokens, name, translation.get_language() or "", release())
         key = _DATA_PREFIX + hashlib.sha256(name.encode()).hexdigest()
-        entry = _data_memo.get(key, etag)
+        entry = _current_entry(_data_memo, key, etag)
         if entry is None:
-            entry = _cache().get(key)
-            if not (isinstance(entry, dict) and entry.get("etag") == etag):
-                entry = {"etag": etag, "value": compute()}
-                _cache().set(
-                    key, entry, timeout=max(1, min(PAGE_TIMEOUT, int(_clock_until(tokens[CLOCK]) - time.time())))
-                )
+            entry = {"etag": etag, "value": compute()}
+            _cache().set(key, entry, timeout=_entry_timeout(tokens))
             _data_memo.put(key, entry)
     except Exception:  # noqa: BLE001  (the cache is an optimisation: when it fails, the value is computed)
         logger.warning("cache unavailable; %s computed afresh", name.split("\n", 1)[0], exc_info=True)
         return compute()
     return entry["value"]
+
+
+def _current_entry(memo: _EntryMemo, key: str, etag: str) -> dict[str, Any] | None:
+    """The entry stored under `key` if it was made under `etag` (the current tokens): from this process's memory,
+    else from the shared cache (then remembered here too); None when there is none or it is out of date."""
+    entry = memo.get(key, etag)
+    if entry is None:
+        found = _cache().get(key)
+        if isinstance(found, dict) and found.get("etag") == etag:
+            memo.put(key, found)
+            entry = found
+    return entry
+
+
+def _entry_timeout(tokens: Mapping[str, str]) -> int:
+    """How long an entry made under these tokens is kept: a day at most, and never past the clock's next turn."""
+    return max(1, min(PAGE_TIMEOUT, int(_clock_until(tokens[CLOCK]) - time.time())))
 
 
 def _clock_until(token: str) -> float:
@@ -694,15 +707,11 @@ class PublicPageCacheMiddleware:
                 self._finish(not_modified, key, visitor_etag, last_modified, "hit")
                 return not_modified
             entry_key = _PAGE_PREFIX + hashlib.sha256(f"{language}\n{key.variant}\n{path}".encode()).hexdigest()
-            entry = _memo.get(entry_key, etag)
-            if entry is None:
-                entry = _cache().get(entry_key)
-                if isinstance(entry, dict) and entry.get("etag") == etag:
-                    _memo.put(entry_key, entry)
+            entry = _current_entry(_memo, entry_key, etag)
         except Exception:  # noqa: BLE001  (the cache is an optimisation: when it fails, pages are rendered)
             logger.warning("page cache unavailable; serving %s uncached", request.path, exc_info=True)
             return None
-        if isinstance(entry, dict) and entry.get("etag") == etag:
+        if entry is not None:
             hit = self._replay(request, entry)
             self._finish(hit, key, visitor_etag, last_modified, "hit")
             return hit
@@ -723,10 +732,8 @@ class PublicPageCacheMiddleware:
             "headers": {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)},
             "cookies": [(morsel.key, morsel.value, dict(morsel)) for morsel in response.cookies.values()],
         }
-        clock_until = _clock_until(tokens[CLOCK])
-        timeout = max(1, min(PAGE_TIMEOUT, int(clock_until - time.time())))
         try:
-            _cache().set(entry_key, entry, timeout=timeout)
+            _cache().set(entry_key, entry, timeout=_entry_timeout(tokens))
         except Exception:  # noqa: BLE001
             logger.warning("page cache unavailable; answer not stored", exc_info=True)
         else:
