@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) each page's slowest query")
     parser.add_argument("--queries", action="store_true", help="print every query of each page with its time")
     parser.add_argument("--cprofile", action="store_true", help="cProfile one request of each page (top functions)")
+    parser.add_argument("--sort", default="cumulative", help="the cProfile table's order (cumulative, tottime…)")
     args = parser.parse_args()
 
     import django
@@ -129,7 +130,7 @@ def main() -> None:
                 profiler = cProfile.Profile()
                 profiler.runcall(client.get, page)
                 print(f"\n## {role} {page}")
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+                pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
             if args.queries:
                 print(f"\n## {role} {page}")
                 for query in sorted(queries, key=lambda q: -float(q["time"])):

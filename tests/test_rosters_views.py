@@ -70,6 +70,27 @@ def test_grid_runs_a_bounded_number_of_queries(client, bob, station, room, distr
     assert sum(len(shifts) for _s, _r, cells in response.context["grid"] for shifts in cells) == 24
 
 
+def test_a_moved_reception_shows_in_the_month_it_is_now_held_in_the_grid_and_below_it(client, bob, draft_station, room):
+    from stations.services.rosters import shift_move
+
+    march = a_shift(room)
+    deputies_on_it = march.duties.count()
+    shift_move(shift=march, start=at(YEAR, 4, 3, 9), end=at(YEAR, 4, 3, 11), actor=Actor(user=bob), reason="场地维修")
+    response = login(client, bob).get(GRID, {"year": YEAR, "month": 4})
+    cells = next(cells for site, _roster, cells in response.context["grid"] if site == room)
+    assert [shift.pk for shift in cells[2]] == []  # March: gone
+    april = [(shift.pk, shift.day, shift.duties, shift.was_moved) for shift in cells[3]]
+    assert (march.pk, 3, deputies_on_it, True) in april
+    below = [shift.pk for site, _roster, shifts in response.context["month_rows"] if site == room for shift in shifts]
+    assert march.pk in below
+    row = response.text.split(f'href="{reverse("stations:staff_shift", args=[march.pk])}">3</a>', 1)[1]
+    assert row.startswith(f'<span class="small"> ({deputies_on_it})</span>*')
+    march_page = client.get(GRID, {"year": YEAR, "month": 3})
+    assert march.pk not in [
+        s.pk for site, _r, shifts in march_page.context["month_rows"] if site == room for s in shifts
+    ]
+
+
 def test_grid_requires_sign_in(client, db):
     response = client.get(GRID)
     assert response.status_code == 302 and reverse("login") in response["Location"]

@@ -51,7 +51,13 @@ from stations.policy import (
     station_for_user,
     visible_stations,
 )
-from stations.selectors.rosters import deputies_for_station, shifts_with_duties, station_year_fairness
+from stations.selectors.rosters import (
+    deputies_for_station,
+    month_shifts,
+    shifts_with_duties,
+    station_year_fairness,
+    year_grid_cells,
+)
 from stations.services.records import themes_available
 from stations.services.rosters import (
     duty_assign,
@@ -122,14 +128,12 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
 
     sites = list(Site.objects.active().under_station(station).in_network_order())
     rosters = {roster.site_id: roster for roster in Roster.objects.filter(site__in=sites, year=year)}
-    shifts = list(
-        shifts_with_duties(DutyShift.objects.filter(roster__site__in=sites, roster__year=year)).order_by("start")
-    )
-    by_cell: dict[tuple[int, int], list[DutyShift]] = defaultdict(list)
-    for shift in shifts:
-        by_cell[(shift.roster.site_id, local_time(shift.start).month)].append(shift)
-    grid = [(site, rosters.get(site.pk), [by_cell.get((site.pk, m), []) for m in MONTHS]) for site in sites]
-    month_rows = [(site, rosters.get(site.pk), by_cell.get((site.pk, month), [])) for site in sites]
+    cells = year_grid_cells(sites=sites, year=year)
+    grid = [(site, rosters.get(site.pk), [cells.get((site.pk, m), []) for m in MONTHS]) for site in sites]
+    by_site: dict[int, list[DutyShift]] = defaultdict(list)
+    for shift in month_shifts(sites=sites, year=year, month=month):
+        by_site[shift.roster.site_id].append(shift)
+    month_rows = [(site, rosters.get(site.pk), by_site.get(site.pk, [])) for site in sites]
     drafts = [r for r in rosters.values() if not r.is_published]
     context.update(
         {
