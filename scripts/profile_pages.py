@@ -35,7 +35,7 @@ ROLES = {
     "admin-district": "bench-admin-2",
     "admin-province": "bench-admin-1",
 }
-STAFF_PAGES = ["/staff/", "/staff/visits/", "/staff/opinions/", "/staff/rosters/"]
+STAFF_PAGES = ["/staff/", "/staff/visits/", "/staff/visits/new/", "/staff/opinions/", "/staff/rosters/", "/staff/pairings/", "/staff/pairings/new/", "/staff/themes/"]
 ADMIN_PAGES = [
     *STAFF_PAGES,
     "/staff/deputies/",

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from stations.admin.lists import period_filter
 from stations.models import AuditEntry
 from stations.models.audit import action_filter_choices
 from stations.policy import can_view_audit_log
@@ -30,9 +31,8 @@ class ActionFilter(admin.SimpleListFilter):
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ["at", "actor_name", "address", "action_display", "object_type", "object_id", "summary"]
-    list_filter = [ActionFilter, "object_type"]
+    list_filter = [period_filter("at"), ActionFilter, "object_type"]
     search_fields = ["actor_name", "object_id", "summary"]
-    date_hierarchy = "at"
     list_per_page = 50
     show_full_result_count = False
 

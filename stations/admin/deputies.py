@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from stations.admin.lists import period_filter
 from stations.admin.rosters import DistrictAdminAccess
 from stations.models import CalendarFeed, SentReminder, SwapRequest
 
@@ -52,6 +53,5 @@ class CalendarFeedAdmin(ReadOnly, admin.ModelAdmin):
 @admin.register(SentReminder)
 class SentReminderAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["key", "kind", "sent_at", "delivered"]
-    list_filter = ["kind"]
+    list_filter = [period_filter("sent_at"), "kind"]
     search_fields = ["key"]
-    date_hierarchy = "sent_at"

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from stations.admin.lists import period_filter
 from stations.admin.personal import PersonalDataAdminMixin, masked_displays
 from stations.models import HandlingBody, Opinion, OpinionEvent
 from stations.policy import (
@@ -112,10 +113,17 @@ class OpinionAdmin(PersonalDataAdminMixin, admin.ModelAdmin):
         "supervised",
         "important",
     ]
-    list_filter = ["state", "source", "category", "supervised", "important", "handling_body"]
+    list_filter = [
+        period_filter("registered_at"),
+        "state",
+        "source",
+        "category",
+        "supervised",
+        "important",
+        "handling_body",
+    ]
     list_select_related = ["site", "handling_body"]
     search_fields = ["reference", "tracking_code"]
-    date_hierarchy = "registered_at"
     autocomplete_fields = ["handling_body"]
     raw_id_fields = ["visit"]
     readonly_fields = [

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from stations.admin.lists import period_filter
 from stations.models import DeputyActivity, Pairing, PairingContact, PairingDeed, Theme
 from stations.privacy import mask_name, mask_phone
 
@@ -95,9 +96,8 @@ class PairingAdmin(admin.ModelAdmin):
 @admin.register(DeputyActivity)
 class DeputyActivityAdmin(admin.ModelAdmin):
     list_display = ["held_on", "deputy", "kind", "title", "site"]
-    list_filter = ["kind", "held_on"]
+    list_filter = [period_filter("held_on"), "kind"]
     search_fields = ["deputy__name", "title"]
-    date_hierarchy = "held_on"
     autocomplete_fields = ["deputy"]
     raw_id_fields = ["site"]
     readonly_fields = ["recorded_by", "entered_at"]

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from stations.admin.lists import period_filter
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_today
 from stations.forms.rosters import GenerateYearForm
@@ -116,7 +118,10 @@ class RosterAdmin(DistrictAdminAccess, SimpleHistoryAdmin):
     change_list_template = "admin/stations/roster/change_list.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(number_of_shifts=Count("shifts"))
+        # A count per row of the page (a subquery PostgreSQL runs after the LIMIT), not a grouping of every shift of
+        # the reach before it: 150 → 1 ms for a province's 10,000 rosters.
+        shifts = DutyShift.objects.filter(roster=OuterRef("pk")).order_by().values("roster").annotate(n=Count("pk"))
+        return super().get_queryset(request).annotate(number_of_shifts=Coalesce(Subquery(shifts.values("n")), 0))
 
     @admin.display(boolean=True, description=gettext_lazy("published"))
     def published(self, roster: Roster) -> bool:
@@ -222,6 +227,7 @@ class DutyInline(DistrictAdminAccess, admin.TabularInline):
 class DutyShiftAdmin(DistrictAdminAccess, SimpleHistoryAdmin):
     list_display = ["__str__", "start", "end", "moved", "cancelled", "sequence", "published"]
     list_filter = [
+        period_filter("start"),
         "roster__year",
         ("roster__published_at", admin.EmptyFieldListFilter),
         "cancelled",
@@ -229,7 +235,6 @@ class DutyShiftAdmin(DistrictAdminAccess, SimpleHistoryAdmin):
         "roster__site__district",
     ]
     search_fields = ["roster__site__name", "duties__deputy__name"]
-    date_hierarchy = "start"
     list_select_related = ["roster__site"]
     readonly_fields = ["original_start", "sequence", "manually_changed"]
     fields = ["roster", "start", "end", "change_note", "cancelled", "original_start", "sequence", "manually_changed"]
@@ -277,7 +282,6 @@ class DutyShiftAdmin(DistrictAdminAccess, SimpleHistoryAdmin):
 @admin.register(Unavailability)
 class UnavailabilityAdmin(DistrictAdminAccess, admin.ModelAdmin):
     list_display = ["deputy", "date", "reason"]
-    list_filter = ["date"]
+    list_filter = [period_filter("date")]
     search_fields = ["deputy__name"]
-    date_hierarchy = "date"
     list_select_related = ["deputy"]

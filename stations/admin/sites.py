@@ -20,6 +20,7 @@ from stations.audit import Actor
 from stations.forms.sites import PhotoField
 from stations.models import Area, Assignment, Deputy, District, Mandate, Region, Site, SiteKind
 from stations.models.sites import DEPUTY_TITLES, DeputyQuerySet
+from stations.paging import bounded_count
 from stations.services.regions import district_towns_ensure
 
 if TYPE_CHECKING:
@@ -293,7 +294,8 @@ class DeputyAdmin(ReadOnlyHistoryAdmin):
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        unassigned = Deputy.objects.unassigned().count()
+        # Only the deputies in the administrator's reach (the list shows no others), counted as the lists count.
+        unassigned, _more = bounded_count(cast(DeputyQuerySet, self.get_queryset(request)).unassigned())
         if unassigned and request.method == "GET" and AssignmentFilter.parameter_name not in request.GET:
             url = reverse("admin:stations_deputy_changelist") + "?assignment=unassigned"
             text = ngettext(

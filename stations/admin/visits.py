@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from stations.admin.lists import period_filter
 from stations.admin.personal import PersonalDataAdminMixin, masked_displays
 from stations.models import Visit, VisitDeputy
 from stations.policy import can_reveal_visitor
@@ -34,11 +35,16 @@ class VisitAdmin(PersonalDataAdminMixin, SimpleHistoryAdmin):
         "entered_late",
         "archived_at",
     ]
-    list_filter = ["channel", "category", "entered_late", ("archived_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        period_filter("occurred_at"),
+        "channel",
+        "category",
+        "entered_late",
+        ("archived_at", admin.EmptyFieldListFilter),
+    ]
     # When it was typed and whether that was past the late-entry limit are facts of the record, not fields to edit.
     readonly_fields = ["created_at", "entered_late"]
     search_fields = ["summary", "area_text", "area__name", "site__name"]
-    date_hierarchy = "occurred_at"
     list_select_related = ["site"]
     raw_id_fields = ["site", "shift", "area", "recorded_by", "archived_by"]
     inlines = [VisitDeputyInline]
