@@ -214,3 +214,19 @@ def online_site_choice(*, text: str = "", district: District | None = None, arou
     if len(found) > SELECT_LIMIT:
         return OnlineChoice(sites=[], too_many=True)
     return OnlineChoice(sites=found, too_many=False)
+
+
+def sites_for_select(sites: QuerySet[Site]) -> list[Site] | None:
+    """The sites in network order while they fit one select (SELECT_LIMIT), None when a search must choose the
+    site instead (an administrator of many districts). One query of at most SELECT_LIMIT + 1 rows."""
+    found = list(sites.order_by(*network_ordering())[: SELECT_LIMIT + 1])
+    return None if len(found) > SELECT_LIMIT else found
+
+
+def site_search(sites: QuerySet[Site], text: str) -> QuerySet[Site]:
+    """The sites whose name, town or code (the slug posters and links carry) holds the text, in network order,
+    with the station and district each match shows so that namesakes are told apart."""
+    text = text.strip()
+    if text:
+        sites = sites.filter(Q(name__icontains=text) | Q(town__icontains=text) | Q(slug__icontains=text))
+    return sites.select_related("station", "district").order_by(*network_ordering())
