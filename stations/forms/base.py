@@ -9,13 +9,13 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Page
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from stations.models import Site
+from stations.models import Assignment, Deputy, Site
 
 
 class PortalForm(forms.Form):
@@ -140,3 +140,23 @@ def site_chooser(*, sites: QuerySet[Site], data: Mapping[str, Any]) -> SiteChoos
     form = SiteSearchForm(data)
     text = form.cleaned_data["q"] if form.is_valid() else ""
     return SiteChooser(form=form, page=bounded_page(site_search(sites, text), CHOOSER_PAGE_SIZE, data.get("page")))
+
+
+def deputy_with_sites(deputy: Deputy) -> str:
+    """A deputy told apart from namesakes by the sites they serve (prefetch `assignments__site`)."""
+    sites = " / ".join(assignment.site.name for assignment in deputy.assignments.all()) or _("no site")
+    if not deputy.is_active:
+        sites = _("%(sites)s, no longer active") % {"sites": sites}
+    return _("%(name)s (%(sites)s)") % {"name": deputy.name, "sites": sites}
+
+
+def deputies_named(deputies: QuerySet[Deputy], names: list[str]) -> dict[str, list[Deputy]]:
+    """The deputies bearing each typed name (exactly), the active first, with the sites that tell namesakes
+    apart: one query and one prefetch whatever the district's size."""
+    named: dict[str, list[Deputy]] = {}
+    if not names:
+        return named
+    assignments = Prefetch("assignments", queryset=Assignment.objects.select_related("site").order_by("site__name"))
+    for deputy in deputies.filter(name__in=names).prefetch_related(assignments).order_by("-is_active", "pk"):
+        named.setdefault(deputy.name, []).append(deputy)
+    return named

@@ -6,15 +6,22 @@ from typing import cast
 
 import django_filters
 from django import forms
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from stations.bounds import BoundedDateTimeField, validate_in_bounds
 from stations.clock import local_time, local_today
-from stations.forms.base import PlainSelectMultiple, PortalForm, select_or_typed, typed_names
+from stations.forms.base import (
+    PlainSelectMultiple,
+    PortalForm,
+    deputies_named,
+    deputy_with_sites,
+    select_or_typed,
+    typed_names,
+)
 from stations.forms.records import LARGEST_PK, ThemeChoiceField
-from stations.models import Assignment, Category, Channel, Deputy, Site, Theme, Visit, VisitDeputy
+from stations.models import Category, Channel, Deputy, Site, Theme, Visit, VisitDeputy
 from stations.models.visits import MAX_PEOPLE
 from stations.paging import SELECT_LIMIT
 from stations.phones import normalise_phone
@@ -273,16 +280,7 @@ class VisitForm(PortalForm):
         """The deputies of the site's district with the typed names (one query). An unknown name, or one that
         several deputies bear, is an error next to the box; namesakes join the visiting list, labelled with their
         sites, so that the right one is chosen there."""
-        if not names:
-            return []
-        named: dict[str, list[Deputy]] = {}
-        assignments = Prefetch("assignments", queryset=Assignment.objects.select_related("site").order_by("site__name"))
-        for deputy in (
-            Deputy.objects.filter(district_id=site.district_id, name__in=names)
-            .prefetch_related(assignments)
-            .order_by("-is_active", "pk")
-        ):
-            named.setdefault(deputy.name, []).append(deputy)
+        named = deputies_named(Deputy.objects.filter(district_id=site.district_id), names)
         found: list[Deputy] = []
         errors: list[str] = []
         namesakes: list[tuple[int, str]] = []
@@ -294,7 +292,7 @@ class VisitForm(PortalForm):
                     % {"district": site.district.name, "name": name}
                 )
             elif len(matches) > 1:
-                labels = [_deputy_with_sites(deputy) for deputy in matches]
+                labels = [deputy_with_sites(deputy) for deputy in matches]
                 namesakes += [(deputy.pk, label) for deputy, label in zip(matches, labels, strict=True)]
                 errors.append(
                     _(
@@ -331,14 +329,6 @@ class VisitForm(PortalForm):
             "contact_consent": data["contact_consent"],
             "themes": list(data["themes"]),
         }
-
-
-def _deputy_with_sites(deputy: Deputy) -> str:
-    """A deputy told apart from namesakes by the sites they serve."""
-    sites = " / ".join(assignment.site.name for assignment in deputy.assignments.all()) or _("no site")
-    if not deputy.is_active:
-        sites = _("%(sites)s, no longer active") % {"sites": sites}
-    return _("%(name)s (%(sites)s)") % {"name": deputy.name, "sites": sites}
 
 
 def visit_initial(visit: Visit) -> dict:

@@ -230,3 +230,20 @@ def site_search(sites: QuerySet[Site], text: str) -> QuerySet[Site]:
     if text:
         sites = sites.filter(Q(name__icontains=text) | Q(town__icontains=text) | Q(slug__icontains=text))
     return sites.select_related("station", "district").order_by(*network_ordering())
+
+
+# The largest primary key a database holds (a signed 64-bit integer): a bigger number is no id.
+_LARGEST_PK = 2**63 - 1
+
+
+def pk_from(value: object) -> int | None:
+    """A posted or remembered id as a number, None when it cannot be one."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() and int(value) <= _LARGEST_PK else None
+
+
+def site_asked(sites: QuerySet[Site], value: object) -> Site | None:
+    """The site named by `?site=` (the chooser's links) when it is one of `sites`: one indexed look-up."""
+    pk = pk_from(value)
+    return sites.filter(pk=pk).select_related("station", "district").first() if pk is not None else None

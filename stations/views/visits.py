@@ -23,7 +23,6 @@ from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now
 from stations.exports import csv_attachment, xlsx_append, xlsx_attachment
 from stations.forms.base import site_chooser
-from stations.forms.records import LARGEST_PK
 from stations.forms.visits import (
     ArchiveForm,
     OpinionFormSet,
@@ -49,7 +48,7 @@ from stations.policy import (
     visible_visits,
     visit_for_user,
 )
-from stations.selectors.sites import sites_for_select
+from stations.selectors.sites import pk_from, site_asked, sites_for_select
 from stations.selectors.visits import (
     areas_for_site,
     deputies_on_duty,
@@ -96,13 +95,6 @@ def _running_shifts(shifts: list[DutyShift], now: dt.datetime) -> list[DutyShift
     return [shift for shift in shifts if shift.start <= now <= shift.end and not shift.cancelled]
 
 
-def _known_pk(value: object) -> int | None:
-    """A posted or remembered site id as a number, None when it cannot be one."""
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() and int(value) <= LARGEST_PK else None
-
-
 def _default_site(
     request: HttpRequest, options: list[Site], shifts: list[DutyShift], now: dt.datetime
 ) -> tuple[Site | None, bool]:
@@ -111,7 +103,7 @@ def _default_site(
     by_pk = {site.pk: site for site in options}
 
     def known(value: object) -> int | None:
-        number = _known_pk(value)
+        number = pk_from(value)
         return number if number in by_pk else None
 
     membership = membership_of(request.user)
@@ -129,9 +121,8 @@ def _default_site(
 def _searched_site(request: HttpRequest, sites: QuerySet[Site]) -> Site | None:
     """The site picked in the chooser (`?site=`), when the user's sites are too many for a select; only a site
     asked for is taken: guessing among thousands (the last one used, a reception running somewhere) could file
-    the visit at the wrong site. One indexed look-up."""
-    pk = _known_pk(request.GET.get("site", ""))
-    return sites.filter(pk=pk).select_related("station", "district").first() if pk is not None else None
+    the visit at the wrong site."""
+    return site_asked(sites, request.GET.get("site", ""))
 
 
 def _shift_sites(sites: QuerySet[Site], options: list[Site] | None, site: Site | None) -> QuerySet[Site]:
@@ -215,7 +206,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
     options = sites_for_select(sites)
     now = local_now().replace(second=0, microsecond=0)
     if request.method == "POST":
-        posted = _known_pk(request.POST.get("site", ""))
+        posted = pk_from(request.POST.get("site", ""))
         if options is not None:
             posted_site = next((site for site in options if site.pk == posted), None)
         else:
