@@ -11,12 +11,12 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from stations import paging
 from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
 from stations.clock import local_today
 from stations.forms.base import PlainSelect, PortalForm, deputies_named, deputy_with_sites, typed_names
 from stations.models import ActivityKind, ContactMethod, Deputy, PairingKind, Site, Theme
 from stations.models.sites import network_ordering
-from stations.paging import SELECT_LIMIT
 from stations.phones import normalise_phone
 from stations.selectors.sites import pk_from
 from stations.validators import validate_phone
@@ -198,9 +198,9 @@ class PairingForm(PortalForm):
         rows = list(
             self.deputies.filter(district_id=district, is_active=True)
             .order_by("name", "pk")
-            .values_list("pk", "name")[: SELECT_LIMIT + 1]
+            .values_list("pk", "name")[: paging.SELECT_LIMIT + 1]
         )
-        if len(rows) > SELECT_LIMIT:
+        if len(rows) > paging.SELECT_LIMIT:
             # Only a deputy already chosen (among namesakes) is offered; clean() resolves the typed name.
             field.required = False
             chosen = pk_from(str(self.data.get(self.add_prefix("deputy")) or "")) if self.is_bound else None

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations import paging
 from stations.bounds import BoundedDateTimeField, validate_in_bounds
 from stations.clock import local_time, local_today
 from stations.forms.base import (
@@ -23,7 +24,6 @@ from stations.forms.base import (
 from stations.forms.records import LARGEST_PK, ThemeChoiceField
 from stations.models import Category, Channel, Deputy, Site, Theme, Visit, VisitDeputy
 from stations.models.visits import MAX_PEOPLE
-from stations.paging import SELECT_LIMIT
 from stations.phones import normalise_phone
 from stations.selectors.visits import assigned_deputy_ids, with_open_opinions
 from stations.validators import validate_phone
@@ -196,13 +196,15 @@ class VisitForm(PortalForm):
         district = Deputy.objects.filter(district_id=site.district_id).order_by("name", "pk")
         assigned = assigned_deputy_ids(site)
         on_duty_ids = {deputy.pk for deputy in on_duty if deputy.district_id == site.district_id}
-        rows: dict[int, str] = dict(district.filter(is_active=True).values_list("pk", "name")[: SELECT_LIMIT + 1])
-        if len(rows) > SELECT_LIMIT:
+        rows: dict[int, str] = dict(
+            district.filter(is_active=True).values_list("pk", "name")[: paging.SELECT_LIMIT + 1]
+        )
+        if len(rows) > paging.SELECT_LIMIT:
             wanted = district.filter(is_active=True, pk__in=assigned | on_duty_ids)
             station = district.filter(is_active=True, assignments__site__station_id=site.station_id).distinct()
             rows = dict(wanted.values_list("pk", "name"))
-            of_station = dict(station.values_list("pk", "name")[: SELECT_LIMIT + 1])
-            if len(of_station) <= SELECT_LIMIT:
+            of_station = dict(station.values_list("pk", "name")[: paging.SELECT_LIMIT + 1])
+            if len(of_station) <= paging.SELECT_LIMIT:
                 rows |= of_station
         else:
             del self.fields["visiting_names"]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from stations import paging
 from stations.models import Deputy, District, Mandate, Region, Site, SiteKind
 from stations.models.sites import SiteQuerySet, kind_rank, network_ordering
 from stations.paging import SELECT_LIMIT
@@ -218,9 +219,9 @@ def online_site_choice(*, text: str = "", district: District | None = None, arou
 
 def sites_for_select(sites: QuerySet[Site]) -> list[Site] | None:
     """The sites in network order while they fit one select (SELECT_LIMIT), None when a search must choose the
-    site instead (an administrator of many districts). One query of at most SELECT_LIMIT + 1 rows."""
-    found = list(sites.order_by(*network_ordering())[: SELECT_LIMIT + 1])
-    return None if len(found) > SELECT_LIMIT else found
+    site instead (an administrator of many districts). One query of at most SELECT_LIMIT + 1 rows (read when called: tests make it small)."""
+    found = list(sites.order_by(*network_ordering())[: paging.SELECT_LIMIT + 1])
+    return None if len(found) > paging.SELECT_LIMIT else found
 
 
 def site_search(sites: QuerySet[Site], text: str) -> QuerySet[Site]:
