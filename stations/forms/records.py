@@ -195,10 +195,12 @@ class PairingForm(PortalForm):
             field.widget.choices = []
             del self.fields["deputy_name"]
             return
-        rows = list(
+        # Read unordered, sorted here: ordering by name walked the province's name index for one district's rows.
+        rows = sorted(
             self.deputies.filter(district_id=district, is_active=True)
-            .order_by("name", "pk")
-            .values_list("pk", "name")[: paging.SELECT_LIMIT + 1]
+            .order_by()
+            .values_list("pk", "name")[: paging.SELECT_LIMIT + 1],
+            key=lambda row: (row[1], row[0]),
         )
         if len(rows) > paging.SELECT_LIMIT:
             # Only a deputy already chosen (among namesakes) is offered; clean() resolves the typed name.

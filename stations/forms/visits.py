@@ -193,7 +193,8 @@ class VisitForm(PortalForm):
             self.fields["visiting_deputies"].widget.choices = []
             del self.fields["visiting_names"]
             return
-        district = Deputy.objects.filter(district_id=site.district_id).order_by("name", "pk")
+        # Unordered reads (sorted below): ordering by name walked the province's name index for one district's rows.
+        district = Deputy.objects.filter(district_id=site.district_id).order_by()
         assigned = assigned_deputy_ids(site)
         on_duty_ids = {deputy.pk for deputy in on_duty if deputy.district_id == site.district_id}
         rows: dict[int, str] = dict(
@@ -232,7 +233,12 @@ class VisitForm(PortalForm):
         posted = str(self.data.get(self.add_prefix("occurred_at")) or "") if self.is_bound else ""
         if posted[:4].isdigit():
             years.add(int(posted[:4]))
-        themes = Theme.objects.filter(district_id__in=sites.values("district_id"), year__in=years)
+        # The chosen site's district's themes (another district's theme cannot tag the visit anyway); before a site is
+        # chosen, those of the user's districts.
+        if self.render_site is not None:
+            themes = Theme.objects.filter(district_id=self.render_site.district_id, year__in=years)
+        else:
+            themes = Theme.objects.filter(district_id__in=sites.values("district_id"), year__in=years)
         field = cast(forms.ModelMultipleChoiceField, self.fields["themes"])
         field.queryset = themes.order_by("-year", "position", "name")
         selected = [int(pk) for pk in self._selected("themes") if pk.isdigit() and int(pk) <= LARGEST_PK]
