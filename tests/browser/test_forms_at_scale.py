@@ -4,7 +4,7 @@ on every page. SELECT_LIMIT is made small so that a handful of sites and deputie
 
 import pytest
 
-from stations.models import Visit, VisitDeputy
+from stations.models import Pairing, Visit, VisitDeputy
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories_network import build_network
 
@@ -70,3 +70,27 @@ def test_an_administrator_searches_the_site_and_records_a_visit_with_a_deputy_fo
     assert visit.site == room
     present = dict(VisitDeputy.objects.filter(visit=visit).values_list("deputy_id", "is_visiting"))
     assert present == {deputies[0].pk: False, visitor.pk: True}
+
+
+def test_the_pairing_form_chooses_the_site_by_search_and_the_deputy_by_name(
+    live_server, browser, phone_context_args, monkeypatch, district, station, room, point, other_room, deputies, dana
+):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 4)
+    build_network(district, sites=10, deputies_per_site=1)
+    page = browser.new_context(**phone_context_args).new_page()
+    sign_in(page, live_server.url, "dana")
+    page.goto(live_server.url + "/staff/pairings/new/?q=金星")
+    assert page.locator("#site-matches li").count() == 2
+    assert_accessible(page)
+    page.get_by_role("link", name="金星村代表联络室").click()
+    page.wait_for_url(f"**/staff/pairings/new/?site={room.pk}")
+    assert page.locator("select[name=deputy]").count() == 0
+    page.get_by_label("代表姓名").fill(deputies[1].name)
+    page.get_by_label("选民姓名").fill("陈阿婆")
+    page.get_by_label("选民同意与代表结对，并同意联络站登记保存其姓名和电话").check()
+    assert _fits_the_screen(page)
+    assert_accessible(page)
+    page.get_by_role("button", name="保存结对").click()
+    page.wait_for_url("**/staff/pairings/*/")
+    assert_accessible(page)
+    assert Pairing.objects.get().deputy == deputies[1]
