@@ -255,3 +255,19 @@ def test_staff_keep_the_pairing_selects(client, alice, room, deputies):
     assert '<select name="site"' in html and '<select name="deputy"' in html
     assert all(deputy.name in html for deputy in deputies)
     assert Site.objects.count() >= 2
+
+
+def test_an_edit_beyond_a_select_shows_its_site_and_moves_it_through_the_chooser(
+    dana_client, alice, small_select, station, room, point, other_station, other_room, deputies
+):
+    visit = make_visit(room, alice, deputies=[deputies[0]])
+    edit = reverse("stations:visit_update", kwargs={"pk": visit.pk})
+    html = dana_client.get(edit).text
+    assert f'<input type="hidden" name="site" value="{room.pk}"' in html
+    assert f'href="{edit}?choose=1"' in html
+    chooser = dana_client.get(edit, {"choose": "1", "q": "凤桥"}).text
+    assert _links(chooser) == [str(other_station.pk), str(other_room.pk)]
+    assert "返回接待记录，不更改站点" in chooser
+    moved = dana_client.get(edit, {"site": other_room.pk}).text
+    assert f'<input type="hidden" name="site" value="{other_room.pk}"' in moved
+    assert "<strong>凤桥村代表联络室</strong>" in moved
