@@ -35,7 +35,9 @@ ROLES = {
     "admin-district": "bench-admin-2",
     "admin-province": "bench-admin-1",
 }
-STAFF_PAGES = ["/staff/", "/staff/visits/", "/staff/visits/new/", "/staff/opinions/", "/staff/rosters/", "/staff/pairings/", "/staff/pairings/new/", "/staff/themes/"]
+STAFF_PAGES = ["/staff/", "/staff/visits/", "/staff/opinions/", "/staff/rosters/"]
+# Staff forms measured when named with --pages (e.g. "/staff/visits/new/?site=1"), for every role.
+STAFF_FORMS = ["/staff/visits/new/", "/staff/pairings/new/", "/staff/pairings/", "/staff/themes/"]
 ADMIN_PAGES = [
     *STAFF_PAGES,
     "/staff/deputies/",
@@ -100,7 +102,7 @@ def main() -> None:
         client = signed_in_client(username)
         pages = STAFF_PAGES if role == "staff" else ADMIN_PAGES
         if args.pages:  # any path, with its query; the administrators' pages only as administrators
-            pages = [p for p in args.pages if role != "staff" or p.split("?")[0] in STAFF_PAGES]
+            pages = [p for p in args.pages if role != "staff" or p.split("?")[0] in [*STAFF_PAGES, *STAFF_FORMS]]
         for page in pages:
             client.get(page)  # warm: the connection, templates, translations
             times, cpu = [], []

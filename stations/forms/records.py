@@ -11,12 +11,14 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from stations import paging
 from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
 from stations.clock import local_today
-from stations.forms.base import PortalForm
+from stations.forms.base import PlainSelect, PortalForm, deputies_named, deputy_with_sites, typed_names
 from stations.models import ActivityKind, ContactMethod, Deputy, PairingKind, Site, Theme
 from stations.models.sites import network_ordering
 from stations.phones import normalise_phone
+from stations.selectors.sites import pk_from
 from stations.validators import validate_phone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -101,7 +103,15 @@ class ThemesTagForm(forms.Form):
 class PairingForm(PortalForm):
     site = SiteField(label=_("Site"), queryset=Site.objects.none(), empty_label=_("Choose the site"))
     deputy = forms.ModelChoiceField(
-        label=_("Deputy"), queryset=Deputy.objects.none(), empty_label=_("Choose the deputy")
+        label=_("Deputy"), queryset=Deputy.objects.none(), empty_label=_("Choose the deputy"), widget=PlainSelect
+    )
+    # Only when the site's district has more deputies than a select holds (see _limit_deputy_choices).
+    deputy_name = forms.CharField(
+        label=_("Deputy's name"),
+        max_length=50,
+        required=False,
+        help_text=_("The district has more deputies than a list can show: type the deputy's full name."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     kind = forms.ChoiceField(label=_("Paired with"), choices=PairingKind.choices, initial=PairingKind.VOTER)
     voter_name = forms.CharField(
@@ -129,11 +139,110 @@ class PairingForm(PortalForm):
     started_on = _date_field(_("Paired since"), required=False, help_text=_("Empty: the day consent was given."))
     notes = forms.CharField(label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, sites: QuerySet[Site], deputies: QuerySet[Deputy], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        sites: QuerySet[Site],
+        deputies: QuerySet[Deputy],
+        site_options: list[Site] | None = None,
+        site: Site | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`site_options` are the user's sites when they fit a select (sites_for_select); None: the site was chosen
+        by search (`site`, from the chooser) and travels in a hidden field. `sites` and `deputies` validate what is
+        posted (one indexed look-up each); only the chosen site's district's deputies are ever listed."""
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites.order_by(*network_ordering())
-        cast(forms.ModelChoiceField, self.fields["deputy"]).queryset = deputies.order_by("name")
+        self.site_options = site_options
+        self.deputies = deputies
+        site_field = cast(forms.ModelChoiceField, self.fields["site"])
+        site_field.queryset = sites
+        if site_options is None:
+            site_field.widget = forms.HiddenInput()
+        else:
+            site_field.widget = PlainSelect(attrs=site_field.widget.attrs)
+            site_field.widget.choices = [("", site_field.empty_label), *((row.pk, str(row)) for row in site_options)]
+        cast(forms.ModelChoiceField, self.fields["deputy"]).queryset = deputies
         self.fields["consent_on"].initial = local_today()
+        self.render_site = self._bound_site(sites) if self.is_bound else site
+        self._limit_deputy_choices()
+
+    def _bound_site(self, sites: QuerySet[Site]) -> Site | None:
+        pk = pk_from(str(self.data.get(self.add_prefix("site")) or ""))
+        if pk is None:
+            return None
+        if self.site_options is not None:
+            return next((row for row in self.site_options if row.pk == pk), None)
+        return sites.filter(pk=pk).select_related("station", "district").first()
+
+    @property
+    def deputy_by_name(self) -> bool:
+        """The district has more deputies than a select holds: the deputy is typed by name."""
+        return "deputy_name" in self.fields
+
+    def _district_id(self) -> int | None:
+        """Whose deputies are listed: the chosen site's district, else the one district all the sites of the select
+        belong to (a station's staff); none before a site is chosen among several districts."""
+        if self.render_site is not None:
+            return self.render_site.district_id
+        districts = {row.district_id for row in self.site_options or ()}
+        return districts.pop() if len(districts) == 1 else None
+
+    def _limit_deputy_choices(self) -> None:
+        field = cast(forms.ModelChoiceField, self.fields["deputy"])
+        district = self._district_id()
+        self.deputy_district = district
+        if district is None:
+            field.widget.choices = []
+            del self.fields["deputy_name"]
+            return
+        # Read unordered, sorted here: ordering by name walked the province's name index for one district's rows.
+        rows = sorted(
+            self.deputies.filter(district_id=district, is_active=True)
+            .order_by()
+            .values_list("pk", "name")[: paging.SELECT_LIMIT + 1],
+            key=lambda row: (row[1], row[0]),
+        )
+        if len(rows) > paging.SELECT_LIMIT:
+            # Only a deputy already chosen (among namesakes) is offered; clean() resolves the typed name.
+            field.required = False
+            chosen = pk_from(str(self.data.get(self.add_prefix("deputy")) or "")) if self.is_bound else None
+            chosen_rows = self.deputies.filter(district_id=district, pk=chosen) if chosen is not None else None
+            rows = list(chosen_rows.values_list("pk", "name")) if chosen_rows is not None else []
+        else:
+            del self.fields["deputy_name"]
+        field.widget.choices = [("", field.empty_label), *rows]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        site = cleaned.get("site")
+        if not self.deputy_by_name or site is None or cleaned.get("deputy") is not None:
+            return cleaned
+        name = " ".join(typed_names(cleaned.get("deputy_name", "")))
+        if not name:
+            self.add_error("deputy_name", _("Type the deputy's name."))
+            return cleaned
+        matches = deputies_named(self.deputies.filter(district_id=site.district_id), [name]).get(name, [])
+        if not matches:
+            self.add_error(
+                "deputy_name",
+                _("No deputy of %(district)s is called %(name)s: check the name as the deputy's record writes it.")
+                % {"district": site.district.name, "name": name},
+            )
+        elif len(matches) > 1:
+            labels = [deputy_with_sites(deputy) for deputy in matches]
+            field = cast(forms.ModelChoiceField, self.fields["deputy"])
+            field.widget.choices = [("", field.empty_label), *zip([d.pk for d in matches], labels, strict=True)]
+            self.add_error(
+                "deputy_name",
+                _(
+                    "%(count)s deputies of the district are called %(name)s (%(which)s): choose the one meant in the "
+                    "list of deputies below."
+                )
+                % {"count": len(matches), "name": name, "which": "; ".join(labels)},
+            )
+        else:
+            cleaned["deputy"] = matches[0]
+        return cleaned
 
     def clean_voter_phone(self) -> str:
         value = self.cleaned_data["voter_phone"].strip()
@@ -144,7 +253,7 @@ class PairingForm(PortalForm):
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {key: data[key] for key in self.fields if key != "consent"}
+        return {key: data[key] for key in self.fields if key not in ("consent", "deputy_name")}
 
 
 class ContactForm(PortalForm):

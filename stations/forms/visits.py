@@ -10,9 +10,17 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from stations import paging
 from stations.bounds import BoundedDateTimeField, validate_in_bounds
 from stations.clock import local_time, local_today
-from stations.forms.base import PortalForm, select_or_typed
+from stations.forms.base import (
+    PlainSelectMultiple,
+    PortalForm,
+    deputies_named,
+    deputy_with_sites,
+    select_or_typed,
+    typed_names,
+)
 from stations.forms.records import LARGEST_PK, ThemeChoiceField
 from stations.models import Category, Channel, Deputy, Site, Theme, Visit, VisitDeputy
 from stations.models.visits import MAX_PEOPLE
@@ -50,8 +58,16 @@ class VisitForm(PortalForm):
         label=_("Visiting deputies"),
         queryset=Deputy.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=PlainSelectMultiple(attrs={"size": 6}),
         help_text=_("Deputies not assigned to this site who took part in the reception."),
+    )
+    # Only when the site's district has more deputies than a list holds (see _limit_deputy_choices).
+    visiting_names = forms.CharField(
+        label=_("Other visiting deputies, by name"),
+        max_length=500,
+        required=False,
+        help_text=_("Deputies of the district not in the list above: type their full names, separated by commas."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     visitor_name = forms.CharField(
         label=_("Visitor's name"),
@@ -111,57 +127,97 @@ class VisitForm(PortalForm):
         *args,
         sites: QuerySet[Site],
         site: Site | None = None,
+        site_options: list[Site] | None = None,
         on_duty: list[Deputy] | None = None,
         already_present: tuple[int, set[int]] | None = None,
         **kwargs,
     ) -> None:
+        """`site_options` are the user's sites when they fit a select (sites_for_select); None: the site was chosen
+        by search (the site chooser) and travels in a hidden field. The field still validates a posted site against
+        the user's `sites` (one indexed look-up)."""
         super().__init__(*args, **kwargs)
         # (site id, deputy ids) of a record being changed: those deputies stay acceptable at that site even
         # if their assignment ended since.
         self.already_present = already_present
-        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
-        district_deputies = Deputy.objects.filter(district_id__in=sites.values("district_id")).order_by("name")
-        cast(forms.ModelChoiceField, self.fields["deputies"]).queryset = district_deputies
-        cast(forms.ModelChoiceField, self.fields["visiting_deputies"]).queryset = district_deputies
-        self.render_site = self._bound_site(sites) or site
-        self._limit_deputy_choices(district_deputies, on_duty or [])
+        self.site_options = site_options
+        site_field = cast(forms.ModelChoiceField, self.fields["site"])
+        site_field.queryset = sites
+        if site_options is None:
+            site_field.widget = forms.HiddenInput()
+        else:
+            site_field.widget.choices = [("", site_field.empty_label), *((row.pk, str(row)) for row in site_options)]
+        # The fields accept a deputy of any of the user's districts, so that clean() and the service can say *why*
+        # one does not fit ("a deputy of another district") instead of Django's bare "not a valid choice"; only the
+        # site's own district is ever listed.
+        reachable = Deputy.objects.filter(district_id__in=sites.values("district_id"))
+        cast(forms.ModelChoiceField, self.fields["deputies"]).queryset = reachable
+        cast(forms.ModelChoiceField, self.fields["visiting_deputies"]).queryset = reachable
+        self.render_site = self._bound_site(sites, site_options) or (None if self.is_bound else site)
+        self._limit_deputy_choices(on_duty or [])
         self._limit_theme_choices(sites)
 
-    def _bound_site(self, sites: QuerySet[Site]) -> Site | None:
+    def _bound_site(self, sites: QuerySet[Site], options: list[Site] | None) -> Site | None:
         if not self.is_bound:
             return None
-        value = self.data.get(self.add_prefix("site"))
-        if not value or not str(value).isdigit():
+        value = str(self.data.get(self.add_prefix("site")) or "")
+        if not value.isdigit() or int(value) > LARGEST_PK:
             return None
-        return sites.filter(pk=value).first()
+        if options is not None:
+            return next((row for row in options if row.pk == int(value)), None)
+        return sites.filter(pk=value).select_related("station", "district").first()
 
     def _selected(self, name: str) -> set[str]:
         if self.is_bound:
             return set(self.data.getlist(self.add_prefix(name))) if hasattr(self.data, "getlist") else set()
         return {str(getattr(value, "pk", value)) for value in self.initial.get(name) or ()}
 
-    def _limit_deputy_choices(self, district_deputies: QuerySet[Deputy], on_duty: list[Deputy]) -> None:
-        """Show the site's own deputies as ticks and everybody else in the visiting list.
+    def _chosen_ids(self, name: str) -> set[int]:
+        return {int(pk) for pk in self._selected(name) if pk.isdigit() and int(pk) <= LARGEST_PK}
 
-        The fields still accept any deputy of the district, so that clean() can say *why* a deputy does not
-        fit instead of Django's bare "not a valid choice".
-        """
+    @property
+    def deputies_by_name(self) -> bool:
+        """The site's district has more deputies than a list holds: the others are found by typed name."""
+        return "visiting_names" in self.fields
+
+    def _limit_deputy_choices(self, on_duty: list[Deputy]) -> None:
+        """Show the site's own deputies as ticks and the district's others in the visiting list; no deputy at all
+        before a site is chosen.
+
+        A district larger than a list (1,500 deputies at a province's size) lists as visitors only the deputies of
+        the site's station (when they fit a list), those on duty and those already chosen; the others are typed by
+        name (visiting_names, resolved in clean()). At most a few hundred rows are read whatever the district."""
         site = self.render_site
-        assigned = assigned_deputy_ids(site) if site is not None else set()
-        on_duty_ids = {deputy.pk for deputy in on_duty}
-        ticked = self._selected("deputies")
-        listed = self._selected("visiting_deputies")
+        ticked, listed = self._chosen_ids("deputies"), self._chosen_ids("visiting_deputies")
+        if site is None:
+            self.fields["deputies"].widget.choices = []
+            self.fields["visiting_deputies"].widget.choices = []
+            del self.fields["visiting_names"]
+            return
+        # Unordered reads (sorted below): ordering by name walked the province's name index for one district's rows.
+        district = Deputy.objects.filter(district_id=site.district_id).order_by()
+        assigned = assigned_deputy_ids(site)
+        on_duty_ids = {deputy.pk for deputy in on_duty if deputy.district_id == site.district_id}
+        rows: dict[int, str] = dict(
+            district.filter(is_active=True).values_list("pk", "name")[: paging.SELECT_LIMIT + 1]
+        )
+        if len(rows) > paging.SELECT_LIMIT:
+            wanted = district.filter(is_active=True, pk__in=assigned | on_duty_ids)
+            station = district.filter(is_active=True, assignments__site__station_id=site.station_id).distinct()
+            rows = dict(wanted.values_list("pk", "name"))
+            of_station = dict(station.values_list("pk", "name")[: paging.SELECT_LIMIT + 1])
+            if len(of_station) <= paging.SELECT_LIMIT:
+                rows |= of_station
+        else:
+            del self.fields["visiting_names"]
+        if ticked | listed:
+            rows |= dict(district.filter(pk__in=ticked | listed).values_list("pk", "name"))
         own, others = [], []
-        for deputy in district_deputies.filter(is_active=True) | district_deputies.filter(
-            pk__in=[int(pk) for pk in ticked | listed if pk.isdigit()]
-        ):
-            if deputy.pk in assigned or str(deputy.pk) in ticked:
-                label = str(deputy)
-                if deputy.pk in on_duty_ids:
-                    label = _("%(name)s (on duty)") % {"name": deputy.name}
-                own.append((deputy.pk, label))
+        for pk, name in sorted(rows.items(), key=lambda row: (row[1], row[0])):
+            if pk in assigned or pk in ticked:
+                label = _("%(name)s (on duty)") % {"name": name} if pk in on_duty_ids else name
+                own.append((pk, label))
             else:
-                others.append((deputy.pk, str(deputy)))
+                others.append((pk, name))
         # The deputies on duty come first: they are the ones the staff member expects to see ticked.
         own.sort(key=lambda choice: choice[0] not in on_duty_ids)
         self.fields["deputies"].widget.choices = own
@@ -177,7 +233,12 @@ class VisitForm(PortalForm):
         posted = str(self.data.get(self.add_prefix("occurred_at")) or "") if self.is_bound else ""
         if posted[:4].isdigit():
             years.add(int(posted[:4]))
-        themes = Theme.objects.filter(district_id__in=sites.values("district_id"), year__in=years)
+        # The chosen site's district's themes (another district's theme cannot tag the visit anyway); before a site is
+        # chosen, those of the user's districts.
+        if self.render_site is not None:
+            themes = Theme.objects.filter(district_id=self.render_site.district_id, year__in=years)
+        else:
+            themes = Theme.objects.filter(district_id__in=sites.values("district_id"), year__in=years)
         field = cast(forms.ModelMultipleChoiceField, self.fields["themes"])
         field.queryset = themes.order_by("-year", "position", "name")
         selected = [int(pk) for pk in self._selected("themes") if pk.isdigit() and int(pk) <= LARGEST_PK]
@@ -185,6 +246,8 @@ class VisitForm(PortalForm):
         if self.render_site is not None:
             station_themes = themes.for_station(self.render_site.station).values("pk")
             shown = themes.filter(Q(pk__in=station_themes) | Q(pk__in=selected))
+        elif self.site_options is None:  # chosen by search: never every district's themes
+            shown = themes.filter(pk__in=selected)
         field.widget.choices = [(theme.pk, theme.name) for theme in shown.order_by("position", "name")]
 
     def clean_occurred_at(self):
@@ -206,6 +269,9 @@ class VisitForm(PortalForm):
         site = cleaned.get("site")
         if site is None:
             return cleaned
+        if self.deputies_by_name:
+            found = self._deputies_named(site, typed_names(cleaned.get("visiting_names", "")))
+            cleaned["visiting_deputies"] = list(dict.fromkeys([*(cleaned.get("visiting_deputies") or ()), *found]))
         assigned = assigned_deputy_ids(site)
         if self.already_present and self.already_present[0] == site.pk:
             assigned |= self.already_present[1]
@@ -217,6 +283,42 @@ class VisitForm(PortalForm):
         if errors:
             self.add_error("deputies", errors)
         return cleaned
+
+    def _deputies_named(self, site: Site, names: list[str]) -> list[Deputy]:
+        """The deputies of the site's district with the typed names (one query). An unknown name, or one that
+        several deputies bear, is an error next to the box; namesakes join the visiting list, labelled with their
+        sites, so that the right one is chosen there."""
+        named = deputies_named(Deputy.objects.filter(district_id=site.district_id), names)
+        found: list[Deputy] = []
+        errors: list[str] = []
+        namesakes: list[tuple[int, str]] = []
+        for name in names:
+            matches = named.get(name, [])
+            if not matches:
+                errors.append(
+                    _("No deputy of %(district)s is called %(name)s: check the name, or choose the deputy in the list.")
+                    % {"district": site.district.name, "name": name}
+                )
+            elif len(matches) > 1:
+                labels = [deputy_with_sites(deputy) for deputy in matches]
+                namesakes += [(deputy.pk, label) for deputy, label in zip(matches, labels, strict=True)]
+                errors.append(
+                    _(
+                        "%(count)s deputies of the district are called %(name)s (%(which)s). They are now in the list "
+                        "of visiting deputies with their sites: choose the one who came there, and take the name "
+                        "out of this box."
+                    )
+                    % {"count": len(matches), "name": name, "which": "; ".join(labels)}
+                )
+            else:
+                found.append(matches[0])
+        if namesakes:
+            widget = self.fields["visiting_deputies"].widget
+            listed = {pk for pk, _label in widget.choices}
+            widget.choices = [*widget.choices, *(choice for choice in namesakes if choice[0] not in listed)]
+        if errors:
+            self.add_error("visiting_names", errors)
+        return found
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

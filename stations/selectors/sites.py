@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from stations import paging
 from stations.models import Deputy, District, Mandate, Region, Site, SiteKind
 from stations.models.sites import SiteQuerySet, kind_rank, network_ordering
 from stations.paging import SELECT_LIMIT
@@ -214,3 +215,39 @@ def online_site_choice(*, text: str = "", district: District | None = None, arou
     if len(found) > SELECT_LIMIT:
         return OnlineChoice(sites=[], too_many=True)
     return OnlineChoice(sites=found, too_many=False)
+
+
+def sites_for_select(sites: QuerySet[Site]) -> list[Site] | None:
+    """The sites in network order while they fit one select (SELECT_LIMIT), None when a search must choose the
+    site instead (an administrator of many districts). One query of at most SELECT_LIMIT + 1 rows (read when called: tests make it small)."""
+    # Counted first (an index-only LIMIT): sorting a province's 10,000 sites in network order to learn that they
+    # are too many took 25-40 ms.
+    if sites.order_by()[: paging.SELECT_LIMIT + 1].count() > paging.SELECT_LIMIT:
+        return None
+    return list(sites.order_by(*network_ordering()))
+
+
+def site_search(sites: QuerySet[Site], text: str) -> QuerySet[Site]:
+    """The sites whose name, town or code (the slug posters and links carry) holds the text, in network order,
+    with the station and district each match shows so that namesakes are told apart."""
+    text = text.strip()
+    if text:
+        sites = sites.filter(Q(name__icontains=text) | Q(town__icontains=text) | Q(slug__icontains=text))
+    return sites.select_related("station", "district").order_by(*network_ordering())
+
+
+# The largest primary key a database holds (a signed 64-bit integer): a bigger number is no id.
+_LARGEST_PK = 2**63 - 1
+
+
+def pk_from(value: object) -> int | None:
+    """A posted or remembered id as a number, None when it cannot be one."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() and int(value) <= _LARGEST_PK else None
+
+
+def site_asked(sites: QuerySet[Site], value: object) -> Site | None:
+    """The site named by `?site=` (the chooser's links) when it is one of `sites`: one indexed look-up."""
+    pk = pk_from(value)
+    return sites.filter(pk=pk).select_related("station", "district").first() if pk is not None else None

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now, local_today
+from stations.forms.base import site_chooser
 from stations.forms.records import (
     ContactForm,
     DeedForm,
@@ -52,6 +53,7 @@ from stations.policy import (
 )
 from stations.selectors import records as selectors
 from stations.selectors import stats
+from stations.selectors.sites import site_asked, sites_for_select
 from stations.selectors.stats import Period
 from stations.services import records as services
 
@@ -206,9 +208,18 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def pairing_create(request: HttpRequest) -> HttpResponse:
+    """Pair a deputy with a voter. A user who reaches more sites than a select holds chooses the site by search
+    first (`?site=<pk>` opens the form on it); the deputies listed are the chosen site's district's."""
     sites = visible_sites(request.user).filter(is_active=True)
+    options = sites_for_select(sites)
     deputies = visible_deputy_records(request.user).filter(is_active=True)
-    form = PairingForm(request.POST or None, sites=sites, deputies=deputies)
+    site = None
+    if request.method != "POST":
+        site = site_asked(sites, request.GET.get("site", ""))
+        if options is None and site is None:
+            chooser = site_chooser(sites=sites, data=request.GET)
+            return render(request, "stations/records/pairing_form.html", {"chooser": chooser, "form": None})
+    form = PairingForm(request.POST or None, sites=sites, deputies=deputies, site_options=options, site=site)
     if request.method == "POST" and form.is_valid():
         try:
             pairing = services.pairing_create(actor=Actor.from_request(request), **form.service_kwargs())
@@ -217,7 +228,14 @@ def pairing_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The pairing is recorded."))
             return redirect("stations:pairing_detail", pk=pairing.pk)
-    return render(request, "stations/records/pairing_form.html", {"form": form}, status=400 if form.is_bound else 200)
+    if site is not None:
+        form.initial["site"] = site
+    return render(
+        request,
+        "stations/records/pairing_form.html",
+        {"form": form, "choose_url": request.path},
+        status=400 if form.is_bound else 200,
+    )
 
 
 def _pairing_page(

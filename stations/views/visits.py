@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now
 from stations.exports import csv_attachment, xlsx_append, xlsx_attachment
+from stations.forms.base import site_chooser
 from stations.forms.visits import (
     ArchiveForm,
     OpinionFormSet,
@@ -47,6 +48,7 @@ from stations.policy import (
     visible_visits,
     visit_for_user,
 )
+from stations.selectors.sites import pk_from, site_asked, sites_for_select
 from stations.selectors.visits import (
     areas_for_site,
     deputies_on_duty,
@@ -94,14 +96,15 @@ def _running_shifts(shifts: list[DutyShift], now: dt.datetime) -> list[DutyShift
 
 
 def _default_site(
-    request: HttpRequest, sites: QuerySet[Site], shifts: list[DutyShift], now: dt.datetime
+    request: HttpRequest, options: list[Site], shifts: list[DutyShift], now: dt.datetime
 ) -> tuple[Site | None, bool]:
-    """The site the form opens on and whether it must ask instead (see `choose_site`)."""
-    site_ids = set(sites.values_list("pk", flat=True))
+    """The site the form opens on and whether it must ask instead (see `choose_site`), among the user's sites
+    that fit the select (`options`, already read)."""
+    by_pk = {site.pk: site for site in options}
 
     def known(value: object) -> int | None:
-        number = int(value) if isinstance(value, int) or (isinstance(value, str) and value.isdigit()) else None
-        return number if number in site_ids else None
+        number = pk_from(value)
+        return number if number in by_pk else None
 
     membership = membership_of(request.user)
     station = station_of(request.user)
@@ -112,7 +115,31 @@ def _default_site(
         running=[shift.roster.site_id for shift in _running_shifts(shifts, now)],
         fallback=known(station.pk) if station is not None else None,
     )
-    return (sites.get(pk=choice.site) if choice.site is not None else None), choice.ask
+    return (by_pk[choice.site] if choice.site is not None else None), choice.ask
+
+
+def _searched_site(request: HttpRequest, sites: QuerySet[Site]) -> Site | None:
+    """The site picked in the chooser (`?site=`), when the user's sites are too many for a select; only a site
+    asked for is taken: guessing among thousands (the last one used, a reception running somewhere) could file
+    the visit at the wrong site."""
+    return site_asked(sites, request.GET.get("site", ""))
+
+
+def _shift_sites(sites: QuerySet[Site], options: list[Site] | None, site: Site | None) -> QuerySet[Site]:
+    """Whose receptions of the day the form reads: the user's sites while they fit a select, else only the chosen
+    site's station (on the 20th a province's every site holds one)."""
+    if options is not None:
+        return sites
+    return sites.filter(station_id=site.station_id) if site is not None else sites.none()
+
+
+def _chooser_page(request: HttpRequest, *, sites: QuerySet[Site], visit: Visit | None = None) -> HttpResponse:
+    """Choose the site first, by search: the user reaches more sites than a select holds."""
+    return render(
+        request,
+        "stations/visits/form.html",
+        {"chooser": site_chooser(sites=sites, data=request.GET), "visit": visit, "form": None},
+    )
 
 
 def _form_page(
@@ -127,6 +154,12 @@ def _form_page(
     ask_site: bool = False,
 ):
     now = local_now()
+    site = form.render_site
+    # Suggestions for the village: the user's sites' while they fit a select, else the chosen site's station's.
+    if form.site_options is not None:
+        areas = areas_for_site(site, sites)
+    else:
+        areas = areas_for_site(site, sites.filter(station_id=site.station_id)) if site is not None else []
     return render(
         request,
         "stations/visits/form.html",
@@ -138,7 +171,8 @@ def _form_page(
             "shifts": [s for s in shifts if not s.cancelled],
             "running": _running_shifts(shifts, now) if ask_site else [],
             "ask_site": ask_site,
-            "areas": areas_for_site(form.render_site, sites),
+            "areas": areas,
+            "choose_url": request.path + ("?choose=1" if visit is not None else ""),
         },
     )
 
@@ -166,16 +200,21 @@ def _saved_message(request: HttpRequest, visit: Visit, count: int) -> None:
 
 @staff_required
 def visit_create(request: HttpRequest) -> HttpResponse:
-    """Log a visit, pre-filled with the user's station, now, today's shift and its deputies."""
+    """Log a visit, pre-filled with the user's station, now, today's shift and its deputies. A user who reaches
+    more sites than a select holds chooses the site by search first (`?site=<pk>` then opens the form on it)."""
     sites = scoped_sites(request.user).filter(is_active=True)
+    options = sites_for_select(sites)
     now = local_now().replace(second=0, microsecond=0)
-    shifts = todays_shifts(sites=sites)
     if request.method == "POST":
-        posted = request.POST.get("site", "")
-        posted_site = sites.filter(pk=posted).first() if posted.isdigit() else None
+        posted = pk_from(request.POST.get("site", ""))
+        if options is not None:
+            posted_site = next((site for site in options if site.pk == posted), None)
+        else:
+            posted_site = sites.filter(pk=posted).first() if posted is not None else None
+        shifts = todays_shifts(sites=_shift_sites(sites, options, posted_site))
         shift = _prefill_shift(posted_site, shifts, now)
         on_duty = deputies_on_duty(shift) if shift is not None else []
-        form = VisitForm(request.POST, sites=sites, on_duty=on_duty)
+        form = VisitForm(request.POST, sites=sites, site_options=options, on_duty=on_duty)
         formset = OpinionFormSet(request.POST, prefix="opinions")
         if form.is_valid() and formset.is_valid():
             try:
@@ -190,7 +229,14 @@ def visit_create(request: HttpRequest) -> HttpResponse:
                 return redirect("stations:visit_list")
         return _form_page(request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts, shift=shift)
 
-    site, ask_site = _default_site(request, sites, shifts, now)
+    if options is None:
+        site, ask_site = _searched_site(request, sites), False
+        if site is None:
+            return _chooser_page(request, sites=sites)
+        shifts = todays_shifts(sites=_shift_sites(sites, options, site))
+    else:
+        shifts = todays_shifts(sites=sites)
+        site, ask_site = _default_site(request, options, shifts, now)
     shift = _prefill_shift(site, shifts, now)
     on_duty = deputies_on_duty(shift) if shift is not None else []
     assigned = set(Assignment.objects.filter(site=site).values_list("deputy_id", flat=True)) if site else set()
@@ -201,7 +247,7 @@ def visit_create(request: HttpRequest) -> HttpResponse:
         "visiting_deputies": [deputy.pk for deputy in on_duty if deputy.pk not in assigned],
         "channel": "reception_day" if shift is not None or ask_site else "walk_in",
     }
-    form = VisitForm(initial=initial, sites=sites, site=site, on_duty=on_duty)
+    form = VisitForm(initial=initial, sites=sites, site=site, site_options=options, on_duty=on_duty)
     formset = OpinionFormSet(prefix="opinions")
     return _form_page(
         request, form=form, formset=formset, visit=None, sites=sites, shifts=shifts, shift=shift, ask_site=ask_site
@@ -216,13 +262,14 @@ def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("stations:visit_detail", pk=visit.pk)
     # The visit's own site stays selectable even if it was closed since.
     sites = scoped_sites(request.user).filter(is_active=True) | scoped_sites(request.user).filter(pk=visit.site_id)
+    options = sites_for_select(sites)
     shifts: list[DutyShift] = []
     present = (
         visit.site_id,
         set(visit.visit_deputies.filter(is_visiting=False).values_list("deputy_id", flat=True)),
     )
     if request.method == "POST":
-        form = VisitForm(request.POST, sites=sites, already_present=present)
+        form = VisitForm(request.POST, sites=sites, site_options=options, already_present=present)
         formset = OpinionFormSet(request.POST, prefix="opinions")
         if form.is_valid() and formset.is_valid():
             kwargs = form.service_kwargs()
@@ -246,7 +293,13 @@ def visit_update(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _("The changes are saved."))
                 return redirect("stations:visit_detail", pk=visit.pk)
     else:
-        form = VisitForm(initial=visit_initial(visit), sites=sites, site=visit.site, already_present=present)
+        if options is None and request.GET.get("choose"):
+            return _chooser_page(request, sites=sites, visit=visit)
+        initial = visit_initial(visit)
+        # Moved to another site in the chooser (`?site=`) when the sites are too many for a select.
+        site = (_searched_site(request, sites) if options is None else None) or visit.site
+        initial["site"] = site
+        form = VisitForm(initial=initial, sites=sites, site=site, site_options=options, already_present=present)
         formset = OpinionFormSet(prefix="opinions")
         if visit.visitor_phone or visit.visitor_name:
             # The form holds the name and phone in full, like the revealed visit page: the view is recorded alike.
