@@ -71,6 +71,9 @@ SCHEDULE = "schedule"  # the district-wide schedule: any site's published recept
 STATS = "stats"  # the public figures
 CLOCK = "clock"  # changes when time alone changes a page (see `_clock_token`)
 OPINIONS = "opinions"  # opinions' public state (the Open311 feed): one registered, a state step, a body renamed
+# What the figures show besides the records' counts (names of sites, regions and bodies, deputies' levels, themes, a
+# site moved): renewed with STATS by every change but the summary cells' own (see `figures_changed`).
+FIGURE_LABELS = "figurelabels"
 
 
 def site_scope(slug: str) -> str:
@@ -88,6 +91,11 @@ def town_scope(station_slug: str) -> str:
 def site_record_scope(slug: str) -> str:
     """A site's own record (name, place, areas, the sites above it), without its receptions: the API's site."""
     return f"siterecord:{slug}"
+
+
+def district_figures_scope(district_id: int) -> str:
+    """A district's summary cells (stations.models.FigureCell): renewed only by `figures_changed`."""
+    return f"figures:{district_id}"
 
 
 def station_sites_scope(station_slug: str) -> str:
@@ -284,7 +292,24 @@ def _clock_token() -> tuple[str, float]:
 
 def invalidate(scopes: Iterable[str]) -> None:
     """Every page showing one of `scopes` is rendered afresh once the current transaction commits (at once
-    outside a transaction; never if it rolls back, so a dry-run import changes nothing)."""
+    outside a transaction; never if it rolls back, so a dry-run import changes nothing). A change of the public
+    figures that is not a change of the summary cells (those go through `figures_changed`) may change what any
+    district's figures name: it renews FIGURE_LABELS too."""
+    wanted = set(scopes)
+    if STATS in wanted:
+        wanted.add(FIGURE_LABELS)
+    _invalidate_on_commit(wanted)
+
+
+def figures_changed(district_ids: Iterable[int]) -> None:
+    """The summary cells of these districts changed (stations.services.figures, the one place they are written):
+    the public figures and these districts' staff tables are renewed, every other district's staff tables kept.
+    On a reception day a province writes a cell every few seconds; the staff figures of a station were computed
+    afresh after each (0.9 s at full size), now only after a change in its own district."""
+    _invalidate_on_commit({STATS, *(district_figures_scope(district) for district in district_ids)})
+
+
+def _invalidate_on_commit(scopes: set[str]) -> None:
     keys = sorted({_generation_key(scope) for scope in scopes})
     if keys:
         transaction.on_commit(partial(_bump, keys), robust=True)

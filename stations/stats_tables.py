@@ -248,13 +248,13 @@ def staff_tables(*, scope: Scope, period: Period, link: Linker | None = None) ->
     (bodies belong to districts: a province's would list every body of every district, 200,000 cells a year
     to add up at full size — 4-6 s; a district's is read in 40-65 ms).
 
-    The tables come from the cache while no figure has changed (`caching.remembered` under the public figures'
-    scope, which every write that changes a figure renews, and the clock's): a province's year is 3-6 s of
+    The tables come from the cache while no figure they show has changed (`caching.remembered` under the scopes of
+    `_staff_table_scopes`, which every write that changes such a figure renews, and the clock's): a province's year is 3-6 s of
     reading and adding up cells at full size, the same for every administrator who may see it. The links are
     made per request, from the user's own choices."""
     tables = caching.remembered(
         f"staff-tables\n{scope.key}\n{period.slug}",
-        scopes=[caching.STATS],
+        scopes=_staff_table_scopes(scope),
         compute=lambda: _staff_tables(scope, period),
     )
     if link is None:
@@ -265,6 +265,14 @@ def staff_tables(*, scope: Scope, period: Period, link: Linker | None = None) ->
         if table.link_by is not None:
             table.links = [link(table.link_by, row) for row in table.link_rows]
     return tables
+
+
+def _staff_table_scopes(scope: Scope) -> list[str]:
+    """A district's, station's or site's tables change with that district's cells and with what any figures name
+    (FIGURE_LABELS); a region's with any district's (STATS, renewed by every change of a figure)."""
+    if scope.district is not None:
+        return [caching.FIGURE_LABELS, caching.district_figures_scope(scope.district.pk)]
+    return [caching.STATS]
 
 
 def _staff_tables(scope: Scope, period: Period) -> list[Table]:

@@ -21,7 +21,7 @@ from stations import caching
 from stations.audit import Actor
 from stations.models import Attendance, Duty, Roster, Site
 from stations.services import network, opinions, rosters, visits
-from tests.conftest import make_deputy
+from tests.conftest import make_deputy, make_user
 from tests.factories_rosters import make_shift, running_now
 from tests.test_permissions import url_routes
 
@@ -473,6 +473,51 @@ def test_staff_figures_are_kept_until_a_figure_changes(world, dana, dana_client,
     with django_assert_max_num_queries(60) as counted:
         assert int(voters()) == int(before) + 7
     assert len(counted.captured_queries) > len(kept.captured_queries)
+
+
+def test_a_stations_staff_figures_are_kept_while_other_districts_record(
+    world, client, alice, django_assert_max_num_queries
+):
+    """On a reception day a province writes a figure every few seconds somewhere: a station's tables are computed
+    afresh only after a change in its own district (caching.figures_changed), or in what any figures name."""
+    from stations.models import District
+    from tests.conftest import region_station
+    from tests.factories_stats import page_tables
+
+    elsewhere = region_station(
+        District.objects.create(name="秀洲区", slug="xiuzhou", code="XZ"), "wangdian", "王店镇代表联络站"
+    )
+    client.force_login(alice)
+    path = reverse("stations:staff_stats") + f"?year={timezone.localdate().year}"
+    clerk = make_user("clerk", role=None, is_staff=True, is_superuser=True)
+
+    def voters() -> str:
+        rows = page_tables(client.get(path).text)["table-headline"]
+        return next(row[1] for row in rows if row[0] == "接待选民群众（人次）")
+
+    def record(site: Site, people: int) -> None:
+        visits.visit_create(
+            site=site,
+            actor=Actor(clerk, "127.0.0.1"),
+            occurred_at=timezone.now() - dt.timedelta(minutes=5),
+            summary="反映路灯不亮",
+            people=people,
+            channel="walk_in",
+        )
+
+    before = voters()
+    with django_assert_max_num_queries(12) as kept:
+        assert voters() == before
+    record(elsewhere, 5)
+    with django_assert_max_num_queries(len(kept.captured_queries)):
+        assert voters() == before  # another district's visit: the tables are not computed again
+    record(world.room, 7)
+    assert int(voters()) == int(before) + 7
+    # A name the tables show (a site renamed in the admin, through the same scopes) renews them everywhere.
+    caching.invalidate(caching.site_scopes(elsewhere))
+    with django_assert_max_num_queries(60) as renewed:
+        assert int(voters()) == int(before) + 7
+    assert len(renewed.captured_queries) > len(kept.captured_queries)
 
 
 def test_cached_pages_ask_browsers_to_revalidate(world):

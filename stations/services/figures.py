@@ -255,9 +255,9 @@ def recompute_touched(found: Iterable[Touch]) -> int:
         values = cell_values(Scope.for_district(District(pk=district)), period, families)
         written += _replace(district, group_months, families, values)
     FigureMonth.objects.filter(district_id__in=districts, month__in=months).update(computed_at=timezone.now())
-    # The figures' pages and the staff tables kept in the cache are renewed once this commits. The services name
-    # the public figures' scope themselves too; this is the one place every change of a cell passes.
-    caching.invalidate({caching.STATS})
+    # The figures' pages and the staff tables kept in the cache are renewed once this commits: this is the one place
+    # every change of a cell passes (the record services leave it to this; see caching.figures_changed).
+    caching.figures_changed(districts)
     return written
 
 

@@ -163,7 +163,7 @@ def opinion_register(
         },
     )
     figures_touch(keys=opinion_keys(opinion))
-    caching.invalidate({caching.STATS, caching.OPINIONS})
+    caching.invalidate({caching.OPINIONS})  # the figures' pages: figures_touch (caching.figures_changed)
     return opinion
 
 
@@ -418,7 +418,7 @@ def _change(
         if transition is not None:
             # A step that moves the state moves the public figures (accepted, resolved…) and the Open311 feed (its
             # state, public timeline, handling body, deadline); flags (supervision, reports) show in neither.
-            caching.invalidate({caching.STATS, caching.OPINIONS})
+            caching.invalidate({caching.OPINIONS})  # the figures: figures_touch above
         if transition is not None and current.submitter_email:
             # Only a voter who left an e-mail address is told (a record book typed up later has none).
             transaction.on_commit(partial(_notify_voter_of_change, event.pk))

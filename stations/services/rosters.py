@@ -557,7 +557,7 @@ def shift_move(*, shift: DutyShift, start: dt.datetime, end: dt.datetime, actor:
     )
     # A reception with a visit recorded counts as held on its (new) date.
     figures_touch(keys=touched | shift_keys(shift, ATTENDANCE))
-    caching.invalidate(caching.shifts_scopes([shift]) | {caching.STATS})
+    caching.invalidate(caching.shifts_scopes([shift]))  # the figures: figures_touch above
     return shift
 
 
@@ -609,7 +609,5 @@ def duty_mark_attendance(
     )
     figures_touch(keys=shift_keys(shift, ATTENDANCE))
     # Who came shows on the schedules (an absent deputy is left out, a substitute named); "held" is a figure.
-    caching.invalidate(
-        caching.shifts_scopes([shift], deputies=[stood_in_before] if stood_in_before else []) | {caching.STATS}
-    )
+    caching.invalidate(caching.shifts_scopes([shift], deputies=[stood_in_before] if stood_in_before else []))
     return duty

@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from stations import caching
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import is_late, local_time
 from stations.models import (
@@ -255,8 +254,7 @@ def visit_create(
         },
     )
     # Its opinions name their own months (opinion_register).
-    figures_touch(keys=visit_keys(visit, with_opinions=False))
-    caching.invalidate({caching.STATS})  # voters received, reception events held
+    figures_touch(keys=visit_keys(visit, with_opinions=False))  # and so the figures' pages (caching.figures_changed)
     return visit
 
 
@@ -358,7 +356,6 @@ def visit_update(
                 **({"entered_late": True} if visit.entered_late and "occurred_at" in changed else {}),
             },
         )
-        caching.invalidate({caching.STATS})
     return visit
 
 
@@ -386,8 +383,7 @@ def visit_archive(*, visit: Visit, actor: Actor, reason: str) -> Visit:
         summary=str(visit.site),
         changes={"reason": reason},
     )
-    figures_touch(keys=visit_keys(visit))
-    caching.invalidate({caching.STATS})  # archived visits count nowhere
+    figures_touch(keys=visit_keys(visit))  # archived visits count nowhere
     return visit
 
 
@@ -405,5 +401,4 @@ def visit_restore(*, visit: Visit, actor: Actor) -> Visit:
     visit.save()
     audit(action=AuditAction.VISIT_RESTORED, actor=actor, target=visit, summary=str(visit.site))
     figures_touch(keys=visit_keys(visit))
-    caching.invalidate({caching.STATS})
     return visit
