@@ -339,6 +339,25 @@ def test_the_csv_export_is_masked_and_filtered(alice_client, alice, room, statio
     assert PHONE not in response.content.decode("utf-8-sig")
 
 
+def test_an_export_larger_than_one_request_builds_is_refused_with_the_filters_kept(
+    alice_client, alice, room, station, monkeypatch
+):
+    from stations import paging
+
+    monkeypatch.setattr(paging, "EXPORT_LIMIT", 3)
+    bulk_visits(room, alice, 4)
+    make_visit(station, alice, summary="镇上的来访")
+    for fmt in ("csv", "xlsx"):
+        response = alice_client.get(_export(fmt), {"site": room.pk, "channel": ""})
+        assert response.status_code == 302
+        assert response.url == f"{reverse('stations:visit_list')}?site={room.pk}&channel="
+        page = alice_client.get(response.url).text
+        assert "超过3条接待记录符合筛选条件" in page
+    assert not AuditEntry.objects.filter(action=AuditAction.EXPORT_VISITS).exists()  # nothing was exported
+    narrower = alice_client.get(_export("csv"), {"site": station.pk})
+    assert narrower.status_code == 200 and len(list(csv.reader(io.StringIO(narrower.content.decode("utf-8-sig"))))) == 2
+
+
 def test_an_export_neutralises_text_a_spreadsheet_would_run_as_a_formula(alice_client, alice, room):
     make_visit(room, alice, summary='=HYPERLINK("http://example.invalid")')
     rows = list(csv.reader(io.StringIO(alice_client.get(_export("csv")).content.decode("utf-8-sig"))))

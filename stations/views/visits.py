@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
+from stations import paging
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now
 from stations.exports import csv_attachment, xlsx_append, xlsx_attachment
@@ -32,7 +33,7 @@ from stations.forms.visits import (
     visit_initial,
 )
 from stations.models import Assignment, Deputy, DutyShift, Site, Visit
-from stations.paging import bounded_page
+from stations.paging import bounded_count, bounded_page
 from stations.planning.visits import choose_site
 from stations.policy import (
     can_change_visit,
@@ -370,6 +371,19 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if unmasked and not can_export_unmasked(request.user):
         raise PermissionDenied
     filterset = _record_book_filter(request)
+    _count, too_many = bounded_count(filterset.qs, max_count=paging.EXPORT_LIMIT)
+    if too_many:
+        messages.error(
+            request,
+            _(
+                "More than %(limit)s visits match these filters: choose a site or a shorter period, then export "
+                "again (one export holds at most %(limit)s visits)."
+            )
+            % {"limit": paging.EXPORT_LIMIT},
+        )
+        query = request.GET.copy()
+        query.pop("unmasked", None)
+        return redirect(f"{reverse('stations:visit_list')}?{query.urlencode()}")
     header, rows = export_rows(record_book(filterset.qs), unmasked=unmasked)
     params = {key: value for key, value in request.GET.items() if value and key != "unmasked"}
     audit(
