@@ -71,6 +71,7 @@ SCHEDULE = "schedule"  # the district-wide schedule: any site's published recept
 STATS = "stats"  # the public figures
 CLOCK = "clock"  # changes when time alone changes a page (see `_clock_token`)
 OPINIONS = "opinions"  # opinions' public state (the Open311 feed): one registered, a state step, a body renamed
+REGIONS = "regions"  # the regions' names and tree: the breadcrumbs of every site page
 # What the figures show besides the records' counts (names of sites, regions and bodies, deputies' levels, themes, a
 # site moved): renewed with STATS by every change but the summary cells' own (see `figures_changed`).
 FIGURE_LABELS = "figurelabels"
@@ -449,7 +450,7 @@ def scopes_for(obj: Model) -> set[str]:
         return {site_scope(obj.site.slug)}
     if isinstance(obj, m.District | m.Region):
         # Regions name the breadcrumbs of site pages and the figures' pages, and hold the region pages.
-        return {NETWORK, DEPUTIES, SCHEDULE, STATS}
+        return {NETWORK, DEPUTIES, SCHEDULE, STATS, REGIONS}
     if isinstance(obj, m.Theme):
         return theme_scopes(obj)
     if isinstance(obj, m.Opinion | m.OpinionEvent):
@@ -508,7 +509,8 @@ def _schedule_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:
 
 
 def _site_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:
-    return PageKey((site_scope(kwargs["slug"]),))
+    # REGIONS: its breadcrumbs name the regions above it (a renamed city shows at once).
+    return PageKey((site_scope(kwargs["slug"]), REGIONS))
 
 
 def _site_feed_key(request: HttpRequest, kwargs: Mapping[str, Any]) -> PageKey:

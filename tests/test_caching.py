@@ -520,6 +520,23 @@ def test_a_stations_staff_figures_are_kept_while_other_districts_record(
     assert len(renewed.captured_queries) > len(kept.captured_queries)
 
 
+def test_a_region_renamed_in_the_admin_shows_in_the_cached_site_pages_breadcrumbs(world, admin_client):
+    from stations.models import District, Region
+    from tests.test_sites_admin import _form_data
+
+    province = Region.objects.create(name="浙江省", code="330000000000", level="province")
+    city = Region.objects.create(name="嘉兴市", code="330400000000", level="city", parent=province)
+    county = Region.objects.create(name="南湖区", code="330402000000", level="county", parent=city)
+    District.objects.filter(pk=world.district.pk).update(region=county)
+    caching.invalidate(caching.scopes_for(county))
+    path = site_page(world.room)
+    assert "嘉兴市" in text(load(visitor(), path))
+    assert load(visitor(), path)["X-Cache"] == "hit"
+    url = reverse("admin:stations_region_change", args=[city.pk])
+    assert admin_client.post(url, _form_data(admin_client.get(url), name="嘉兴市（新）")).status_code == 302
+    assert "嘉兴市（新）" in text(load(visitor(), path))
+
+
 def test_cached_pages_ask_browsers_to_revalidate(world):
     response = load(visitor(), site_page(world.room))
     cache_control = response["Cache-Control"]

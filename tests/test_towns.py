@@ -272,3 +272,64 @@ def test_the_demo_county_lists_its_fifteen_towns_and_streets(client, db, monkeyp
     totals = [sum(int(row[column]) for row in rows) for column in (1, 2, 3)]
     assert totals == [15, 63, 10]  # every station, room and point of Nanhu lies in one of them
     assert rows[[row[0] for row in rows].index("余新镇")][:2] == ["余新镇", "1"]
+
+
+# --- a site's town in its breadcrumbs; a town renamed takes its sites along -----------------------------------------
+
+
+def test_a_site_page_names_its_town_between_the_county_and_the_station(client, county, district, room):
+    district_towns_ensure(district=district, actor=SYSTEM)
+    town = Region.objects.get(parent=county, name="余新镇")
+    crumbs = client.get(reverse("stations:site_detail", args=[room.slug])).text.split('class="breadcrumb', 1)[1]
+    crumbs = crumbs.split("</ol>", 1)[0]
+    assert (
+        crumbs.index("南湖区") < crumbs.index(f'href="{region_url(town)}">余新镇</a>') < crumbs.index(room.parent.name)
+    )
+
+
+def test_a_town_renamed_in_the_admin_renames_its_sites_and_villages_with_their_history(
+    admin_client, county, district, station, room
+):
+    from stations.models import Area
+    from stations.services.network import area_upsert
+    from tests.test_sites_admin import _form_data
+
+    district_towns_ensure(district=district, actor=SYSTEM)
+    area_upsert(district=district, town="余新镇", name="金星村", kind="village", actor=SYSTEM)
+    town = Region.objects.get(parent=county, name="余新镇")
+    url = reverse("admin:stations_region_change", args=[town.pk])
+    assert admin_client.post(url, _form_data(admin_client.get(url), name="余新街道")).status_code == 302
+    renamed = Site.objects.filter(pk__in=[station.pk, room.pk])
+    assert set(renamed.values_list("town", flat=True)) == {"余新街道"}
+    assert not Site.objects.filter(district=district, town="余新镇").exists()
+    assert Area.objects.get(name="金星村").town == "余新街道"
+    assert station.history.latest().town == "余新街道"
+    entry = AuditEntry.objects.filter(action="site.updated", object_id=str(room.pk)).latest("at")
+    assert entry.changes["town"] == {"from": "余新镇", "to": "余新街道"}
+    assert towns_of(county) == ["余新街道"]  # the region renamed, not a second one made
+    # The sites still belong to their town: its page lists them.
+    assert room.name in admin_client.get(region_url(town)).text
+
+
+def test_a_town_rename_that_would_merge_two_villages_is_refused_beside_the_name(
+    admin_client, county, district, station
+):
+    from stations.models import Area
+    from stations.services.network import area_upsert
+    from tests.test_sites_admin import _form_data
+
+    district_towns_ensure(district=district, actor=SYSTEM)
+    area_upsert(district=district, town="余新镇", name="金星村", kind="village", actor=SYSTEM)
+    area_upsert(district=district, town="凤桥镇", name="金星村", kind="village", actor=SYSTEM)
+    town = Region.objects.get(parent=county, name="余新镇")
+    url = reverse("admin:stations_region_change", args=[town.pk])
+    response = admin_client.post(url, _form_data(admin_client.get(url), name="凤桥镇二"))
+    assert response.status_code == 302  # no village named the same in 凤桥镇二: fine
+    town.refresh_from_db()
+    response = admin_client.post(url, _form_data(admin_client.get(url), name="凤桥镇"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["name"] == [
+        "两个镇（街道）都有名为金星村的村（社区），请先更名或合并。"
+    ]
+    assert Region.objects.get(pk=town.pk).name == "凤桥镇二"
+    assert set(Area.objects.filter(name="金星村").values_list("town", flat=True)) == {"凤桥镇二", "凤桥镇"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -21,7 +21,7 @@ from stations.forms.sites import PhotoField
 from stations.models import Area, Assignment, Deputy, District, Mandate, Region, Site, SiteKind
 from stations.models.sites import DEPUTY_TITLES, DeputyQuerySet
 from stations.paging import bounded_count
-from stations.services.regions import district_towns_ensure
+from stations.services.regions import district_towns_ensure, town_rename_problem, town_renamed
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -84,12 +84,22 @@ class ChildRegionInline(admin.TabularInline):
     verbose_name_plural = _("regions below this one")
 
 
+class RegionForm(SurfaceModelErrorsForm):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        if self.instance.pk and "name" in self.changed_data and data.get("name"):
+            problem = town_rename_problem(region=self.instance, new_name=data["name"])
+            if problem:
+                self.add_error("name", problem)
+        return data
+
+
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
     """Provinces, cities, counties and towns (issue 15). A district is attached to its county on the district's
     page; the levels are strict (a city under a province, a county under a city, a town under a county)."""
 
-    form = SurfaceModelErrorsForm
+    form = RegionForm
     list_display = ["name", "level", "code", "parent", "district"]
     list_filter = ["level"]
     search_fields = ["name", "code"]
@@ -99,6 +109,12 @@ class RegionAdmin(admin.ModelAdmin):
 
     def view_on_site(self, obj: Region) -> str:
         return obj.get_absolute_url()
+
+    def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "name" in form.changed_data:
+            # The sites and villages that name the town name it anew (their town text is how they belong to it).
+            town_renamed(region=obj, old_name=form.initial["name"], actor=Actor.from_request(request))
 
 
 @admin.register(District)

@@ -79,6 +79,15 @@ def children_with_counts(region: Region) -> list[ChildCounts]:
     return children
 
 
+def town_of(site: Site) -> Region | None:
+    """The town or street region the site names (`Site.town`, matched by name under its district's county: see
+    services/regions.py), for its breadcrumbs; None when its district has no county region. One indexed look-up."""
+    county = site.district.region
+    if county is None or county.level != RegionLevel.COUNTY or not site.town.strip():
+        return None
+    return Region.objects.filter(parent=county, level=RegionLevel.TOWN, name=site.town.strip()).first()
+
+
 def sites_of_town(region: Region) -> SiteQuerySet:
     """A town's active sites (stations, rooms and points) in the network's order, with what their rows show."""
     return sites_below(region).select_related("parent", "station").order_by(*network_ordering())

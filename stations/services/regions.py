@@ -14,15 +14,19 @@ Decisions (README "Towns and streets"):
   data, the town still exists, and an administrator may have given it its national code. Its row on the county
   page shows zeros; delete it in the admin (*Regions*) if it was a typing mistake.
 - A district without a county region has nothing to hang towns on: nothing is created, and nothing fails.
+- A town region renamed in the admin takes its sites and villages with it (`town_renamed`): their `town` text is
+  how they belong to it, so each is renamed too (a site's change in its history and the audit log).
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from stations import caching
 from stations.audit import Actor, AuditAction, audit
-from stations.models import District, Region, RegionLevel, Site
+from stations.models import Area, District, Region, RegionLevel, Site
 
 
 def _county_of(district: District) -> Region | None:
@@ -55,7 +59,7 @@ def town_region_ensure(*, district: District, town: str, actor: Actor) -> Region
             "parent": {"from": None, "to": county.name},
         },
     )
-    caching.invalidate({caching.NETWORK})  # the region pages, the breadcrumbs
+    caching.invalidate({caching.NETWORK, caching.REGIONS})  # the region pages, the site pages' breadcrumbs
     return region
 
 
@@ -75,3 +79,63 @@ def district_towns_ensure(*, district: District, actor: Actor) -> list[Region]:
         if region is not None:
             created.append(region)
     return created
+
+
+def _town_district(region: Region) -> District | None:
+    county = region.parent
+    if region.level != RegionLevel.TOWN or county is None:
+        return None
+    return District.objects.filter(region=county).first()
+
+
+def _village_clash(district: District, old_name: str, new_name: str) -> list[str]:
+    """Villages of the same name in both towns (villages are unique by name within a town)."""
+    names = Area.objects.filter(district=district, town=old_name).values("name")
+    return sorted(Area.objects.filter(district=district, town=new_name, name__in=names).values_list("name", flat=True))
+
+
+def town_rename_problem(*, region: Region, new_name: str) -> str | None:
+    """Why renaming the stored town region `region` to `new_name` cannot take its villages with it, or None."""
+    district = _town_district(region) if region.pk else None
+    stored = Region.objects.filter(pk=region.pk).values_list("name", flat=True).first() if district else None
+    if district is None or stored is None or stored == new_name.strip():
+        return None
+    clash = _village_clash(district, stored, new_name.strip())
+    if clash:
+        return _("Both towns have villages named %(names)s: rename or merge them first.") % {"names": "、".join(clash)}
+    return None
+
+
+@transaction.atomic
+def town_renamed(*, region: Region, old_name: str, actor: Actor) -> int:
+    """The town region was renamed (in the admin) from `old_name`: the district's sites and villages that named the
+    old name name the new one, each site's change kept in its history and the audit log. Returns how many sites."""
+    district = _town_district(region)
+    if district is None or old_name == region.name:
+        return 0
+    clash = _village_clash(district, old_name, region.name)  # the admin's form said so already; never half-renamed
+    if clash:
+        raise ValidationError(
+            {
+                "name": _("Both towns have villages named %(names)s: rename or merge them first.")
+                % {"names": "、".join(clash)}
+            }
+        )
+    sites = list(Site.objects.filter(district=district, town=old_name).order_by("pk"))
+    scopes: set[str] = {caching.NETWORK, caching.REGIONS}
+    for site in sites:
+        site.town = region.name
+        site._history_user = actor.user  # type: ignore[attr-defined]  # read by django-simple-history
+        site.full_clean()
+        site.save(update_fields=["town"])
+        audit(
+            action=AuditAction.SITE_UPDATED,
+            actor=actor,
+            target=site,
+            summary=site.name,
+            changes={"town": {"from": old_name, "to": region.name}},
+        )
+        scopes |= caching.site_scopes(site)
+    Area.objects.filter(district=district, town=old_name).update(town=region.name)
+    caching.invalidate(scopes)
+    return len(sites)

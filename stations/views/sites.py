@@ -14,6 +14,7 @@ from stations.clock import local_today
 from stations.forms.sites import DeputyFilter, SiteSearchForm
 from stations.paging import bounded_page
 from stations.selectors.records import station_themes
+from stations.selectors.regions import town_of
 from stations.selectors.schedule import next_reception_day
 from stations.selectors.sites import (
     deputies_at,
@@ -112,6 +113,7 @@ def site_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "stations/sites/site_detail.html",
         {
             "site": site,
+            "town": town_of(site),
             "deputies": list(deputies_at(site)),
             "year": year,
             # The year's activity themes of the site's station (issue 16).
