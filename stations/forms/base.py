@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core.paginator import Page
+from django.db.models import QuerySet
 
 
 class PortalForm(forms.Form):
@@ -50,3 +54,44 @@ def select_or_typed(filterset: Any, pairs: list[tuple[str, str, Any]], *, within
     for choice, found in fetched.items():
         field = filterset.form.fields[choice]
         field.widget.choices = [("", field.empty_label), *((row.pk, field.label_from_instance(row)) for row in found)]
+
+
+# How many matches of a typed chooser's search a page lists (as links).
+CHOOSER_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Chooser:
+    """How a page offers a choice among rows that grow with the network (the stations of an administrator's
+    reach, their districts): `options`, every row for a select while they fit one (SELECT_LIMIT); beyond, None,
+    and a typed search (GET, no JavaScript) whose matches come a page at a time as links (`matches`)."""
+
+    options: list[Any] | None
+    text: str = ""
+    matches: Page | None = None
+
+    @property
+    def typed(self) -> bool:
+        return self.options is None
+
+
+def choose_or_search(
+    rows: QuerySet[Any],
+    *,
+    text: str,
+    page: str | None,
+    search: Callable[[QuerySet[Any], str], QuerySet[Any]],
+    max_length: int = 80,
+) -> Chooser:
+    """The select's rows while they fit one (one query, at most SELECT_LIMIT + 1 rows read), else the page asked
+    for of the rows `search` keeps for the typed text (none before anything is typed). The same decision as
+    select_or_typed, for a choice made by following a link rather than by filtering a list."""
+    from stations.paging import SELECT_LIMIT, bounded_page
+
+    found = list(rows[: SELECT_LIMIT + 1])
+    if len(found) <= SELECT_LIMIT:
+        return Chooser(options=found)
+    text = text.strip()[:max_length]
+    if not text:
+        return Chooser(options=None)
+    return Chooser(options=None, text=text, matches=bounded_page(search(rows, text), CHOOSER_PAGE_SIZE, page))

