@@ -67,6 +67,73 @@ def test_a_theme_without_a_name_is_refused_next_to_the_field(client, bob):
     assert not Theme.objects.exists()
 
 
+def test_an_administrator_of_several_districts_picks_the_district_then_ticks_its_stations(client, gus, land):
+    client.force_login(gus)
+    first = client.get(THEMES)
+    # The districts in a select; no station to tick before a district is chosen.
+    assert 'id="themes-district"' in first.text and 'name="stations"' not in first.text
+    assert first.context["form"] is None
+    page = client.get(THEMES, {"district": "xiuzhou"}).text
+    assert 'name="stations"' in page and "王店镇代表联络站" in page and "余新镇代表联络站" not in page
+    wangdian = land["wangdian"]
+    response = client.post(
+        f"{THEMES}?district=xiuzhou",
+        {"district": "xiuzhou", "year": YEAR, "name": "美丽城镇", "description": "", "stations": [wangdian.pk]},
+    )
+    assert response.status_code == 302 and response.url == f"{THEMES}?year={YEAR}&district=xiuzhou"
+    theme = Theme.objects.get(name="美丽城镇")
+    assert theme.district == land["xiuzhou"] and list(theme.stations.all()) == [wangdian]
+    # Without a district, a theme of the whole district cannot be told apart: the form says so, nothing saved.
+    refused = client.post(THEMES, {"year": YEAR, "name": "无区主题", "description": ""})
+    assert refused.status_code == 400 and "请先选择主题所属的区" in refused.text
+    assert not Theme.objects.filter(name="无区主题").exists()
+
+
+def test_beyond_a_selects_districts_the_district_is_found_by_typing(client, gus, land, monkeypatch):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 2)
+    client.force_login(gus)
+    page = client.get(THEMES).text
+    assert 'id="themes-district"' not in page and 'name="q" type="search"' in page
+    assert 'href="?year=' not in page  # nothing listed before anything is typed
+    found = client.get(THEMES, {"q": "秀洲"}).text
+    assert f'href="?year={YEAR}&amp;district=xiuzhou"' in found and "district=xihu" not in found
+    assert f'href="?year={YEAR}&amp;district=xihu"' in client.get(THEMES, {"q": "xh"}).text  # by its code
+
+
+def test_a_regional_administrator_never_reaches_another_regions_district_or_stations(client, fay, land):
+    client.force_login(fay)
+    assert "西湖区" not in client.get(THEMES).text
+    assert client.get(THEMES, {"district": "xihu"}).status_code == 404
+    posted = {"district": "xihu", "year": YEAR, "name": "越界主题", "description": ""}
+    assert client.post(THEMES, posted).status_code == 404
+    # Another region's station ticked under one of fay's districts is not among the choices.
+    wrong = client.post(THEMES, {**posted, "district": "nanhu", "stations": [land["xixi"].pk]})
+    assert wrong.status_code == 400 and "选择一个有效的选项" in wrong.text
+    assert not Theme.objects.filter(name="越界主题").exists()
+
+
+def test_the_themes_are_listed_a_page_at_a_time_in_a_fixed_number_of_queries(
+    client, gus, land, django_assert_max_num_queries
+):
+    for n in range(30):
+        district = (land["xiuzhou"], land["xihu"])[n % 2]
+        station = land["wangdian"] if n % 2 == 0 else land["xixi"]
+        a_theme(district, name=f"主题{n:02d}", stations=[station])
+    client.force_login(gus)
+    client.get(THEMES)
+    with django_assert_max_num_queries(12):
+        response = client.get(THEMES)
+    assert response.text.count('class="list-group-item"') == 25 and "第 1 页，共 2 页" in response.text
+    assert "秀洲区" in response.text and "王店镇代表联络站" in response.text  # each theme names its district
+    second = client.get(THEMES, {"page": 2}).text
+    assert second.count('class="list-group-item"') == 5
+    only = client.get(THEMES, {"district": "xihu"}).text
+    assert (
+        only.count('class="list-group-item"') == 15
+        and "王店镇代表联络站" not in only.split('id="theme-list"')[1].split("</ol>")[0]
+    )
+
+
 def test_the_visit_form_tags_a_visit_with_the_years_themes(client, alice, district, room, other_station):
     water = a_theme(district, "剿灭劣Ⅴ类水")
     a_theme(district, "他站主题", stations=[other_station])

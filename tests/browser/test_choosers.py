@@ -6,6 +6,7 @@ and districts take the province's path."""
 import pytest
 from django.urls import reverse
 
+from stations.models import Theme
 from tests.browser.conftest import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,3 +29,23 @@ def test_an_administrator_finds_a_stations_roster_by_typing_its_town(live_server
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "值班表 · 王店镇代表联络站"
     assert_accessible(page)
+
+
+def test_a_province_administrator_adds_a_theme_for_one_districts_station(live_server, page, gus, land):
+    sign_in(page, live_server.url, "gus")
+    page.goto(live_server.url + reverse("stations:staff_themes"))
+    assert_accessible(page)
+    assert page.locator("input[name=stations]").count() == 0  # no station before the district
+    page.get_by_label("主题所属区").select_option(label="秀洲区")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    assert page.locator("input[name=stations]").count() == 1  # 秀洲区's one station, not the province's
+    page.locator("#id_name").fill("美丽城镇建设")
+    page.get_by_label("王店镇代表联络站").check()
+    page.get_by_role("button", name="添加主题").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    assert page.locator("#theme-list").get_by_text("美丽城镇建设").is_visible()
+    theme = Theme.objects.get(name="美丽城镇建设")
+    assert theme.district == land["xiuzhou"] and list(theme.stations.all()) == [land["wangdian"]]
