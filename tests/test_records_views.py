@@ -261,7 +261,9 @@ def test_the_pairing_list_takes_a_fixed_number_of_queries(client, alice, room, d
     # the same for 30 pairings as for 3.
     with django_assert_max_num_queries(13):
         response = client.get(PAIRINGS)
-    assert len(page_tables(response.text)["pairings"]) == 31
+    # 25 a page (issue 15: no list of everything), the rest on the next.
+    assert len(page_tables(response.text)["pairings"]) == 26 and "第 1 页，共 2 页" in response.text
+    assert len(page_tables(client.get(PAIRINGS, {"page": 2}).text)["pairings"]) == 6
 
 
 # --- deputies' activities and the yearly report -------------------------------------------------------------
@@ -326,3 +328,73 @@ def test_the_pairing_page_opens_on_this_whole_year(client, alice):
     client.force_login(alice)
     form = client.get(PAIRINGS).context["form"]
     assert (form["year"].value(), form["month_from"].value(), form["month_to"].value()) == (YEAR, 1, 12)
+
+
+# --- pairing at province size (issue 15) ----------------------------------------------------------------------
+
+
+def province_pairings(land, room, count: int = 3) -> None:
+    """`count` pairings at each of 余新镇's 金星 room (南湖区), 王店镇 (秀洲区) and 西溪街道 (西湖区)."""
+    from tests.conftest import make_deputy
+
+    for n, site in enumerate((room, land["wangdian"], land["xixi"])):
+        deputy = make_deputy(site.district, f"代表{n}", sites=[site])
+        for k in range(count):
+            a_pairing(site, deputy, phone=f"1390{n}{k:06d}", name=f"选民{n}{k}")
+
+
+def test_across_several_districts_the_figures_are_by_district_each_a_link_to_its_stations(client, gus, land, room):
+    province_pairings(land, room)
+    client.force_login(gus)
+    page = client.get(PAIRINGS).text
+    rows = page_tables(page)["table-pairing"]
+    assert [row[0] for row in rows[1:]] == ["全部区", "南湖区", "秀洲区", "西湖区"]
+    assert [row[2] for row in rows[1:]] == ["9", "3", "3", "3"]
+    assert "district=xiuzhou" in page and 'id="id_district"' in page
+    narrowed = client.get(PAIRINGS, {"district": "nanhu"}).text
+    by_station = page_tables(narrowed)["table-pairing"]
+    assert [row[0] for row in by_station[1:]] == ["全部联络站", "余新镇代表联络站", "凤桥镇代表联络站"]
+    assert len(page_tables(narrowed)["pairings"]) == 4  # 南湖区's three pairings only
+    # The station select holds the district's stations only.
+    assert "王店镇代表联络站</option>" not in narrowed and "凤桥镇代表联络站</option>" in narrowed
+
+
+def test_beyond_a_selects_stations_the_pairings_station_is_typed(client, gus, land, room, monkeypatch):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 2)
+    province_pairings(land, room)
+    client.force_login(gus)
+    page = client.get(PAIRINGS).text
+    assert 'name="place"' in page and '<select name="station"' not in page
+    found = client.get(PAIRINGS, {"place": "王店"}).text
+    assert [row[2] for row in page_tables(found)["pairings"][1:]] == ["王店镇代表联络站"] * 3
+    assert [row[0] for row in page_tables(found)["table-pairing"][1:]] == ["秀洲区"]
+    by_code = client.get(PAIRINGS, {"place": "XIXI"}).text
+    assert {row[2] for row in page_tables(by_code)["pairings"][1:]} == {"西溪街道代表联络站"}
+    # A station's rooms go with it: 余新镇 finds the pairings of its 金星 room.
+    yuxin = client.get(PAIRINGS, {"place": "余新镇"}).text
+    assert {row[2] for row in page_tables(yuxin)["pairings"][1:]} == {"金星村代表联络室"}
+    # The district is still chosen by a link (a row of the figures), kept in a hidden field.
+    assert 'type="hidden" name="district"' in page
+
+
+def test_a_regional_administrator_never_sees_another_regions_pairings_or_stations(client, fay, land, room):
+    province_pairings(land, room)
+    client.force_login(fay)
+    page = client.get(PAIRINGS).text
+    assert "西湖区" not in page and "西溪" not in page
+    assert [row[0] for row in page_tables(page)["table-pairing"][1:]] == ["全部区", "南湖区", "秀洲区"]
+    for asked in ({"district": "xihu"}, {"station": "xixi"}):
+        refused = client.get(PAIRINGS, asked).text
+        assert "选择一个有效的选项" in refused and "西溪街道代表联络站" not in refused
+    assert "西溪" not in client.get(PAIRINGS, {"place": "西溪"}).text.split('id="pairing-list-title"')[1]
+
+
+def test_the_province_pairing_page_takes_a_fixed_number_of_queries(
+    client, gus, land, room, django_assert_max_num_queries
+):
+    province_pairings(land, room, count=12)
+    client.force_login(gus)
+    client.get(PAIRINGS)
+    with django_assert_max_num_queries(15):
+        response = client.get(PAIRINGS)
+    assert len(page_tables(response.text)["pairings"]) == 26

@@ -27,11 +27,14 @@ class PortalForm(forms.Form):
                 field.widget.attrs["data-maxlength"] = limit
 
 
-def select_or_typed(filterset: Any, pairs: list[tuple[str, str, Any]], *, within: dict[str, str] | None = None) -> None:
-    """For each (choice filter, typed filter, rows): a select of the rows while they fit one (SELECT_LIMIT), the
+def select_or_typed(
+    target: Any, pairs: list[tuple[str, str | None, Any]], *, within: dict[str, str] | None = None
+) -> None:
+    """For each (choice field, typed field, rows): a select of the rows while they fit one (SELECT_LIMIT), the
     typed search instead beyond (a choice a link made still applies, carried in a hidden field). Reads each
-    choice's options once, so that rendering the select reads them no more; call it last in the FilterSet's
-    __init__ (it builds the form).
+    choice's options once, so that rendering the select reads them no more. `target` is a FilterSet (call it last
+    in its __init__: it builds the form) or a plain form. A choice without a typed field (None) is only hidden
+    beyond the limit: a link (a row of a table, say) makes it.
 
     `within` maps a choice to an earlier one whose rows bound it (the deputies of the sites): when the earlier
     went typed, so does the later one without reading its rows. Deciding by reading them meant sorting a whole
@@ -40,20 +43,30 @@ def select_or_typed(filterset: Any, pairs: list[tuple[str, str, Any]], *, within
     finds the same deputies."""
     from stations.paging import SELECT_LIMIT
 
+    is_filterset = hasattr(target, "filters")
     fetched: dict[str, list] = {}
     typed_choices: set[str] = set()
     for choice, typed, rows in pairs:
         bound = (within or {}).get(choice)
         found = [] if bound in typed_choices else list(rows[: SELECT_LIMIT + 1])
         if bound in typed_choices or len(found) > SELECT_LIMIT:
-            filterset.filters[choice].extra["widget"] = forms.HiddenInput
+            if is_filterset:
+                target.filters[choice].extra["widget"] = forms.HiddenInput
+            else:
+                target.fields[choice].widget = forms.HiddenInput()
             typed_choices.add(choice)
         else:
             fetched[choice] = found
-            del filterset.filters[typed]
+            if typed is not None:
+                del (target.filters if is_filterset else target.fields)[typed]
+    form = target.form if is_filterset else target
     for choice, found in fetched.items():
-        field = filterset.form.fields[choice]
-        field.widget.choices = [("", field.empty_label), *((row.pk, field.label_from_instance(row)) for row in found)]
+        field = form.fields[choice]
+        # prepare_value: the option's value is what the field reads back (the pk, or `to_field_name`'s column).
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((field.prepare_value(row), field.label_from_instance(row)) for row in found),
+        ]
 
 
 # How many matches of a typed chooser's search a page lists (as links).

@@ -31,7 +31,7 @@ from stations.forms.records import (
     ThemesTagForm,
 )
 from stations.forms.stats import roster_year_choices, year_choices, year_from
-from stations.models import District, Theme
+from stations.models import District, Site, Theme
 from stations.models.sites import network_ordering
 from stations.paging import bounded_page
 from stations.policy import (
@@ -216,23 +216,39 @@ def staff_opinion_themes(request: HttpRequest, pk: int) -> HttpResponse:
 # --- pairing --------------------------------------------------------------------------------------------------
 
 
+PAIRINGS_PAGE_SIZE = 25
+
+
 @staff_required
 def pairing_list(request: HttpRequest) -> HttpResponse:
-    """The station's pairings (voters masked, as in every list) with the figures by station for a year."""
+    """The station's pairings (voters masked, as in every list) 25 a page, with the figures for a year: by station
+    within one district, by district across several (each row a link to its stations)."""
     years = year_choices()
-    stations_qs = visible_stations(request.user)
-    form = PairingFilterForm(request.GET or None, years=years, stations=stations_qs)
-    year, station, months = local_today().year, None, (1, 12)
+    form = PairingFilterForm(
+        request.GET or None,
+        years=years,
+        districts=admin_districts(request.user),
+        stations=visible_stations(request.user),
+    )
+    year, district, station, place, months = local_today().year, None, None, "", (1, 12)
     if form.is_bound and form.is_valid():
         year = form.cleaned_data["year"] or year
+        district = form.cleaned_data.get("district")
         station = form.cleaned_data["station"]
+        place = (form.cleaned_data.get("place") or "").strip()
         months = form.months()
     sites = visible_sites(request.user)
+    if district is not None:
+        sites = sites.filter(district=district)
     if station is not None:
         sites = sites.under_station(station)
+    elif place:
+        # A station covers its rooms and points: the sites of the stations named, or the sites named themselves.
+        sites = sites.filter(Q(station__in=Site.objects.stations().named(place)) | Q(pk__in=Site.objects.named(place)))
     period = Period.months(year, *months)
     in_force = visible_pairings(request.user).active_between(period.first, period.last).filter(site__in=sites)
     pairings = selectors.pairing_list(in_force).order_by(*network_ordering("site__"), "deputy__name", "pk")
+    by_district = form.several_districts and district is None and station is None
     return render(
         request,
         "stations/records/pairing_list.html",
@@ -240,8 +256,9 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "year": year,
             "period": period,
-            "pairings": pairings,
-            "figures": selectors.pairing_figures(sites=sites, period=period),
+            "pairings": bounded_page(pairings, PAIRINGS_PAGE_SIZE, request.GET.get("page")),
+            "figures": selectors.pairing_figures(sites=sites, period=period, by_district=by_district),
+            "by_district": by_district,
             "definitions": selectors.PAIRING_DEFINITIONS,
         },
     )

@@ -49,3 +49,25 @@ def test_a_province_administrator_adds_a_theme_for_one_districts_station(live_se
     assert page.locator("#theme-list").get_by_text("美丽城镇建设").is_visible()
     theme = Theme.objects.get(name="美丽城镇建设")
     assert theme.district == land["xiuzhou"] and list(theme.stations.all()) == [land["wangdian"]]
+
+
+def test_a_province_administrator_narrows_the_pairings_by_typing_then_by_a_districts_row(
+    live_server, page, gus, land, monkeypatch
+):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 2)
+    sign_in(page, live_server.url, "gus")
+    page.goto(live_server.url + reverse("stations:pairing_list"))
+    assert_accessible(page)
+    assert page.locator("select[name=station]").count() == 0  # four stations: more than a select holds here
+    page.get_by_label("联络站名称、所在镇（街道）或代码").fill("王店")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    figures = page.locator("#table-pairing")
+    assert figures.locator("tbody th").all_inner_texts() == ["秀洲区"]
+    figures.get_by_role("link", name="秀洲区").click()  # a district's row narrows the page to its stations
+    page.wait_for_load_state()
+    assert "district=xiuzhou" in page.url and "place=" not in page.url
+    assert page.locator("#table-pairing").get_by_text("王店镇代表联络站").is_visible()
+    page.get_by_label("联络站", exact=True).select_option(label="王店镇代表联络站")  # one station: a select again
+    assert_accessible(page)
