@@ -12,8 +12,13 @@ from tests.browser.conftest import assert_accessible, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_administrator_finds_a_stations_roster_by_typing_its_town(live_server, page, fay, land, monkeypatch):
+def test_an_administrator_finds_a_stations_roster_by_typing_its_town(
+    live_server, browser, phone_context_args, fay, land, monkeypatch
+):
     monkeypatch.setattr("stations.paging.SELECT_LIMIT", 1)
+    # On a 360 px phone: a plain GET form and links.
+    context = browser.new_context(**phone_context_args)
+    page = context.new_page()
     sign_in(page, live_server.url, "fay")
     page.goto(live_server.url + reverse("stations:staff_rosters"))
     assert_accessible(page)
@@ -25,10 +30,12 @@ def test_an_administrator_finds_a_stations_roster_by_typing_its_town(live_server
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == shown  # the station shown stays until one is chosen
     assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.get_by_role("link", name="王店镇代表联络站").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "值班表 · 王店镇代表联络站"
     assert_accessible(page)
+    context.close()
 
 
 def test_a_province_administrator_adds_a_theme_for_one_districts_station(live_server, page, gus, land):
