@@ -218,7 +218,7 @@ class PairingFilterForm(forms.Form):
         district_field.empty_label = _("All my districts")
         district_field.to_field_name = "slug"
         asked = self.data.get("district") if self.is_bound else None
-        if asked:  # the stations of the district asked for (one outside the user's districts is refused above)
+        if asked:  # the stations of the district asked for (the district field refuses one out of reach)
             stations = stations.filter(district__slug=asked)
         station_field = cast(forms.ModelChoiceField, self.fields["station"])
         station_field.queryset = stations.order_by(*network_ordering())
