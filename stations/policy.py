@@ -867,6 +867,14 @@ def station_for_user(user: User, slug: str | None) -> Site | None:
     return station_of(user) or stations.order_by(*network_ordering()).first()
 
 
+def admin_district_for_user(user: User, slug: str | None) -> District | None:
+    """The district asked for by slug among those the user administers (404 outside them; None when none is
+    asked for)."""
+    if not slug:
+        return None
+    return get_object_or_404(admin_districts(user), slug=slug)
+
+
 def managed_station_for_user(user: User, slug: str | None) -> Site:
     """The same station, for a change to its roster: 403 when there is none or the user may not manage it."""
     station = station_for_user(user, slug)

@@ -67,6 +67,73 @@ def test_a_theme_without_a_name_is_refused_next_to_the_field(client, bob):
     assert not Theme.objects.exists()
 
 
+def test_an_administrator_of_several_districts_picks_the_district_then_ticks_its_stations(client, gus, land):
+    client.force_login(gus)
+    first = client.get(THEMES)
+    # The districts in a select; no station to tick before a district is chosen.
+    assert 'id="themes-district"' in first.text and 'name="stations"' not in first.text
+    assert first.context["form"] is None
+    page = client.get(THEMES, {"district": "xiuzhou"}).text
+    assert 'name="stations"' in page and "王店镇代表联络站" in page and "余新镇代表联络站" not in page
+    wangdian = land["wangdian"]
+    response = client.post(
+        f"{THEMES}?district=xiuzhou",
+        {"district": "xiuzhou", "year": YEAR, "name": "美丽城镇", "description": "", "stations": [wangdian.pk]},
+    )
+    assert response.status_code == 302 and response.url == f"{THEMES}?year={YEAR}&district=xiuzhou"
+    theme = Theme.objects.get(name="美丽城镇")
+    assert theme.district == land["xiuzhou"] and list(theme.stations.all()) == [wangdian]
+    # Without a district, a theme of the whole district cannot be told apart: the form says so, nothing saved.
+    refused = client.post(THEMES, {"year": YEAR, "name": "无区主题", "description": ""})
+    assert refused.status_code == 400 and "请先选择主题所属的区" in refused.text
+    assert not Theme.objects.filter(name="无区主题").exists()
+
+
+def test_beyond_a_selects_districts_the_district_is_found_by_typing(client, gus, land, monkeypatch):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 2)
+    client.force_login(gus)
+    page = client.get(THEMES).text
+    assert 'id="themes-district"' not in page and 'name="q" type="search"' in page
+    assert 'href="?year=' not in page  # nothing listed before anything is typed
+    found = client.get(THEMES, {"q": "秀洲"}).text
+    assert f'href="?year={YEAR}&amp;district=xiuzhou"' in found and "district=xihu" not in found
+    assert f'href="?year={YEAR}&amp;district=xihu"' in client.get(THEMES, {"q": "xh"}).text  # by its code
+
+
+def test_a_regional_administrator_never_reaches_another_regions_district_or_stations(client, fay, land):
+    client.force_login(fay)
+    assert "西湖区" not in client.get(THEMES).text
+    assert client.get(THEMES, {"district": "xihu"}).status_code == 404
+    posted = {"district": "xihu", "year": YEAR, "name": "越界主题", "description": ""}
+    assert client.post(THEMES, posted).status_code == 404
+    # Another region's station ticked under one of fay's districts is not among the choices.
+    wrong = client.post(THEMES, {**posted, "district": "nanhu", "stations": [land["xixi"].pk]})
+    assert wrong.status_code == 400 and "选择一个有效的选项" in wrong.text
+    assert not Theme.objects.filter(name="越界主题").exists()
+
+
+def test_the_themes_are_listed_a_page_at_a_time_in_a_fixed_number_of_queries(
+    client, gus, land, django_assert_max_num_queries
+):
+    for n in range(30):
+        district = (land["xiuzhou"], land["xihu"])[n % 2]
+        station = land["wangdian"] if n % 2 == 0 else land["xixi"]
+        a_theme(district, name=f"主题{n:02d}", stations=[station])
+    client.force_login(gus)
+    client.get(THEMES)
+    with django_assert_max_num_queries(12):
+        response = client.get(THEMES)
+    assert response.text.count('class="list-group-item"') == 25 and "第 1 页，共 2 页" in response.text
+    assert "秀洲区" in response.text and "王店镇代表联络站" in response.text  # each theme names its district
+    second = client.get(THEMES, {"page": 2}).text
+    assert second.count('class="list-group-item"') == 5
+    only = client.get(THEMES, {"district": "xihu"}).text
+    assert (
+        only.count('class="list-group-item"') == 15
+        and "王店镇代表联络站" not in only.split('id="theme-list"')[1].split("</ol>")[0]
+    )
+
+
 def test_the_visit_form_tags_a_visit_with_the_years_themes(client, alice, district, room, other_station):
     water = a_theme(district, "剿灭劣Ⅴ类水")
     a_theme(district, "他站主题", stations=[other_station])
@@ -194,7 +261,9 @@ def test_the_pairing_list_takes_a_fixed_number_of_queries(client, alice, room, d
     # the same for 30 pairings as for 3.
     with django_assert_max_num_queries(13):
         response = client.get(PAIRINGS)
-    assert len(page_tables(response.text)["pairings"]) == 31
+    # 25 a page (issue 15: no list of everything), the rest on the next.
+    assert len(page_tables(response.text)["pairings"]) == 26 and "第 1 页，共 2 页" in response.text
+    assert len(page_tables(client.get(PAIRINGS, {"page": 2}).text)["pairings"]) == 6
 
 
 # --- deputies' activities and the yearly report -------------------------------------------------------------
@@ -259,3 +328,73 @@ def test_the_pairing_page_opens_on_this_whole_year(client, alice):
     client.force_login(alice)
     form = client.get(PAIRINGS).context["form"]
     assert (form["year"].value(), form["month_from"].value(), form["month_to"].value()) == (YEAR, 1, 12)
+
+
+# --- pairing at province size (issue 15) ----------------------------------------------------------------------
+
+
+def province_pairings(land, room, count: int = 3) -> None:
+    """`count` pairings at each of 余新镇's 金星 room (南湖区), 王店镇 (秀洲区) and 西溪街道 (西湖区)."""
+    from tests.conftest import make_deputy
+
+    for n, site in enumerate((room, land["wangdian"], land["xixi"])):
+        deputy = make_deputy(site.district, f"代表{n}", sites=[site])
+        for k in range(count):
+            a_pairing(site, deputy, phone=f"1390{n}{k:06d}", name=f"选民{n}{k}")
+
+
+def test_across_several_districts_the_figures_are_by_district_each_a_link_to_its_stations(client, gus, land, room):
+    province_pairings(land, room)
+    client.force_login(gus)
+    page = client.get(PAIRINGS).text
+    rows = page_tables(page)["table-pairing"]
+    assert [row[0] for row in rows[1:]] == ["全部区", "南湖区", "秀洲区", "西湖区"]
+    assert [row[2] for row in rows[1:]] == ["9", "3", "3", "3"]
+    assert "district=xiuzhou" in page and 'id="id_district"' in page
+    narrowed = client.get(PAIRINGS, {"district": "nanhu"}).text
+    by_station = page_tables(narrowed)["table-pairing"]
+    assert [row[0] for row in by_station[1:]] == ["全部联络站", "余新镇代表联络站", "凤桥镇代表联络站"]
+    assert len(page_tables(narrowed)["pairings"]) == 4  # 南湖区's three pairings only
+    # The station select holds the district's stations only.
+    assert "王店镇代表联络站</option>" not in narrowed and "凤桥镇代表联络站</option>" in narrowed
+
+
+def test_beyond_a_selects_stations_the_pairings_station_is_typed(client, gus, land, room, monkeypatch):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 2)
+    province_pairings(land, room)
+    client.force_login(gus)
+    page = client.get(PAIRINGS).text
+    assert 'name="place"' in page and '<select name="station"' not in page
+    found = client.get(PAIRINGS, {"place": "王店"}).text
+    assert [row[2] for row in page_tables(found)["pairings"][1:]] == ["王店镇代表联络站"] * 3
+    assert [row[0] for row in page_tables(found)["table-pairing"][1:]] == ["秀洲区"]
+    by_code = client.get(PAIRINGS, {"place": "XIXI"}).text
+    assert {row[2] for row in page_tables(by_code)["pairings"][1:]} == {"西溪街道代表联络站"}
+    # A station's rooms go with it: 余新镇 finds the pairings of its 金星 room.
+    yuxin = client.get(PAIRINGS, {"place": "余新镇"}).text
+    assert {row[2] for row in page_tables(yuxin)["pairings"][1:]} == {"金星村代表联络室"}
+    # The district is still chosen by a link (a row of the figures), kept in a hidden field.
+    assert 'type="hidden" name="district"' in page
+
+
+def test_a_regional_administrator_never_sees_another_regions_pairings_or_stations(client, fay, land, room):
+    province_pairings(land, room)
+    client.force_login(fay)
+    page = client.get(PAIRINGS).text
+    assert "西湖区" not in page and "西溪" not in page
+    assert [row[0] for row in page_tables(page)["table-pairing"][1:]] == ["全部区", "南湖区", "秀洲区"]
+    for asked in ({"district": "xihu"}, {"station": "xixi"}):
+        refused = client.get(PAIRINGS, asked).text
+        assert "选择一个有效的选项" in refused and "西溪街道代表联络站" not in refused
+    assert "西溪" not in client.get(PAIRINGS, {"place": "西溪"}).text.split('id="pairing-list-title"')[1]
+
+
+def test_the_province_pairing_page_takes_a_fixed_number_of_queries(
+    client, gus, land, room, django_assert_max_num_queries
+):
+    province_pairings(land, room, count=12)
+    client.force_login(gus)
+    client.get(PAIRINGS)
+    with django_assert_max_num_queries(15):
+        response = client.get(PAIRINGS)
+    assert len(page_tables(response.text)["pairings"]) == 26

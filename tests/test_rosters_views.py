@@ -111,6 +111,65 @@ def test_district_admin_chooses_any_station(client, dana, draft_station, other_s
     assert draft_station.name in response.text  # in the station picker
 
 
+def test_beyond_a_selects_stations_an_administrator_finds_the_station_by_typing(
+    client, dana, draft_station, other_station, monkeypatch
+):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 1)
+    client = login(client, dana)
+    page = client.get(GRID, {"station": draft_station.slug, "year": YEAR}).text
+    assert 'name="station" class="form-select"' not in page and 'name="q" type="search"' in page
+    assert other_station.name not in page
+    found = client.get(GRID, {"station": draft_station.slug, "year": YEAR, "q": "凤桥"}).text
+    # The match is a link to its grid, and the station being shown stays on the page.
+    assert f'href="?station={other_station.slug}&amp;year={YEAR}"' in found
+    assert f"值班表 · {draft_station.name}" in found and "2027年全年概览" in found
+    by_code = client.get(GRID, {"station": draft_station.slug, "year": YEAR, "q": "FENGQIAO"}).text
+    assert f'href="?station={other_station.slug}&amp;year={YEAR}"' in by_code
+    assert "没有与“朝阳”相符的联络站" in client.get(GRID, {"q": "朝阳"}).text
+
+
+def test_a_regional_administrator_finds_only_the_stations_of_their_region(client, fay, land, monkeypatch):
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 1)
+    page = login(client, fay).get(GRID, {"q": "代表联络站"})
+    listed = page.text.split('id="roster-matches"', 1)[1].split("</ul>", 1)[0]
+    found = {link.split("&")[0] for link in listed.split('href="?station=')[1:]}
+    assert found == {"yuxin", "fengqiao", "wangdian"}  # not 西溪街道, in 杭州市
+    assert "没有与“西溪”相符的联络站" in login(client, fay).get(GRID, {"q": "西溪"}).text
+    assert login(client, fay).get(GRID, {"station": "xixi"}).status_code == 404
+
+
+def test_the_station_search_pages_its_matches_in_a_fixed_number_of_queries(
+    client, dana, station, district, monkeypatch, django_assert_max_num_queries
+):
+    from stations.models import Site, SiteKind
+
+    monkeypatch.setattr("stations.paging.SELECT_LIMIT", 5)
+    Site.objects.bulk_create(
+        Site(
+            district=district,
+            kind=SiteKind.STATION,
+            name=f"第{n:02d}镇代表联络站",
+            slug=f"town-{n}",
+            town=f"第{n:02d}镇",
+        )
+        for n in range(45)
+    )
+    client = login(client, dana)
+    client.get(GRID, {"station": station.slug, "q": "镇代表"})
+    with django_assert_max_num_queries(12):
+        first = client.get(GRID, {"station": station.slug, "q": "镇代表"})
+
+    def matches(page: str) -> int:
+        return page.split('id="roster-matches"', 1)[1].split("</ul>", 1)[0].count("<li>")
+
+    from stations.forms.base import CHOOSER_PAGE_SIZE
+
+    pages = -(-46 // CHOOSER_PAGE_SIZE)  # 45 towns and 余新镇: 46 matches
+    assert matches(first.text) == CHOOSER_PAGE_SIZE and f"第 1 页，共 {pages} 页" in first.text
+    last = client.get(GRID, {"station": station.slug, "q": "镇代表", "page": pages}).text
+    assert matches(last) == 46 - (pages - 1) * CHOOSER_PAGE_SIZE
+
+
 # --- generate and publish ------------------------------------------------------------------------------
 
 

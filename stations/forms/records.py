@@ -9,13 +9,14 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from stations import paging
 from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
 from stations.clock import local_today
-from stations.forms.base import PlainSelect, PortalForm, deputies_named, deputy_with_sites, typed_names
-from stations.models import ActivityKind, ContactMethod, Deputy, PairingKind, Site, Theme
+from stations.forms.base import PlainSelect, PortalForm, deputies_named, deputy_with_sites, select_or_typed, typed_names
+from stations.models import ActivityKind, ContactMethod, Deputy, District, PairingKind, Site, Theme
 from stations.models.sites import network_ordering
 from stations.phones import normalise_phone
 from stations.selectors.sites import pk_from
@@ -282,10 +283,22 @@ MONTHS = [(n, str(n)) for n in range(1, 13)]
 
 
 class PairingFilterForm(forms.Form):
+    """The period and the place of the pairing list. An administrator of several districts may narrow it to one
+    (a select while they fit one; beyond, a row of the figures by district is the link that chooses it); the
+    station is a select while the stations (of the chosen district) fit one, a typed name, town or code beyond
+    (issue 15: never a province's 1,000 stations in one select)."""
+
     year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False)
     month_from = forms.TypedChoiceField(label=_("From month"), coerce=int, choices=MONTHS, required=False, initial=1)
     month_to = forms.TypedChoiceField(label=_("To month"), coerce=int, choices=MONTHS, required=False, initial=12)
+    district = forms.ModelChoiceField(label=capfirst(_("district")), queryset=District.objects.none(), required=False)
     station = forms.ModelChoiceField(label=_("Station"), queryset=Site.objects.none(), required=False)
+    place = forms.CharField(
+        label=_("Station's name, town or code"),
+        required=False,
+        max_length=80,
+        help_text=_("A station covers its rooms and points."),
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -298,14 +311,42 @@ class PairingFilterForm(forms.Form):
         """The months chosen (the whole year by default); call after is_valid()."""
         return self.cleaned_data.get("month_from") or 1, self.cleaned_data.get("month_to") or 12
 
-    def __init__(self, *args: Any, years: list[tuple[int, str]], stations: QuerySet[Site], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        years: list[tuple[int, str]],
+        districts: QuerySet[District],
+        stations: QuerySet[Site],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = years  # type: ignore[attr-defined]
         self.fields["year"].initial = local_today().year
+        district_field = cast(forms.ModelChoiceField, self.fields["district"])
+        district_field.queryset = districts.order_by("name", "pk")
+        district_field.empty_label = _("All my districts")
+        district_field.to_field_name = "slug"
+        asked = self.data.get("district") if self.is_bound else None
+        if asked:  # the stations of the district asked for (the district field refuses one out of reach)
+            stations = stations.filter(district__slug=asked)
         station_field = cast(forms.ModelChoiceField, self.fields["station"])
         station_field.queryset = stations.order_by(*network_ordering())
         station_field.empty_label = _("All stations")
         station_field.to_field_name = "slug"
+        select_or_typed(
+            self,
+            [
+                ("district", None, district_field.queryset.only("pk", "slug", "name")),
+                ("station", "place", station_field.queryset),
+            ],
+        )
+        # One district (or none): nothing to choose.
+        if not isinstance(district_field.widget, forms.HiddenInput) and len(district_field.widget.choices) <= 2:
+            del self.fields["district"]
+
+    @property
+    def several_districts(self) -> bool:
+        return "district" in self.fields
 
 
 # --- deputies' activities -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from stations.models import (
     ActivityKind,
     Deputy,
     DeputyActivity,
+    District,
     DutyShift,
     Pairing,
     PairingContact,
@@ -35,7 +36,6 @@ from stations.selectors.stats import (
     Period,
     Scope,
     ScopeKind,
-    _station_of,
     opinions_in,
     visits_in,
 )
@@ -210,25 +210,27 @@ class PairingRow:
     household_people: int = 0
     contacts: int = 0
     deeds: int = 0
+    slug: str = ""  # a district's, when the rows are districts: the link that narrows the page to it
 
 
-def pairing_figures(*, sites: QuerySet[Site], period: Period) -> list[PairingRow]:
-    """Pairing figures per station of `sites` (a station with its rooms and points), and a total row first when
-    there are several stations. Four grouped queries whatever the number of pairings."""
+def pairing_figures(*, sites: QuerySet[Site], period: Period, by_district: bool = False) -> list[PairingRow]:
+    """Pairing figures per station of `sites` (a station with its rooms and points), or per district of them
+    (`by_district`: a province's 1,000 stations are no table), and a total row first when there are several
+    rows. Four grouped queries whatever the number of pairings."""
     site_ids = sites.values("pk")
-    stations = list(
-        Site.objects.filter(kind=SiteKind.STATION)
-        .filter(Q(pk__in=site_ids) | Q(children__in=site_ids) | Q(children__children__in=site_ids))
-        .distinct()
-        .order_by(*network_ordering())
-        .values_list("pk", "name")
-    )
-    rows = {pk: PairingRow(pk, name) for pk, name in stations}
+    if by_district:
+        groups = District.objects.filter(pk__in=sites.values("district_id")).order_by("name", "pk")
+        rows = {pk: PairingRow(pk, name, slug=slug) for pk, name, slug in groups.values_list("pk", "name", "slug")}
+        key = "district"
+    else:
+        stations = Site.objects.filter(kind=SiteKind.STATION, pk__in=sites.values("station_id"))
+        rows = {
+            pk: PairingRow(pk, name) for pk, name in stations.order_by(*network_ordering()).values_list("pk", "name")
+        }
+        key = "station"
     pairings = Pairing.objects.filter(site__in=site_ids).active_between(period.first, period.last)
-    station = _station_of("site")
     for found in (
-        pairings.annotate(station=station)
-        .values("station")
+        pairings.values(f"site__{key}")
         .annotate(
             deputies=Count("deputy", distinct=True),
             voters=Count("pk"),
@@ -237,24 +239,19 @@ def pairing_figures(*, sites: QuerySet[Site], period: Period) -> list[PairingRow
         )
         .order_by()
     ):
-        if (target := rows.get(found["station"])) is not None:
+        if (target := rows.get(found[f"site__{key}"])) is not None:
             target.deputies_paired, target.voters_paired = found["deputies"], found["voters"]
             target.households, target.household_people = found["households"], found["people"]
     for model, attr in ((PairingContact, "contacts"), (PairingDeed, "deeds")):
         dated = model.objects.filter(
             pairing__site__in=site_ids, happened_on__gte=period.first, happened_on__lte=period.last
         )
-        for key, n in (
-            dated.annotate(station=_station_of("pairing__site"))
-            .values_list("station")
-            .annotate(n=Count("pk"))
-            .order_by()
-        ):
-            if (target := rows.get(key)) is not None:
+        for group, n in dated.values_list(f"pairing__site__{key}").annotate(n=Count("pk")).order_by():
+            if (target := rows.get(group)) is not None:
                 setattr(target, attr, n)
     result = list(rows.values())
     if len(result) > 1:
-        total = PairingRow(None, str(_("All stations")))
+        total = PairingRow(None, str(_("All districts") if by_district else _("All stations")))
         # A deputy paired at two stations counts once in the total.
         total.deputies_paired = pairings.values("deputy").distinct().count()
         for row in result:

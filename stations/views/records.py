@@ -6,9 +6,12 @@ selectors compute the figures."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from stations.audit import Actor, AuditAction, audit
 from stations.clock import local_now, local_today
-from stations.forms.base import site_chooser
+from stations.forms.base import Chooser, choose_or_search, site_chooser
 from stations.forms.records import (
     ContactForm,
     DeedForm,
@@ -28,11 +31,12 @@ from stations.forms.records import (
     ThemesTagForm,
 )
 from stations.forms.stats import roster_year_choices, year_choices, year_from
-from stations.models import District, Theme
+from stations.models import District, Site, Theme
 from stations.models.sites import network_ordering
+from stations.paging import bounded_page
 from stations.policy import (
-    User,
     activity_deputy_for_user,
+    admin_district_for_user,
     admin_districts,
     can_choose_themes,
     can_mark_attendance,
@@ -69,34 +73,51 @@ def _add_errors(form: Form, error: ValidationError) -> None:
 # --- themes ---------------------------------------------------------------------------------------------------
 
 
-def _only_district(user: User) -> District | None:
-    """The district a district-wide theme is for: the administrator's own, when they administer just one."""
-    districts = list(admin_districts(user)[:2])
-    return districts[0] if len(districts) == 1 else None
+THEMES_PAGE_SIZE = 25
+
+
+def _district_chooser(request: HttpRequest) -> Chooser:
+    """The districts an administrator may add a theme for: a select while they fit one, typed beyond (name or
+    code, `?q=`), each match a link."""
+    return choose_or_search(
+        admin_districts(request.user).order_by("name", "pk").only("pk", "slug", "name", "code"),
+        text=request.GET.get("q", ""),
+        page=request.GET.get("page"),
+        search=lambda rows, text: rows.filter(Q(name__icontains=text) | Q(code__iexact=text)),
+    )
 
 
 @staff_required
 def staff_themes(request: HttpRequest) -> HttpResponse:
-    """The year's activity themes of the user's stations; administrators and station heads add themes."""
+    """The year's activity themes of the user's stations; administrators and station heads add themes.
+
+    A theme belongs to one district: an administrator of several picks the district first (a select, or a typed
+    search beyond SELECT_LIMIT districts), then ticks that district's stations; the list shows that district's
+    themes, or every district's a page at a time (issue 15: never a province's 1,000 stations in one form)."""
     years = roster_year_choices()
     year = year_from(request.GET, years)
     own = station_of(request.user)
     admin = is_administrator(request.user)
+    chooser: Chooser | None = None
+    district: District | None = None
+    if admin:
+        asked = request.POST.get("district") if request.method == "POST" else request.GET.get("district")
+        district = admin_district_for_user(request.user, asked)
+        chooser = _district_chooser(request)
+        if district is None and chooser.options is not None and len(chooser.options) == 1:
+            district = chooser.options[0]
     form = None
     if can_choose_themes(request.user):
-        stations_choice = visible_stations(request.user) if admin else None
+        stations_choice = visible_stations(request.user).filter(district=district) if admin else None
         if request.method == "POST":
             form = ThemeForm(request.POST, stations=stations_choice)
             if form.is_valid():
                 data = form.cleaned_data
                 chosen = list(data.get("stations") or []) if admin else ([own] if own is not None else [])
-                district = chosen[0].district if chosen else (own.district if own else _only_district(request.user))
+                if not admin:
+                    district = own.district if own is not None else None
                 if district is None:
-                    # An administrator of several districts names the stations (a district-wide theme is chosen
-                    # by that district's own administrator, or with all its stations ticked).
-                    form.add_error(
-                        "stations", _("Choose the stations the theme is for: you administer several districts.")
-                    )
+                    form.add_error(None, _("Choose the district the theme is for first: you administer several."))
                 else:
                     try:
                         theme = services.theme_create(
@@ -111,24 +132,45 @@ def staff_themes(request: HttpRequest) -> HttpResponse:
                         _add_errors(form, error)
                     else:
                         messages.success(request, _("The theme “%(name)s” was added.") % {"name": theme.name})
-                        return redirect(f"{request.path}?year={theme.year}")
-        else:
+                        query = {"year": theme.year, **({"district": district.slug} if admin else {})}
+                        return redirect(f"{request.path}?{urlencode(query)}")
+        elif district is not None or not admin:
             form = ThemeForm(initial={"year": year}, stations=stations_choice)
     elif request.method == "POST":
         raise PermissionDenied
-    themes = Theme.objects.of_year(year).prefetch_related("stations")
+    themes = Theme.objects.of_year(year)
+    several = chooser is not None and not (chooser.options is not None and len(chooser.options) <= 1)
     if admin:
-        themes = themes.filter(district__in=admin_districts(request.user))
+        themes = (
+            themes.filter(district=district)
+            if district is not None
+            else themes.filter(district__in=admin_districts(request.user))
+        )
     else:
         themes = themes.for_station(own) if own is not None else themes.none()
+    ordering = ("district__name", "district_id", "position", "name", "pk") if several else ("position", "name", "pk")
+    # While a district is being searched for (beyond a select's districts), `page` pages the matches.
+    searching = chooser is not None and bool(chooser.text)
+    page = (
+        None
+        if searching
+        else bounded_page(
+            themes.select_related("district").prefetch_related("stations").order_by(*ordering),
+            THEMES_PAGE_SIZE,
+            request.GET.get("page"),
+        )
+    )
     return render(
         request,
         "stations/records/themes.html",
         {
-            "themes": themes.order_by("position", "name"),
+            "themes": page,
             "year": year,
             "years": years,
             "form": form,
+            "chooser": chooser if several else None,
+            "district": district,
+            "several": several,
             "definitions": selectors.THEME_DEFINITIONS,
         },
         status=400 if form is not None and form.is_bound else 200,
@@ -175,23 +217,39 @@ def staff_opinion_themes(request: HttpRequest, pk: int) -> HttpResponse:
 # --- pairing --------------------------------------------------------------------------------------------------
 
 
+PAIRINGS_PAGE_SIZE = 25
+
+
 @staff_required
 def pairing_list(request: HttpRequest) -> HttpResponse:
-    """The station's pairings (voters masked, as in every list) with the figures by station for a year."""
+    """The station's pairings (voters masked, as in every list) 25 a page, with the figures for a year: by station
+    within one district, by district across several (each row a link to its stations)."""
     years = year_choices()
-    stations_qs = visible_stations(request.user)
-    form = PairingFilterForm(request.GET or None, years=years, stations=stations_qs)
-    year, station, months = local_today().year, None, (1, 12)
+    form = PairingFilterForm(
+        request.GET or None,
+        years=years,
+        districts=admin_districts(request.user),
+        stations=visible_stations(request.user),
+    )
+    year, district, station, place, months = local_today().year, None, None, "", (1, 12)
     if form.is_bound and form.is_valid():
         year = form.cleaned_data["year"] or year
+        district = form.cleaned_data.get("district")
         station = form.cleaned_data["station"]
+        place = (form.cleaned_data.get("place") or "").strip()
         months = form.months()
     sites = visible_sites(request.user)
+    if district is not None:
+        sites = sites.filter(district=district)
     if station is not None:
         sites = sites.under_station(station)
+    elif place:
+        # A station covers its rooms and points: the sites of the stations named, or the sites named themselves.
+        sites = sites.filter(Q(station__in=Site.objects.stations().named(place)) | Q(pk__in=Site.objects.named(place)))
     period = Period.months(year, *months)
     in_force = visible_pairings(request.user).active_between(period.first, period.last).filter(site__in=sites)
     pairings = selectors.pairing_list(in_force).order_by(*network_ordering("site__"), "deputy__name", "pk")
+    by_district = form.several_districts and district is None and station is None
     return render(
         request,
         "stations/records/pairing_list.html",
@@ -199,8 +257,9 @@ def pairing_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "year": year,
             "period": period,
-            "pairings": pairings,
-            "figures": selectors.pairing_figures(sites=sites, period=period),
+            "pairings": bounded_page(pairings, PAIRINGS_PAGE_SIZE, request.GET.get("page")),
+            "figures": selectors.pairing_figures(sites=sites, period=period, by_district=by_district),
+            "by_district": by_district,
             "definitions": selectors.PAIRING_DEFINITIONS,
         },
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms as django_forms
@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from stations.audit import Actor
 from stations.clock import local_moment, local_time, local_today
+from stations.forms.base import Chooser, choose_or_search
 from stations.forms.records import ThemesTagForm
 from stations.forms.rosters import (
     YEAR_MAX,
@@ -39,7 +40,7 @@ from stations.forms.rosters import (
     YearForm,
 )
 from stations.models import Duty, DutyShift, Roster, Site
-from stations.models.sites import network_ordering
+from stations.models.sites import SiteQuerySet, network_ordering
 from stations.policy import (
     can_manage_roster,
     can_mark_attendance,
@@ -114,6 +115,17 @@ def _add_errors(form: django_forms.Form, error: ValidationError) -> None:
 # --- the grid ------------------------------------------------------------------------------------------
 
 
+def _station_chooser(request: HttpRequest) -> Chooser:
+    """The stations an administrator may open: a select while they fit one, else those matching the typed name,
+    town or code (`?q=`), a page at a time, each a link to its grid."""
+    return choose_or_search(
+        visible_stations(request.user).in_network_order().only("pk", "slug", "name", "town"),
+        text=request.GET.get("q", ""),
+        page=request.GET.get("page"),
+        search=lambda rows, text: cast(SiteQuerySet, rows).named(text),
+    )
+
+
 @require_GET
 @staff_required
 def staff_rosters(request: HttpRequest) -> HttpResponse:
@@ -137,10 +149,9 @@ def staff_rosters(request: HttpRequest) -> HttpResponse:
     drafts = [r for r in rosters.values() if not r.is_published]
     context.update(
         {
-            # Only district administrators move between stations; everybody else has one.
-            "stations": visible_stations(request.user).in_network_order()
-            if can_pick_any_station(request.user)
-            else None,
+            # Only administrators move between stations (everybody else has one): by a select while their
+            # stations fit one, by a typed search beyond (a province's 1,000 stations, issue 15).
+            "chooser": _station_chooser(request) if can_pick_any_station(request.user) else None,
             "grid": grid,
             "month_rows": month_rows,
             "month_start": dt.date(year, month, 1),
