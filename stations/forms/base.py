@@ -144,6 +144,22 @@ class SiteChooser:
     page: Page
 
 
+def site_field_choices(
+    field: forms.ModelChoiceField, *, sites: QuerySet[Site], options: list[Site] | None, plain: bool = False
+) -> None:
+    """The site field of a form whose user may reach more sites than a select holds. It validates a posted site
+    against `sites` (one indexed look-up); it offers `options` (sites_for_select) as a select while they fit one
+    (`plain`: written without a template per option), and is a hidden field when the site was chosen with the
+    chooser (`options` None; templates/includes/_site_field.html shows the chosen site instead)."""
+    field.queryset = sites
+    if options is None:
+        field.widget = forms.HiddenInput()
+        return
+    if plain:
+        field.widget = PlainSelect(attrs=field.widget.attrs)
+    field.widget.choices = [("", field.empty_label), *((row.pk, str(row)) for row in options)]
+
+
 def site_chooser(*, sites: QuerySet[Site], data: Mapping[str, Any]) -> SiteChooser:
     """The page of sites matching the search in `data` (`q`, `page`): CHOOSER_PAGE_SIZE in network order, counted
     up to a bound, so that choosing among 10,000 sites costs what choosing among 30 does."""

@@ -15,7 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from stations import paging
 from stations.bounds import FIRST_YEAR, LAST_YEAR, BoundedDateField
 from stations.clock import local_today
-from stations.forms.base import PlainSelect, PortalForm, deputies_named, deputy_with_sites, select_or_typed, typed_names
+from stations.forms.base import (
+    PlainSelect,
+    PortalForm,
+    deputies_named,
+    deputy_with_sites,
+    select_or_typed,
+    site_field_choices,
+    typed_names,
+)
 from stations.models import ActivityKind, ContactMethod, Deputy, District, PairingKind, Site, Theme
 from stations.models.sites import network_ordering
 from stations.phones import normalise_phone
@@ -156,12 +164,7 @@ class PairingForm(PortalForm):
         self.site_options = site_options
         self.deputies = deputies
         site_field = cast(forms.ModelChoiceField, self.fields["site"])
-        site_field.queryset = sites
-        if site_options is None:
-            site_field.widget = forms.HiddenInput()
-        else:
-            site_field.widget = PlainSelect(attrs=site_field.widget.attrs)
-            site_field.widget.choices = [("", site_field.empty_label), *((row.pk, str(row)) for row in site_options)]
+        site_field_choices(site_field, sites=sites, options=site_options, plain=True)
         cast(forms.ModelChoiceField, self.fields["deputy"]).queryset = deputies
         self.fields["consent_on"].initial = local_today()
         self.render_site = self._bound_site(sites) if self.is_bound else site

@@ -19,6 +19,7 @@ from stations.forms.base import (
     deputies_named,
     deputy_with_sites,
     select_or_typed,
+    site_field_choices,
     typed_names,
 )
 from stations.forms.records import LARGEST_PK, ThemeChoiceField
@@ -140,12 +141,7 @@ class VisitForm(PortalForm):
         # if their assignment ended since.
         self.already_present = already_present
         self.site_options = site_options
-        site_field = cast(forms.ModelChoiceField, self.fields["site"])
-        site_field.queryset = sites
-        if site_options is None:
-            site_field.widget = forms.HiddenInput()
-        else:
-            site_field.widget.choices = [("", site_field.empty_label), *((row.pk, str(row)) for row in site_options)]
+        site_field_choices(cast(forms.ModelChoiceField, self.fields["site"]), sites=sites, options=site_options)
         # The fields accept a deputy of any of the user's districts, so that clean() and the service can say *why*
         # one does not fit ("a deputy of another district") instead of Django's bare "not a valid choice"; only the
         # site's own district is ever listed.
