@@ -84,8 +84,26 @@ def pages() -> tuple[list[str], list[str], list[str]]:
         "/track/",
         f"/stats/?year={today.year}",
     ]
-    staff = ["/staff/", "/staff/visits/", "/staff/opinions/", "/staff/rosters/", f"/staff/stats/?year={today.year}"]
-    admin = ["/staff/visits/", "/staff/opinions/", f"/staff/stats/?year={today.year}", "/staff/deputies/"]
+    staff = [
+        "/staff/",
+        "/staff/visits/",
+        "/staff/visits/new/",
+        "/staff/opinions/",
+        "/staff/rosters/",
+        f"/staff/stats/?year={today.year}",
+        "/staff/pairings/",
+    ]
+    admin = [
+        "/staff/visits/",
+        "/staff/visits/new/",
+        "/staff/opinions/",
+        "/staff/rosters/",
+        f"/staff/stats/?year={today.year}",
+        "/staff/deputies/",
+        "/staff/pairings/",
+        "/staff/themes/",
+        "/admin/stations/visit/",
+    ]
     return public, staff, admin
 
 
@@ -289,7 +307,7 @@ def main() -> None:
 
     public, staff, admin = pages()
     if args.pages:
-        public = ["/healthz", *[p for p in args.pages if not p.startswith("/staff/") and p != "/healthz"]]
+        public = ["/healthz", *[p for p in args.pages if not p.startswith(("/staff/", "/admin/")) and p != "/healthz"]]
         # Each staff page as whoever may open it in the full run (the attendance table is administrators' only).
         staff, admin = [p for p in args.pages if p in staff], [p for p in args.pages if p in admin]
     subprocess.run([str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, check=True)
