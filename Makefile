@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 # The whole suite runs on both cores (pytest-xdist): each worker has its own test database (SQLite file, or
 # test_<name>_gw0/_gw1 on PostgreSQL) and its own live server. `make test PYTEST_ARGS=` runs it in one process.
-PYTEST_ARGS ?= -n 2
+# --durations: CI must stay under 15 minutes; its log lists the slowest tests to look at first.
+PYTEST_ARGS ?= -n 2 --durations=25
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
