@@ -21,6 +21,7 @@ from stations.forms.sites import PhotoField
 from stations.models import Area, Assignment, Deputy, District, Mandate, Region, Site, SiteKind
 from stations.models.sites import DEPUTY_TITLES, DeputyQuerySet
 from stations.paging import bounded_count
+from stations.policy import admin_districts
 from stations.services.regions import district_towns_ensure, town_rename_problem, town_renamed
 
 if TYPE_CHECKING:
@@ -310,10 +311,20 @@ class DeputyAdmin(ReadOnlyHistoryAdmin):
         )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        # Only the deputies in the administrator's reach (the list shows no others), counted as the lists count.
-        unassigned, _more = bounded_count(cast(DeputyQuerySet, self.get_queryset(request)).unassigned())
+        # Only the deputies of one district: the administrator's only one, or the one the list is filtered to (a
+        # province's 150,000 deputies against their assignments is a scan of both on every page: 60-80 ms at full
+        # size; the "site assignment" filter still finds them).
+        reach = cast(DeputyQuerySet, self.get_queryset(request))
+        chosen = request.GET.get("district__id__exact", "")
+        one = chosen if chosen.isdigit() else None
+        if one is None:
+            only = list(admin_districts(request.user).values_list("pk", flat=True)[:2])
+            one = str(only[0]) if len(only) == 1 else None
+        unassigned = bounded_count(reach.filter(district_id=one).unassigned())[0] if one else 0
         if unassigned and request.method == "GET" and AssignmentFilter.parameter_name not in request.GET:
             url = reverse("admin:stations_deputy_changelist") + "?assignment=unassigned"
+            if chosen.isdigit():
+                url += f"&district__id__exact={chosen}"
             text = ngettext(
                 "%(count)d active deputy is not yet assigned to any site.",
                 "%(count)d active deputies are not yet assigned to any site.",
