@@ -11,6 +11,17 @@ from PIL import Image, UnidentifiedImageError
 
 from stations.phones import LANDLINE, MOBILE, normalise_phone
 
+# The largest primary key a database holds (a signed 64-bit integer): a bigger number is not an id, and SQLite's
+# driver would fail on it instead of answering "no such row".
+LARGEST_PK = 2**63 - 1
+
+
+def pk_from(value: object) -> int | None:
+    """A posted or remembered id as a number, None when it cannot be one."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() and int(value) <= LARGEST_PK else None
+
 
 def validate_phone(value: str) -> None:
     value = normalise_phone(value)

@@ -89,7 +89,7 @@ class RegionForm(SurfaceModelErrorsForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
         if self.instance.pk and "name" in self.changed_data and data.get("name"):
-            problem = town_rename_problem(region=self.instance, new_name=data["name"])
+            problem = town_rename_problem(region=self.instance, old_name=self.initial["name"], new_name=data["name"])
             if problem:
                 self.add_error("name", problem)
         return data

@@ -27,8 +27,7 @@ from stations.forms.base import (
 from stations.models import ActivityKind, ContactMethod, Deputy, District, PairingKind, Site, Theme
 from stations.models.sites import network_ordering
 from stations.phones import normalise_phone
-from stations.selectors.sites import pk_from
-from stations.validators import validate_phone
+from stations.validators import pk_from, validate_phone
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -72,11 +71,6 @@ class ThemeForm(PortalForm):
             )
 
 
-# The largest primary key a database holds (a signed 64-bit integer): a bigger number is not an id, and SQLite's
-# driver would fail on it instead of answering "no such row".
-LARGEST_PK = 2**63 - 1
-
-
 class ThemeChoiceField(forms.ModelMultipleChoiceField):
     """The year's themes, by name; a posted value that cannot be an id is refused as an invalid choice."""
 
@@ -85,8 +79,7 @@ class ThemeChoiceField(forms.ModelMultipleChoiceField):
 
     def _check_values(self, value: Any) -> Any:
         for pk in value:
-            text = str(pk)
-            if not text.isdigit() or int(text) > LARGEST_PK:
+            if pk_from(str(pk)) is None:
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )

@@ -22,12 +22,12 @@ from stations.forms.base import (
     site_field_choices,
     typed_names,
 )
-from stations.forms.records import LARGEST_PK, ThemeChoiceField
+from stations.forms.records import ThemeChoiceField
 from stations.models import Category, Channel, Deputy, Site, Theme, Visit, VisitDeputy
 from stations.models.visits import MAX_PEOPLE
 from stations.phones import normalise_phone
 from stations.selectors.visits import assigned_deputy_ids, with_open_opinions
-from stations.validators import validate_phone
+from stations.validators import pk_from, validate_phone
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 MAX_OPINIONS = 20
@@ -155,12 +155,12 @@ class VisitForm(PortalForm):
     def _bound_site(self, sites: QuerySet[Site], options: list[Site] | None) -> Site | None:
         if not self.is_bound:
             return None
-        value = str(self.data.get(self.add_prefix("site")) or "")
-        if not value.isdigit() or int(value) > LARGEST_PK:
+        pk = pk_from(str(self.data.get(self.add_prefix("site")) or ""))
+        if pk is None:
             return None
         if options is not None:
-            return next((row for row in options if row.pk == int(value)), None)
-        return sites.filter(pk=value).select_related("station", "district").first()
+            return next((row for row in options if row.pk == pk), None)
+        return sites.filter(pk=pk).select_related("station", "district").first()
 
     def _selected(self, name: str) -> set[str]:
         if self.is_bound:
@@ -168,7 +168,7 @@ class VisitForm(PortalForm):
         return {str(getattr(value, "pk", value)) for value in self.initial.get(name) or ()}
 
     def _chosen_ids(self, name: str) -> set[int]:
-        return {int(pk) for pk in self._selected(name) if pk.isdigit() and int(pk) <= LARGEST_PK}
+        return {pk for pk in map(pk_from, self._selected(name)) if pk is not None}
 
     @property
     def deputies_by_name(self) -> bool:
@@ -237,7 +237,7 @@ class VisitForm(PortalForm):
             themes = Theme.objects.filter(district_id__in=sites.values("district_id"), year__in=years)
         field = cast(forms.ModelMultipleChoiceField, self.fields["themes"])
         field.queryset = themes.order_by("-year", "position", "name")
-        selected = [int(pk) for pk in self._selected("themes") if pk.isdigit() and int(pk) <= LARGEST_PK]
+        selected = [pk for pk in map(pk_from, self._selected("themes")) if pk is not None]
         shown = themes
         if self.render_site is not None:
             station_themes = themes.for_station(self.render_site.station).values("pk")

@@ -172,12 +172,13 @@ class SiteQuerySet(models.QuerySet["Site"]):
         return created
 
     def named(self, text: str) -> SiteQuerySet:
-        """Sites whose name or town holds the text, or whose code (slug) it is: how staff find a station among
-        more than a select holds (no join, unlike search(): the served villages are the voters' way in)."""
+        """Sites whose name, town or code (the slug posters and links carry) holds the text: how staff find a site
+        or station among more than a select holds (no join, unlike search(): the served villages are the voters'
+        way in)."""
         text = text.strip()
         if not text:
             return self
-        return self.filter(Q(name__icontains=text) | Q(town__icontains=text) | Q(slug__iexact=text))
+        return self.filter(Q(name__icontains=text) | Q(town__icontains=text) | Q(slug__icontains=text))
 
     def search(self, text: str) -> SiteQuerySet:
         """Sites whose name, town, or served village/community matches the text."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -13,6 +13,7 @@ from stations import paging
 from stations.models import Deputy, District, Mandate, Region, Site, SiteKind
 from stations.models.sites import SiteQuerySet, kind_rank, network_ordering
 from stations.paging import SELECT_LIMIT
+from stations.validators import pk_from
 
 
 @dataclass(frozen=True)
@@ -230,21 +231,7 @@ def sites_for_select(sites: QuerySet[Site]) -> list[Site] | None:
 def site_search(sites: QuerySet[Site], text: str) -> QuerySet[Site]:
     """The sites whose name, town or code (the slug posters and links carry) holds the text, in network order,
     with the station and district each match shows so that namesakes are told apart."""
-    text = text.strip()
-    if text:
-        sites = sites.filter(Q(name__icontains=text) | Q(town__icontains=text) | Q(slug__icontains=text))
-    return sites.select_related("station", "district").order_by(*network_ordering())
-
-
-# The largest primary key a database holds (a signed 64-bit integer): a bigger number is no id.
-_LARGEST_PK = 2**63 - 1
-
-
-def pk_from(value: object) -> int | None:
-    """A posted or remembered id as a number, None when it cannot be one."""
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() and int(value) <= _LARGEST_PK else None
+    return cast(SiteQuerySet, sites).named(text).select_related("station", "district").order_by(*network_ordering())
 
 
 def site_asked(sites: QuerySet[Site], value: object) -> Site | None:

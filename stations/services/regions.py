@@ -88,19 +88,15 @@ def _town_district(region: Region) -> District | None:
     return District.objects.filter(region=county).first()
 
 
-def _village_clash(district: District, old_name: str, new_name: str) -> list[str]:
-    """Villages of the same name in both towns (villages are unique by name within a town)."""
-    names = Area.objects.filter(district=district, town=old_name).values("name")
-    return sorted(Area.objects.filter(district=district, town=new_name, name__in=names).values_list("name", flat=True))
-
-
-def town_rename_problem(*, region: Region, new_name: str) -> str | None:
-    """Why renaming the stored town region `region` to `new_name` cannot take its villages with it, or None."""
-    district = _town_district(region) if region.pk else None
-    stored = Region.objects.filter(pk=region.pk).values_list("name", flat=True).first() if district else None
-    if district is None or stored is None or stored == new_name.strip():
+def town_rename_problem(*, region: Region, old_name: str, new_name: str) -> str | None:
+    """Why the town region `region` cannot be renamed from `old_name` to `new_name` taking its villages with it (a
+    village of the same name in both towns: villages are unique by name within a town), or None."""
+    district = _town_district(region)
+    old_name, new_name = old_name.strip(), new_name.strip()
+    if district is None or old_name == new_name:
         return None
-    clash = _village_clash(district, stored, new_name.strip())
+    names = Area.objects.filter(district=district, town=old_name).values("name")
+    clash = sorted(Area.objects.filter(district=district, town=new_name, name__in=names).values_list("name", flat=True))
     if clash:
         return _("Both towns have villages named %(names)s: rename or merge them first.") % {"names": "、".join(clash)}
     return None
@@ -113,14 +109,9 @@ def town_renamed(*, region: Region, old_name: str, actor: Actor) -> int:
     district = _town_district(region)
     if district is None or old_name == region.name:
         return 0
-    clash = _village_clash(district, old_name, region.name)  # the admin's form said so already; never half-renamed
-    if clash:
-        raise ValidationError(
-            {
-                "name": _("Both towns have villages named %(names)s: rename or merge them first.")
-                % {"names": "、".join(clash)}
-            }
-        )
+    problem = town_rename_problem(region=region, old_name=old_name, new_name=region.name)
+    if problem:  # the admin's form said so already: never half-renamed
+        raise ValidationError({"name": problem})
     sites = list(Site.objects.filter(district=district, town=old_name).order_by("pk"))
     scopes: set[str] = {caching.NETWORK, caching.REGIONS}
     for site in sites:

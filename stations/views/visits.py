@@ -49,7 +49,7 @@ from stations.policy import (
     visible_visits,
     visit_for_user,
 )
-from stations.selectors.sites import pk_from, site_asked, sites_for_select
+from stations.selectors.sites import site_asked, sites_for_select
 from stations.selectors.visits import (
     areas_for_site,
     deputies_on_duty,
@@ -60,6 +60,7 @@ from stations.selectors.visits import (
     visit_history,
 )
 from stations.services import visits as services
+from stations.validators import pk_from
 
 PAGE_SIZE = 25
 EXPORT_FORMATS = ("xlsx", "csv")
